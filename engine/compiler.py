@@ -1,0 +1,111 @@
+"""Compiling decision tables onto durable_rules, and running them safely.
+
+Each table becomes one durable_rules ruleset registered on a ``Host`` that
+belongs to this policy alone (durable.lang's module-level host and registry
+are never used).  The traps of durable_rules 2.0.28 and how they are guarded:
+
+* ``Host()`` starts wall-clock timer threads that dispatch actions in the
+  background; our host subclass never starts them, and time only ever comes
+  from events.
+* Only the first key of a condition object is read: every rule's condition
+  is wrapped in a single ``$and``.
+* Unknown operators are accepted silently: conditions are type-checked at
+  load time and the compiler emits only the operators it knows.
+* ``pri`` is unsigned 16-bit and defaults to 0: every rule gets an explicit,
+  distinct ``pri`` from its rank in the table (1..65000).
+* Large character ranges in regexes crash the process and ``%w``/``$imt`` are
+  ASCII-only: regexes are validated before compiling (see conditions.py).
+* About 1,024 live sessions per ruleset: every evaluation uses the same
+  session id and the fact is retracted afterwards, so state never grows.
+* Exceptions raised in actions are swallowed into the session state: no
+  Python action ever runs; matches are read from the C layer's action queue
+  and any error from the C layer is raised as a ``RuntimeError``.
+* The definition dict is mutated on registration: a deep copy is passed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from itertools import count
+from typing import Any
+
+import durable_rules_engine as _dre
+from durable.engine import Host
+
+from .policy import IRRule, Table
+
+__all__ = ["compile_table", "DurableTable", "PolicyHost"]
+
+_SID = "0"
+_ids = count()  # ruleset names only need to be unique within the process
+
+
+class PolicyHost(Host):
+    """A durable_rules host owned by one policy, without background threads."""
+
+    def _run(self) -> None:  # noqa: D401 - overriding the timer-thread starter
+        """Do not start durable_rules' wall-clock dispatch threads."""
+
+
+def _never_called(_closure: Any) -> None:
+    raise RuntimeError("durable_rules action dispatch is not used by wenzheng")
+
+
+def compile_table(table: Table) -> dict[str, Any]:
+    """The durable_rules JSON ruleset for ``table`` (without the 'run' actions)."""
+    ruleset: dict[str, Any] = {}
+    for rank, rule in enumerate(table.ranked(), start=1):
+        ruleset[rule.id] = {
+            "all": [{"m": {"$and": [c.to_durable() for c in rule.conditions]}}],
+            "pri": rank,
+        }
+    return ruleset
+
+
+class DurableTable:
+    """One compiled table; ``matches(fact)`` returns the matching rules in rank order."""
+
+    def __init__(self, table: Table, host: PolicyHost) -> None:
+        self.table = table
+        self.name = f"{table.kind}_{next(_ids)}"
+        self.definition = compile_table(table)
+        self._by_id: dict[str, IRRule] = {r.id: r for r in table.rules}
+        registered = copy.deepcopy(self.definition)
+        for rule in registered.values():
+            rule["run"] = _never_called
+        host.register_rulesets({self.name: registered})
+        self._handle = host.get_ruleset(self.name)._handle
+
+    def matches(self, fact: dict[str, Any]) -> list[IRRule]:
+        """All rules whose conditions hold for ``fact``, in ``pri`` order."""
+        payload = dict(fact)
+        payload["sid"] = _SID
+        payload["id"] = 1
+        text = json.dumps(payload, ensure_ascii=False)
+        handle = self._handle
+        result = _dre.assert_fact(handle, text)
+        names: list[str] = []
+        try:
+            if result[0] == 0:
+                state = result[1]
+                started = _dre.start_action_for_state(handle, state)
+                message = started[1] if started else None
+                while message:
+                    names.extend(json.loads(message).keys())
+                    message = _dre.complete_and_start_action(handle, state)
+            elif result[0] == 2:
+                raise RuntimeError(f"durable_rules: fact already observed in {self.name}: {text}")
+        finally:
+            _dre.retract_fact(handle, text)
+        return [self._by_id[n] for n in names]
+
+    def evaluate(self, fact: dict[str, Any]) -> list[IRRule]:
+        """Matches with the table's hit policy applied."""
+        return self.table.select(self.matches(fact))
+
+    def close(self) -> None:
+        try:
+            _dre.delete_ruleset(self._handle)
+        except Exception:  # pragma: no cover - best effort at interpreter shutdown
+            pass

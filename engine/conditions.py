@@ -1,0 +1,297 @@
+"""The condition language of rule files, its type checker and its meaning.
+
+A rule's ``when`` maps fact fields to tests::
+
+    when:
+      category: 园林绿化             # equality
+      place: [回龙观, 天通苑北]       # one of
+      reposts: {gte: 500}            # comparison
+      text: {contains_any: [垃圾, 清运]}
+
+Conditions are checked when the rules are loaded, not when they fire: an
+unknown field, a field the rule's table cannot see, an operator that does not
+fit the field's type, or a regex durable_rules would mishandle is rejected
+with the key's location.  A parsed condition knows two things: how to compile
+itself onto durable_rules' JSON, and how to evaluate itself in plain Python
+(the reference evaluator used for "why not" traces and differential tests).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import suggest
+
+__all__ = [
+    "FieldSpec",
+    "FIELDS",
+    "TABLE_FIELDS",
+    "OPERATORS",
+    "EVENT_KINDS",
+    "CHANNELS",
+    "DEADLINE_KINDS",
+    "REPLY_KINDS",
+    "Condition",
+    "ConditionError",
+    "parse_when",
+    "check_regex",
+]
+
+EVENT_KINDS = (
+    "post_received",
+    "reposts_updated",
+    "follow_up_posted",
+    "statement_issued",
+    "reply_filed",
+    "deadline_reached",
+)
+CHANNELS = ("weibo", "wechat")
+DEADLINE_KINDS = ("external_statement", "reply")
+REPLY_KINDS = ("立行立改", "近期解决", "条件不具备", "不符合法规")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    type: type
+    doc: str
+    choices: tuple[str, ...] = ()
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "event": FieldSpec(str, "kind of event being handled", EVENT_KINDS),
+    "channel": FieldSpec(str, "platform the first post came from", CHANNELS),
+    "text": FieldSpec(str, "text of the first post (newlines folded to spaces)"),
+    "place": FieldSpec(str, "street/town area the post is about (from units.yaml places)"),
+    "category": FieldSpec(str, "complaint category assigned by classification"),
+    "unit": FieldSpec(str, "unit the case is routed to"),
+    "hot": FieldSpec(bool, "whether the case is a hot event"),
+    "reposts": FieldSpec(int, "reposts plus comments seen so far"),
+    "followups": FieldSpec(int, "follow-up posts by citizens so far"),
+    "deadline": FieldSpec(str, "deadline kind (deadline_reached events)", DEADLINE_KINDS),
+    "reminder": FieldSpec(bool, "true when a deadline_reached event is the reminder, not the due time"),
+    "met": FieldSpec(bool, "whether the deadline's obligation was fulfilled in time (deadline_reached)"),
+    "replied": FieldSpec(bool, "whether the unit has filed its reply"),
+    "statement_issued": FieldSpec(bool, "whether an external statement has been issued"),
+    "reply_kind": FieldSpec(str, "kind of reply filed, one of the four", REPLY_KINDS),
+    "escalations": FieldSpec(int, "escalations on this case so far"),
+}
+
+_CASE = ("event", "channel", "text", "place", "category", "unit", "hot", "reposts", "followups",
+         "replied", "statement_issued", "reply_kind", "escalations")
+TABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "classification": ("event", "channel", "text", "place", "reposts"),
+    "routing": ("event", "channel", "text", "place", "category", "reposts"),
+    "hot": _CASE,
+    "deadlines": _CASE,
+    "escalation": _CASE + ("deadline", "reminder", "met"),
+}
+
+_NUMERIC = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains_any", "matches")
+
+# Characters with a meaning in durable_rules' regex dialect.  Keywords must be
+# literal text; durable_rules does not honour backslash escapes.
+_META = set(".*+?()[]{}|\\^$%")
+_MAX_RANGE = 256  # durable_rules crashes on character ranges of a few thousand code points
+
+
+class ConditionError(ValueError):
+    """A condition that does not type-check; ``path`` is relative to ``when``."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = (), suggestion: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.suggestion = suggestion
+
+
+def check_regex(pattern: str) -> None:
+    """Reject patterns durable_rules would mishandle; they must also be valid Python regexes."""
+    if "\\" in pattern or "%" in pattern:
+        raise ConditionError(
+            f"regex '{pattern}': backslash escapes and %-classes are not supported by durable_rules "
+            f"(its \\w, %w and case-insensitive matching are ASCII-only)"
+        )
+    if pattern.startswith("^") or pattern.endswith("$") or "(?" in pattern:
+        raise ConditionError(
+            f"regex '{pattern}': anchors and (?...) groups are not supported; patterns always match the whole text"
+        )
+    for lo, hi in re.findall(r"(.)-(.)", "".join(re.findall(r"\[([^\]]*)\]", pattern))):
+        if ord(hi) - ord(lo) > _MAX_RANGE:
+            raise ConditionError(
+                f"regex '{pattern}': character range {lo}-{hi} spans {ord(hi) - ord(lo) + 1} code points; "
+                f"durable_rules crashes on ranges this large (limit {_MAX_RANGE}), list the characters instead"
+            )
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConditionError(f"regex '{pattern}' is invalid: {exc}") from None
+
+
+def _keyword_pattern(words: tuple[str, ...]) -> str:
+    return ".*(" + "|".join(words) + ").*"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test of one fact field."""
+
+    field: str
+    op: str
+    value: Any
+
+    # -- meaning (the reference evaluator) ---------------------------------
+    def holds(self, fact: dict[str, Any]) -> bool:
+        actual = fact[self.field]
+        op, v = self.op, self.value
+        if op == "eq":
+            return bool(actual == v)
+        if op == "ne":
+            return bool(actual != v)
+        if op == "in":
+            return actual in v
+        if op == "not_in":
+            return actual not in v
+        if op == "gt":
+            return bool(actual > v)
+        if op == "gte":
+            return bool(actual >= v)
+        if op == "lt":
+            return bool(actual < v)
+        if op == "lte":
+            return bool(actual <= v)
+        if op == "contains_any":
+            return any(w in actual for w in v)
+        if op == "matches":
+            return re.fullmatch(v, actual, flags=re.DOTALL) is not None
+        raise AssertionError(f"unreachable operator {op}")
+
+    def matched_keywords(self, fact: dict[str, Any]) -> list[str]:
+        if self.op != "contains_any":
+            return []
+        return [w for w in self.value if w in fact[self.field]]
+
+    # -- compilation onto durable_rules ------------------------------------
+    def to_durable(self) -> dict[str, Any]:
+        f, op, v = self.field, self.op, self.value
+        if op == "eq":
+            return {f: v}
+        if op == "ne":
+            return {"$neq": {f: v}}
+        if op == "in":
+            return {"$or": [{f: x} for x in v]}
+        if op == "not_in":
+            return {"$and": [{"$neq": {f: x}} for x in v]}
+        if op in _NUMERIC:
+            return {_NUMERIC[op]: {f: v}}
+        if op == "contains_any":
+            return {"$mt": {f: _keyword_pattern(v)}}
+        if op == "matches":
+            return {"$mt": {f: v}}
+        raise AssertionError(f"unreachable operator {op}")
+
+    def describe(self) -> str:
+        symbols = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+        if self.op in symbols:
+            return f"{self.field} {symbols[self.op]} {_show(self.value)}"
+        if self.op == "in":
+            return f"{self.field} ∈ {{{', '.join(map(_show, self.value))}}}"
+        if self.op == "not_in":
+            return f"{self.field} ∉ {{{', '.join(map(_show, self.value))}}}"
+        if self.op == "contains_any":
+            return f"{self.field} contains any of {{{', '.join(self.value)}}}"
+        return f"{self.field} matches /{self.value}/"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _check_scalar(field: str, spec: FieldSpec, value: Any, path: tuple[str | int, ...]) -> Any:
+    t = spec.type
+    ok = (isinstance(value, bool) if t is bool else
+          isinstance(value, int) and not isinstance(value, bool) if t is int else
+          isinstance(value, str))
+    if not ok:
+        tname = {bool: "true/false", int: "a whole number", str: "text"}[t]
+        raise ConditionError(f"field '{field}' is {tname}, got {value!r}", path)
+    if spec.choices and value not in spec.choices:
+        raise ConditionError(
+            f"'{value}' is not a known value of '{field}' (one of: {', '.join(spec.choices)})",
+            path, suggest(value, spec.choices),
+        )
+    return value
+
+
+def _parse_op(field: str, spec: FieldSpec, op: str, value: Any, path: tuple[str | int, ...]) -> Condition:
+    if op not in OPERATORS:
+        raise ConditionError(
+            f"unknown operator '{op}' (one of: {', '.join(OPERATORS)})", path, suggest(op, OPERATORS)
+        )
+    if op in ("eq", "ne"):
+        return Condition(field, op, _check_scalar(field, spec, value, path))
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(f"operator '{op}' needs a non-empty list", path)
+        if spec.type is bool:
+            raise ConditionError(f"operator '{op}' does not apply to true/false field '{field}'", path)
+        items = tuple(_check_scalar(field, spec, x, path + (i,)) for i, x in enumerate(value))
+        return Condition(field, op, items)
+    if op in _NUMERIC:
+        if spec.type is not int:
+            raise ConditionError(f"operator '{op}' needs a number field; '{field}' is not one", path)
+        return Condition(field, op, _check_scalar(field, spec, value, path))
+    if spec.type is not str:
+        raise ConditionError(f"operator '{op}' needs a text field; '{field}' is not one", path)
+    if op == "contains_any":
+        words = value if isinstance(value, list) else [value]
+        if not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ConditionError("contains_any needs a non-empty list of keywords", path)
+        for i, w in enumerate(words):
+            bad = sorted(set(w) & _META)
+            if bad:
+                raise ConditionError(
+                    f"keyword '{w}' contains regex metacharacter(s) {' '.join(bad)}; keywords are literal text",
+                    path + (i,),
+                )
+        return Condition(field, op, tuple(words))
+    if not isinstance(value, str) or not value:
+        raise ConditionError("matches needs a regex pattern as text", path)
+    try:
+        check_regex(value)
+    except ConditionError as exc:
+        raise ConditionError(str(exc), path) from None
+    return Condition(field, op, value)
+
+
+def parse_when(when: Any, table: str) -> tuple[Condition, ...]:
+    """Type-check a rule's ``when`` mapping for a table kind; return its conditions."""
+    if when is None:
+        return ()
+    if not isinstance(when, dict):
+        raise ConditionError("'when' must be a mapping of field: test")
+    allowed = TABLE_FIELDS[table]
+    out: list[Condition] = []
+    for field, test in when.items():
+        path: tuple[str | int, ...] = (field,)
+        if field not in FIELDS:
+            raise ConditionError(f"unknown field '{field}'", path, suggest(field, FIELDS))
+        if field not in allowed:
+            raise ConditionError(
+                f"field '{field}' is not known yet when {table} rules run (available: {', '.join(allowed)})",
+                path,
+            )
+        spec = FIELDS[field]
+        if isinstance(test, dict):
+            if not test:
+                raise ConditionError(f"empty test for '{field}'", path)
+            for op, value in test.items():
+                out.append(_parse_op(field, spec, str(op), value, path + (op,)))
+        elif isinstance(test, list):
+            out.append(_parse_op(field, spec, "in", test, path))
+        else:
+            out.append(_parse_op(field, spec, "eq", test, path))
+    return tuple(out)

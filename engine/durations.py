@@ -1,0 +1,92 @@
+"""Durations as policy designers write them: '5 working days', '2 hours'.
+
+Working days and wall-clock time are different kinds of time: a reply is due
+at close of business of the N-th working day, a hot-event statement two
+hours after notification whatever the day.  Keeping the unit explicit stops
+the two from being mixed up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from .errors import DurationError
+
+__all__ = ["Duration", "TimeUnit", "parse_duration"]
+
+
+class TimeUnit(str, Enum):
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"
+    WORKING_DAYS = "working days"
+
+
+_UNITS = {
+    "minute": TimeUnit.MINUTES, "minutes": TimeUnit.MINUTES, "min": TimeUnit.MINUTES, "mins": TimeUnit.MINUTES,
+    "分钟": TimeUnit.MINUTES,
+    "hour": TimeUnit.HOURS, "hours": TimeUnit.HOURS, "h": TimeUnit.HOURS, "小时": TimeUnit.HOURS,
+    "个小时": TimeUnit.HOURS,
+    "day": TimeUnit.DAYS, "days": TimeUnit.DAYS, "calendar day": TimeUnit.DAYS,
+    "calendar days": TimeUnit.DAYS, "天": TimeUnit.DAYS, "日": TimeUnit.DAYS,
+    "working day": TimeUnit.WORKING_DAYS, "working days": TimeUnit.WORKING_DAYS,
+    "workday": TimeUnit.WORKING_DAYS, "workdays": TimeUnit.WORKING_DAYS,
+    "工作日": TimeUnit.WORKING_DAYS, "个工作日": TimeUnit.WORKING_DAYS,
+}
+
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z\u4e00-\u9fff ]+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: float
+    unit: TimeUnit
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+        return f"{amount} {self.unit.value}"
+
+    @property
+    def is_wall_clock(self) -> bool:
+        return self.unit is not TimeUnit.WORKING_DAYS
+
+    def as_timedelta(self) -> timedelta:
+        """Wall-clock length; working days have none (they need a calendar)."""
+        if self.unit is TimeUnit.MINUTES:
+            return timedelta(minutes=self.amount)
+        if self.unit is TimeUnit.HOURS:
+            return timedelta(hours=self.amount)
+        if self.unit is TimeUnit.DAYS:
+            return timedelta(days=self.amount)
+        raise DurationError(f"'{self}' is counted on the working-day calendar, not the wall clock")
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse '5 working days', '2 hours', '30 minutes', '3 days', '5个工作日'."""
+    if not isinstance(text, str):
+        raise DurationError(f"duration must be text like '5 working days' or '2 hours', got {text!r}")
+    m = _PATTERN.match(text)
+    if not m:
+        raise DurationError(
+            f"malformed duration '{text}': expected a number and a unit, e.g. '5 working days' or '2 hours'"
+        )
+    amount = float(m.group(1))
+    unit_text = " ".join(m.group(2).lower().split())
+    unit = _UNITS.get(unit_text)
+    if unit is None:
+        from .errors import suggest
+
+        hint = suggest(unit_text, [k for k in _UNITS if k.isascii()])
+        extra = f"; did you mean '{hint}'?" if hint else ""
+        raise DurationError(
+            f"malformed duration '{text}': unknown unit '{unit_text}' "
+            f"(use minutes, hours, days or working days){extra}"
+        )
+    if amount <= 0:
+        raise DurationError(f"duration '{text}' must be positive")
+    if unit is TimeUnit.WORKING_DAYS and not amount.is_integer():
+        raise DurationError(f"duration '{text}': working days must be a whole number")
+    return Duration(amount, unit)

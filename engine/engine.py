@@ -1,0 +1,277 @@
+"""The policy engine: case events in, traced decisions out.
+
+``Engine(policy).handle(event)`` looks up the case, builds the fact the rules
+see (event fields plus case state), evaluates the relevant decision tables
+on durable_rules and returns a ``Decision``: typed effects, each carrying the
+rule (id, file:line) and the inputs that produced it.  The engine keeps the
+state of open cases (category, unit, hot, deadlines, replies) but never reads
+the clock: time is the event's timestamp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .compiler import DurableTable, PolicyHost
+from .errors import EventError
+from .models import (
+    Classify,
+    Close,
+    Decision,
+    DeadlineReached,
+    Deduct,
+    Effect,
+    Escalate,
+    Event,
+    FlagAccountability,
+    FollowUpPosted,
+    MarkHot,
+    PostReceived,
+    Remind,
+    ReplyFiled,
+    RepostsUpdated,
+    Route,
+    SetDeadline,
+    StatementIssued,
+    Trace,
+)
+from .policy import IRRule, Policy
+
+__all__ = ["Engine", "CaseState", "parse_event"]
+
+_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+def parse_event(data: dict[str, Any]) -> Any:
+    """Validate a JSON-like dict into one of the event models."""
+    return _EVENT_ADAPTER.validate_python(data)
+
+
+@dataclass
+class CaseState:
+    """What the engine remembers about one case."""
+
+    case_id: str
+    channel: str
+    text: str
+    place: str
+    opened_at: datetime
+    category: str = ""
+    unit: str = ""
+    hot: bool = False
+    reposts: int = 0
+    followups: int = 0
+    escalations: int = 0
+    replied_at: datetime | None = None
+    reply_kind: str = ""
+    statement_at: datetime | None = None
+    deadlines: dict[str, SetDeadline] = field(default_factory=dict)
+
+    def fact(self, event: str, **extra: Any) -> dict[str, Any]:
+        f = {
+            "event": event,
+            "channel": self.channel,
+            "text": self.text,
+            "place": self.place,
+            "category": self.category,
+            "unit": self.unit,
+            "hot": self.hot,
+            "reposts": self.reposts,
+            "followups": self.followups,
+            "replied": self.replied_at is not None,
+            "statement_issued": self.statement_at is not None,
+            "reply_kind": self.reply_kind,
+            "escalations": self.escalations,
+            "deadline": "",
+            "reminder": False,
+            "met": False,
+        }
+        f.update(extra)
+        return f
+
+
+def _trace(rule: IRRule, fact: dict[str, Any]) -> Trace:
+    inputs = {c.field: fact[c.field] for c in rule.conditions}
+    return Trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line, inputs=inputs)
+
+
+def _builtin(name: str, fact: dict[str, Any] | None = None) -> Trace:
+    return Trace(rule_id=name, table="builtin", file="engine", line=0, inputs=fact or {})
+
+
+class Engine:
+    """Evaluates one policy.  Several engines (baseline, candidate) can coexist."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.calendar = policy.calendar
+        self._host = PolicyHost()
+        self._tables = {kind: DurableTable(t, self._host) for kind, t in policy.tables.items()}
+        self.cases: dict[str, CaseState] = {}
+
+    @classmethod
+    def load(cls, rules_dir: str | Path) -> Engine:
+        return cls(Policy.load(rules_dir))
+
+    def close(self) -> None:
+        for t in self._tables.values():
+            t.close()
+        self._tables = {}
+
+    def forget(self, case_id: str) -> None:
+        """Drop a finished case's state (long runs with millions of cases)."""
+        self.cases.pop(case_id, None)
+
+    # -- evaluation ----------------------------------------------------------
+    def evaluate(self, kind: str, fact: dict[str, Any]) -> list[IRRule]:
+        """Selected rules of one table for a fact (empty if the policy has no such table)."""
+        table = self._tables.get(kind)
+        return table.evaluate(fact) if table is not None else []
+
+    def handle(self, event: Any) -> Decision:
+        if isinstance(event, dict):
+            event = parse_event(event)
+        if event.at.tzinfo is None:  # pydantic's AwareDatetime already ensures this
+            raise EventError("event timestamp must be timezone-aware")
+        if isinstance(event, PostReceived):
+            effects = self._post_received(event)
+        else:
+            case = self.cases.get(event.case_id)
+            if case is None:
+                raise EventError(f"event '{event.type}' for unknown case '{event.case_id}'")
+            if isinstance(event, RepostsUpdated):
+                effects = self._reposts(case, event)
+            elif isinstance(event, FollowUpPosted):
+                effects = self._follow_up(case, event)
+            elif isinstance(event, StatementIssued):
+                effects = self._statement(case, event)
+            elif isinstance(event, ReplyFiled):
+                effects = self._reply(case, event)
+            elif isinstance(event, DeadlineReached):
+                effects = self._deadline(case, event)
+            else:  # pragma: no cover - the Event union is closed
+                raise EventError(f"unsupported event {event!r}")
+        return Decision(case_id=event.case_id, event=event.type, at=event.at, effects=tuple(effects))
+
+    # -- event handlers ------------------------------------------------------
+    def _post_received(self, ev: PostReceived) -> list[Effect]:
+        if ev.case_id in self.cases:
+            raise EventError(f"case '{ev.case_id}' is already open")
+        post = ev.post
+        if post.place not in self.policy.place_owner:
+            raise EventError(f"post {post.post_id}: unknown place '{post.place}'")
+        case = CaseState(
+            case_id=ev.case_id,
+            channel=post.channel,
+            text=" ".join(post.text.split()),
+            place=post.place,
+            opened_at=ev.at,
+            reposts=post.reposts,
+        )
+        self.cases[ev.case_id] = case
+        effects: list[Effect] = []
+        fact = case.fact("post_received")
+        for rule in self.evaluate("classification", fact):
+            case.category = rule.then.category
+            kws = tuple(k for c in rule.conditions for k in c.matched_keywords(fact))
+            effects.append(Classify(category=case.category, keywords=kws, trace=_trace(rule, fact)))
+        if not case.category:
+            raise EventError(f"no classification rule matched post {post.post_id}; add a default rule")
+        fact = case.fact("post_received")
+        for rule in self.evaluate("routing", fact):
+            then = rule.then
+            case.unit = then.unit if then.unit is not None else self.policy.place_owner[case.place]
+            effects.append(Route(unit=case.unit, trace=_trace(rule, fact)))
+        if not case.unit:
+            raise EventError(
+                f"no routing rule matched post {post.post_id} (category {case.category}, place {case.place})"
+            )
+        effects.extend(self._hot_check(case, "post_received", ev.at))
+        effects.extend(self._deadlines(case, "post_received", ev.at))
+        return effects
+
+    def _hot_check(self, case: CaseState, event: str, at: datetime) -> list[Effect]:
+        if case.hot:
+            return []
+        fact = case.fact(event)
+        selected = self.evaluate("hot", fact)
+        if not selected:
+            return []
+        case.hot = True
+        return [MarkHot(trace=_trace(selected[0], fact))]
+
+    def _deadlines(self, case: CaseState, event: str, at: datetime) -> list[Effect]:
+        fact = case.fact(event)
+        out: list[Effect] = []
+        for rule in self.evaluate("deadlines", fact):
+            spec = rule.then.deadline
+            kind = spec.for_
+            if kind in case.deadlines:
+                continue  # a deadline is set once per case; later matches do not move it
+            due = self.calendar.add(at, spec.within)
+            remind = self.calendar.add(at, spec.remind_after) if spec.remind_after is not None else None
+            eff = SetDeadline(deadline=kind, within=str(spec.within), start=at, due=due,
+                              remind_at=remind if remind is not None and remind < due else None,
+                              trace=_trace(rule, fact))
+            case.deadlines[kind] = eff
+            out.append(eff)
+        return out
+
+    def _reposts(self, case: CaseState, ev: RepostsUpdated) -> list[Effect]:
+        case.reposts = max(case.reposts, ev.reposts)
+        effects = self._hot_check(case, "reposts_updated", ev.at)
+        if effects:
+            effects.extend(self._deadlines(case, "reposts_updated", ev.at))
+        return effects
+
+    def _follow_up(self, case: CaseState, ev: FollowUpPosted) -> list[Effect]:
+        case.followups += 1
+        effects = self._hot_check(case, "follow_up_posted", ev.at)
+        if effects:
+            effects.extend(self._deadlines(case, "follow_up_posted", ev.at))
+        effects.extend(self._escalation(case, case.fact("follow_up_posted")))
+        return effects
+
+    def _statement(self, case: CaseState, ev: StatementIssued) -> list[Effect]:
+        if case.statement_at is None:
+            case.statement_at = ev.at
+        return []
+
+    def _reply(self, case: CaseState, ev: ReplyFiled) -> list[Effect]:
+        if case.replied_at is not None:
+            raise EventError(f"case '{case.case_id}' already has a reply")
+        case.replied_at = ev.at
+        case.reply_kind = ev.reply_kind
+        return [Close(reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))]
+
+    def fulfilled_at(self, case: CaseState, kind: str) -> datetime | None:
+        return case.statement_at if kind == "external_statement" else case.replied_at
+
+    def _deadline(self, case: CaseState, ev: DeadlineReached) -> list[Effect]:
+        if ev.deadline not in case.deadlines:
+            raise EventError(f"case '{case.case_id}' has no '{ev.deadline}' deadline")
+        done = self.fulfilled_at(case, ev.deadline)
+        met = done is not None and done <= ev.at
+        fact = case.fact("deadline_reached", deadline=ev.deadline, reminder=ev.reminder, met=met)
+        return self._escalation(case, fact)
+
+    def _escalation(self, case: CaseState, fact: dict[str, Any]) -> list[Effect]:
+        out: list[Effect] = []
+        for rule in self.evaluate("escalation", fact):
+            then, tr = rule.then, _trace(rule, fact)
+            if then.remind:
+                out.append(Remind(unit=case.unit, trace=tr))
+            if then.escalate is not None:
+                case.escalations += 1
+                out.append(Escalate(unit=case.unit, to=then.escalate.to, level=then.escalate.level, trace=tr))
+            if then.deduct is not None:
+                out.append(Deduct(unit=case.unit, points=then.deduct.points,
+                                  reason=then.deduct.reason or rule.id, trace=tr))
+            if then.accountability:
+                out.append(FlagAccountability(unit=case.unit, trace=tr))
+        return out

@@ -1,0 +1,339 @@
+"""Loading a rules directory into a validated policy and its intermediate form.
+
+``Policy.load(dir)`` reads every ``*.yaml`` file directly in the directory,
+validates each against the schema of its ``kind``, type-checks every rule's
+conditions, and cross-checks names (units, categories, places) across files.
+All problems found are reported together, each with file, line, key and rule
+id; nothing is compiled unless the whole policy is valid.
+
+The result's tables are the intermediate form (rules as lists of typed
+conditions with a hit policy) that the compiler puts onto durable_rules and
+the reference evaluator runs directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from .calendar import WorkCalendar
+from .conditions import Condition, ConditionError, parse_when
+from .errors import PolicyError, Problem, suggest
+from .schema import (
+    DEFAULT_HIT_POLICY,
+    FILE_KINDS,
+    CalendarFile,
+    ClassificationFile,
+    HitPolicy,
+    UnitsFile,
+    UnitSpec,
+)
+from .yamlsrc import SourceDoc, load_yaml, validation_problems
+
+__all__ = ["Policy", "Table", "IRRule", "REQUIRED_KINDS", "TABLE_KINDS"]
+
+TABLE_KINDS = ("classification", "routing", "hot", "deadlines", "escalation")
+REQUIRED_KINDS = ("units", "classification", "routing", "deadlines")
+
+
+@dataclass(frozen=True)
+class IRRule:
+    """One rule in the intermediate form."""
+
+    id: str
+    table: str
+    file: str
+    line: int
+    index: int  # position in its file
+    priority: int
+    conditions: tuple[Condition, ...]
+    then: Any  # the validated 'then' model of the table kind
+    cond_lines: tuple[int, ...] = ()  # line of each condition, for explain
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def holds(self, fact: dict[str, Any]) -> bool:
+        return all(c.holds(fact) for c in self.conditions)
+
+    def first_failure(self, fact: dict[str, Any]) -> tuple[Condition, int] | None:
+        for c, ln in zip(self.conditions, self.cond_lines or (self.line,) * len(self.conditions)):
+            if not c.holds(fact):
+                return c, ln
+        return None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A decision table: rules of one kind and the hit policy that combines them."""
+
+    kind: str
+    hit_policy: HitPolicy
+    file: str
+    rules: tuple[IRRule, ...]
+
+    def ranked(self) -> tuple[IRRule, ...]:
+        """Rules in evaluation order: file order, or by priority (higher first) then file order."""
+        if self.hit_policy == "priority":
+            return tuple(sorted(self.rules, key=lambda r: (-r.priority, r.index)))
+        return self.rules
+
+    def select(self, matched: Sequence[IRRule]) -> list[IRRule]:
+        """Apply the hit policy to the matching rules (given in ranked order)."""
+        if not matched:
+            return []
+        if self.hit_policy in ("first", "priority"):
+            return [matched[0]]
+        if self.hit_policy == "unique" and len(matched) > 1:
+            from .errors import EventError
+
+            ids = ", ".join(f"{r.id} ({r.where})" for r in matched)
+            raise EventError(f"hit policy 'unique' of {self.file}: several rules match the same case: {ids}")
+        return list(matched)
+
+    def evaluate(self, fact: dict[str, Any]) -> list[IRRule]:
+        """Reference evaluation in plain Python."""
+        return self.select([r for r in self.ranked() if r.holds(fact)])
+
+
+@dataclass
+class Policy:
+    """A validated policy: units, categories, calendar and decision tables."""
+
+    directory: str
+    units: dict[str, UnitSpec]
+    categories: tuple[str, ...]
+    place_owner: dict[str, str]
+    calendar: WorkCalendar
+    tables: dict[str, Table]
+    calendar_file: CalendarFile | None = None
+    files: dict[str, str] = field(default_factory=dict)  # kind -> file
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        return tuple(self.place_owner)
+
+    def table(self, kind: str) -> Table | None:
+        return self.tables.get(kind)
+
+    def rules(self) -> list[IRRule]:
+        return [r for t in self.tables.values() for r in t.rules]
+
+    @classmethod
+    def load(cls, path: str | Path) -> Policy:
+        return _Loader(Path(path)).load()
+
+
+class _Loader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.invalid_kinds: set[str] = set()
+        self.unparsed = False  # a file we could not read might have been any kind
+
+    def _fail(self) -> PolicyError:
+        return PolicyError(sorted(self.problems, key=lambda p: (p.file, p.line or 0, p.col or 0)))
+
+    def load(self) -> Policy:
+        d = self.directory
+        if not d.is_dir():
+            raise PolicyError([Problem(str(d), None, None, "rules directory not found", code="io")])
+        files = sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))
+        if not files:
+            raise PolicyError([Problem(str(d), None, None, "no rule files (*.yaml) in directory", code="io")])
+        parsed: dict[str, tuple[SourceDoc, BaseModel]] = {}
+        for f in files:
+            self._parse_file(f, parsed)
+        for kind in REQUIRED_KINDS:
+            if kind not in parsed and kind not in self.invalid_kinds and not self.unparsed:
+                self.problems.append(
+                    Problem(str(d), None, None, f"no rule file of kind '{kind}' in the policy", code="missing-kind")
+                )
+        if self.problems:
+            raise self._fail()
+        return self._build(parsed)
+
+    def _parse_file(self, f: Path, parsed: dict[str, tuple[SourceDoc, BaseModel]]) -> None:
+        try:
+            doc, data = load_yaml(f, PolicyError)
+        except PolicyError as exc:
+            self.problems.extend(exc.problems)
+            self.unparsed = True
+            return
+        if not isinstance(data, dict):
+            self.problems.append(Problem(str(f), 1, 1, "a rule file must be a mapping with a 'kind' key"))
+            return
+        kind = data.get("kind")
+        if kind not in FILE_KINDS:
+            line, col = doc.locate(["kind"])
+            msg = "missing required key 'kind'" if kind is None else f"unknown rule-file kind '{kind}'"
+            self.problems.append(
+                Problem(str(f), line, col, msg + f" (one of: {', '.join(FILE_KINDS)})", key="kind",
+                        suggestion=suggest(str(kind), FILE_KINDS) if kind else None)
+            )
+            return
+        if kind in parsed:
+            line, col = doc.locate(["kind"])
+            self.problems.append(
+                Problem(str(f), line, col, f"second rule file of kind '{kind}' (first: {parsed[kind][0].path})",
+                        key="kind", code="duplicate-kind")
+            )
+            return
+        model_cls = FILE_KINDS[kind]
+
+        def rule_id_of(loc: list[str | int]) -> str | None:
+            if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+                try:
+                    rid = data["rules"][loc[1]].get("id")
+                    return str(rid) if rid is not None else None
+                except (IndexError, AttributeError, TypeError, KeyError):
+                    return None
+            return None
+
+        try:
+            model = model_cls.model_validate(data)
+        except ValidationError as exc:
+            self.problems.extend(validation_problems(doc, exc, model_cls, rule_id_of))
+            self.invalid_kinds.add(kind)
+            return
+        parsed[kind] = (doc, model)
+
+    # -- cross-file checks and the intermediate form -------------------------
+    def _build(self, parsed: dict[str, tuple[SourceDoc, BaseModel]]) -> Policy:
+        udoc, umodel = parsed["units"]
+        assert isinstance(umodel, UnitsFile)
+        units: dict[str, UnitSpec] = {}
+        place_owner: dict[str, str] = {}
+        for i, u in enumerate(umodel.units):
+            if u.id in units:
+                self._at(udoc, ["units", i, "id"], f"duplicate unit '{u.id}'", code="duplicate-unit")
+            units[u.id] = u
+            for j, p in enumerate(u.places):
+                if p in place_owner:
+                    self._at(udoc, ["units", i, "places", j],
+                             f"place '{p}' already belongs to {place_owner[p]}", code="duplicate-place")
+                place_owner.setdefault(p, u.id)
+        cdoc, cmodel = parsed["classification"]
+        assert isinstance(cmodel, ClassificationFile)
+        categories = tuple(c.id for c in cmodel.categories)
+        names = {"unit": set(units), "category": set(categories), "place": set(place_owner)}
+
+        calendar_file = None
+        if "calendar" in parsed:
+            kdoc, kmodel = parsed["calendar"]
+            assert isinstance(kmodel, CalendarFile)
+            calendar_file = kmodel
+            calendar = self._calendar(kdoc, kmodel)
+        else:
+            calendar = WorkCalendar()
+
+        tables: dict[str, Table] = {}
+        seen_ids: dict[str, str] = {}
+        for kind in TABLE_KINDS:
+            if kind not in parsed:
+                continue
+            doc, model = parsed[kind]
+            hit = getattr(model, "hit_policy", None) or DEFAULT_HIT_POLICY[kind]
+            rules: list[IRRule] = []
+            for i, rule in enumerate(model.rules):  # type: ignore[attr-defined]
+                base: list[str | int] = ["rules", i]
+                if rule.id in seen_ids:
+                    self._at(doc, base + ["id"], f"duplicate rule id '{rule.id}' (first at {seen_ids[rule.id]})",
+                             rule_id=rule.id, code="duplicate-id")
+                line, _ = doc.locate(base)
+                seen_ids.setdefault(rule.id, f"{doc.path}:{line}")
+                try:
+                    conds = parse_when(rule.when, kind)
+                except ConditionError as exc:
+                    self._at(doc, base + ["when", *exc.path], str(exc), rule_id=rule.id,
+                             suggestion=exc.suggestion, code="condition")
+                    continue
+                cond_lines = tuple(
+                    doc.locate(base + ["when", c.field])[0] or line or 0 for c in conds
+                )
+                for c in conds:
+                    self._check_names(doc, base + ["when", c.field], c, names, rule.id)
+                self._check_then(doc, base + ["then"], kind, rule.then, names, units, rule.id)
+                rules.append(IRRule(rule.id, kind, doc.path, line or 0, i, rule.priority, conds, rule.then, cond_lines))
+            if len(rules) > 65000:
+                self._at(doc, ["rules"], "too many rules in one table (durable_rules priorities are 16-bit)")
+            tables[kind] = Table(kind, hit, doc.path, tuple(rules))
+        if self.problems:
+            raise self._fail()
+        return Policy(
+            directory=str(self.directory),
+            units=units,
+            categories=categories,
+            place_owner=place_owner,
+            calendar=calendar,
+            tables=tables,
+            calendar_file=calendar_file,
+            files={k: v[0].path for k, v in parsed.items()},
+        )
+
+    def _calendar(self, doc: SourceDoc, model: CalendarFile) -> WorkCalendar:
+        from .errors import CalendarError
+
+        try:
+            return WorkCalendar(
+                close_of_business=model.close_of_business,
+                tz=ZoneInfo(model.timezone),
+                holidays=[(d.date, d.name) for d in model.holidays],
+                workdays=[(d.date, d.name) for d in model.workdays],
+            )
+        except CalendarError as exc:
+            self._at(doc, ["holidays"], str(exc), code="calendar")
+            return WorkCalendar()
+
+    def _check_names(self, doc: SourceDoc, loc: list[str | int], c: Condition,
+                     names: dict[str, set[str]], rule_id: str) -> None:
+        known = names.get(c.field)
+        if known is None:
+            return
+        values = c.value if isinstance(c.value, tuple) and c.op in ("in", "not_in") else (c.value,)
+        if c.op not in ("eq", "ne", "in", "not_in"):
+            return
+        for v in values:
+            if v not in known:
+                what = {"unit": "unit", "category": "category", "place": "place"}[c.field]
+                self._at(doc, loc, f"unknown {what} '{v}'", rule_id=rule_id, suggestion=suggest(v, known),
+                         code=f"unknown-{what}")
+
+    def _check_then(self, doc: SourceDoc, loc: list[str | int], kind: str, then: Any,
+                    names: dict[str, set[str]], units: dict[str, UnitSpec], rule_id: str) -> None:
+        if kind == "classification" and then.category not in names["category"]:
+            self._at(doc, loc + ["category"], f"unknown category '{then.category}'", rule_id=rule_id,
+                     suggestion=suggest(then.category, names["category"]), code="unknown-category")
+        if kind == "routing" and then.unit is not None and then.unit not in units:
+            self._at(doc, loc + ["unit"], f"unknown unit '{then.unit}'", rule_id=rule_id,
+                     suggestion=suggest(then.unit, units), code="unknown-unit")
+        if kind == "escalation" and then.escalate is not None:
+            to = then.escalate.to
+            if to not in units:
+                self._at(doc, loc + ["escalate", "to"], f"unknown unit '{to}'", rule_id=rule_id,
+                         suggestion=suggest(to, units), code="unknown-unit")
+            elif units[to].type != "office":
+                self._at(doc, loc + ["escalate", "to"],
+                         f"escalation goes to a supervising office; '{to}' is a {units[to].type}",
+                         rule_id=rule_id, code="escalate-target")
+        if kind == "deadlines":
+            spec = then.deadline
+            if spec.remind_after is not None and spec.remind_after.unit == spec.within.unit \
+                    and spec.remind_after.amount >= spec.within.amount:
+                self._at(doc, loc + ["deadline", "remind_after"],
+                         f"reminder ({spec.remind_after}) is not before the deadline ({spec.within})",
+                         rule_id=rule_id, code="reminder-after-deadline")
+
+    def _at(self, doc: SourceDoc, loc: list[str | int], message: str, *, rule_id: str | None = None,
+            suggestion: str | None = None, code: str = "reference") -> None:
+        from .yamlsrc import key_path
+
+        line, col = doc.locate(loc)
+        self.problems.append(Problem(doc.path, line, col, message, key=key_path(loc), rule_id=rule_id,
+                                     suggestion=suggestion, code=code))

@@ -1,0 +1,258 @@
+"""The schema of every rule-file kind, as pydantic models.
+
+These models are the single source of truth for what a rule file may say:
+the loader validates against them (unknown keys are errors, with a
+suggestion), ``wenzheng schema`` exports them as JSON Schema for editors, and
+the docs' rule-file reference describes them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from .durations import Duration, parse_duration
+
+__all__ = [
+    "HitPolicy",
+    "UnitSpec",
+    "UnitsFile",
+    "CategorySpec",
+    "ClassificationRule",
+    "ClassificationFile",
+    "RoutingThen",
+    "RoutingRule",
+    "RoutingFile",
+    "HotRule",
+    "HotFile",
+    "DeadlineSpec",
+    "DeadlineRule",
+    "DeadlinesFile",
+    "EscalationThen",
+    "EscalationRule",
+    "EscalationFile",
+    "CalendarDay",
+    "CalendarFile",
+    "FILE_KINDS",
+    "DEFAULT_HIT_POLICY",
+]
+
+HitPolicy = Literal["first", "priority", "unique", "collect"]
+RULE_ID = r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _duration(v: Any) -> Duration:
+    if isinstance(v, Duration):
+        return v
+    return parse_duration(v)
+
+
+DurationField = Annotated[Duration, BeforeValidator(_duration)]
+
+
+# -- units -------------------------------------------------------------------
+class UnitSpec(_Strict):
+    id: str = Field(description="Unit name as used everywhere else, e.g. 园林绿化局 or 城北街道")
+    type: Literal["street", "town", "bureau", "office"] = Field(
+        description="street (街道), town (镇/地区), bureau (委办局) or office (supervising office)"
+    )
+    places: list[str] = Field(default_factory=list, description="Areas this street/town is responsible for")
+    description: str | None = None
+
+
+class UnitsFile(_Strict):
+    kind: Literal["units"]
+    units: list[UnitSpec] = Field(min_length=1)
+
+
+# -- shared rule shape ---------------------------------------------------------
+class _Rule(_Strict):
+    id: str = Field(pattern=RULE_ID, description="Unique rule id within the policy")
+    description: str | None = None
+    priority: int = Field(default=0, ge=0, le=1000, description="Used by hit_policy: priority (higher wins)")
+    when: dict[str, Any] | None = Field(
+        default=None, description="Conditions on fact fields; all must hold. Omit for a default rule."
+    )
+
+
+class _Table(_Strict):
+    description: str | None = None
+    hit_policy: HitPolicy | None = Field(default=None, description="first | priority | unique | collect")
+
+
+# -- classification ------------------------------------------------------------
+class CategorySpec(_Strict):
+    id: str
+    description: str | None = None
+
+
+class ClassificationThen(_Strict):
+    category: str
+
+
+class ClassificationRule(_Rule):
+    then: ClassificationThen
+
+
+class ClassificationFile(_Table):
+    kind: Literal["classification"]
+    categories: list[CategorySpec] = Field(min_length=1)
+    rules: list[ClassificationRule] = Field(min_length=1)
+
+
+# -- routing -------------------------------------------------------------------
+class RoutingThen(_Strict):
+    unit: str | None = Field(default=None, description="Unit id from units.yaml")
+    unit_of_place: bool | None = Field(
+        default=None, description="true: route to the street/town whose places include the post's place"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RoutingThen:
+        if (self.unit is None) == (not self.unit_of_place):
+            raise ValueError("routing 'then' needs exactly one of 'unit: <unit id>' or 'unit_of_place: true'")
+        return self
+
+
+class RoutingRule(_Rule):
+    then: RoutingThen
+
+
+class RoutingFile(_Table):
+    kind: Literal["routing"]
+    rules: list[RoutingRule] = Field(min_length=1)
+
+
+# -- hot events ----------------------------------------------------------------
+class HotThen(_Strict):
+    hot: Literal[True] = Field(description="mark the case as a hot event")
+
+
+class HotRule(_Rule):
+    then: HotThen
+
+
+class HotFile(_Table):
+    kind: Literal["hot"]
+    rules: list[HotRule] = Field(min_length=1)
+
+
+# -- deadlines -----------------------------------------------------------------
+class DeadlineSpec(_Strict):
+    for_: Literal["external_statement", "reply"] = Field(alias="for", description="Deadline kind")
+    within: DurationField = Field(description="e.g. '2 hours' (wall clock) or '5 working days'")
+    remind_after: DurationField | None = Field(
+        default=None, description="Send the unit a reminder this long after the start, if not yet met"
+    )
+
+
+class DeadlineThen(_Strict):
+    deadline: DeadlineSpec
+
+
+class DeadlineRule(_Rule):
+    then: DeadlineThen
+
+
+class DeadlinesFile(_Table):
+    kind: Literal["deadlines"]
+    rules: list[DeadlineRule] = Field(min_length=1)
+
+
+# -- escalation and deductions -------------------------------------------------
+class EscalateSpec(_Strict):
+    to: str = Field(description="Supervising unit (type office) in units.yaml")
+    level: int = Field(default=1, ge=1, le=5)
+
+
+class DeductSpec(_Strict):
+    points: float = Field(gt=0, le=100, description="Performance points deducted from the case's unit")
+    reason: str | None = None
+
+
+class EscalationThen(_Strict):
+    remind: bool | None = Field(default=None, description="Remind the responsible unit")
+    escalate: EscalateSpec | None = None
+    deduct: DeductSpec | None = None
+    accountability: bool | None = Field(
+        default=None, description="Flag the unit and the person responsible for accountability (问责)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> EscalationThen:
+        if not (self.remind or self.escalate or self.deduct or self.accountability):
+            raise ValueError("escalation 'then' needs at least one of remind, escalate, deduct, accountability")
+        return self
+
+
+class EscalationRule(_Rule):
+    then: EscalationThen
+
+
+class EscalationFile(_Table):
+    kind: Literal["escalation"]
+    rules: list[EscalationRule] = Field(min_length=1)
+
+
+# -- calendar ------------------------------------------------------------------
+class CalendarDay(_Strict):
+    date: date
+    name: str = Field(description="Why, e.g. 'APEC 会议放假'")
+
+
+def _parse_time(v: Any) -> Any:
+    if isinstance(v, int) and not isinstance(v, bool):
+        # YAML 1.1 reads 17:30 as a sexagesimal integer (1050); accept it as minutes.
+        return time(v // 60, v % 60) if 0 <= v < 24 * 60 else v
+    if isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
+        h, m = v.strip().split(":")
+        return time(int(h), int(m))
+    return v
+
+
+class CalendarFile(_Strict):
+    kind: Literal["calendar"]
+    description: str | None = None
+    timezone: str = Field(default="Asia/Shanghai")
+    close_of_business: Annotated[time, BeforeValidator(_parse_time)] = Field(
+        default=time(17, 30), description="Working-day deadlines end at this time, e.g. '17:30'"
+    )
+    holidays: list[CalendarDay] = Field(default_factory=list, description="Extra days off (local decisions)")
+    workdays: list[CalendarDay] = Field(default_factory=list, description="Extra working days (local 调休)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{v}' (e.g. Asia/Shanghai)") from None
+        return v
+
+
+FILE_KINDS: dict[str, type[BaseModel]] = {
+    "units": UnitsFile,
+    "classification": ClassificationFile,
+    "routing": RoutingFile,
+    "hot": HotFile,
+    "deadlines": DeadlinesFile,
+    "escalation": EscalationFile,
+    "calendar": CalendarFile,
+}
+
+DEFAULT_HIT_POLICY: dict[str, HitPolicy] = {
+    "classification": "first",
+    "routing": "first",
+    "hot": "first",
+    "deadlines": "collect",
+    "escalation": "collect",
+}
