@@ -13,8 +13,14 @@ are never used).  The traps of durable_rules 2.0.28 and how they are guarded:
   load time and the compiler emits only the operators it knows.
 * ``pri`` is unsigned 16-bit and defaults to 0: every rule gets an explicit,
   distinct ``pri`` from its rank in the table (1..65000).
-* Large character ranges in regexes crash the process and ``%w``/``$imt`` are
-  ASCII-only: regexes are validated before compiling (see conditions.py).
+* Large character ranges in regexes crash the process, ``%w``/``$imt`` are
+  ASCII-only, and (found by our differential tests) its regex automaton gives
+  wrong answers for alternations of four or more Chinese words
+  (``.*(停车|车位|违停|公交).*`` does not match 公交车班次太少).  So text
+  tests (``contains_any``, ``matches``) never reach durable_rules' ``$mt``:
+  each one is computed in Python as a boolean *feature* of the fact
+  (``t0``, ``t1``, …) and the rule tests the feature; all other logic, and
+  the combination of features with other conditions, runs on durable_rules.
 * About 1,024 live sessions per ruleset: every evaluation uses the same
   session id and the fact is retracted afterwards, so state never grows.
 * Exceptions raised in actions are swallowed into the session state: no
@@ -33,6 +39,7 @@ from typing import Any
 import durable_rules_engine as _dre
 from durable.engine import Host
 
+from .conditions import Condition
 from .policy import IRRule, Table
 
 __all__ = ["compile_table", "DurableTable", "PolicyHost"]
@@ -52,15 +59,27 @@ def _never_called(_closure: Any) -> None:
     raise RuntimeError("durable_rules action dispatch is not used by wenzheng")
 
 
-def compile_table(table: Table) -> dict[str, Any]:
-    """The durable_rules JSON ruleset for ``table`` (without the 'run' actions)."""
+TEXT_OPS = ("contains_any", "matches")
+
+
+def compile_table(table: Table) -> tuple[dict[str, Any], list[tuple[str, Condition]]]:
+    """The durable_rules JSON ruleset for ``table`` (without the 'run' actions).
+
+    Also returns the text features: (fact field name, condition) pairs that
+    must be computed into the fact before it is asserted.
+    """
     ruleset: dict[str, Any] = {}
+    features: dict[Condition, str] = {}
     for rank, rule in enumerate(table.ranked(), start=1):
-        ruleset[rule.id] = {
-            "all": [{"m": {"$and": [c.to_durable() for c in rule.conditions]}}],
-            "pri": rank,
-        }
-    return ruleset
+        tests = []
+        for c in rule.conditions:
+            if c.op in TEXT_OPS:
+                name = features.setdefault(c, f"t{len(features)}")
+                tests.append({name: True})
+            else:
+                tests.append(c.to_durable())
+        ruleset[rule.id] = {"all": [{"m": {"$and": tests}}], "pri": rank}
+    return ruleset, [(name, c) for c, name in features.items()]
 
 
 class DurableTable:
@@ -69,7 +88,7 @@ class DurableTable:
     def __init__(self, table: Table, host: PolicyHost) -> None:
         self.table = table
         self.name = f"{table.kind}_{next(_ids)}"
-        self.definition = compile_table(table)
+        self.definition, self.features = compile_table(table)
         self._by_id: dict[str, IRRule] = {r.id: r for r in table.rules}
         registered = copy.deepcopy(self.definition)
         for rule in registered.values():
@@ -80,6 +99,8 @@ class DurableTable:
     def matches(self, fact: dict[str, Any]) -> list[IRRule]:
         """All rules whose conditions hold for ``fact``, in ``pri`` order."""
         payload = dict(fact)
+        for name, cond in self.features:
+            payload[name] = cond.holds(fact)
         payload["sid"] = _SID
         payload["id"] = 1
         text = json.dumps(payload, ensure_ascii=False)
@@ -98,7 +119,13 @@ class DurableTable:
                 raise RuntimeError(f"durable_rules: fact already observed in {self.name}: {text}")
         finally:
             _dre.retract_fact(handle, text)
-        return [self._by_id[n] for n in names]
+        seen: set[str] = set()
+        out: list[IRRule] = []
+        for n in names:
+            if n not in seen:  # durable_rules can report one rule twice for one fact
+                seen.add(n)
+                out.append(self._by_id[n])
+        return out
 
     def evaluate(self, fact: dict[str, Any]) -> list[IRRule]:
         """Matches with the table's hit policy applied."""

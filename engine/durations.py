@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 
 from .errors import DurationError
 
 __all__ = ["Duration", "TimeUnit", "parse_duration"]
 
 
-class TimeUnit(str, Enum):
+class TimeUnit(StrEnum):
     MINUTES = "minutes"
     HOURS = "hours"
     DAYS = "days"
@@ -79,7 +79,7 @@ def parse_duration(text: str) -> Duration:
     if unit is None:
         from .errors import suggest
 
-        hint = suggest(unit_text, [k for k in _UNITS if k.isascii()])
+        hint = suggest(unit_text, ["minutes", "hours", "days", "working days"])
         extra = f"; did you mean '{hint}'?" if hint else ""
         raise DurationError(
             f"malformed duration '{text}': unknown unit '{unit_text}' "

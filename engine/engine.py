@@ -22,8 +22,8 @@ from .errors import EventError
 from .models import (
     Classify,
     Close,
-    Decision,
     DeadlineReached,
+    Decision,
     Deduct,
     Effect,
     Escalate,

@@ -63,7 +63,7 @@ class IRRule:
         return all(c.holds(fact) for c in self.conditions)
 
     def first_failure(self, fact: dict[str, Any]) -> tuple[Condition, int] | None:
-        for c, ln in zip(self.conditions, self.cond_lines or (self.line,) * len(self.conditions)):
+        for c, ln in zip(self.conditions, self.cond_lines or (self.line,) * len(self.conditions), strict=True):
             if not c.holds(fact):
                 return c, ln
         return None
@@ -156,6 +156,8 @@ class _Loader:
                     Problem(str(d), None, None, f"no rule file of kind '{kind}' in the policy", code="missing-kind")
                 )
         if self.problems:
+            if "units" in parsed and "classification" in parsed:
+                self._build(parsed)  # cross-file checks of the valid files: report everything at once
             raise self._fail()
         return self._build(parsed)
 

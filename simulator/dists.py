@@ -1,0 +1,47 @@
+"""Distributions as testers write them in scenario files.
+
+Delays are written as a median and a 90th percentile ("half the replies within
+2 working days, nine in ten within 4.5"): easier to justify from observations
+than a mean and a shape parameter.  Both are turned into a lognormal.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["MedianP90", "Z90"]
+
+Z90 = 1.2815515655446004  # standard normal 90th percentile
+
+
+class MedianP90(BaseModel):
+    """A lognormal distribution given by its median and 90th percentile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    median: float = Field(gt=0)
+    p90: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> MedianP90:
+        if self.p90 < self.median:
+            raise ValueError(f"p90 ({self.p90}) must not be below the median ({self.median})")
+        return self
+
+    @property
+    def mu(self) -> float:
+        return math.log(self.median)
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p90 / self.median) / Z90
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + self.sigma**2 / 2)
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.lognormvariate(self.mu, self.sigma)

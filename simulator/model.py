@@ -1,0 +1,493 @@
+"""The SimPy model of Changping's online complaint handling.
+
+Citizens post on Weibo and WeChat (a non-homogeneous Poisson stream with an
+hour-of-day profile and weekend/holiday factors); the duty desk, on a daily
+shift roster, triages each post from a queue and forwards problems through
+the policy engine as feedback forms; units investigate and reply in their
+office hours according to behaviour profiles; reposts accumulate and can make
+a case hot; citizens follow up when they hear nothing; deadline timers post
+``deadline_reached`` events back into the engine.  The run stops taking posts
+at the scenario's end and drains until every scheduled timer has fired.
+
+All randomness comes from ``random.Random`` streams derived from the seed,
+one per concern, so a change in one behaviour does not shift the draws of
+another (common random numbers between policies).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import simpy
+
+from engine import (
+    Classify,
+    Close,
+    DeadlineReached,
+    Deduct,
+    Engine,
+    Escalate,
+    FlagAccountability,
+    FollowUpPosted,
+    MarkHot,
+    Policy,
+    Post,
+    PostReceived,
+    Remind,
+    ReplyFiled,
+    RepostsUpdated,
+    Route,
+    SetDeadline,
+    StatementIssued,
+)
+from engine.models import Decision
+
+from .content import ContentGenerator
+from .scenario import Scenario, UnitBehaviour
+from .worktime import advance_working, next_working_moment
+
+__all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult"]
+
+# The five steps (五步工作法) and the other activities of the event log.
+COLLECT = "收集整理"
+REPORT = "上报通报"
+HANDLE = "调查办理"
+SUPERVISE = "督办落实"
+REPLY = "反馈回复"
+DESK_ANSWER = "直接答复"
+HOT = "转为热点"
+STATEMENT = "对外表态"
+OVERDUE = "逾期"
+DEDUCT = "扣分"
+FOLLOW_UP = "网民追问"
+
+
+@dataclass(frozen=True)
+class LogRow:
+    case_id: str
+    activity: str
+    at: datetime
+    resource: str
+    unit: str
+    category: str
+
+
+@dataclass
+class CaseRecord:
+    case_id: str
+    channel: str
+    place: str
+    true_category: str
+    posted_at: datetime
+    opened_at: datetime | None = None
+    category: str = ""
+    unit: str = ""
+    true_unit: str = ""
+    hot_at: datetime | None = None
+    statement_at: datetime | None = None
+    statement_due: datetime | None = None
+    reply_due: datetime | None = None
+    replied_at: datetime | None = None
+    reply_kind: str = ""
+    escalations: int = 0
+    reminders: int = 0
+    followups: int = 0
+    deductions: float = 0.0
+    accountability: bool = False
+    final_reposts: int = 0
+    # unit behaviour state
+    silent: bool = False
+    reply_version: int = 0
+    pending_reply_at: datetime | None = None
+
+
+@dataclass
+class DeskStats:
+    waits_minutes: list[float] = field(default_factory=list)
+    busy_minutes: float = 0.0
+    staffed_minutes: float = 0.0
+    answered_directly: int = 0
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    start: datetime
+    end: datetime
+    drained_at: datetime
+    posts: int
+    cases: list[CaseRecord]
+    log: list[LogRow]
+    desk: DeskStats
+    deductions: list[tuple[datetime, str, float, str]]
+    backlog: list[tuple[str, int]]
+    calendar: Any
+
+
+class Simulation:
+    """One replication of a scenario under one policy."""
+
+    def __init__(self, scenario: Scenario, policy: Policy, seed: int | None = None,
+                 progress: Callable[[float], None] | None = None) -> None:
+        self.sc = scenario
+        self.policy = policy
+        self.seed = scenario.seed if seed is None else seed
+        self.engine = Engine(policy)
+        self.cal = policy.calendar
+        self.tz = self.cal.tz
+        self.env = simpy.Environment()
+        self.t0 = datetime.combine(scenario.start, time(0), tzinfo=self.tz)
+        self.t_end = datetime.combine(scenario.end + timedelta(days=1), time(0), tzinfo=self.tz)
+        self.progress = progress or (lambda f: None)
+        s = self.seed
+        self.rng_arrivals = random.Random(f"{s}/arrivals")
+        self.rng_content = random.Random(f"{s}/content")
+        self.rng_desk = random.Random(f"{s}/desk")
+        self.rng_units = random.Random(f"{s}/units")
+        self.rng_citizens = random.Random(f"{s}/citizens")
+        self.rng_reposts = random.Random(f"{s}/reposts")
+        self.content = ContentGenerator(self.rng_content, s)
+        self.queue: simpy.Store = simpy.Store(self.env)
+        self.desk = DeskStats()
+        self.cases: dict[str, CaseRecord] = {}
+        self.log: list[LogRow] = []
+        self.deductions: list[tuple[datetime, str, float, str]] = []
+        self.backlog: list[tuple[str, int]] = []
+        self.posts = 0
+        self._pending = 0
+        self._arrivals_done = False
+        self._busy_staff = 0
+        self.done = self.env.event()
+        self._behaviours: dict[str, UnitBehaviour] = {}
+        a = scenario.arrivals
+        total = sum(a.hour_profile)
+        self._hour_share = [x / total for x in a.hour_profile]
+        self._channels = list(a.channels), list(a.channels.values())
+        self._categories = list(a.categories), list(a.categories.values())
+        self._places = list(a.places), list(a.places.values())
+
+    # -- clock ----------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.t0 + timedelta(minutes=self.env.now)
+
+    def _delay_until(self, at: datetime) -> float:
+        return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
+
+    def _schedule(self, at: datetime, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``at`` (keeps the run alive until it has fired)."""
+        self._pending += 1
+        self.env.process(self._timer(self._delay_until(at), action))
+
+    def _timer(self, delay: float, action: Callable[[], None]):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(delay)
+        self._pending -= 1
+        action()
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if (self._arrivals_done and self._pending == 0 and not self.queue.items
+                and self._busy_staff == 0 and not self.done.triggered):
+            self.done.succeed()
+
+    # -- arrivals ---------------------------------------------------------------
+    def _day_factor(self, day: Any) -> float:
+        info = self.cal.day_info(day)
+        if info.workday:
+            return 1.0
+        if info.source == "weekday rule":
+            return self.sc.arrivals.weekend_factor
+        return self.sc.arrivals.holiday_factor
+
+    def _arrivals(self):  # type: ignore[no-untyped-def]
+        a = self.sc.arrivals
+        rng = self.rng_arrivals
+        hours = int((self.t_end - self.t0).total_seconds() // 3600)
+        for h in range(hours):
+            hour_start = self.t0 + timedelta(hours=h)
+            rate = a.posts_per_day * self._hour_share[hour_start.hour] * self._day_factor(hour_start.date()) / 60.0
+            t = h * 60.0
+            end = t + 60.0
+            if rate <= 0:
+                continue
+            while True:
+                t += rng.expovariate(rate)
+                if t >= end:
+                    break
+                yield self.env.timeout(t - self.env.now)
+                self._new_post()
+        if self.env.now < hours * 60:
+            yield self.env.timeout(hours * 60 - self.env.now)
+        self._arrivals_done = True
+        self._maybe_done()
+
+    def _new_post(self) -> None:
+        a = self.sc.arrivals
+        rng = self.rng_arrivals
+        self.posts += 1
+        n = self.posts
+        case_id = f"C{n:07d}"
+        channel = rng.choices(*self._channels)[0]
+        place = rng.choices(*self._places)[0]
+        actionable = rng.random() < a.actionable_share
+        category = rng.choices(*self._categories)[0] if actionable else ""
+        author = self.content.author()
+        text = self.content.text(category, place) if actionable else self.content.consultation(place)
+        final = int(a.hot.final_reposts.sample(self.rng_reposts)) if channel == "weibo" else 0
+        posted = self.now()
+        post = Post(post_id=f"{channel}-{n}", channel=channel, author=author.name, text=text, place=place,
+                    posted_at=posted, phone=author.phone)
+        rec = CaseRecord(case_id, channel, place, category, posted, final_reposts=final)
+        self.log.append(LogRow(case_id, COLLECT, posted, "desk", "", category))
+        self.queue.put((rec, post, actionable, self.env.now))
+
+    def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
+        minutes = (at - rec.posted_at).total_seconds() / 60.0
+        return int(rec.final_reposts * (1.0 - math.exp(-minutes / self.sc.arrivals.hot.growth_minutes)))
+
+    # -- the duty desk ----------------------------------------------------------
+    def _shift_windows(self, shift: Any) -> tuple[int, int]:
+        a = shift.start.hour * 60 + shift.start.minute
+        b = shift.end.hour * 60 + shift.end.minute
+        if b <= a:
+            b += 24 * 60
+        return a, b
+
+    def _staff(self, shift: Any):  # type: ignore[no-untyped-def]
+        a, b = self._shift_windows(shift)
+        day = 0
+        while not self.done.triggered:
+            start, end = day * 1440 + a, day * 1440 + b
+            day += 1
+            if self.env.now < start:
+                yield self.env.timeout(start - self.env.now)
+            if self.done.triggered:
+                return
+            self.desk.staffed_minutes += end - start
+            while self.env.now < end:
+                get = self.queue.get()
+                res = yield get | self.env.timeout(end - self.env.now)
+                if get not in res:
+                    get.cancel()
+                    break
+                self._busy_staff += 1
+                rec, post, actionable, queued_at = get.value  # type: ignore[misc]
+                self.desk.waits_minutes.append(self.env.now - queued_at)
+                service = self.sc.desk.triage_minutes.sample(self.rng_desk)
+                self.desk.busy_minutes += service
+                yield self.env.timeout(service)
+                self._busy_staff -= 1
+                if actionable:
+                    self._open_case(rec, post)
+                else:
+                    self.desk.answered_directly += 1
+                    self.log.append(LogRow(rec.case_id, DESK_ANSWER, self.now(), "desk", "", ""))
+                self._maybe_done()
+
+    # -- cases through the engine ------------------------------------------------
+    def _open_case(self, rec: CaseRecord, post: Post) -> None:
+        at = self.now()
+        rec.opened_at = at
+        post = post.model_copy(update={"reposts": self.reposts_at(rec, at)})
+        self.cases[rec.case_id] = rec
+        decision = self.engine.handle(PostReceived(case_id=rec.case_id, at=at, post=post))
+        self._apply(rec, decision)
+        rec.true_unit = self._true_unit(rec)
+        self._start_unit(rec)
+        self._start_reposts(rec)
+        self._start_citizen(rec)
+
+    def _true_unit(self, rec: CaseRecord) -> str:
+        case = self.engine.cases[rec.case_id]
+        fact = case.fact("post_received", category=rec.true_category)
+        chosen = self.engine.evaluate("routing", fact)
+        if not chosen:
+            return ""
+        then = chosen[0].then
+        return then.unit if then.unit is not None else self.policy.place_owner[rec.place]
+
+    def _apply(self, rec: CaseRecord, decision: Decision) -> None:
+        at = decision.at
+        for eff in decision.effects:
+            if isinstance(eff, Classify):
+                rec.category = eff.category
+            elif isinstance(eff, Route):
+                rec.unit = eff.unit
+                self.log.append(LogRow(rec.case_id, REPORT, at, "desk", rec.unit, rec.category))
+            elif isinstance(eff, MarkHot):
+                rec.hot_at = at
+                self.log.append(LogRow(rec.case_id, HOT, at, "platform", rec.unit, rec.category))
+                self._start_statement(rec, at)
+            elif isinstance(eff, SetDeadline):
+                self._set_deadline(rec, eff)
+            elif isinstance(eff, Remind):
+                rec.reminders += 1
+                self.log.append(LogRow(rec.case_id, SUPERVISE, at, "desk", rec.unit, rec.category))
+                self._supervised(rec, self._behaviour(rec).respond_to_reminder)
+            elif isinstance(eff, Escalate):
+                rec.escalations += 1
+                self.log.append(LogRow(rec.case_id, SUPERVISE, at, eff.to, rec.unit, rec.category))
+                self._supervised(rec, self._behaviour(rec).respond_to_escalation)
+            elif isinstance(eff, Deduct):
+                rec.deductions += eff.points
+                self.deductions.append((at, eff.unit, eff.points, eff.reason))
+                self.log.append(LogRow(rec.case_id, DEDUCT, at, "assessment", eff.unit, rec.category))
+            elif isinstance(eff, FlagAccountability):
+                rec.accountability = True
+            elif isinstance(eff, Close):
+                self.log.append(LogRow(rec.case_id, REPLY, at, rec.unit, rec.unit, rec.category))
+
+    def _handle(self, rec: CaseRecord, event: Any) -> None:
+        self._apply(rec, self.engine.handle(event))
+
+    def _set_deadline(self, rec: CaseRecord, eff: SetDeadline) -> None:
+        if eff.deadline == "reply":
+            rec.reply_due = eff.due
+        else:
+            rec.statement_due = eff.due
+        cid = rec.case_id
+
+        def fire(reminder: bool) -> Callable[[], None]:
+            def go() -> None:
+                if not reminder:
+                    done = rec.replied_at if eff.deadline == "reply" else rec.statement_at
+                    if done is None or done > eff.due:
+                        self.log.append(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category))
+                self._handle(rec, DeadlineReached(case_id=cid, at=self.now(), deadline=eff.deadline,
+                                                  reminder=reminder))
+            return go
+
+        if eff.remind_at is not None:
+            self._schedule(eff.remind_at, fire(True))
+        self._schedule(eff.due, fire(False))
+
+    # -- units ------------------------------------------------------------------
+    def _behaviour(self, rec: CaseRecord) -> UnitBehaviour:
+        b = self._behaviours.get(rec.unit)
+        if b is None:
+            utype = self.policy.units[rec.unit].type
+            b = self.sc.units.behaviour(rec.unit, utype)
+            self._behaviours[rec.unit] = b
+        return b
+
+    def _work_after(self, b: UnitBehaviour, start: datetime, working_days: float) -> datetime:
+        opens, closes = b.working_hours
+        day_minutes = (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+        return advance_working(self.cal, start, working_days * day_minutes, opens, closes)
+
+    def _start_unit(self, rec: CaseRecord) -> None:
+        b = self._behaviour(rec)
+        rng = self.rng_units
+        starts = next_working_moment(self.cal, rec.opened_at or self.now(), *b.working_hours)
+        self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
+        silent = rng.random() < b.no_reply
+        delay = b.reply_working_days.sample(rng)
+        kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+        rec.silent = silent
+        if not silent:
+            self._plan_reply(rec, self._work_after(b, starts, delay), kind)
+
+    def _plan_reply(self, rec: CaseRecord, at: datetime, kind: str) -> None:
+        rec.reply_version += 1
+        version = rec.reply_version
+        rec.pending_reply_at = at
+
+        def go() -> None:
+            if rec.reply_version != version or rec.replied_at is not None:
+                return
+            rec.replied_at = self.now()
+            rec.reply_kind = kind
+            rec.pending_reply_at = None
+            self._handle(rec, ReplyFiled(case_id=rec.case_id, at=self.now(), reply_kind=kind))  # type: ignore[arg-type]
+
+        self._schedule(at, go)
+
+    def _supervised(self, rec: CaseRecord, respond_probability: float) -> None:
+        """A reminder or escalation: a silent or slow unit may reply sooner."""
+        if rec.replied_at is not None:
+            return
+        b = self._behaviour(rec)
+        rng = self.rng_units
+        responds = rng.random() < respond_probability
+        delay = b.supervised_reply_working_days.sample(rng)
+        kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+        if not responds:
+            return
+        at = self._work_after(b, self.now(), delay)
+        if rec.pending_reply_at is None or at < rec.pending_reply_at:
+            rec.silent = False
+            self._plan_reply(rec, at, kind)
+
+    def _start_statement(self, rec: CaseRecord, at: datetime) -> None:
+        b = self._behaviour(rec)
+        minutes = b.statement_minutes.sample(self.rng_units)
+
+        def go() -> None:
+            rec.statement_at = self.now()
+            self.log.append(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
+            self._handle(rec, StatementIssued(case_id=rec.case_id, at=self.now()))
+
+        self._schedule(at + timedelta(minutes=minutes), go)
+
+    # -- platform and citizens ----------------------------------------------------
+    def _start_reposts(self, rec: CaseRecord) -> None:
+        if rec.final_reposts <= 0:
+            return
+        last = [self.reposts_at(rec, self.now())]
+        for m in self.sc.arrivals.hot.checks_minutes:
+            at = rec.posted_at + timedelta(minutes=m)
+            if at <= self.now():
+                continue
+
+            def go(at: datetime = at) -> None:
+                n = self.reposts_at(rec, at)
+                if n > last[0]:
+                    last[0] = n
+                    self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at, reposts=n))
+
+            self._schedule(at, go)
+
+    def _start_citizen(self, rec: CaseRecord) -> None:
+        c = self.sc.citizens
+        rng = self.rng_citizens
+        at = rec.opened_at or self.now()
+        for _ in range(c.max_follow_ups):
+            at = at + timedelta(days=c.follow_up_after_days.sample(rng))
+            wants = rng.random() < c.follow_up_probability
+
+            def go(wants: bool = wants) -> None:
+                if rec.replied_at is not None or not wants:
+                    return
+                rec.followups += 1
+                self.log.append(LogRow(rec.case_id, FOLLOW_UP, self.now(), "citizen", rec.unit, rec.category))
+                self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=self.now()))
+
+            self._schedule(at, go)
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def _daily(self):  # type: ignore[no-untyped-def]
+        span = max(1.0, (self.t_end - self.t0).total_seconds() / 60.0)
+        while not self.done.triggered:
+            yield self.env.timeout(1440 - self.env.now % 1440)
+            open_forms = sum(1 for r in self.cases.values() if r.replied_at is None)
+            self.backlog.append((self.now().date().isoformat(), open_forms))
+            self.progress(min(1.0, self.env.now / span))
+
+    def run(self) -> RunResult:
+        self.env.process(self._arrivals())
+        for shift in self.sc.desk.roster:
+            for _ in range(shift.staff):
+                self.env.process(self._staff(shift))
+        self.env.process(self._daily())
+        self.env.run(until=self.done)
+        self.progress(1.0)
+        return RunResult(
+            scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),
+            posts=self.posts, cases=sorted(self.cases.values(), key=lambda r: r.case_id), log=self.log,
+            desk=self.desk, deductions=self.deductions, backlog=self.backlog, calendar=self.cal,
+        )

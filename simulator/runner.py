@@ -1,0 +1,44 @@
+"""Load a scenario with its policy, run it, and return the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine import Policy
+
+from .metrics import compute_metrics, policy_fingerprint
+from .model import RunResult, Simulation
+from .scenario import Scenario, check_against_policy, load_scenario
+
+__all__ = ["load_run_inputs", "run_scenario"]
+
+
+def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None) -> tuple[Scenario, Policy, Path]:
+    """The validated scenario, its policy (or ``rules`` instead) and the rules directory."""
+    sc = load_scenario(scenario_path)
+    rules_dir = Path(rules) if rules is not None else sc.rules_dir()
+    policy = Policy.load(rules_dir)
+    check_against_policy(scenario_path, sc, set(policy.places), set(policy.categories),
+                         {u: s.type for u, s in policy.units.items()})
+    if not (policy.calendar.covers(sc.start) and policy.calendar.covers(sc.end)):
+        from engine.errors import CalendarError
+
+        raise CalendarError(
+            f"{scenario_path}: the working-day calendar covers {policy.calendar.first_year}–"
+            f"{policy.calendar.last_year}, not the scenario's period {sc.start}–{sc.end}"
+        )
+    return sc, policy, rules_dir
+
+
+def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
+                 progress: Callable[[float], None] | None = None) -> tuple[RunResult, dict[str, Any]]:
+    sim = Simulation(scenario, policy, seed=seed, progress=progress)
+    try:
+        result = sim.run()
+    finally:
+        sim.engine.close()
+    metrics = compute_metrics(result)
+    metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+    return result, metrics

@@ -1,0 +1,241 @@
+"""The ``wenzheng`` command: thin commands over the engine and the simulator.
+
+Each command parses its arguments, calls the library and maps expected
+errors to exit codes: 0 success, 1 a check found problems, 2 unusable input
+(bad rule file, scenario, post or argument; message names file, line and
+key, no traceback), 3 an internal error (a bug: traceback shown), 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from engine import Policy, WenzhengError, parse_duration
+from engine.errors import CalendarError, DurationError
+
+
+@click.group(name="wenzheng", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wenzheng")
+def app() -> None:
+    """问政 wenzheng: policy engine and simulator for handling citizens' online complaints."""
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPT = 0, 1, 2, 3, 130
+
+
+class UserError(WenzhengError):
+    """A bad command-line argument discovered after parsing."""
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{100 * v:.1f}%"
+
+
+def _num(v: Any, fmt: str = "{:.1f}") -> str:
+    return "—" if v is None else fmt.format(v)
+
+
+def _ci(m: dict[str, Any], key: str, fmt: Any) -> str:
+    ci = m.get("ci95", {}).get(key)
+    if not ci or ci[0] is None:
+        return ""
+    return f"[{fmt(ci[0])} – {fmt(ci[1])}]"
+
+
+def print_summary(m: dict[str, Any], title: str) -> None:
+    t = RichTable(title=title, show_header=True, header_style="bold")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    reps = m.get("replications")
+    if reps:
+        t.add_column("95% CI", justify="right")
+    rows = [
+        ("posts", "posts", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        ("forms issued (反馈单)", "forms", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        ("reply rate", "reply_rate", _pct),
+        ("on-time reply rate (5 working days)", "on_time_rate", _pct),
+        ("hot events", "hot_events", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        ("2-hour statement compliance (hot)", "statement_2h_rate", _pct),
+        ("reply time, median (working days)", "reply_working_days_median", _num),
+        ("reply time, p90 (working days)", "reply_working_days_p90", _num),
+        ("escalations", "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        ("deductions (points)", "deductions_total", _num),
+        ("misrouting rate", "misrouting_rate", _pct),
+        ("desk utilisation", "desk_utilisation", _pct),
+        ("desk wait, mean (minutes)", "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
+    ]
+    for label, key, fmt in rows:
+        cells = [label, fmt(m.get(key))]
+        if reps:
+            cells.append(_ci(m, key, fmt))
+        t.add_row(*cells)
+    out.print(t)
+    ded = m.get("deductions_by_unit") or {}
+    if ded:
+        u = RichTable(title="deductions by unit (points)" + (" — mean per replication" if reps else ""))
+        u.add_column("unit")
+        u.add_column("points", justify="right")
+        for unit, pts in sorted(ded.items(), key=lambda kv: (-kv[1], kv[0])):
+            u.add_row(unit, f"{pts:g}")
+        out.print(u)
+
+
+_PATH = click.Path(path_type=Path)
+
+
+@app.command()
+@click.argument("scenario", type=_PATH)
+@click.option("--rules", type=_PATH, default=None, help="Rules directory (overrides the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option("--out", "out_dir", type=_PATH, default=None, help="Output directory (default runs/<scenario name>).")
+@click.option("--replications", type=click.IntRange(1, 10000), default=1, show_default=True,
+              help="Independent replications (seeds seed, seed+1, ...).")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Processes for replications.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | None, replications: int,
+        workers: int, quiet: bool) -> None:
+    """Run a scenario through its policy; write metrics.json and the event log; print a summary."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from simulator import load_run_inputs, run_scenario, write_run
+    from simulator.replications import run_replications, summarise
+
+    sc, policy, rules_dir = load_run_inputs(scenario, rules)
+    base_seed = sc.seed if seed is None else seed
+    target = out_dir or Path("runs") / sc.name
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeElapsedColumn(), console=err, disable=quiet, transient=False)
+    with progress:
+        if replications == 1:
+            task = progress.add_task(f"{sc.name} seed {base_seed}", total=1.0)
+            result, metrics = run_scenario(sc, policy, rules_dir, seed=base_seed,
+                                           progress=lambda f: progress.update(task, completed=f))
+            write_run(result, metrics, target)
+        else:
+            task = progress.add_task(f"{sc.name} × {replications}", total=replications)
+            import tempfile
+
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".wenzheng-reps-", dir=target.parent))
+            reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
+                                    workers, staging, progress=lambda n: progress.update(task, completed=n))
+            metrics = summarise(reps)
+            (staging / "metrics.json").write_text(
+                json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            (staging / "replications.json").write_text(
+                json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            _replace_dir(staging, target)
+    title = f"{sc.name} — seed {base_seed}" if replications == 1 else \
+        f"{sc.name} — mean of {replications} replications (seeds {base_seed}–{base_seed + replications - 1})"
+    print_summary(metrics, title)
+    out.print(f"results in {target}/ (metrics.json, events.csv, cases.csv, backlog.csv"
+              + (", one folder per replication)" if replications > 1 else ")"))
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    import shutil
+
+    if target.exists():
+        old = target.with_name(target.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old)
+    else:
+        staging.rename(target)
+
+
+@app.command()
+@click.option("--from", "from_", required=True, help="Start, ISO 8601 with offset, e.g. 2014-09-30T16:00+08:00.")
+@click.option("--within", required=True, help="Duration, e.g. '5 working days' or '2 hours'.")
+@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True,
+              help="Rules directory whose calendar to use.")
+def deadline(from_: str, within: str, rules: Path) -> None:
+    """Print the due time of a deadline on the policy's working-day calendar."""
+    try:
+        start = datetime.fromisoformat(from_)
+    except ValueError:
+        raise UserError(f"--from: '{from_}' is not an ISO 8601 date-time (e.g. 2014-09-30T16:00+08:00)") from None
+    if start.tzinfo is None:
+        raise UserError(f"--from: '{from_}' has no UTC offset; write e.g. {from_}+08:00")
+    try:
+        duration = parse_duration(within)
+    except DurationError as exc:
+        raise UserError(f"--within: {exc}") from None
+    policy = Policy.load(rules)
+    try:
+        due = policy.calendar.add(start, duration)
+    except CalendarError as exc:
+        raise UserError(str(exc)) from None
+    out.print(due.isoformat())
+
+
+@app.command()
+@click.argument("rules", type=_PATH, default=Path("rules"))
+def validate(rules: Path) -> None:
+    """Check that a rules directory loads as a valid policy (exit 0) or say why (exit 2)."""
+    policy = Policy.load(rules)
+    n = sum(len(t.rules) for t in policy.tables.values())
+    out.print(f"{rules}: valid policy — {len(policy.units)} units, {len(policy.categories)} categories, "
+              f"{len(policy.places)} places, {n} rules in {len(policy.tables)} tables")
+
+
+@app.command()
+@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True, help="Rules directory.")
+@click.option("--scenario", type=_PATH, default=Path("scenarios/changping-2014.yaml"), show_default=True,
+              help="Scenario for the end-to-end figure.")
+@click.option("--events", type=click.IntRange(min=100), default=20000, show_default=True,
+              help="Routing evaluations to time.")
+@click.option("--json", "json_out", is_flag=True, help="Machine-readable output.")
+def bench(rules: Path, scenario: Path, events: int, json_out: bool) -> None:
+    """Measure engine µs per routing decision and end-to-end cases per second."""
+    from .bench import run_bench
+
+    result = run_bench(rules, scenario, events)
+    if json_out:
+        out.print_json(json.dumps(result))
+        return
+    t = RichTable(title="wenzheng bench")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    for k, v in result.items():
+        t.add_row(k, f"{v:,.2f}" if isinstance(v, float) else str(v))
+    out.print(t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        rv = app.main(args=argv, standalone_mode=False, prog_name="wenzheng")
+        return int(rv) if isinstance(rv, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("interrupted")
+        return EXIT_INTERRUPT
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return EXIT_INTERRUPT
+    except WenzhengError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:
+        traceback.print_exc()
+        print("internal error: this is a bug in wenzheng; please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_BUG
