@@ -57,6 +57,26 @@ class Problem:
                 where += f":{self.col}"
         return where
 
+    def detail(self) -> str:
+        """The message with its key, rule and suggestion, without the location."""
+        text = self.message
+        if self.key:
+            text += f" (at key: {self.key})"
+        if self.rule_id:
+            text += f" [rule {self.rule_id}]"
+        if self.suggestion:
+            text += f"; did you mean '{self.suggestion}'?"
+        return text
+
+    def lint_line(self) -> str:
+        """``file:line:col: severity code message``, the format editors and CI parse."""
+        return f"{self.location()}: {self.severity} {self.code} {self.detail()}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "col": self.col, "severity": self.severity,
+                "code": self.code, "message": self.message, "key": self.key or None, "rule_id": self.rule_id,
+                "suggestion": self.suggestion}
+
     def __str__(self) -> str:
         text = f"{self.location()}: {self.message}"
         if self.key:

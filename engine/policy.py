@@ -282,6 +282,16 @@ class _Loader:
     def _calendar(self, doc: SourceDoc, model: CalendarFile) -> WorkCalendar:
         from .errors import CalendarError
 
+        seen: dict[object, tuple[str, int]] = {}
+        for key in ("holidays", "workdays"):
+            for i, d in enumerate(getattr(model, key)):
+                if d.date in seen:
+                    other_key, other_i = seen[d.date]
+                    other_line, _ = doc.locate([other_key, other_i])
+                    what = "both a holiday and a workday" if other_key != key else f"twice in {key}"
+                    self._at(doc, [key, i], f"{d.date} is listed {what} (also at line {other_line})",
+                             code="calendar-conflict")
+                seen.setdefault(d.date, (key, i))
         try:
             return WorkCalendar(
                 close_of_business=model.close_of_business,

@@ -12,7 +12,15 @@ import re
 from datetime import date, time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from .durations import Duration, parse_duration
 
@@ -54,7 +62,16 @@ def _duration(v: Any) -> Duration:
     return parse_duration(v)
 
 
-DurationField = Annotated[Duration, BeforeValidator(_duration)]
+DurationField = Annotated[
+    Duration,
+    BeforeValidator(_duration),
+    WithJsonSchema({
+        "type": "string",
+        "pattern": r"^\s*\d+(\.\d+)?\s*(minutes?|mins?|hours?|h|days?|calendar days?|working days?|workdays?|分钟|小时|个小时|天|日|工作日|个工作日)\s*$",
+        "examples": ["2 hours", "5 working days", "30 minutes"],
+    }),
+]
+HHMM = WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "examples": ["17:30"]})
 
 
 # -- units -------------------------------------------------------------------
@@ -221,7 +238,7 @@ class CalendarFile(_Strict):
     kind: Literal["calendar"]
     description: str | None = None
     timezone: str = Field(default="Asia/Shanghai")
-    close_of_business: Annotated[time, BeforeValidator(_parse_time)] = Field(
+    close_of_business: Annotated[time, BeforeValidator(_parse_time), HHMM] = Field(
         default=time(17, 30), description="Working-day deadlines end at this time, e.g. '17:30'"
     )
     holidays: list[CalendarDay] = Field(default_factory=list, description="Extra days off (local decisions)")

@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from datetime import date, time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from engine.errors import Problem, ScenarioError
 from engine.yamlsrc import load_yaml, validation_problems
@@ -45,9 +53,13 @@ def _hhmm(v: object) -> object:
     return v
 
 
+HHMM = WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "examples": ["08:00"]})
+Clock = Annotated[time, HHMM]
+
+
 class Shift(_Strict):
-    start: time = Field(description="Shift start, HH:MM")
-    end: time = Field(description="Shift end, HH:MM (24:00 or 00:00 = midnight)")
+    start: Clock = Field(description="Shift start, HH:MM")
+    end: Clock = Field(description="Shift end, HH:MM (24:00 or 00:00 = midnight)")
     staff: int = Field(ge=0, le=1000)
 
     _norm_start = field_validator("start", mode="before")(_hhmm)
@@ -98,7 +110,7 @@ class ArrivalSpec(_Strict):
 
 
 class UnitBehaviour(_Strict):
-    working_hours: tuple[time, time] = Field(default=(time(9, 0), time(17, 30)))
+    working_hours: tuple[Clock, Clock] = Field(default=(time(9, 0), time(17, 30)))
     reply_working_days: MedianP90 = Field(description="Working days from receiving a form to replying")
     no_reply: float = Field(ge=0, le=1, description="Chance the unit does not reply unless supervised")
     respond_to_reminder: float = Field(ge=0, le=1, description="Chance a silent unit replies after a reminder")
@@ -118,7 +130,7 @@ class UnitBehaviour(_Strict):
 class UnitBehaviourPatch(_Strict):
     """Overrides for a unit type or one unit; unset fields keep the default."""
 
-    working_hours: tuple[time, time] | None = None
+    working_hours: tuple[Clock, Clock] | None = None
     reply_working_days: MedianP90 | None = None
     no_reply: float | None = Field(default=None, ge=0, le=1)
     respond_to_reminder: float | None = Field(default=None, ge=0, le=1)
@@ -178,6 +190,15 @@ class Scenario(_Strict):
     def rules_dir(self) -> Path:
         base = Path(self.path).parent if self.path else Path(".")
         return (base / self.rules).resolve() if not Path(self.rules).is_absolute() else Path(self.rules)
+
+
+def scenario_schema() -> dict[str, object]:
+    """JSON Schema of scenario files, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["properties"].pop("path", None)  # type: ignore[attr-defined]
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "wenzheng scenario file"
+    return schema
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -194,6 +194,53 @@ def validate(rules: Path) -> None:
 
 
 @app.command()
+@click.argument("rules", type=_PATH, default=Path("rules"))
+@click.option("--scenario", "scenarios", type=_PATH, multiple=True,
+              help="Also check that the calendar covers this scenario's period (repeatable). "
+                   "Default: scenarios/*.yaml next to the rules directory that use it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint(rules: Path, scenarios: tuple[Path, ...], fmt: str) -> None:
+    """Report every problem in a rules directory: exit 0 clean, 1 problems found, 2 unusable input."""
+    from engine.lint import lint as run_lint
+
+    if not scenarios:
+        scenarios = tuple(_scenarios_using(rules))
+    report = run_lint(rules, scenarios)
+    if fmt == "json":
+        click.echo(json.dumps({"problems": [p.as_dict() for p in report.problems],
+                               "errors": len(report.errors),
+                               "warnings": len(report.problems) - len(report.errors)},
+                              ensure_ascii=False, indent=2))
+    else:
+        for p in report.problems:
+            click.echo(p.lint_line())
+        n_err, n_warn = len(report.errors), len(report.problems) - len(report.errors)
+        click.echo(f"{rules}: {n_err} error(s), {n_warn} warning(s)" if report.problems else f"{rules}: clean",
+                   err=True)
+    if not report.usable:
+        raise click.exceptions.Exit(EXIT_USAGE)
+    if report.problems:
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+def _scenarios_using(rules: Path) -> list[Path]:
+    """Scenario files in ../scenarios whose 'rules:' points at ``rules``."""
+    from engine.yamlsrc import load_yaml
+
+    found = []
+    base = rules.resolve().parent / "scenarios"
+    for f in sorted(base.glob("*.yaml")) if base.is_dir() else []:
+        try:
+            _, data = load_yaml(f)
+        except WenzhengError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("rules"), str) \
+                and (f.parent / data["rules"]).resolve() == rules.resolve():
+            found.append(f)
+    return found
+
+
+@app.command()
 @click.option("--rules", type=_PATH, default=Path("rules"), show_default=True, help="Rules directory.")
 @click.option("--scenario", type=_PATH, default=Path("scenarios/changping-2014.yaml"), show_default=True,
               help="Scenario for the end-to-end figure.")
@@ -214,6 +261,22 @@ def bench(rules: Path, scenario: Path, events: int, json_out: bool) -> None:
     for k, v in result.items():
         t.add_row(k, f"{v:,.2f}" if isinstance(v, float) else str(v))
     out.print(t)
+
+
+@app.command()
+@click.option("--out", "out_dir", type=_PATH, default=Path("docs/schema"), show_default=True,
+              help="Folder for the *.schema.json files.")
+def schema(out_dir: Path) -> None:
+    """Write the JSON Schema of every rule-file kind and of scenario files (for editors)."""
+    from engine.editor_schema import rule_file_schemas
+    from simulator.scenario import scenario_schema
+
+    schemas = {**rule_file_schemas(), "scenario": scenario_schema()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for kind, doc in schemas.items():
+        path = out_dir / f"{kind}.schema.json"
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        out.print(f"wrote {path}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,129 @@
+"""wenzheng lint: every kind of mistake at the right file and line; texts pinned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.lint import lint
+from wenzheng.cli import main
+
+from .conftest import RULES, SCENARIOS
+from .test_policy_errors import edit
+
+
+def lines(rules: Path, scenarios=()) -> list[str]:
+    report = lint(rules, scenarios)
+    return [p.lint_line().replace(str(rules) + "/", "") for p in report.problems]
+
+
+def test_shipped_rules_lint_clean(capsys):
+    assert lint(RULES, [SCENARIOS / "changping-2014.yaml"]).problems == []
+    assert main(["lint", str(RULES)]) == 0
+
+
+# Ten seeded mistakes, one of each kind lint reports.
+MISTAKES = [
+    ("unknown key", "escalation.yaml", "    then: {remind: true}\n  - id: reply-overdue",
+     "    then: {remind: true}\n    priorty: 3\n  - id: reply-overdue",
+     ["escalation.yaml:12:5: error schema unknown key 'priorty' (allowed: description, id, priority, then, when) "
+      "(at key: rules[0].priorty) [rule remind-reply]; did you mean 'priority'?"]),
+    ("wrong type", "escalation.yaml", "deduct: {points: 1, reason: 未按时答复}", "deduct: {points: one, reason: 未按时答复}",
+     ["escalation.yaml:16:16: error schema Input should be a valid number, unable to parse string as a number "
+      "(at key: rules[1].then.deduct.points) [rule reply-overdue]"]),
+    ("bad duration", "deadlines.yaml", "within: 5 working days", "within: 5 working dayz",
+     ["deadlines.yaml:16:35: error schema malformed duration '5 working dayz': unknown unit 'working dayz' (use "
+      "minutes, hours, days or working days); did you mean 'working days'? (at key: rules[1].then.deadline.within) "
+      "[rule reply]"]),
+    ("bad regex", "hot.yaml", "when: {followups: {gte: 3}}", "when: {followups: {gte: 3}, text: {matches: '.*(投诉'}}",
+     ["hot.yaml:12:40: error condition regex '.*(投诉' is invalid: missing ), unterminated subpattern at position 2 "
+      "(at key: rules[1].when.text.matches) [rule hot-followups]"]),
+    ("unknown unit", "routing.yaml", "then: {unit: 交通局}", "then: {unit: 交通委}",
+     ["routing.yaml:37:12: error unknown-unit unknown unit '交通委' (at key: rules[9].then.unit) [rule route-traffic]; "
+      "did you mean '交通局'?"]),
+    ("duplicate id", "hot.yaml", "id: hot-followups", "id: hot-reposts",
+     ["hot.yaml:11:5: error duplicate-id duplicate rule id 'hot-reposts' (first at hot.yaml:8) (at key: rules[1].id) "
+      "[rule hot-reposts]"]),
+    ("routing gap", "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "",
+     ["routing.yaml:7:1: error routing-gap routing gap: category '供水' has no responsible unit in any place "
+      "(at key: rules)"]),
+    ("overlap under unique", "hot.yaml", "hit_policy: first", "hit_policy: unique",
+     ["hot.yaml:11:1: error overlap overlaps rule hot-reposts (line 8) under hit policy 'unique': both match "
+      "every case [rule hot-followups]"]),
+    ("shadowed rule", "routing.yaml", "  - id: route-social-security",
+     "  - id: route-parks-hlg\n    when: {category: 园林绿化, place: 回龙观}\n    then: {unit: 回龙观镇}\n"
+     "  - id: route-social-security",
+     ["routing.yaml:11:1: error shadowed rule can never fire: under hit policy 'first' every case it matches is "
+      "taken first by route-parks (line 8) [rule route-parks-hlg]"]),
+    ("contradicting conditions", "hot.yaml", "when: {reposts: {gte: 500}}", "when: {reposts: {gte: 500, lt: 100}}",
+     ["hot.yaml:8:1: error contradiction rule can never fire: contradicting conditions reposts ≥ 500 and "
+      "reposts < 100 [rule hot-reposts]"]),
+    ("event the table never sees", "deadlines.yaml", "when: {event: post_received}", "when: {event: reply_filed}",
+     ["deadlines.yaml:13:1: error never-fires rule can never fire: deadlines rules are evaluated only on "
+      "post_received, reposts_updated, follow_up_posted, but it requires event = reply_filed [rule reply]"]),
+    ("reminder after deadline", "deadlines.yaml", "remind_after: 3 working days", "remind_after: 6 working days",
+     ["deadlines.yaml:16:59: error reminder-after-deadline reminder (6 working days) is not before the deadline "
+      "(5 working days) (at key: rules[1].then.deadline.remind_after) [rule reply]"]),
+    ("holiday and workday", "calendar.yaml", "  - {date: 2014-11-15, name: APEC调休上班}",
+     "  - {date: 2014-11-15, name: APEC调休上班}\n  - {date: 2014-11-10, name: 补班}",
+     ["calendar.yaml:17:5: error calendar-conflict 2014-11-10 is listed both a holiday and a workday (also at "
+      "line 11) (at key: workdays[2])"]),
+]
+
+
+@pytest.mark.parametrize("name,file,old,new,expected", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_seeded_mistake(rules_copy, name, file, old, new, expected, capsys):
+    edit(rules_copy / file, old, new)
+    assert lines(rules_copy) == expected
+    assert main(["lint", str(rules_copy)]) == 1
+    captured = capsys.readouterr()
+    assert expected[0].split(": error")[0] in captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_calendar_must_cover_the_scenario(rules_copy, tmp_path):
+    text = (SCENARIOS / "changping-2014.yaml").read_text(encoding="utf-8")
+    sc = tmp_path / "future.yaml"
+    sc.write_text(text.replace("start: 2014-04-01", "start: 2027-01-04").replace("end: 2014-10-31",
+                                                                                   "end: 2027-03-01"), encoding="utf-8")
+    got = [p.lint_line().replace(str(tmp_path) + "/", "") for p in lint(rules_copy, [sc]).problems]
+    assert got == [
+        "future.yaml:34:1: error calendar-coverage the policy's working-day calendar covers 2004–2026, not start "
+        "2027-01-04 (at key: start)",
+        "future.yaml:35:1: error calendar-coverage the policy's working-day calendar covers 2004–2026, not end "
+        "2027-03-01 (at key: end)",
+    ]
+
+
+def test_all_problems_in_one_report(rules_copy):
+    for _name, file, old, new, _ in (MISTAKES[4], MISTAKES[2]):
+        edit(rules_copy / file, old, new)
+    got = lines(rules_copy)
+    assert [g.split(":")[0] for g in got] == ["deadlines.yaml", "routing.yaml"]
+
+
+def test_json_format_for_ci(rules_copy, capsys):
+    edit(rules_copy / "routing.yaml", "then: {unit: 交通局}", "then: {unit: 交通委}")
+    assert main(["lint", str(rules_copy), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    (p,) = doc["problems"]
+    assert (p["line"], p["col"], p["code"], p["rule_id"], p["suggestion"]) == (37, 12, "unknown-unit", "route-traffic",
+                                                                               "交通局")
+    assert doc["errors"] == 1
+
+
+def test_unusable_input_exits_2(tmp_path, capsys):
+    assert main(["lint", str(tmp_path / "missing")]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["lint", str(tmp_path / "empty")]) == 2
+
+
+def test_no_default_classification_is_a_warning(rules_copy):
+    edit(rules_copy / "classification.yaml",
+         "  - id: cls-default\n    description: anything no keyword recognises goes to the local street or town\n"
+         "    then: {category: 其他}\n", "")
+    assert lines(rules_copy) == [
+        "classification.yaml:25:1: warning no-default no default classification rule (a rule without 'when'): a "
+        "post no keyword matches cannot be classified (at key: rules)"]
