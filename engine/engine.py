@@ -10,6 +10,7 @@ the clock: time is the event's timestamp.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,9 +43,15 @@ from .models import (
 )
 from .policy import IRRule, Policy
 
-__all__ = ["Engine", "CaseState", "parse_event"]
+__all__ = ["Engine", "CaseState", "Observer", "parse_event"]
 
 _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+
+Observer = Callable[[str, dict[str, Any], list[IRRule]], None]
+
+
+def _no_observer(kind: str, fact: dict[str, Any], selected: list[IRRule]) -> None:
+    return None
 
 
 def parse_event(data: dict[str, Any]) -> Any:
@@ -107,9 +114,12 @@ def _builtin(name: str, fact: dict[str, Any] | None = None) -> Trace:
 class Engine:
     """Evaluates one policy.  Several engines (baseline, candidate) can coexist."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, observer: Observer | None = None) -> None:
         self.policy = policy
         self.calendar = policy.calendar
+        #: called with (table kind, fact, selected rules) after every table evaluation;
+        #: explain and the policy-test runner use it, the default does nothing
+        self.observer: Observer = observer or _no_observer
         self._host = PolicyHost()
         self._tables = {kind: DurableTable(t, self._host) for kind, t in policy.tables.items()}
         self.cases: dict[str, CaseState] = {}
@@ -131,7 +141,9 @@ class Engine:
     def evaluate(self, kind: str, fact: dict[str, Any]) -> list[IRRule]:
         """Selected rules of one table for a fact (empty if the policy has no such table)."""
         table = self._tables.get(kind)
-        return table.evaluate(fact) if table is not None else []
+        selected = table.evaluate(fact) if table is not None else []
+        self.observer(kind, fact, selected)
+        return selected
 
     def handle(self, event: Any) -> Decision:
         if isinstance(event, dict):

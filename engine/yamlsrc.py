@@ -20,7 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Problem, SourceError, suggest
 
-__all__ = ["SourceDoc", "load_yaml", "locate", "validation_problems", "key_path"]
+__all__ = ["SourceDoc", "load_yaml", "parse_yaml_text", "locate", "validation_problems", "key_path"]
 
 
 class SourceDoc:
@@ -65,6 +65,11 @@ def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError) -> t
         raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
     except OSError as exc:
         raise error_cls([Problem(name, None, None, f"cannot read file: {exc.strerror}", code="io")]) from None
+    return parse_yaml_text(text, name, error_cls)
+
+
+def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceError) -> tuple[SourceDoc, Any]:
+    """Like ``load_yaml`` for text already read (e.g. from standard input)."""
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(text)

@@ -264,6 +264,79 @@ def bench(rules: Path, scenario: Path, events: int, json_out: bool) -> None:
 
 
 @app.command()
+@click.argument("source", required=False, type=str)
+@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True, help="Rules directory.")
+@click.option("--text", help="Post text (instead of a file).")
+@click.option("--place", help="Place the post is about (with --text).")
+@click.option("--channel", type=click.Choice(["weibo", "wechat"]), default="weibo", show_default=True)
+@click.option("--reposts", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--at", "at_", help="When the form is issued, ISO 8601 with offset (with --text).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(source: str | None, rules: Path, text: str | None, place: str | None, channel: str, reposts: int,
+            at_: str | None, lang: str, fmt: str) -> None:
+    """Explain every decision on a post (and later events on its case).
+
+    SOURCE is a YAML/JSON file, or - for standard input, holding either a post
+    (text, place, at, channel, reposts) or a case ({post: ..., events: [...]}).
+    Or give the post inline with --text/--place/--at.
+    """
+    from pydantic import ValidationError
+
+    from engine.errors import SourceError
+    from engine.explain import ExplainInput, explain_case, render
+    from engine.yamlsrc import load_yaml, parse_yaml_text, validation_problems
+
+    if source is None and text is None:
+        raise UserError("give a post file, '-' for standard input, or --text/--place/--at")
+    if source is not None and text is not None:
+        raise UserError("give either a post file or --text, not both")
+    if text is not None:
+        name = "<command line>"
+        data: Any = {"post": {"text": text, "place": place, "channel": channel, "reposts": reposts, "at": at_}}
+        doc = None
+    else:
+        assert source is not None
+        if source == "-":
+            name = "<stdin>"
+            doc, data = parse_yaml_text(sys.stdin.read(), name)
+        else:
+            name = source
+            doc, data = load_yaml(source)
+        if isinstance(data, dict) and "post" not in data:
+            data = {"post": data}
+    try:
+        request = ExplainInput.model_validate(data)
+    except ValidationError as exc:
+        if doc is None:
+            problems = "; ".join(f"--{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
+            raise UserError(problems) from None
+        base = [] if "post" in (doc.data or {}) else None
+        probs = validation_problems(doc, exc, ExplainInput)
+        if base is None:  # a bare post: locations are relative to the top level
+            from engine.errors import Problem
+
+            probs = [Problem(p.file, *doc.locate([k for k in _loc_of(p.key)][1:]), p.message, key=p.key[5:],
+                             suggestion=p.suggestion) for p in probs]
+        raise SourceError(probs) from None
+    policy = Policy.load(rules)
+    result = explain_case(policy, request)
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(result, lang))
+
+
+def _loc_of(key: str) -> list[str | int]:
+    import re
+
+    parts: list[str | int] = []
+    for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", key):
+        parts.append(int(idx) if idx else name)
+    return parts
+
+
+@app.command()
 @click.option("--out", "out_dir", type=_PATH, default=Path("docs/schema"), show_default=True,
               help="Folder for the *.schema.json files.")
 def schema(out_dir: Path) -> None:

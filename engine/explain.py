@@ -1,0 +1,326 @@
+"""Explanations of decisions, for policy designers.
+
+``explain_case`` replays a post (and optionally later events on its case)
+through a real ``Engine`` (durable_rules) while recording every table
+evaluation.  For each table it reports the rule that decided (file:line, the
+keywords or values it matched), and for rules that did not fire the first
+condition that failed, using the reference evaluator.  Deadlines come with
+their calendar reasoning: which days were skipped and why.
+
+Output is a plain dict (for ``--format json``) and Chinese or English text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from .calendar import WorkCalendar
+from .durations import parse_duration
+from .engine import Engine
+from .models import DeadlineReached, Decision, FollowUpPosted, Post, PostReceived, ReplyFiled, RepostsUpdated, \
+    StatementIssued
+from .policy import IRRule, Policy
+
+__all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "explain_case", "render", "deadline_reasoning"]
+
+HOLIDAY_EN = {
+    "元旦": "New Year's Day", "春节": "Spring Festival", "清明节": "Tomb-sweeping Day", "劳动节": "Labour Day",
+    "端午节": "Dragon Boat Festival", "国庆节": "National Day", "中秋节": "Mid-autumn Festival",
+    "抗战胜利纪念日": "Victory Day",
+}
+WEEKDAY_ZH = "一二三四五六日"
+WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class ExplainPost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    place: str
+    channel: str = "weibo"
+    reposts: int = Field(default=0, ge=0)
+    at: AwareDatetime = Field(description="When the desk forwards the post (the form's start)")
+    author: str = "网民"
+
+
+class ExplainEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(description="reposts_updated | follow_up_posted | statement_issued | reply_filed | "
+                                  "deadline_reached")
+    at: AwareDatetime
+    reposts: int | None = None
+    reply_kind: str | None = None
+    deadline: str | None = None
+    reminder: bool = False
+
+
+class ExplainInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    post: ExplainPost
+    events: list[ExplainEvent] = Field(default_factory=list)
+
+
+@dataclass
+class _Eval:
+    kind: str
+    fact: dict[str, Any]
+    selected: list[IRRule]
+
+
+def _event_model(case_id: str, ev: ExplainEvent) -> Any:
+    common = {"case_id": case_id, "at": ev.at}
+    if ev.type == "reposts_updated":
+        return RepostsUpdated(**common, reposts=ev.reposts or 0)
+    if ev.type == "follow_up_posted":
+        return FollowUpPosted(**common)
+    if ev.type == "statement_issued":
+        return StatementIssued(**common)
+    if ev.type == "reply_filed":
+        return ReplyFiled(**common, reply_kind=ev.reply_kind)  # type: ignore[arg-type]
+    if ev.type == "deadline_reached":
+        return DeadlineReached(**common, deadline=ev.deadline, reminder=ev.reminder)  # type: ignore[arg-type]
+    from .errors import EventError
+
+    raise EventError(f"unknown event type '{ev.type}' (reposts_updated, follow_up_posted, statement_issued, "
+                     f"reply_filed, deadline_reached)")
+
+
+def explain_case(policy: Policy, data: ExplainInput) -> dict[str, Any]:
+    evals: list[_Eval] = []
+    engine = Engine(policy, observer=lambda k, f, s: evals.append(_Eval(k, dict(f), list(s))))
+    case_id = "explain"
+    try:
+        p = data.post
+        post = Post(post_id="explain", channel=p.channel, author=p.author, text=p.text, place=p.place,  # type: ignore[arg-type]
+                    posted_at=p.at, reposts=p.reposts)
+        steps: list[dict[str, Any]] = []
+        events: list[Any] = [PostReceived(case_id=case_id, at=p.at, post=post)]
+        events += [_event_model(case_id, ev) for ev in data.events]
+        for ev in events:
+            evals.clear()
+            decision = engine.handle(ev)
+            steps.append(_step(policy, ev, decision, evals))
+    finally:
+        engine.close()
+    return {"policy": policy.directory, "steps": steps}
+
+
+def _rule_ref(rule: IRRule) -> dict[str, Any]:
+    return {"rule": rule.id, "where": rule.where}
+
+
+def _table_explanation(policy: Policy, ev: _Eval) -> dict[str, Any]:
+    table = policy.tables[ev.kind]
+    chosen = {r.id for r in ev.selected}
+    out: dict[str, Any] = {"table": ev.kind, "file": table.file, "hit_policy": table.hit_policy,
+                           "selected": [], "not_fired": [], "not_evaluated": []}
+    decided = False
+    for rule in table.ranked():
+        if rule.id in chosen:
+            entry = _rule_ref(rule)
+            entry["matched"] = [c.describe() for c in rule.conditions]
+            kws = [k for c in rule.conditions for k in c.matched_keywords(ev.fact)]
+            if kws:
+                entry["keywords"] = kws
+            out["selected"].append(entry)
+            if table.hit_policy in ("first", "priority"):
+                decided = True
+            continue
+        if decided:
+            out["not_evaluated"].append(_rule_ref(rule))
+            continue
+        failure = rule.first_failure(ev.fact)
+        entry = _rule_ref(rule)
+        if failure is None:  # matched but not selected (cannot happen for first/priority before the winner)
+            entry["failed"] = "matched, not selected by the hit policy"
+        else:
+            cond, line = failure
+            entry["failed"] = cond.describe()
+            entry["failed_line"] = line
+            actual = ev.fact[cond.field]
+            entry["actual"] = actual if not isinstance(actual, str) or len(actual) <= 60 else actual[:60] + "…"
+        out["not_fired"].append(entry)
+    return out
+
+
+def _step(policy: Policy, ev: Any, decision: Decision, evals: list[_Eval]) -> dict[str, Any]:
+    step: dict[str, Any] = {"event": ev.type, "at": ev.at.isoformat(), "effects": [], "tables": []}
+    for e in decision.effects:
+        d = e.model_dump(mode="json", exclude={"trace"})
+        d["rule"] = e.trace.rule_id
+        d["where"] = e.trace.where
+        d["inputs"] = e.trace.inputs
+        if e.type == "set_deadline":
+            d["reasoning"] = {lang: deadline_reasoning(policy.calendar, e.start, e.within, lang) for lang in ("zh", "en")}
+        if e.type == "route":
+            rule = next(r for r in policy.rules() if r.id == e.trace.rule_id)
+            if rule.then.unit_of_place:
+                case_place = next(x.fact["place"] for x in evals if x.kind == "routing")
+                d["place_owner"] = {"place": case_place, "unit": e.unit}
+        step["effects"].append(d)
+    step["tables"] = [_table_explanation(policy, x) for x in evals]
+    return step
+
+
+def _md(d: date) -> str:
+    return f"{d.month:02d}-{d.day:02d}"
+
+
+def deadline_reasoning(cal: WorkCalendar, start: datetime, within: str, lang: str = "zh") -> str:
+    """Human reasoning for a due time, e.g. the days a working-day count skipped."""
+    duration = parse_duration(within)
+    local = cal.local(start)
+    due = cal.local(cal.add(start, duration))
+    stamp = local.strftime("%Y-%m-%d %H:%M")
+    if duration.is_wall_clock:
+        if lang == "en":
+            return f"{within} on the wall clock (24/7, holidays included): {stamp} → {due:%Y-%m-%d %H:%M}"
+        return f"{_zh_amount(within)}（自然时间，节假日照算）：{stamp} → {due:%Y-%m-%d %H:%M}"
+    walk = cal.working_day_walk(start, int(duration.amount))
+    notes: list[str] = []
+    i = 0
+    while i < len(walk):
+        d = walk[i]
+        info = d.info
+        special = info.source != "weekday rule"
+        if not d.counted:
+            j = i
+            while j + 1 < len(walk) and not walk[j + 1].counted and walk[j + 1].info.reason == info.reason:
+                j += 1
+            span = _md(info.day) if j == i else f"{_md(info.day)}…{_md(walk[j].info.day)}"
+            if j == i and not special:
+                span += f"（周{WEEKDAY_ZH[info.day.weekday()]}）" if lang == "zh" else f" ({WEEKDAY_EN[info.day.weekday()]})"
+            if lang == "en":
+                what = "weekend" if not special else (HOLIDAY_EN.get(info.reason, info.reason) + " holiday")
+                notes.append(f"{span} {what} not counted")
+            else:
+                what = "周末" if not special else (info.reason if info.source == "override" else f"{info.reason}假期")
+                notes.append(f"{span}{'' if span.endswith('）') else ' '}{what}不计")
+            i = j + 1
+            continue
+        if special or info.day.weekday() >= 5:
+            wd = info.day.weekday()
+            if lang == "en":
+                name = info.reason.replace("调休上班", "")
+                label = f"{HOLIDAY_EN.get(name, name)} make-up working day" if "调休" in info.reason else info.reason
+                notes.append(f"{_md(info.day)} ({WEEKDAY_EN[wd]}) {label} counted")
+            else:
+                notes.append(f"{_md(info.day)}（周{WEEKDAY_ZH[wd]}）{info.reason}计入")
+        i += 1
+    cob = f"{due:%H:%M}"
+    if lang == "en":
+        body = ", ".join(notes) if notes else "no holidays or weekends in between"
+        return (f"{within} from {stamp}, counting from the next day: {body} → {due:%Y-%m-%d} {cob} "
+                f"(close of business of working day {int(duration.amount)})")
+    body = "，".join(notes) if notes else "其间无节假日"
+    return f"{_zh_amount(within)}，自 {stamp} 次日起算：{body} → {due:%Y-%m-%d} {cob}"
+
+
+def _zh_amount(within: str) -> str:
+    d = parse_duration(within)
+    n = int(d.amount) if float(d.amount).is_integer() else d.amount
+    unit = {"working days": "个工作日", "hours": "小时", "minutes": "分钟", "days": "天"}[d.unit.value]
+    return f"{n} {unit}"
+
+
+# -- text rendering ---------------------------------------------------------------
+_T = {
+    "zh": {
+        "post_received": "收到帖子、发出反馈单", "reposts_updated": "转发评论数更新", "follow_up_posted": "网民追问",
+        "statement_issued": "对外表态", "reply_filed": "单位答复", "deadline_reached": "时限到达",
+        "classification": "分类", "routing": "转办", "hot": "热点判定", "deadlines": "时限", "escalation": "督办与扣分",
+        "selected": "命中", "keywords": "关键词", "not_fired": "未命中", "not_evaluated": "未评估（已由前面的规则决定）",
+        "failed": "首个不成立的条件", "actual": "实际值", "effects": "决定", "none": "（无）", "place_owner": "地点",
+        "belongs": "属于",
+    },
+    "en": {
+        "post_received": "post received, form issued", "reposts_updated": "repost count updated",
+        "follow_up_posted": "follow-up posted", "statement_issued": "statement issued",
+        "reply_filed": "reply filed", "deadline_reached": "deadline reached",
+        "classification": "classification", "routing": "routing", "hot": "hot event", "deadlines": "deadlines",
+        "escalation": "escalation and deductions", "selected": "fired", "keywords": "keywords",
+        "not_fired": "did not fire", "not_evaluated": "not evaluated (already decided by an earlier rule)",
+        "failed": "first failing condition", "actual": "actual", "effects": "decision", "none": "(none)",
+        "place_owner": "place", "belongs": "belongs to",
+    },
+}
+
+
+def _effect_text(e: dict[str, Any], lang: str) -> str:
+    zh = lang == "zh"
+    t = e["type"]
+    if t == "classify":
+        s = (f"分类为 {e['category']}" if zh else f"category {e['category']}")
+        if e.get("keywords"):
+            s += (f"（关键词：{'、'.join(e['keywords'])}）" if zh else f" (keywords: {', '.join(e['keywords'])})")
+    elif t == "route":
+        s = f"转办 {e['unit']}" if zh else f"routed to {e['unit']}"
+        if "place_owner" in e:
+            po = e["place_owner"]
+            s += (f"（地点 {po['place']} 属于 {po['unit']}）" if zh else f" (place {po['place']} belongs to {po['unit']})")
+    elif t == "mark_hot":
+        s = "标记为热点事件" if zh else "marked as a hot event"
+    elif t == "set_deadline":
+        kind = {"reply": ("答复时限", "reply deadline"), "external_statement": ("对外表态时限", "statement deadline")}[
+            e["deadline"]]
+        s = f"{kind[0] if zh else kind[1]}：{e['reasoning'][lang]}" if zh else f"{kind[1]}: {e['reasoning'][lang]}"
+        if e.get("remind_at"):
+            s += (f"；提醒 {e['remind_at'][:16].replace('T', ' ')}" if zh else
+                  f"; reminder at {e['remind_at'][:16].replace('T', ' ')}")
+    elif t == "remind":
+        s = f"提醒 {e['unit']}" if zh else f"remind {e['unit']}"
+    elif t == "escalate":
+        s = (f"督办：报 {e['to']}（{e['level']} 级）" if zh else f"escalate to {e['to']} (level {e['level']})")
+    elif t == "deduct":
+        s = (f"扣 {e['unit']} {e['points']:g} 分（{e['reason']}）" if zh else
+             f"deduct {e['points']:g} points from {e['unit']} ({e['reason']})")
+    elif t == "flag_accountability":
+        s = f"对 {e['unit']} 启动问责" if zh else f"flag {e['unit']} for accountability"
+    elif t == "close":
+        s = f"结案（{e['reply_kind']}）" if zh else f"closed ({e['reply_kind']})"
+    else:
+        s = t
+    return f"{s} — {e['rule']} ({e['where']})" if e["where"] != "engine:0" else s
+
+
+def _shown(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f"'{v}'" if v else "''"
+    return str(v)
+
+
+def render(explanation: dict[str, Any], lang: str = "zh") -> str:
+    t = _T[lang]
+    lines: list[str] = []
+    for step in explanation["steps"]:
+        lines.append(f"■ {t[step['event']]} @ {step['at'][:16].replace('T', ' ')}")
+        lines.append(f"  {t['effects']}:")
+        if not step["effects"]:
+            lines.append(f"    {t['none']}")
+        for e in step["effects"]:
+            lines.append(f"    • {_effect_text(e, lang)}")
+        for tab in step["tables"]:
+            lines.append(f"  [{t[tab['table']]}] {tab['file']} (hit policy: {tab['hit_policy']})")
+            for s in tab["selected"]:
+                kw = f"；{t['keywords']}：{'、'.join(s['keywords'])}" if s.get("keywords") and lang == "zh" else (
+                    f"; {t['keywords']}: {', '.join(s['keywords'])}" if s.get("keywords") else "")
+                conds = "; ".join(s["matched"]) or ("无条件" if lang == "zh" else "unconditional")
+                lines.append(f"    ✓ {t['selected']} {s['rule']} ({s['where']}): {conds}{kw}")
+            for s in tab["not_fired"]:
+                actual = ""
+                if "actual" in s:
+                    shown = _shown(s["actual"])
+                    actual = f"，{t['actual']} {shown}" if lang == "zh" else f", {t['actual']} {shown}"
+                at_line = (f"（第 {s['failed_line']} 行）" if lang == "zh" else f" (line {s['failed_line']})") \
+                    if "failed_line" in s else ""
+                lines.append(f"    ✗ {t['not_fired']} {s['rule']} ({s['where']}): {t['failed']} {s['failed']}"
+                             f"{at_line}{actual}")
+            if tab["not_evaluated"]:
+                ids = ", ".join(s["rule"] for s in tab["not_evaluated"])
+                lines.append(f"    · {t['not_evaluated']}: {ids}")
+    return "\n".join(lines)
