@@ -21,8 +21,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from .calendar import WorkCalendar
 from .durations import parse_duration
 from .engine import Engine
-from .models import DeadlineReached, Decision, FollowUpPosted, Post, PostReceived, ReplyFiled, RepostsUpdated, \
-    StatementIssued
+from .models import (
+    DeadlineReached,
+    Decision,
+    FollowUpPosted,
+    Post,
+    PostReceived,
+    ReplyFiled,
+    RepostsUpdated,
+    StatementIssued,
+)
 from .policy import IRRule, Policy
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "explain_case", "render", "deadline_reasoning"]
