@@ -21,16 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from .calendar import WorkCalendar
 from .durations import parse_duration
 from .engine import Engine
-from .models import (
-    DeadlineReached,
-    Decision,
-    FollowUpPosted,
-    Post,
-    PostReceived,
-    ReplyFiled,
-    RepostsUpdated,
-    StatementIssued,
-)
+from .models import Decision, Post, PostReceived
 from .policy import IRRule, Policy
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "explain_case", "render", "deadline_reasoning"]
@@ -78,22 +69,30 @@ class _Eval:
     selected: list[IRRule]
 
 
-def _event_model(case_id: str, ev: ExplainEvent) -> Any:
-    common = {"case_id": case_id, "at": ev.at}
-    if ev.type == "reposts_updated":
-        return RepostsUpdated(**common, reposts=ev.reposts or 0)
-    if ev.type == "follow_up_posted":
-        return FollowUpPosted(**common)
-    if ev.type == "statement_issued":
-        return StatementIssued(**common)
-    if ev.type == "reply_filed":
-        return ReplyFiled(**common, reply_kind=ev.reply_kind)  # type: ignore[arg-type]
-    if ev.type == "deadline_reached":
-        return DeadlineReached(**common, deadline=ev.deadline, reminder=ev.reminder)  # type: ignore[arg-type]
+_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "reposts_updated": ("reposts",),
+    "follow_up_posted": (),
+    "statement_issued": (),
+    "reply_filed": ("reply_kind",),
+    "deadline_reached": ("deadline", "reminder"),
+}
+
+
+def _event_model(case_id: str, index: int, ev: ExplainEvent) -> Any:
+    from pydantic import ValidationError
+
+    from .engine import parse_event
     from .errors import EventError
 
-    raise EventError(f"unknown event type '{ev.type}' (reposts_updated, follow_up_posted, statement_issued, "
-                     f"reply_filed, deadline_reached)")
+    if ev.type not in _EVENT_FIELDS:
+        raise EventError(f"events[{index}]: unknown event type '{ev.type}' (one of: {', '.join(_EVENT_FIELDS)})")
+    data = {"type": ev.type, "case_id": case_id, "at": ev.at}
+    data.update({k: getattr(ev, k) for k in _EVENT_FIELDS[ev.type] if getattr(ev, k) is not None})
+    try:
+        return parse_event(data)
+    except ValidationError as exc:
+        why = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise EventError(f"events[{index}] ({ev.type}): {why}") from None
 
 
 def explain_case(policy: Policy, data: ExplainInput) -> dict[str, Any]:
@@ -106,7 +105,7 @@ def explain_case(policy: Policy, data: ExplainInput) -> dict[str, Any]:
                     posted_at=p.at, reposts=p.reposts)
         steps: list[dict[str, Any]] = []
         events: list[Any] = [PostReceived(case_id=case_id, at=p.at, post=post)]
-        events += [_event_model(case_id, ev) for ev in data.events]
+        events += [_event_model(case_id, i, ev) for i, ev in enumerate(data.events)]
         for ev in events:
             evals.clear()
             decision = engine.handle(ev)

@@ -311,9 +311,8 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
         if doc is None:
             problems = "; ".join(f"--{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
             raise UserError(problems) from None
-        base = [] if "post" in (doc.data or {}) else None
         probs = validation_problems(doc, exc, ExplainInput)
-        if base is None:  # a bare post: locations are relative to the top level
+        if "post" not in (doc.data or {}):  # a bare post: locations are relative to the top level
             from engine.errors import Problem
 
             probs = [Problem(p.file, *doc.locate([k for k in _loc_of(p.key)][1:]), p.message, key=p.key[5:],
