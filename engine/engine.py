@@ -192,17 +192,14 @@ class Engine:
             case.category = rule.then.category
             kws = tuple(k for c in rule.conditions for k in c.matched_keywords(fact))
             effects.append(Classify(category=case.category, keywords=kws, trace=_trace(rule, fact)))
-        if not case.category:
-            raise EventError(f"no classification rule matched post {post.post_id}; add a default rule")
+        # No matching classification or routing rule is a gap in the policy (lint reports it): the
+        # decision then has no Classify/Route effect and the case stays unclassified/unrouted, so the
+        # desk can handle it by hand and the gap shows up in the metrics rather than as a crash.
         fact = case.fact("post_received")
         for rule in self.evaluate("routing", fact):
             then = rule.then
             case.unit = then.unit if then.unit is not None else self.policy.place_owner[case.place]
             effects.append(Route(unit=case.unit, trace=_trace(rule, fact)))
-        if not case.unit:
-            raise EventError(
-                f"no routing rule matched post {post.post_id} (category {case.category}, place {case.place})"
-            )
         effects.extend(self._hot_check(case, "post_received", ev.at))
         effects.extend(self._deadlines(case, "post_received", ev.at))
         return effects

@@ -21,7 +21,10 @@ from typing import Any
 
 from .model import RunResult
 
-__all__ = ["compute_metrics", "write_run", "quantile", "quarter_of", "policy_fingerprint"]
+__all__ = ["compute_metrics", "write_run", "quantile", "quarter_of", "policy_fingerprint", "UNROUTED"]
+
+#: how a form that no routing rule matched is shown in per-unit tables
+UNROUTED = "（未转办）"
 
 
 def quantile(values: list[float], q: float) -> float | None:
@@ -69,6 +72,7 @@ def policy_fingerprint(rules_dir: str | Path) -> str:
 def compute_metrics(run: RunResult) -> dict[str, Any]:
     cal = run.calendar
     forms = [c for c in run.cases if c.opened_at is not None]
+    unrouted = [c for c in forms if not c.unit]
     replied = [c for c in forms if c.replied_at is not None]
     on_time = [c for c in replied if c.reply_due is not None and c.replied_at <= c.reply_due]  # type: ignore[operator]
     hot = [c for c in forms if c.hot_at is not None]
@@ -81,7 +85,7 @@ def compute_metrics(run: RunResult) -> dict[str, Any]:
     misclassified = [c for c in forms if c.category != c.true_category]
     ded_by_unit: dict[str, float] = defaultdict(float)
     for _, unit, points, _reason in run.deductions:
-        ded_by_unit[unit] += points
+        ded_by_unit[unit or UNROUTED] += points
     desk = run.desk
     metrics: dict[str, Any] = {
         "posts": run.posts,
@@ -102,6 +106,7 @@ def compute_metrics(run: RunResult) -> dict[str, Any]:
         "deductions_by_unit": dict(sorted(ded_by_unit.items())),
         "accountability_flags": sum(1 for c in forms if c.accountability),
         "misrouting_rate": _rate(len(misrouted), len(forms)),
+        "unrouted_forms": len(unrouted),
         "misclassification_rate": _rate(len(misclassified), len(forms)),
         "desk_utilisation": (desk.busy_minutes / desk.staffed_minutes) if desk.staffed_minutes else None,
         "desk_wait_minutes_mean": statistics.fmean(desk.waits_minutes) if desk.waits_minutes else None,
@@ -139,7 +144,7 @@ def quarterly_table(run: RunResult) -> list[dict[str, Any]]:
     for c in run.cases:
         if c.opened_at is None:
             continue
-        r = row(quarter_of(c.opened_at), c.unit)
+        r = row(quarter_of(c.opened_at), c.unit or UNROUTED)
         r["collected"] += 1
         r["forwarded"] += 1
         if c.replied_at is not None:
@@ -151,7 +156,7 @@ def quarterly_table(run: RunResult) -> list[dict[str, Any]]:
         if c.escalations:
             r["supervised"] += 1
     for at, unit, points, _ in run.deductions:
-        row(quarter_of(at), unit)["deductions"] += points
+        row(quarter_of(at), unit or UNROUTED)["deductions"] += points
     return [rows[k] for k in sorted(rows)]
 
 

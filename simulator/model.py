@@ -370,7 +370,8 @@ class Simulation:
     def _behaviour(self, rec: CaseRecord) -> UnitBehaviour:
         b = self._behaviours.get(rec.unit)
         if b is None:
-            utype = self.policy.units[rec.unit].type
+            spec = self.policy.units.get(rec.unit)
+            utype = spec.type if spec is not None else "office"
             b = self.sc.units.behaviour(rec.unit, utype)
             self._behaviours[rec.unit] = b
         return b
@@ -381,6 +382,9 @@ class Simulation:
         return advance_working(self.cal, start, working_days * day_minutes, opens, closes)
 
     def _start_unit(self, rec: CaseRecord) -> None:
+        if not rec.unit:  # a gap in the routing rules: no unit receives the form
+            rec.silent = True
+            return
         b = self._behaviour(rec)
         rng = self.rng_units
         starts = next_working_moment(self.cal, rec.opened_at or self.now(), *b.working_hours)

@@ -181,3 +181,16 @@ def test_two_policies_side_by_side(policy, rules_copy):
     assert baseline.cases.keys() == candidate.cases.keys()
     baseline.close()
     candidate.close()
+
+
+def test_a_routing_gap_leaves_the_case_unrouted(rules_copy):
+    text = (rules_copy / "routing.yaml").read_text(encoding="utf-8")
+    (rules_copy / "routing.yaml").write_text(
+        text.replace("  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", ""), encoding="utf-8")
+    e = Engine(Policy.load(rules_copy))
+    d = open_case(e, "又停水了", place="沙河")
+    assert d.of_type(Classify)[0].category == "供水"
+    assert d.of_type(Route) == []
+    assert e.cases["c1"].unit == ""
+    assert d.of_type(SetDeadline)  # the form still has its deadline
+    e.close()

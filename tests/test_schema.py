@@ -16,7 +16,7 @@ from wenzheng.cli import main
 from .conftest import ROOT, RULES, SCENARIOS
 
 SCHEMA_DIR = ROOT / "docs" / "schema"
-SHIPPED = sorted(RULES.glob("*.yaml")) + sorted(SCENARIOS.glob("*.yaml"))
+SHIPPED = sorted(RULES.glob("*.yaml")) + sorted((RULES / "tests").glob("*.yaml")) + sorted(SCENARIOS.glob("*.yaml"))
 
 
 def _plain(data):
@@ -29,16 +29,16 @@ def test_committed_schemas_are_current(tmp_path):
         assert (SCHEMA_DIR / f.name).read_text(encoding="utf-8") == f.read_text(encoding="utf-8"), (
             f"{f.name} is stale: run `wenzheng schema`")
     assert {f.name for f in tmp_path.glob("*.json")} == {f"{k}.schema.json" for k in
-                                                         [*rule_file_schemas(), "scenario"]}
+                                                         [*rule_file_schemas(), "scenario", "policy-tests"]}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_files_reference_and_satisfy_their_schema(path: Path):
-    first = path.read_text(encoding="utf-8").splitlines()[0] if path.parent == RULES else \
-        next(line for line in path.read_text(encoding="utf-8").splitlines() if "yaml-language-server" in line)
+    first = next(line for line in path.read_text(encoding="utf-8").splitlines() if "yaml-language-server" in line)
     _, data = load_yaml(path)
     kind = data["kind"]
-    assert f"$schema=../docs/schema/{kind}.schema.json" in first
+    up = "../../" if path.parent.name == "tests" else "../"
+    assert f"$schema={up}docs/schema/{kind}.schema.json" in first
     schema = json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(_plain(data)))
     assert errors == []

@@ -335,15 +335,56 @@ def _loc_of(key: str) -> list[str | int]:
     return parts
 
 
+@app.command(name="test")
+@click.argument("rules", type=_PATH, default=Path("rules"))
+@click.option("--tests", "tests_dir", type=_PATH, default=None, help="Test folder (default RULES/tests).")
+@click.option("--coverage-min", type=click.FloatRange(0, 100), default=None,
+              help="Fail when rule coverage (percent) is below this.")
+@click.option("--junit", type=_PATH, default=None, help="Write JUnit XML here.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, junit: Path | None,
+             verbose: bool) -> None:
+    """Run the policy's test cases (RULES/tests/*.yaml) and report rule coverage."""
+    from engine.policytest import junit_xml, run_policy_tests
+
+    policy = Policy.load(rules)
+    result = run_policy_tests(policy, tests_dir or rules / "tests")
+    for r in result.results:
+        where = f"{r.file}:{r.line}"
+        if r.passed:
+            if verbose:
+                click.echo(f"{click.style('PASS', fg='green')} {r.name} ({where})")
+            continue
+        click.echo(f"{click.style('FAIL', fg='red')} {r.name} ({where})")
+        for d in r.diffs:
+            click.echo(f"  {d}")
+    click.echo(f"{result.passed} passed, {result.failed} failed")
+    click.echo(f"rule coverage: {len(result.covered)}/{len(result.rules)} rules ({result.coverage:.1f}%)")
+    for rule in result.uncovered():
+        click.echo(f"  not covered: {rule.id} ({rule.where})")
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(result), encoding="utf-8")
+    below = coverage_min is not None and result.coverage + 1e-9 < coverage_min
+    if below:
+        click.echo(f"coverage {result.coverage:.1f}% is below the minimum {coverage_min:g}%")
+    if result.failed or below:
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
 @app.command()
 @click.option("--out", "out_dir", type=_PATH, default=Path("docs/schema"), show_default=True,
               help="Folder for the *.schema.json files.")
 def schema(out_dir: Path) -> None:
     """Write the JSON Schema of every rule-file kind and of scenario files (for editors)."""
     from engine.editor_schema import rule_file_schemas
+    from engine.policytest import PolicyTestFile
     from simulator.scenario import scenario_schema
 
-    schemas = {**rule_file_schemas(), "scenario": scenario_schema()}
+    tests_schema = PolicyTestFile.model_json_schema()
+    tests_schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                         "title": "wenzheng policy test file"})
+    schemas = {**rule_file_schemas(), "scenario": scenario_schema(), "policy-tests": tests_schema}
     out_dir.mkdir(parents=True, exist_ok=True)
     for kind, doc in schemas.items():
         path = out_dir / f"{kind}.schema.json"

@@ -1,0 +1,70 @@
+"""wenzheng test: the shipped suite passes with full coverage; failures are diffs."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from wenzheng.cli import main
+
+from .conftest import RULES
+from .test_policy_errors import edit
+
+
+def test_shipped_suite_passes_with_full_rule_coverage(capsys, tmp_path):
+    junit = tmp_path / "junit.xml"
+    assert main(["test", str(RULES), "--coverage-min", "100", "--junit", str(junit)]) == 0
+    out = capsys.readouterr().out
+    assert "0 failed" in out and "(100.0%)" in out
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests", "0")) >= 25
+
+
+def test_deleting_a_routing_rule_fails_a_named_case(rules_copy, capsys, tmp_path):
+    import shutil
+
+    shutil.copytree(RULES / "tests", rules_copy / "tests")
+    edit(rules_copy / "routing.yaml", "  - id: route-parks\n    when: {category: 园林绿化}\n    then: {unit: 园林绿化局}\n",
+         "")
+    junit = tmp_path / "j.xml"
+    assert main(["test", str(rules_copy), "--junit", str(junit)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL 公园停车场 goes to the parks bureau (the 2014-05-14 case)" in out
+    assert "  unit: expected 园林绿化局, got (none)" in out
+    assert "  rules: 'route-parks' is not a rule of this policy" in out
+    assert "28 passed, 1 failed" in out
+    failures = [tc for tc in ET.parse(junit).getroot().iter("testcase") if tc.find("failure") is not None]
+    assert [tc.get("name") for tc in failures] == ["公园停车场 goes to the parks bureau (the 2014-05-14 case)"]
+
+
+def test_changed_deadline_shows_expected_and_actual_with_the_rule(rules_copy, capsys):
+    import shutil
+
+    shutil.copytree(RULES / "tests", rules_copy / "tests")
+    edit(rules_copy / "deadlines.yaml", "within: 5 working days", "within: 6 working days")
+    assert main(["test", str(rules_copy)]) == 1
+    out = capsys.readouterr().out.replace(str(rules_copy) + "/", "")
+    assert ("  deadlines.reply: expected 2014-10-13T17:30:00+08:00, got 2014-10-14T17:30:00+08:00 "
+            "(reply, deadlines.yaml:13)") in out
+
+
+def test_coverage_minimum(rules_copy, capsys, tmp_path):
+    tests = tmp_path / "t"
+    tests.mkdir()
+    (tests / "one.yaml").write_text(
+        "kind: policy-tests\ncases:\n  - name: one\n    post: {text: 公园树木被砍, place: 城北, at: '2014-05-14T10:00:00+08:00'}\n"
+        "    expect: {unit: 园林绿化局}\n", encoding="utf-8")
+    assert main(["test", str(rules_copy), "--tests", str(tests)]) == 0
+    assert main(["test", str(rules_copy), "--tests", str(tests), "--coverage-min", "50"]) == 1
+    out = capsys.readouterr().out
+    assert "below the minimum 50%" in out and "not covered: route-water" in out
+
+
+def test_bad_test_file_is_exit_2_with_location(rules_copy, capsys, tmp_path):
+    tests = tmp_path / "t"
+    tests.mkdir()
+    (tests / "bad.yaml").write_text(
+        "kind: policy-tests\ncases:\n  - name: one\n    post: {text: x, place: 城北, at: '2014-05-14T10:00:00+08:00'}\n"
+        "    expect: {untit: 园林绿化局}\n", encoding="utf-8")
+    assert main(["test", str(rules_copy), "--tests", str(tests)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml:5:14: unknown key 'untit'" in err and "did you mean 'unit'" in err
