@@ -9,6 +9,7 @@ straight to the mistake.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -116,9 +117,35 @@ def key_path(loc: Sequence[str | int]) -> str:
     return out
 
 
+_TAG = re.compile(r"^[A-Z][A-Za-z0-9]*$|\[|^(str|int|bool|float|list\[str\]|dict\[str,any\])$")
+
+
+def _is_tag(part: Any) -> bool:
+    # pydantic inserts union-member tags (model names, 'function-after[...]', 'str') into loc
+    return isinstance(part, str) and bool(_TAG.search(part))
+
+
 def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
-    # pydantic inserts union-member tags (e.g. 'function-after[...]', 'str') into loc.
-    return [p for p in loc if isinstance(p, int) or not (isinstance(p, str) and ("[" in p or p in {"str", "int", "bool", "float", "list[str]", "dict[str,any]"}))]
+    return [p for p in loc if not _is_tag(p)]
+
+
+def _best_union_members(errors: list[Any]) -> list[Any]:
+    """For a union that failed, keep only the errors of the member that came closest."""
+    groups: dict[tuple[Any, ...], dict[str, list[Any]]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        idx = next((i for i, p in enumerate(loc) if _is_tag(p)), None)
+        if idx is None:
+            continue
+        groups.setdefault(loc[:idx], {}).setdefault(loc[idx], []).append(err)
+    drop: set[int] = set()
+    for members in groups.values():
+        if len(members) > 1:
+            best = min(members, key=lambda tag: len(members[tag]))
+            for tag, errs in members.items():
+                if tag != best:
+                    drop.update(id(e) for e in errs)
+    return [e for e in errors if id(e) not in drop]
 
 
 def validation_problems(
@@ -131,7 +158,7 @@ def validation_problems(
     """Turn every pydantic error into a located Problem with a suggestion."""
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
-    for err in exc.errors(include_url=False):
+    for err in _best_union_members(exc.errors(include_url=False)):
         loc = list(base_loc) + _clean_loc(err["loc"])
         etype = err["type"]
         suggestion = None

@@ -146,10 +146,10 @@ CONSULTATIONS = (
 
 
 class Author:
-    __slots__ = ("name", "phone", "handle")
+    __slots__ = ("name", "phone", "handle", "openid")
 
-    def __init__(self, name: str, phone: str, handle: str) -> None:
-        self.name, self.phone, self.handle = name, phone, handle
+    def __init__(self, name: str, phone: str, handle: str, openid: str) -> None:
+        self.name, self.phone, self.handle, self.openid = name, phone, handle, openid
 
 
 class ContentGenerator:
@@ -164,7 +164,9 @@ class ContentGenerator:
         name = self.fake.name()
         phone = self.rng.choice(PHONE_PREFIXES_2014) + f"{self.rng.randrange(10**8):08d}"
         handle = self.fake.user_name() + str(self.rng.randrange(100, 10000))
-        return Author(name, phone, handle)
+        openid = "o" + "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+                               for _ in range(27))
+        return Author(name, phone, handle, openid)
 
     def text(self, category: str, place: str) -> str:
         where = self.rng.choice(LANDMARKS.get(place, (place,)))

@@ -12,7 +12,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["MedianP90", "Z90"]
+__all__ = ["MedianP90", "Exponential", "Delay", "Z90"]
 
 Z90 = 1.2815515655446004  # standard normal 90th percentile
 
@@ -45,3 +45,21 @@ class MedianP90(BaseModel):
 
     def sample(self, rng: random.Random) -> float:
         return rng.lognormvariate(self.mu, self.sigma)
+
+
+class Exponential(BaseModel):
+    """An exponential distribution given by its mean (memoryless service times, M/M/c checks)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    exponential_mean: float = Field(gt=0)
+
+    @property
+    def mean(self) -> float:
+        return self.exponential_mean
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.expovariate(1.0 / self.exponential_mean)
+
+
+Delay = MedianP90 | Exponential

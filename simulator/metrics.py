@@ -104,6 +104,7 @@ def compute_metrics(run: RunResult) -> dict[str, Any]:
         "follow_ups": sum(c.followups for c in forms),
         "deductions_total": float(sum(ded_by_unit.values())),
         "deductions_by_unit": dict(sorted(ded_by_unit.items())),
+        "reply_rate_by_unit": _by_unit_rate(forms),
         "accountability_flags": sum(1 for c in forms if c.accountability),
         "misrouting_rate": _rate(len(misrouted), len(forms)),
         "unrouted_forms": len(unrouted),
@@ -112,6 +113,17 @@ def compute_metrics(run: RunResult) -> dict[str, Any]:
         "desk_wait_minutes_mean": statistics.fmean(desk.waits_minutes) if desk.waits_minutes else None,
         "desk_wait_minutes_p90": quantile(desk.waits_minutes, 0.9),
         "backlog_max": max((n for _, n in run.backlog), default=0),
+        "merged_posts": desk.merged,
+        "payloads_accepted": run.intake.get("accepted", 0),
+        "payloads_rejected": sum(v for k, v in run.intake.items() if k not in ("accepted", "duplicate")),
+        "payloads_duplicate": run.intake.get("duplicate", 0),
+        "payloads_rejected_by_reason": {k: v for k, v in run.intake.items() if k not in ("accepted", "duplicate")},
+        "promises": sum(1 for c in forms if c.promise_due is not None),
+        "promises_kept": sum(1 for c in forms if c.promise_kept is True),
+        "promises_broken": sum(1 for c in forms if c.promise_kept is False),
+        "reply_deadline_calendar_days_mean": statistics.fmean(
+            [(c.reply_due - c.opened_at).total_seconds() / 86400 for c in forms if c.reply_due and c.opened_at])
+        if forms else None,
         "quarterly": quarterly_table(run),
         "run": {
             "scenario": run.scenario.name,
@@ -122,6 +134,16 @@ def compute_metrics(run: RunResult) -> dict[str, Any]:
         },
     }
     return _round(metrics)
+
+
+def _by_unit_rate(forms: list[Any]) -> dict[str, float]:
+    total: dict[str, int] = defaultdict(int)
+    replied: dict[str, int] = defaultdict(int)
+    for c in forms:
+        u = c.unit or UNROUTED
+        total[u] += 1
+        replied[u] += c.replied_at is not None
+    return {u: replied[u] / total[u] for u in sorted(total)}
 
 
 def quarterly_table(run: RunResult) -> list[dict[str, Any]]:
@@ -189,11 +211,12 @@ def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extr
         _write_csv(tmp / "cases.csv",
                    ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
                     "opened_at", "hot_at", "statement_at", "statement_due", "reply_due", "replied_at",
-                    "reply_kind", "escalations", "followups", "deductions"],
+                    "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h"],
                    ((c.case_id, c.channel, c.place, c.true_category, c.category, c.true_unit, c.unit,
                      _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
                      _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
-                     c.followups, c.deductions) for c in run.cases if c.opened_at is not None))
+                     c.followups, c.deductions, c.merged_posts, len(c.repost_times))
+                    for c in run.cases if c.opened_at is not None))
         _write_csv(tmp / "backlog.csv", ["date", "open_forms"], run.backlog)
         if out.exists():
             for f in tmp.iterdir():

@@ -16,7 +16,7 @@ another (common random numbers between policies).
 
 from __future__ import annotations
 
-import math
+import bisect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,9 +45,12 @@ from engine import (
     SetDeadline,
     StatementIssued,
 )
+from engine.adapters import PostAdapter, RawPost
 from engine.models import Decision
 
+from .cascade import hawkes_cascade
 from .content import ContentGenerator
+from .platforms import corrupt, wechat_message, weibo_status
 from .scenario import Scenario, UnitBehaviour
 from .worktime import advance_working, next_working_moment
 
@@ -65,6 +68,9 @@ STATEMENT = "对外表态"
 OVERDUE = "逾期"
 DEDUCT = "扣分"
 FOLLOW_UP = "网民追问"
+MERGED = "合并同类问题"
+PROMISE_KEPT = "承诺兑现"
+PROMISE_BROKEN = "承诺未兑现"
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,10 @@ class CaseRecord:
     followups: int = 0
     deductions: float = 0.0
     accountability: bool = False
-    final_reposts: int = 0
+    repost_times: list[float] = field(default_factory=list)
+    merged_posts: int = 0
+    promise_due: datetime | None = None
+    promise_kept: bool | None = None
     # unit behaviour state
     silent: bool = False
     reply_version: int = 0
@@ -112,6 +121,7 @@ class DeskStats:
     busy_minutes: float = 0.0
     staffed_minutes: float = 0.0
     answered_directly: int = 0
+    merged: int = 0
 
 
 @dataclass
@@ -128,6 +138,7 @@ class RunResult:
     deductions: list[tuple[datetime, str, float, str]]
     backlog: list[tuple[str, int]]
     calendar: Any
+    intake: dict[str, int] = field(default_factory=dict)
 
 
 class Simulation:
@@ -152,6 +163,10 @@ class Simulation:
         self.rng_units = random.Random(f"{s}/units")
         self.rng_citizens = random.Random(f"{s}/citizens")
         self.rng_reposts = random.Random(f"{s}/reposts")
+        self.rng_platform = random.Random(f"{s}/platform")
+        self.adapter = PostAdapter()
+        self._open_by_problem: dict[tuple[str, str], list[CaseRecord]] = {}
+        self._unit_slots: dict[str, simpy.Resource] = {}
         self.content = ContentGenerator(self.rng_content, s)
         self.queue: simpy.Store = simpy.Store(self.env)
         self.desk = DeskStats()
@@ -226,29 +241,57 @@ class Simulation:
         self._arrivals_done = True
         self._maybe_done()
 
-    def _new_post(self) -> None:
+    def _new_post(self, scripted: Any = None) -> None:
         a = self.sc.arrivals
         rng = self.rng_arrivals
         self.posts += 1
         n = self.posts
         case_id = f"C{n:07d}"
-        channel = rng.choices(*self._channels)[0]
-        place = rng.choices(*self._places)[0]
-        actionable = rng.random() < a.actionable_share
-        category = rng.choices(*self._categories)[0] if actionable else ""
+        if scripted is None:
+            channel = rng.choices(*self._channels)[0]
+            place = rng.choices(*self._places)[0]
+            actionable = rng.random() < a.actionable_share
+            category = rng.choices(*self._categories)[0] if actionable else ""
+            direct = a.reposts.direct.sample(self.rng_reposts) if channel == "weibo" else 0.0
+            text = None
+        else:
+            channel, place, category = scripted.channel, scripted.place, scripted.category
+            actionable, direct, text = True, float(scripted.direct_reposts), scripted.text
         author = self.content.author()
-        text = self.content.text(category, place) if actionable else self.content.consultation(place)
-        final = int(a.hot.final_reposts.sample(self.rng_reposts)) if channel == "weibo" else 0
+        if text is None:
+            text = self.content.text(category, place) if actionable else self.content.consultation(place)
         posted = self.now()
-        post = Post(post_id=f"{channel}-{n}", channel=channel, author=author.name, text=text, place=place,
-                    posted_at=posted, phone=author.phone)
-        rec = CaseRecord(case_id, channel, place, category, posted, final_reposts=final)
+        rec = CaseRecord(case_id, channel, place, category, posted)
+        if channel == "weibo" and direct > 0:
+            r = a.reposts
+            rec.repost_times = hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
+                                              r.reaction_minutes, r.horizon_minutes, r.cap)
+        raw = self._deliver(n, channel, posted, text, author)
+        if raw is None:  # cannot happen for intact payloads; counted by the adapter
+            return
         self.log.append(LogRow(case_id, COLLECT, posted, "desk", "", category))
-        self.queue.put((rec, post, actionable, self.env.now))
+        self.queue.put((rec, raw, actionable, self.env.now))
+
+    def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any) -> RawPost | None:
+        """Send the post through the platform: native payload → adapter (with retries and corruption)."""
+        p = self.sc.platforms
+        rng = self.rng_platform
+        if channel == "weibo":
+            payload = weibo_status(3_700_000_000_000_000 + n, posted, text, author.handle, 1_000_000 + n)
+            parse = self.adapter.weibo
+        else:
+            payload = wechat_message(6_000_000_000_000_000_000 + n, posted, text, author.openid)
+            parse = self.adapter.wechat  # type: ignore[assignment]
+        if rng.random() < p.malformed:
+            parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
+        result = parse(payload)
+        if rng.random() < p.duplicate_delivery:
+            parse(payload)  # a redelivery: dropped as duplicate and counted
+        return result.post
 
     def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
         minutes = (at - rec.posted_at).total_seconds() / 60.0
-        return int(rec.final_reposts * (1.0 - math.exp(-minutes / self.sc.arrivals.hot.growth_minutes)))
+        return bisect.bisect_right(rec.repost_times, minutes)
 
     # -- the duty desk ----------------------------------------------------------
     def _shift_windows(self, shift: Any) -> tuple[int, int]:
@@ -268,7 +311,9 @@ class Simulation:
                 yield self.env.timeout(start - self.env.now)
             if self.done.triggered:
                 return
-            self.desk.staffed_minutes += end - start
+            # utilisation is measured while posts arrive, not during the drain
+            horizon = (self.t_end - self.t0).total_seconds() / 60.0
+            self.desk.staffed_minutes += max(0.0, min(end, horizon) - start)
             while self.env.now < end:
                 get = self.queue.get()
                 res = yield get | self.env.timeout(end - self.env.now)
@@ -276,20 +321,36 @@ class Simulation:
                     get.cancel()
                     break
                 self._busy_staff += 1
-                rec, post, actionable, queued_at = get.value  # type: ignore[misc]
+                rec, raw, actionable, queued_at = get.value  # type: ignore[misc]
                 self.desk.waits_minutes.append(self.env.now - queued_at)
                 service = self.sc.desk.triage_minutes.sample(self.rng_desk)
                 self.desk.busy_minutes += service
                 yield self.env.timeout(service)
                 self._busy_staff -= 1
                 if actionable:
-                    self._open_case(rec, post)
+                    self._triaged(rec, raw)
                 else:
                     self.desk.answered_directly += 1
                     self.log.append(LogRow(rec.case_id, DESK_ANSWER, self.now(), "desk", "", ""))
                 self._maybe_done()
 
     # -- cases through the engine ------------------------------------------------
+    def _triaged(self, rec: CaseRecord, raw: RawPost) -> None:
+        """The desk has read an actionable post: merge it into an open case or issue a form."""
+        key = (rec.place, rec.true_category)
+        if self.sc.arrivals.same_problem_share > 0 and self.rng_desk.random() < self.sc.arrivals.same_problem_share:
+            open_cases = [c for c in self._open_by_problem.get(key, []) if c.replied_at is None]
+            self._open_by_problem[key] = open_cases
+            if open_cases:
+                target = open_cases[-1]
+                target.merged_posts += 1
+                self.desk.merged += 1
+                self.log.append(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category))
+                self._handle(target, FollowUpPosted(case_id=target.case_id, at=self.now(), text=raw.text))
+                return
+        self._open_by_problem.setdefault(key, []).append(rec)
+        self._open_case(rec, raw.at_place(rec.place))
+
     def _open_case(self, rec: CaseRecord, post: Post) -> None:
         at = self.now()
         rec.opened_at = at
@@ -387,14 +448,36 @@ class Simulation:
             return
         b = self._behaviour(rec)
         rng = self.rng_units
-        starts = next_working_moment(self.cal, rec.opened_at or self.now(), *b.working_hours)
-        self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
         silent = rng.random() < b.no_reply
         delay = b.reply_working_days.sample(rng)
         kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
         rec.silent = silent
-        if not silent:
-            self._plan_reply(rec, self._work_after(b, starts, delay), kind)
+        if silent:
+            starts = next_working_moment(self.cal, self.now(), *b.working_hours)
+            self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
+            return
+        if b.capacity is None:
+            self._work(rec, b, delay, kind, None)
+            return
+        slots = self._unit_slots.get(rec.unit)
+        if slots is None:
+            slots = self._unit_slots[rec.unit] = simpy.Resource(self.env, capacity=b.capacity)
+        self._pending += 1
+        self.env.process(self._wait_for_slot(rec, b, delay, kind, slots))
+
+    def _wait_for_slot(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str,
+                       slots: simpy.Resource):  # type: ignore[no-untyped-def]
+        request = slots.request()
+        yield request
+        self._pending -= 1
+        self._work(rec, b, delay, kind, (slots, request))
+        self._maybe_done()
+
+    def _work(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str, slot: Any) -> None:
+        starts = next_working_moment(self.cal, self.now(), *b.working_hours)
+        self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
+        rec.slot = slot  # type: ignore[attr-defined]
+        self._plan_reply(rec, self._work_after(b, starts, delay), kind)
 
     def _plan_reply(self, rec: CaseRecord, at: datetime, kind: str) -> None:
         rec.reply_version += 1
@@ -407,9 +490,34 @@ class Simulation:
             rec.replied_at = self.now()
             rec.reply_kind = kind
             rec.pending_reply_at = None
+            slot = getattr(rec, "slot", None)
+            if slot is not None:
+                slot[0].release(slot[1])
+                rec.slot = None  # type: ignore[attr-defined]
             self._handle(rec, ReplyFiled(case_id=rec.case_id, at=self.now(), reply_kind=kind))  # type: ignore[arg-type]
+            if kind == "近期解决":
+                self._promise(rec)
 
         self._schedule(at, go)
+
+    def _promise(self, rec: CaseRecord) -> None:
+        """近期解决: the reply promises a fix by a date; the promise is kept or broken."""
+        b = self._behaviour(rec)
+        rng = self.rng_units
+        due = self._work_after(b, self.now(), b.promise_working_days.sample(rng))
+        kept = rng.random() < b.promise_kept
+        rec.promise_due = due
+
+        def go() -> None:
+            rec.promise_kept = kept
+            activity = PROMISE_KEPT if kept else PROMISE_BROKEN
+            self.log.append(LogRow(rec.case_id, activity, self.now(), rec.unit, rec.unit, rec.category))
+            if not kept:  # the citizen sees nothing happen and posts again
+                rec.followups += 1
+                self.log.append(LogRow(rec.case_id, FOLLOW_UP, self.now(), "citizen", rec.unit, rec.category))
+                self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=self.now()))
+
+        self._schedule(due, go)
 
     def _supervised(self, rec: CaseRecord, respond_probability: float) -> None:
         """A reminder or escalation: a silent or slow unit may reply sooner."""
@@ -440,10 +548,10 @@ class Simulation:
 
     # -- platform and citizens ----------------------------------------------------
     def _start_reposts(self, rec: CaseRecord) -> None:
-        if rec.final_reposts <= 0:
+        if not rec.repost_times:
             return
         last = [self.reposts_at(rec, self.now())]
-        for m in self.sc.arrivals.hot.checks_minutes:
+        for m in self.sc.arrivals.reposts.checks_minutes:
             at = rec.posted_at + timedelta(minutes=m)
             if at <= self.now():
                 continue
@@ -482,8 +590,17 @@ class Simulation:
             self.backlog.append((self.now().date().isoformat(), open_forms))
             self.progress(min(1.0, self.env.now / span))
 
+    def _scripted(self, item: Any):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(self._delay_until(item.at))
+        self._pending -= 1
+        self._new_post(item)
+        self._maybe_done()
+
     def run(self) -> RunResult:
         self.env.process(self._arrivals())
+        for item in self.sc.arrivals.scripted:
+            self._pending += 1
+            self.env.process(self._scripted(item))
         for shift in self.sc.desk.roster:
             for _ in range(shift.staff):
                 self.env.process(self._staff(shift))
@@ -494,4 +611,5 @@ class Simulation:
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),
             posts=self.posts, cases=sorted(self.cases.values(), key=lambda r: r.case_id), log=self.log,
             desk=self.desk, deductions=self.deductions, backlog=self.backlog, calendar=self.cal,
+            intake=dict(sorted(self.adapter.counts.items())),
         )

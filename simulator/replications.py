@@ -24,6 +24,8 @@ SCALAR_METRICS = (
     "statement_2h_rate", "statement_minutes_median", "reply_working_days_median", "reply_working_days_p90",
     "reminders", "escalations", "follow_ups", "deductions_total", "accountability_flags", "misrouting_rate", "unrouted_forms",
     "misclassification_rate", "desk_utilisation", "desk_wait_minutes_mean", "desk_wait_minutes_p90", "backlog_max",
+    "merged_posts", "payloads_accepted", "payloads_rejected", "payloads_duplicate", "promises", "promises_kept",
+    "promises_broken", "reply_deadline_calendar_days_mean",
 )
 
 

@@ -9,9 +9,9 @@ line and key.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,9 +24,9 @@ from pydantic import (
 )
 
 from engine.errors import Problem, ScenarioError
-from engine.yamlsrc import load_yaml, validation_problems
+from engine.yamlsrc import SourceDoc, load_yaml, validation_problems
 
-from .dists import MedianP90
+from .dists import Delay, MedianP90
 
 __all__ = [
     "Scenario",
@@ -69,7 +69,7 @@ class Shift(_Strict):
 class DeskSpec(_Strict):
     staff: int = Field(ge=1, description="Size of the duty desk team (all shifts)")
     roster: list[Shift] = Field(min_length=1, description="Staff on duty per shift, repeated every day")
-    triage_minutes: MedianP90 = Field(description="Time to read a post and forward it (or answer it directly)")
+    triage_minutes: Delay = Field(description="Time to read a post and forward it (or answer it directly)")
 
     @model_validator(mode="after")
     def _roster(self) -> DeskSpec:
@@ -88,13 +88,44 @@ class DeskSpec(_Strict):
         return self
 
 
-class HotSpec(_Strict):
-    final_reposts: MedianP90 = Field(description="Reposts+comments a post eventually collects")
-    growth_minutes: float = Field(gt=0, description="Time constant of repost growth (most within ~2 hours)")
+class RepostSpec(_Strict):
+    """Repost cascades of Weibo posts as a Hawkes process (see simulator/cascade.py)."""
+
+    direct: MedianP90 = Field(description="Expected direct reposts+comments of a post (varies by post)")
+    decay_minutes: float = Field(gt=0, description="How fast a post stops being seen (most activity in ~2 h)")
+    branching: float = Field(ge=0, lt=1, description="Reposts each repost triggers, on average (< 1)")
+    reaction_minutes: float = Field(gt=0, description="Mean delay between a repost and the reposts it triggers")
+    horizon_minutes: float = Field(default=1440, gt=0, description="Cascades are followed this long")
+    cap: int = Field(default=200_000, ge=1, description="Largest cascade simulated")
     checks_minutes: list[float] = Field(
-        default=[10, 20, 40, 60, 90, 120, 180, 240],
+        default=[10, 20, 40, 60, 90, 120, 180, 240, 360, 720],
         description="When (after posting) the platform reports repost counts to the engine",
     )
+
+
+class PlatformSpec(_Strict):
+    duplicate_delivery: float = Field(default=0.0, ge=0, le=1,
+                                      description="Chance a payload is delivered twice (platform retry)")
+    malformed: float = Field(default=0.0, ge=0, le=1,
+                             description="Chance a delivery is corrupted (then delivered again intact)")
+
+
+class ScriptedPost(_Strict):
+    """A post placed by hand in a scenario (a viral post, an incident)."""
+
+    at: datetime = Field(description="When it is posted (ISO 8601 with offset)")
+    place: str
+    category: str
+    channel: Literal["weibo", "wechat"] = "weibo"
+    text: str | None = Field(default=None, description="Default: a template of the category")
+    direct_reposts: float = Field(default=0, ge=0, description="Expected direct reposts (cascade on top)")
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("timestamp needs a UTC offset, e.g. 2014-07-08T20:30:00+08:00")
+        return v
 
 
 class ArrivalSpec(_Strict):
@@ -106,7 +137,11 @@ class ArrivalSpec(_Strict):
     actionable_share: float = Field(ge=0, le=1, description="Share of posts that are problems needing a form")
     categories: dict[str, float] = Field(min_length=1, description="True-category weights of actionable posts")
     places: dict[str, float] = Field(min_length=1, description="Place weights")
-    hot: HotSpec
+    same_problem_share: float = Field(default=0.0, ge=0, le=1, description=(
+        "Chance an actionable post is about a problem already open at the same place and category; "
+        "the desk merges it into that case (it reaches the engine as a follow-up)"))
+    reposts: RepostSpec
+    scripted: list[ScriptedPost] = Field(default_factory=list, description="Posts placed by hand")
 
 
 class UnitBehaviour(_Strict):
@@ -118,6 +153,10 @@ class UnitBehaviour(_Strict):
     supervised_reply_working_days: MedianP90 = Field(description="Reply delay once reminded or escalated")
     statement_minutes: MedianP90 = Field(description="Wall-clock minutes to an external statement on a hot event")
     reply_kinds: dict[Literal["立行立改", "近期解决", "条件不具备", "不符合法规"], float]
+    capacity: int | None = Field(default=None, ge=1, description="Cases a unit works on at once (none: unlimited)")
+    promise_working_days: MedianP90 = Field(default=MedianP90(median=10, p90=30),
+                                            description="Under 近期解决: working days promised to solve it")
+    promise_kept: float = Field(default=0.9, ge=0, le=1, description="Chance a 近期解决 promise is kept")
 
     @field_validator("working_hours", mode="before")
     @classmethod
@@ -138,6 +177,9 @@ class UnitBehaviourPatch(_Strict):
     supervised_reply_working_days: MedianP90 | None = None
     statement_minutes: MedianP90 | None = None
     reply_kinds: dict[Literal["立行立改", "近期解决", "条件不具备", "不符合法规"], float] | None = None
+    capacity: int | None = Field(default=None, ge=1)
+    promise_working_days: MedianP90 | None = None
+    promise_kept: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("working_hours", mode="before")
     @classmethod
@@ -170,11 +212,14 @@ class Scenario(_Strict):
     kind: Literal["scenario"]
     name: str
     description: str | None = None
+    extends: str | None = Field(default=None, description="Base scenario file (relative path); this file "
+                                "overrides its keys (mappings merge, lists and values replace)")
     rules: str = Field(description="Rules directory, relative to this file")
     seed: int = Field(ge=0)
     start: date
     end: date = Field(description="Last day posts arrive (inclusive); the run then drains")
     arrivals: ArrivalSpec
+    platforms: PlatformSpec = Field(default_factory=PlatformSpec)
     desk: DeskSpec
     units: UnitsSpec
     citizens: CitizenSpec
@@ -192,26 +237,114 @@ class Scenario(_Strict):
         return (base / self.rules).resolve() if not Path(self.rules).is_absolute() else Path(self.rules)
 
 
-def scenario_schema() -> dict[str, object]:
-    """JSON Schema of scenario files, for editors."""
-    schema = Scenario.model_json_schema()
-    schema["properties"].pop("path", None)  # type: ignore[attr-defined]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "wenzheng scenario file"
-    return schema
+def scenario_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files, for editors.
+
+    A file with ``extends`` only overrides keys of its base, so it is checked
+    against a variant of the schema in which nothing is required.
+    """
+    import copy
+    import json
+
+    full = Scenario.model_json_schema()
+    full["properties"].pop("path", None)
+    defs = full.pop("$defs", {})
+
+    def partial(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: partial(v) for k, v in node.items() if k != "required"}
+        if isinstance(node, list):
+            return [partial(v) for v in node]
+        if isinstance(node, str) and node.startswith("#/$defs/"):
+            return "#/$defs/Partial" + node[len("#/$defs/"):]
+        return node
+
+    all_defs = dict(defs)
+    all_defs.update({f"Partial{k}": partial(copy.deepcopy(v)) for k, v in defs.items()})
+    all_defs["Scenario"] = full
+    all_defs["PartialScenario"] = partial(copy.deepcopy(full))
+    doc = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "wenzheng scenario file",
+        "$defs": json.loads(json.dumps(all_defs)),
+        "if": {"required": ["extends"]},
+        "then": {"$ref": "#/$defs/PartialScenario"},
+        "else": {"$ref": "#/$defs/Scenario"},
+    }
+    return doc
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file; problems raise ScenarioError with file:line."""
+_DISTRIBUTION_KEYS = {"median", "p90", "exponential_mean"}
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """Deep merge for ``extends``: mappings merge key by key; anything else is replaced.
+
+    A distribution (``{median, p90}`` or ``{exponential_mean}``) is a value and is replaced whole.
+    """
+    if isinstance(override, dict) and override and set(override) <= _DISTRIBUTION_KEYS:
+        return override
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for k, v in override.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    return override
+
+
+def _load_merged(path: Path, seen: tuple[Path, ...] = ()) -> tuple[list[SourceDoc], dict[str, Any]]:
     doc, data = load_yaml(path, ScenarioError)
     if not isinstance(data, dict):
         raise ScenarioError([Problem(str(path), 1, 1, "a scenario file must be a mapping with 'kind: scenario'")])
+    base_name = data.get("extends")
+    if base_name is None:
+        return [doc], data
+    if not isinstance(base_name, str):
+        line, col = doc.locate(["extends"])
+        raise ScenarioError([Problem(str(path), line, col, "'extends' must be a file path", key="extends")])
+    base_path = (path.parent / base_name).resolve()
+    if base_path in seen or base_path == path.resolve():
+        line, col = doc.locate(["extends"])
+        raise ScenarioError([Problem(str(path), line, col, f"'extends' makes a cycle through {base_name}",
+                                     key="extends")])
+    if not base_path.is_file():
+        line, col = doc.locate(["extends"])
+        raise ScenarioError([Problem(str(path), line, col, f"base scenario '{base_name}' not found", key="extends")])
+    docs, base = _load_merged(base_path, seen + (path.resolve(),))
+    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+    # the base's relative rules path is relative to the base file
+    if "rules" not in data and isinstance(base.get("rules"), str) and not Path(base["rules"]).is_absolute():
+        merged["rules"] = str((base_path.parent / base["rules"]).resolve())
+    return [doc, *docs], merged
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (and the files it extends); errors name file, line and key."""
+    docs, data = _load_merged(Path(path))
     data.pop("path", None)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(validation_problems(doc, exc, Scenario)) from None
+        problems: list[Problem] = []
+        for doc in docs:  # locate each error in the first file that has its key
+            located = validation_problems(doc, exc, Scenario)
+            problems = located if not problems else [
+                p if p.line is not None and (q.line is None or q.line == 1) else q
+                for p, q in zip(located, problems, strict=True)]
+        raise ScenarioError(problems) from None
     return sc.model_copy(update={"path": str(path)})
+
+
+def _has(data: Any, loc: list[str | int]) -> bool:
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False
+    return True
 
 
 def check_against_policy(path: str | Path, scenario: Scenario, places: set[str], categories: set[str],
@@ -220,12 +353,13 @@ def check_against_policy(path: str | Path, scenario: Scenario, places: set[str],
     from engine.errors import suggest
     from engine.yamlsrc import key_path
 
-    doc, _ = load_yaml(path, ScenarioError)
+    docs, _ = _load_merged(Path(path))
     problems: list[Problem] = []
 
     def bad(loc: list[str | int], what: str, name: str, known: set[str]) -> None:
+        doc = next((d for d in docs if d.locate(loc)[0] is not None and _has(d.data, loc)), docs[0])
         line, col = doc.locate(loc)
-        problems.append(Problem(str(path), line, col, f"unknown {what} '{name}' (not in the policy's rules)",
+        problems.append(Problem(doc.path, line, col, f"unknown {what} '{name}' (not in the policy's rules)",
                                 key=key_path(loc), suggestion=suggest(name, known), code=f"unknown-{what}"))
 
     for p in scenario.arrivals.places:
@@ -234,6 +368,11 @@ def check_against_policy(path: str | Path, scenario: Scenario, places: set[str],
     for c in scenario.arrivals.categories:
         if c not in categories:
             bad(["arrivals", "categories", c], "category", c, categories)
+    for i, sp in enumerate(scenario.arrivals.scripted):
+        if sp.place not in places:
+            bad(["arrivals", "scripted", i, "place"], "place", sp.place, places)
+        if sp.category not in categories:
+            bad(["arrivals", "scripted", i, "category"], "category", sp.category, categories)
     for u in scenario.units.by_unit:
         if u not in units:
             bad(["units", "by_unit", u], "unit", u, set(units))

@@ -89,11 +89,13 @@ def test_calendar_must_cover_the_scenario(rules_copy, tmp_path):
     sc.write_text(text.replace("start: 2014-04-01", "start: 2027-01-04").replace("end: 2014-10-31",
                                                                                    "end: 2027-03-01"), encoding="utf-8")
     got = [p.lint_line().replace(str(tmp_path) + "/", "") for p in lint(rules_copy, [sc]).problems]
+    lines_of = {k: 1 + sc.read_text(encoding="utf-8").splitlines().index(f"{k}: {v}")
+                for k, v in (("start", "2027-01-04"), ("end", "2027-03-01"))}
     assert got == [
-        "future.yaml:34:1: error calendar-coverage the policy's working-day calendar covers 2004–2026, not start "
-        "2027-01-04 (at key: start)",
-        "future.yaml:35:1: error calendar-coverage the policy's working-day calendar covers 2004–2026, not end "
-        "2027-03-01 (at key: end)",
+        f"future.yaml:{lines_of['start']}:1: error calendar-coverage the policy's working-day calendar covers "
+        "2004–2026, not start 2027-01-04 (at key: start)",
+        f"future.yaml:{lines_of['end']}:1: error calendar-coverage the policy's working-day calendar covers "
+        "2004–2026, not end 2027-03-01 (at key: end)",
     ]
 
 

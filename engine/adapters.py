@@ -1,0 +1,205 @@
+"""Adapters from platform payloads to posts: the same code a live deployment uses.
+
+* Weibo: a status object as the Weibo API returns it (``id``/``idstr``,
+  ``created_at`` like ``Wed May 14 10:05:00 +0800 2014``, ``text``, ``user``,
+  ``reposts_count``, ``comments_count``, optional ``geo``).
+* WeChat: an official-account text message in WeChat's XML shape
+  (``ToUserName``, ``FromUserName``, ``CreateTime``, ``MsgType``,
+  ``Content``, ``MsgId``).
+
+An adapter never raises on bad input: every payload is either accepted (a
+``RawPost``) or rejected with a reason code, and every outcome is counted.
+Duplicate deliveries of the same message id are recognised and dropped as
+``duplicate``.  The place a post is about is not in the payload; the duty
+desk determines it (``RawPost.at_place``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from .models import Post
+
+__all__ = ["RawPost", "AdapterResult", "PostAdapter", "REJECT_REASONS", "MAX_TEXT", "MAX_PAYLOAD"]
+
+MAX_TEXT = 2000  # characters; Weibo allowed 140 in 2014, long-form posts and WeChat a few hundred
+MAX_PAYLOAD = 64 * 1024  # bytes
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+REJECT_REASONS = (
+    "malformed", "too-large", "forbidden-dtd", "missing-field", "wrong-type", "bad-timestamp", "empty-text",
+    "text-too-long", "control-characters", "unsupported-type", "duplicate",
+)
+
+
+class RawPost(BaseModel):
+    """A post as the platform delivered it, before the desk locates it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    post_id: str
+    channel: Literal["weibo", "wechat"]
+    author: str
+    author_id: str
+    text: str
+    posted_at: AwareDatetime
+    reposts: int = Field(default=0, ge=0)
+    geo: tuple[float, float] | None = None
+
+    def at_place(self, place: str) -> Post:
+        return Post(post_id=self.post_id, channel=self.channel, author=self.author, text=self.text, place=place,
+                    posted_at=self.posted_at, reposts=self.reposts)
+
+
+@dataclass(frozen=True)
+class AdapterResult:
+    post: RawPost | None
+    reason: str | None = None  # one of REJECT_REASONS when rejected
+    detail: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.post is not None
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise _Reject("wrong-type", f"{name} must be text, got {type(value).__name__}")
+    if _CONTROL.search(value):
+        raise _Reject("control-characters", f"{name} contains control or direction-override characters")
+    if not value.strip():
+        raise _Reject("empty-text", f"{name} is empty")
+    if len(value) > MAX_TEXT:
+        raise _Reject("text-too-long", f"{name} has {len(value)} characters (limit {MAX_TEXT})")
+    return value
+
+
+def _count(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Reject("wrong-type", f"{name} must be a non-negative whole number, got {value!r}")
+    return value
+
+
+class PostAdapter:
+    """Parses Weibo and WeChat payloads; keeps the ids it has seen to drop redeliveries.
+
+    ``counts`` holds accepted and rejected totals by reason.  Each instance
+    owns its state; a live deployment keeps one per intake process.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._seen: set[str] = set()
+
+    def _finish(self, build: Any) -> AdapterResult:
+        try:
+            post = build()
+        except _Reject as rej:
+            self.counts[rej.reason] += 1
+            return AdapterResult(None, rej.reason, rej.detail)
+        if post.post_id in self._seen:
+            self.counts["duplicate"] += 1
+            return AdapterResult(None, "duplicate", f"message {post.post_id} was already received")
+        self._seen.add(post.post_id)
+        self.counts["accepted"] += 1
+        return AdapterResult(post)
+
+    # -- Weibo -------------------------------------------------------------------
+    def weibo(self, payload: str | bytes | dict[str, Any]) -> AdapterResult:
+        return self._finish(lambda: self._weibo(payload))
+
+    def _weibo(self, payload: str | bytes | dict[str, Any]) -> RawPost:
+        if isinstance(payload, (str, bytes)):
+            if len(payload) > MAX_PAYLOAD:
+                raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
+            try:
+                payload = json.loads(payload)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _Reject("malformed", f"not JSON: {exc}") from None
+        if not isinstance(payload, dict):
+            raise _Reject("malformed", "a Weibo status must be a JSON object")
+        for key in ("created_at", "text", "user"):
+            if key not in payload:
+                raise _Reject("missing-field", f"missing '{key}'")
+        sid = payload.get("idstr", payload.get("id"))
+        if sid is None:
+            raise _Reject("missing-field", "missing 'id'")
+        if isinstance(sid, bool) or not isinstance(sid, (int, str)) or not str(sid).isdigit():
+            raise _Reject("wrong-type", f"id must be a number, got {sid!r}")
+        try:
+            created = datetime.strptime(_text(payload["created_at"], "created_at"), "%a %b %d %H:%M:%S %z %Y")
+        except ValueError:
+            raise _Reject("bad-timestamp", f"created_at {payload['created_at']!r} is not in Weibo's format "
+                                           f"(e.g. 'Wed May 14 10:05:00 +0800 2014')") from None
+        user = payload["user"]
+        if not isinstance(user, dict):
+            raise _Reject("wrong-type", "user must be an object")
+        name = user.get("screen_name", user.get("name"))
+        if name is None:
+            raise _Reject("missing-field", "missing 'user.screen_name'")
+        uid = user.get("idstr", user.get("id", ""))
+        reposts = _count(payload.get("reposts_count"), "reposts_count") + \
+            _count(payload.get("comments_count"), "comments_count")
+        geo = payload.get("geo")
+        point: tuple[float, float] | None = None
+        if isinstance(geo, dict) and isinstance(geo.get("coordinates"), list) and len(geo["coordinates"]) == 2:
+            lat, lon = geo["coordinates"]
+            if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+                point = (float(lat), float(lon))
+        return RawPost(post_id=f"weibo-{sid}", channel="weibo", author=_text(name, "user.screen_name")[:64],
+                       author_id=str(uid), text=_text(payload["text"], "text"), posted_at=created,
+                       reposts=reposts, geo=point)
+
+    # -- WeChat ------------------------------------------------------------------
+    def wechat(self, payload: str | bytes) -> AdapterResult:
+        return self._finish(lambda: self._wechat(payload))
+
+    def _wechat(self, payload: str | bytes) -> RawPost:
+        if not isinstance(payload, (str, bytes)):
+            raise _Reject("malformed", "a WeChat message must be XML text")
+        if len(payload) > MAX_PAYLOAD:
+            raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
+        head = payload[:4096] if isinstance(payload, str) else payload[:4096].decode("utf-8", "replace")
+        if "<!DOCTYPE" in head.upper() or "<!ENTITY" in head.upper():
+            raise _Reject("forbidden-dtd", "DOCTYPE/ENTITY declarations are not allowed in WeChat messages")
+        try:
+            root = ET.fromstring(payload)
+        except ET.ParseError as exc:
+            raise _Reject("malformed", f"not XML: {exc}") from None
+        if root.tag != "xml":
+            raise _Reject("malformed", f"root element is <{root.tag}>, expected <xml>")
+
+        def field(name: str) -> str:
+            el = root.find(name)
+            if el is None or el.text is None:
+                raise _Reject("missing-field", f"missing <{name}>")
+            return el.text
+
+        msg_type = field("MsgType")
+        if msg_type != "text":
+            raise _Reject("unsupported-type", f"MsgType '{msg_type}' (only text messages carry complaints)")
+        create = field("CreateTime")
+        if not create.strip().isdigit():
+            raise _Reject("bad-timestamp", f"CreateTime {create!r} is not a Unix time")
+        msg_id = field("MsgId")
+        if not msg_id.strip().isdigit():
+            raise _Reject("wrong-type", f"MsgId {msg_id!r} is not a number")
+        from_user = field("FromUserName")
+        field("ToUserName")
+        posted = datetime.fromtimestamp(int(create), tz=UTC)
+        return RawPost(post_id=f"wechat-{msg_id.strip()}", channel="wechat", author=from_user[:64],
+                       author_id=from_user, text=_text(field("Content"), "Content"), posted_at=posted)

@@ -1,0 +1,129 @@
+"""Platform payloads through the adapters: round trips, and a corpus of bad payloads."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime
+
+import pytest
+
+from engine.adapters import MAX_TEXT, PostAdapter
+from simulator.platforms import CORRUPTIONS, corrupt, wechat_message, weibo_created_at, weibo_status
+
+T = datetime.fromisoformat("2014-05-14T10:05:00+08:00")
+
+
+def test_weibo_round_trip():
+    payload = weibo_status(3712345678901234, T, "公园停车场收费不合理", "昌平居民", 1234567, reposts=12, comments=3,
+                           geo=(40.22, 116.23))
+    doc = json.loads(payload)
+    assert doc["created_at"] == "Wed May 14 10:05:00 +0800 2014"
+    r = PostAdapter().weibo(payload)
+    assert r.accepted and r.post is not None
+    p = r.post
+    assert (p.post_id, p.channel, p.author, p.text, p.posted_at, p.reposts, p.geo) == (
+        "weibo-3712345678901234", "weibo", "昌平居民", "公园停车场收费不合理", T, 15, (40.22, 116.23))
+    assert p.at_place("十三陵").place == "十三陵"
+
+
+def test_weibo_dict_payload_and_date_format_in_any_locale():
+    assert weibo_created_at(datetime.fromisoformat("2014-10-01T00:00:00+08:00")) == "Wed Oct 01 00:00:00 +0800 2014"
+    r = PostAdapter().weibo(json.loads(weibo_status(1, T, "x", "u", 2)))
+    assert r.accepted
+
+
+def test_wechat_round_trip_with_markup_in_text():
+    text = "小区<门口>垃圾 & 污水"
+    payload = wechat_message(6012345678901234567, T, text, "oAbCdEfGhIjKlMnOpQrStUvWxYz1")
+    r = PostAdapter().wechat(payload)
+    assert r.accepted and r.post is not None
+    assert (r.post.post_id, r.post.text, r.post.posted_at, r.post.author) == (
+        "wechat-6012345678901234567", text, T, "oAbCdEfGhIjKlMnOpQrStUvWxYz1")
+
+
+def test_duplicate_delivery_is_dropped_and_counted():
+    a = PostAdapter()
+    payload = weibo_status(42, T, "垃圾没人清运", "u", 1)
+    assert a.weibo(payload).accepted
+    again = a.weibo(payload)
+    assert not again.accepted and again.reason == "duplicate" and "already received" in again.detail
+    assert a.counts == {"accepted": 1, "duplicate": 1}
+
+
+GOOD_WEIBO = json.loads(weibo_status(7, T, "垃圾没人清运", "u", 1))
+BAD_WEIBO = [
+    ("not json", "{oops", "malformed"),
+    ("a list", "[1, 2]", "malformed"),
+    ("no text", {k: v for k, v in GOOD_WEIBO.items() if k != "text"}, "missing-field"),
+    ("no user", {k: v for k, v in GOOD_WEIBO.items() if k != "user"}, "missing-field"),
+    ("no id", {k: v for k, v in GOOD_WEIBO.items() if k not in ("id", "idstr")}, "missing-field"),
+    ("text is a number", {**GOOD_WEIBO, "text": 12}, "wrong-type"),
+    ("user is a string", {**GOOD_WEIBO, "user": "u"}, "wrong-type"),
+    ("negative reposts", {**GOOD_WEIBO, "reposts_count": -5}, "wrong-type"),
+    ("reposts as text", {**GOOD_WEIBO, "reposts_count": "很多"}, "wrong-type"),
+    ("id not numeric", {**GOOD_WEIBO, "id": "abc", "idstr": "abc"}, "wrong-type"),
+    ("iso timestamp", {**GOOD_WEIBO, "created_at": "2014-05-14T10:05:00+08:00"}, "bad-timestamp"),
+    ("empty text", {**GOOD_WEIBO, "text": "   "}, "empty-text"),
+    ("huge text", {**GOOD_WEIBO, "text": "垃" * (MAX_TEXT + 1)}, "text-too-long"),
+    ("escape codes", {**GOOD_WEIBO, "text": "垃圾\x1b[2J"}, "control-characters"),
+    ("right-to-left override", {**GOOD_WEIBO, "text": "垃圾\u202e"}, "control-characters"),
+    ("null byte", {**GOOD_WEIBO, "text": "垃圾\x00"}, "control-characters"),
+    ("huge payload", "x" * 70_000, "too-large"),
+]
+GOOD_WECHAT = wechat_message(99, T, "垃圾没人清运", "oUser")
+BAD_WECHAT = [
+    ("not xml", "<xml><Content>", "malformed"),
+    ("wrong root", GOOD_WECHAT.replace("<xml>", "<root>").replace("</xml>", "</root>"), "malformed"),
+    ("no content", GOOD_WECHAT.replace("Content>", "Contents>"), "missing-field"),
+    ("image message", GOOD_WECHAT.replace("[CDATA[text]]", "[CDATA[image]]"), "unsupported-type"),
+    ("bad time", GOOD_WECHAT.replace("<CreateTime>", "<CreateTime>x"), "bad-timestamp"),
+    ("bad msgid", GOOD_WECHAT.replace("<MsgId>", "<MsgId>x"), "wrong-type"),
+    ("entity expansion", '<!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + GOOD_WECHAT,
+     "forbidden-dtd"),
+    ("control characters", GOOD_WECHAT.replace("</Content>", "&#x202e;</Content>"), "control-characters"),
+    ("not text", 12345, "malformed"),
+]
+
+
+@pytest.mark.parametrize("name,payload,reason", BAD_WEIBO, ids=[b[0] for b in BAD_WEIBO])
+def test_bad_weibo_payloads_are_rejected_with_reasons(name, payload, reason):
+    a = PostAdapter()
+    r = a.weibo(payload)
+    assert not r.accepted and r.reason == reason and r.detail
+    assert a.counts == {reason: 1}
+
+
+@pytest.mark.parametrize("name,payload,reason", BAD_WECHAT, ids=[b[0] for b in BAD_WECHAT])
+def test_bad_wechat_payloads_are_rejected_with_reasons(name, payload, reason):
+    a = PostAdapter()
+    r = a.wechat(payload)
+    assert not r.accepted and r.reason == reason and r.detail
+    assert a.counts == {reason: 1}
+
+
+def test_every_simulated_corruption_is_rejected_never_raises():
+    rng = random.Random(3)
+    a = PostAdapter()
+    n = 0
+    for i in range(400):
+        for channel, payload in (("weibo", weibo_status(i, T, "垃圾没人清运", "u", 1)),
+                                 ("wechat", wechat_message(i, T, "垃圾没人清运", "o"))):
+            bad = corrupt(channel, payload, rng)
+            r = a.weibo(bad) if channel == "weibo" else a.wechat(bad)
+            assert not r.accepted, (channel, bad[:200])
+            n += 1
+    assert sum(a.counts.values()) == n and "accepted" not in a.counts
+    assert len(CORRUPTIONS) == 7
+
+
+def test_simulation_counts_rejections_and_duplicates():
+    from simulator import load_run_inputs, run_scenario
+
+    from .conftest import DATA
+
+    sc, policy, rules_dir = load_run_inputs(DATA / "short.yaml")
+    result, m = run_scenario(sc, policy, rules_dir)
+    assert m["payloads_accepted"] == m["posts"]  # every post arrives once, intact
+    assert m["payloads_rejected"] > 0 and m["payloads_duplicate"] > 0
+    assert sum(m["payloads_rejected_by_reason"].values()) == m["payloads_rejected"]
