@@ -73,7 +73,7 @@ PROMISE_KEPT = "承诺兑现"
 PROMISE_BROKEN = "承诺未兑现"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogRow:
     case_id: str
     activity: str
@@ -83,7 +83,7 @@ class LogRow:
     category: str
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseRecord:
     case_id: str
     channel: str
@@ -113,6 +113,7 @@ class CaseRecord:
     silent: bool = False
     reply_version: int = 0
     pending_reply_at: datetime | None = None
+    slot: Any = None  # (resource, request) while a capacity-limited unit works on it
 
 
 @dataclass
@@ -476,7 +477,7 @@ class Simulation:
     def _work(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str, slot: Any) -> None:
         starts = next_working_moment(self.cal, self.now(), *b.working_hours)
         self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
-        rec.slot = slot  # type: ignore[attr-defined]
+        rec.slot = slot
         self._plan_reply(rec, self._work_after(b, starts, delay), kind)
 
     def _plan_reply(self, rec: CaseRecord, at: datetime, kind: str) -> None:
@@ -490,10 +491,9 @@ class Simulation:
             rec.replied_at = self.now()
             rec.reply_kind = kind
             rec.pending_reply_at = None
-            slot = getattr(rec, "slot", None)
-            if slot is not None:
-                slot[0].release(slot[1])
-                rec.slot = None  # type: ignore[attr-defined]
+            if rec.slot is not None:
+                rec.slot[0].release(rec.slot[1])
+                rec.slot = None
             self._handle(rec, ReplyFiled(case_id=rec.case_id, at=self.now(), reply_kind=kind))  # type: ignore[arg-type]
             if kind == "近期解决":
                 self._promise(rec)
