@@ -9,9 +9,13 @@ a case hot; citizens follow up when they hear nothing; deadline timers post
 ``deadline_reached`` events back into the engine.  The run stops taking posts
 at the scenario's end and drains until every scheduled timer has fired.
 
-All randomness comes from ``random.Random`` streams derived from the seed,
-one per concern, so a change in one behaviour does not shift the draws of
-another (common random numbers between policies).
+All randomness comes from ``random.Random`` streams derived from the seed:
+one per concern for what does not depend on the policy (arrivals, content,
+reposts, desk service), and one per case and purpose for the behaviour that
+follows the policy's decisions (a unit's reply, a citizen's follow-ups, a
+promise).  Two policies run on the same seed therefore see the same traffic
+and the same behaviour draws, case by case: common random numbers, so
+differences between them come from the policy alone.
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ class CaseRecord:
     reply_version: int = 0
     pending_reply_at: datetime | None = None
     slot: Any = None  # (resource, request) while a capacity-limited unit works on it
+    draws: dict[str, int] = field(default_factory=dict)  # per-purpose draw counters (see case_rng)
 
 
 @dataclass
@@ -161,8 +166,6 @@ class Simulation:
         self.rng_arrivals = random.Random(f"{s}/arrivals")
         self.rng_content = random.Random(f"{s}/content")
         self.rng_desk = random.Random(f"{s}/desk")
-        self.rng_units = random.Random(f"{s}/units")
-        self.rng_citizens = random.Random(f"{s}/citizens")
         self.rng_reposts = random.Random(f"{s}/reposts")
         self.rng_platform = random.Random(f"{s}/platform")
         self.adapter = PostAdapter()
@@ -339,7 +342,8 @@ class Simulation:
     def _triaged(self, rec: CaseRecord, raw: RawPost) -> None:
         """The desk has read an actionable post: merge it into an open case or issue a form."""
         key = (rec.place, rec.true_category)
-        if self.sc.arrivals.same_problem_share > 0 and self.rng_desk.random() < self.sc.arrivals.same_problem_share:
+        share = self.sc.arrivals.same_problem_share
+        if share > 0 and self.case_rng(rec, "merge").random() < share:
             open_cases = [c for c in self._open_by_problem.get(key, []) if c.replied_at is None]
             self._open_by_problem[key] = open_cases
             if open_cases:
@@ -429,6 +433,17 @@ class Simulation:
         self._schedule(eff.due, fire(False))
 
     # -- units ------------------------------------------------------------------
+    def case_rng(self, rec: CaseRecord, purpose: str) -> random.Random:
+        """A random stream for one decision of one case (common random numbers across policies).
+
+        The k-th draw group of a purpose on a case always gets the same stream,
+        whatever happened to other cases; generators are not kept (each holds
+        ~5 KB of state), only the per-case counters.
+        """
+        k = rec.draws.get(purpose, 0)
+        rec.draws[purpose] = k + 1
+        return random.Random(f"{self.seed}/{rec.case_id}/{purpose}/{k}")
+
     def _behaviour(self, rec: CaseRecord) -> UnitBehaviour:
         b = self._behaviours.get(rec.unit)
         if b is None:
@@ -448,7 +463,7 @@ class Simulation:
             rec.silent = True
             return
         b = self._behaviour(rec)
-        rng = self.rng_units
+        rng = self.case_rng(rec, "unit")
         silent = rng.random() < b.no_reply
         delay = b.reply_working_days.sample(rng)
         kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
@@ -503,7 +518,7 @@ class Simulation:
     def _promise(self, rec: CaseRecord) -> None:
         """近期解决: the reply promises a fix by a date; the promise is kept or broken."""
         b = self._behaviour(rec)
-        rng = self.rng_units
+        rng = self.case_rng(rec, "promise")
         due = self._work_after(b, self.now(), b.promise_working_days.sample(rng))
         kept = rng.random() < b.promise_kept
         rec.promise_due = due
@@ -524,7 +539,7 @@ class Simulation:
         if rec.replied_at is not None:
             return
         b = self._behaviour(rec)
-        rng = self.rng_units
+        rng = self.case_rng(rec, "supervision")
         responds = rng.random() < respond_probability
         delay = b.supervised_reply_working_days.sample(rng)
         kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
@@ -537,7 +552,7 @@ class Simulation:
 
     def _start_statement(self, rec: CaseRecord, at: datetime) -> None:
         b = self._behaviour(rec)
-        minutes = b.statement_minutes.sample(self.rng_units)
+        minutes = b.statement_minutes.sample(self.case_rng(rec, "statement"))
 
         def go() -> None:
             rec.statement_at = self.now()
@@ -566,7 +581,7 @@ class Simulation:
 
     def _start_citizen(self, rec: CaseRecord) -> None:
         c = self.sc.citizens
-        rng = self.rng_citizens
+        rng = self.case_rng(rec, "citizen")
         at = rec.opened_at or self.now()
         for _ in range(c.max_follow_ups):
             at = at + timedelta(days=c.follow_up_after_days.sample(rng))

@@ -64,7 +64,6 @@ def test_understaffed_desk_waits_grow():
     sc, _, _ = load_run_inputs(SCENARIOS / "changping-2014.yaml")
     _, full = run("changping-2014", end=sc.start.replace(month=6, day=30))
     assert small["desk_wait_minutes_mean"] > 5 * full["desk_wait_minutes_mean"]
-    assert small["desk_wait_minutes_p90"] > full["desk_wait_minutes_p90"]
     assert small["desk_utilisation"] > 2 * full["desk_utilisation"]
 
 
