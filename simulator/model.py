@@ -119,6 +119,7 @@ class CaseRecord:
     pending_reply_at: datetime | None = None
     slot: Any = None  # (resource, request) while a capacity-limited unit works on it
     draws: dict[str, int] = field(default_factory=dict)  # per-purpose draw counters (see case_rng)
+    decisions: list[tuple[str, str, str]] = field(default_factory=list)  # (what, value, rule id)
 
 
 @dataclass
@@ -147,13 +148,32 @@ class RunResult:
     intake: dict[str, int] = field(default_factory=dict)
 
 
+def _decision_row(eff: Any) -> tuple[str, str, str]:
+    """A compact record of a policy decision on a case, for comparing policies."""
+    rule = f"{eff.trace.rule_id} ({eff.trace.where})"
+    if isinstance(eff, Classify):
+        return ("category", eff.category, rule)
+    if isinstance(eff, Route):
+        return ("unit", eff.unit, rule)
+    if isinstance(eff, SetDeadline):
+        return (f"deadline.{eff.deadline}", eff.due.isoformat(), rule)
+    if isinstance(eff, Escalate):
+        return ("escalation", eff.to, rule)
+    if isinstance(eff, Deduct):
+        return ("deduction", f"{eff.points:g}", rule)
+    return ("accountability", "true", rule)
+
+
 class Simulation:
     """One replication of a scenario under one policy."""
 
     def __init__(self, scenario: Scenario, policy: Policy, seed: int | None = None,
-                 progress: Callable[[float], None] | None = None) -> None:
+                 progress: Callable[[float], None] | None = None, reference: Policy | None = None) -> None:
         self.sc = scenario
         self.policy = policy
+        #: the policy that defines which unit is truly responsible (the scenario's own rules);
+        #: misrouting is measured against it, so a candidate policy cannot grade itself
+        self.reference = reference or policy
         self.seed = scenario.seed if seed is None else seed
         self.engine = Engine(policy)
         self.cal = policy.calendar
@@ -369,17 +389,21 @@ class Simulation:
         self._start_citizen(rec)
 
     def _true_unit(self, rec: CaseRecord) -> str:
+        """The unit the reference policy's routing gives for the post's true category and place."""
         case = self.engine.cases[rec.case_id]
         fact = case.fact("post_received", category=rec.true_category)
-        chosen = self.engine.evaluate("routing", fact)
+        table = self.reference.tables.get("routing")
+        chosen = table.evaluate(fact) if table is not None else []
         if not chosen:
             return ""
         then = chosen[0].then
-        return then.unit if then.unit is not None else self.policy.place_owner[rec.place]
+        return then.unit if then.unit is not None else self.reference.place_owner.get(rec.place, "")
 
     def _apply(self, rec: CaseRecord, decision: Decision) -> None:
         at = decision.at
         for eff in decision.effects:
+            if isinstance(eff, Classify | Route | SetDeadline | Escalate | Deduct | FlagAccountability):
+                rec.decisions.append(_decision_row(eff))
             if isinstance(eff, Classify):
                 rec.category = eff.category
             elif isinstance(eff, Route):

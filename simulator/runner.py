@@ -20,6 +20,9 @@ def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None) 
     sc = load_scenario(scenario_path)
     rules_dir = Path(rules) if rules is not None else sc.rules_dir()
     policy = Policy.load(rules_dir)
+    if rules is not None and Path(rules).resolve() != sc.rules_dir().resolve():
+        # the scenario's own rules stay the reference for who is truly responsible (misrouting)
+        sc._reference_rules = sc.rules_dir()
     check_against_policy(scenario_path, sc, set(policy.places), set(policy.categories),
                          {u: s.type for u, s in policy.units.items()})
     if not (policy.calendar.covers(sc.start) and policy.calendar.covers(sc.end)):
@@ -34,7 +37,9 @@ def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None) 
 
 def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
                  progress: Callable[[float], None] | None = None) -> tuple[RunResult, dict[str, Any]]:
-    sim = Simulation(scenario, policy, seed=seed, progress=progress)
+    reference_dir = scenario.reference_rules
+    reference = Policy.load(reference_dir) if reference_dir is not None else None
+    sim = Simulation(scenario, policy, seed=seed, progress=progress, reference=reference)
     try:
         result = sim.run()
     finally:

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -225,6 +226,13 @@ class Scenario(_Strict):
     citizens: CitizenSpec
 
     path: str | None = Field(default=None, exclude=True, description="(set by the loader)")
+    #: set when the scenario runs under other rules (--rules, compare, check): the scenario's own
+    #: rules stay the reference for which unit is truly responsible (misrouting)
+    _reference_rules: Path | None = PrivateAttr(default=None)
+
+    @property
+    def reference_rules(self) -> Path | None:
+        return self._reference_rules
 
     @model_validator(mode="after")
     def _period(self) -> Scenario:

@@ -16,7 +16,8 @@ from wenzheng.cli import main
 from .conftest import ROOT, RULES, SCENARIOS
 
 SCHEMA_DIR = ROOT / "docs" / "schema"
-SHIPPED = sorted(RULES.glob("*.yaml")) + sorted((RULES / "tests").glob("*.yaml")) + sorted(SCENARIOS.glob("*.yaml"))
+SHIPPED = (sorted(RULES.glob("*.yaml")) + sorted((RULES / "tests").glob("*.yaml")) + sorted(SCENARIOS.glob("*.yaml"))
+           + sorted((ROOT / "baselines").glob("*.yaml")))
 
 
 def _plain(data):
@@ -29,7 +30,8 @@ def test_committed_schemas_are_current(tmp_path):
         assert (SCHEMA_DIR / f.name).read_text(encoding="utf-8") == f.read_text(encoding="utf-8"), (
             f"{f.name} is stale: run `wenzheng schema`")
     assert {f.name for f in tmp_path.glob("*.json")} == {f"{k}.schema.json" for k in
-                                                         [*rule_file_schemas(), "scenario", "policy-tests"]}
+                                                         [*rule_file_schemas(), "scenario", "policy-tests",
+                                                                      "baseline"]}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])

@@ -28,7 +28,7 @@ from engine.errors import CalendarError, DurationError
 def app() -> None:
     """问政 wenzheng: policy engine and simulator for handling citizens' online complaints."""
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPT = 0, 1, 2, 3, 130
@@ -142,6 +142,163 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     print_summary(metrics, title)
     out.print(f"results in {target}/ (metrics.json, events.csv, cases.csv, backlog.csv"
               + (", one folder per replication)" if replications > 1 else ")"))
+
+
+@app.command()
+@click.argument("scenario", type=_PATH)
+@click.option("--baseline", "rules_a", type=_PATH, required=True, help="Rules directory A (the current policy).")
+@click.option("--candidate", "rules_b", type=_PATH, required=True, help="Rules directory B (the proposed change).")
+@click.option("--replications", type=click.IntRange(1, 10000), default=5, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="First seed (default: the scenario's).")
+@click.option("--out", "out_dir", type=_PATH, default=None, help="Write comparison.json and impact.csv here.")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Impacted cases to print (all are written with --out).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--all-metrics", is_flag=True, help="Show every metric, not only the key ones and those that differ.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, workers: int, seed: int | None,
+            out_dir: Path | None, limit: int, fmt: str, all_metrics: bool, quiet: bool) -> None:
+    """Policy A/B on common random numbers: paired metric differences and every impacted case."""
+    from rich.progress import Progress
+
+    from simulator.compare import compare_policies
+
+    sc, _, _ = load_run_inputs_checked(scenario, rules_a)
+    load_run_inputs_checked(scenario, rules_b)
+    base_seed = sc.seed if seed is None else seed
+    with Progress(console=err, disable=quiet or fmt == "json") as progress:
+        task = progress.add_task(f"{sc.name}: A/B × {replications}", total=2 * replications)
+        res = compare_policies(str(scenario), str(rules_a), str(rules_b), base_seed, replications, workers,
+                               progress=lambda n: progress.update(task, completed=n))
+    doc = {"scenario": sc.name, "seeds": res.seeds, "baseline": str(rules_a), "candidate": str(rules_b),
+           "metrics": res.diffs, "impacted_cases": res.impacted_cases, "impacts": res.impacts}
+    if out_dir is not None:
+        _write_comparison(out_dir, doc)
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    key_metrics = {"forms", "reply_rate", "on_time_rate", "statement_2h_rate", "reply_working_days_p90",
+                   "escalations", "deductions_total", "misrouting_rate", "unrouted_forms"}
+    t = RichTable(title=f"{sc.name}: candidate − baseline, paired over seeds {res.seeds[0]}–{res.seeds[-1]}")
+    for col in ("metric", "baseline", "candidate", "difference", "95% CI"):
+        t.add_column(col, justify="left" if col == "metric" else "right", no_wrap=True)
+    unchanged = 0
+    for key, d in res.diffs.items():
+        differs = d["diff"] != 0 or (d["ci_low"] not in (None, 0))
+        if not (all_metrics or differs or key in key_metrics):
+            unchanged += 1
+            continue
+        ci = "—" if d["ci_low"] is None else f"[{d['ci_low']:+.4g}, {d['ci_high']:+.4g}]"
+        t.add_row(key, f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci,
+                  style="bold" if differs else None)
+    out.print(t, soft_wrap=True)
+    if unchanged:
+        click.echo(f"({unchanged} other metrics identical; --all-metrics shows them)")
+    click.echo(f"impacted cases: {res.impacted_cases} (over {len(res.seeds)} replication(s))")
+    for item in res.impacts[:limit]:
+        click.echo(f"  seed {item['seed']} case {item['case_id']}:")
+        for ch in item["changes"]:
+            click.echo(f"    {ch['field']}: {ch['baseline'] or '(none)'} → {ch['candidate'] or '(none)'}")
+            click.echo(f"      baseline:  {'; '.join(ch['baseline_rules']) or '—'}")
+            click.echo(f"      candidate: {'; '.join(ch['candidate_rules']) or '—'}")
+    if res.impacted_cases > limit:
+        click.echo(f"  … {res.impacted_cases - limit} more" + (f" in {out_dir}/impact.csv" if out_dir else
+                                                                 " (use --out to write them all)"))
+
+
+def load_run_inputs_checked(scenario: Path, rules: Path | None) -> Any:
+    from simulator import load_run_inputs
+
+    return load_run_inputs(scenario, rules)
+
+
+def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
+    import csv
+    import io
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "comparison.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["seed", "case_id", "field", "baseline", "candidate", "baseline_rules", "candidate_rules"])
+    for item in doc["impacts"]:
+        for ch in item["changes"]:
+            w.writerow([item["seed"], item["case_id"], ch["field"], ch["baseline"], ch["candidate"],
+                        "; ".join(ch["baseline_rules"]), "; ".join(ch["candidate_rules"])])
+    (out_dir / "impact.csv").write_text(buf.getvalue(), encoding="utf-8")
+
+
+@app.command()
+@click.option("--baseline-dir", type=_PATH, default=Path("baselines"), show_default=True)
+@click.option("--rules", type=_PATH, default=None, help="Rules to check (default: each scenario's own).")
+@click.option("--only", multiple=True, help="Only these baselines (file names without extension).")
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True)
+@click.option("--junit", type=_PATH, default=None, help="Write JUnit XML here.")
+@click.option("--markdown", type=_PATH, default=None, help="Write a Markdown summary here (for a PR comment).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers: int, junit: Path | None,
+          markdown: Path | None, fmt: str) -> None:
+    """CI gate: rerun each baselined scenario and test every metric for non-inferiority.
+
+    Exit 0 when all checks hold, 1 on a regression, 2 on unusable input.
+    """
+    import time as _time
+
+    from simulator.gate import junit_report, load_baselines, markdown_report, run_gate
+
+    baselines = load_baselines(baseline_dir, only)
+    for b in baselines:  # validate scenario and rules before spending time on runs
+        load_run_inputs_checked(b.scenario_path(), rules)
+    t0 = _time.perf_counter()
+    outcomes = run_gate(baselines, rules, workers,
+                        progress=None if fmt == "json" else lambda name: err.print(f"checking {name} …"))
+    seconds = _time.perf_counter() - t0
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_report(outcomes, seconds), encoding="utf-8")
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(markdown_report(outcomes, seconds), encoding="utf-8")
+    failed = [o for o in outcomes if not o.passed]
+    if fmt == "json":
+        click.echo(json.dumps({"passed": not failed, "seconds": round(seconds, 2), "checks": [
+            {"baseline": o.baseline, "metric": o.metric, "baseline_mean": o.baseline_mean,
+             "current_mean": o.current_mean, "diff": o.diff, "ci95": [o.ci_low, o.ci_high], "margin": o.margin,
+             "better": o.check.better, "passed": o.passed, "note": o.note} for o in outcomes]},
+            ensure_ascii=False, indent=2))
+    else:
+        for o in outcomes:
+            if not o.passed:
+                click.echo(o.line())
+        click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks hold"
+                   + (f"; regressions: {', '.join(sorted({f'{o.baseline}:{o.metric}' for o in failed}))}"
+                      if failed else "") + f" ({seconds:.1f} s)")
+    if failed:
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+@app.group()
+def baseline() -> None:
+    """Manage the CI gate's baseline files."""
+
+
+@baseline.command("update")
+@click.option("--baseline-dir", type=_PATH, default=Path("baselines"), show_default=True)
+@click.option("--rules", type=_PATH, default=None, help="Rules to record (default: each scenario's own).")
+@click.option("--only", multiple=True, help="Only these baselines (file names without extension).")
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True)
+def baseline_update(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers: int) -> None:
+    """Rerun the baselined scenarios and rewrite their observed values; say what changed."""
+    from simulator.gate import load_baselines, record_baseline
+
+    for b in load_baselines(baseline_dir, only):
+        load_run_inputs_checked(b.scenario_path(), rules)
+        changes = record_baseline(b, rules, workers)
+        moved = [(m, old, new) for m, old, new in changes if old != new]
+        click.echo(f"{b.path}: {len(moved)} of {len(changes)} metrics changed")
+        for metric, old, new in moved:
+            click.echo(f"  {metric}: {'—' if old is None else f'{old:.6g}'} → {'—' if new is None else f'{new:.6g}'}")
 
 
 def _replace_dir(staging: Path, target: Path) -> None:
@@ -384,7 +541,13 @@ def schema(out_dir: Path) -> None:
     tests_schema = PolicyTestFile.model_json_schema()
     tests_schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
                          "title": "wenzheng policy test file"})
-    schemas = {**rule_file_schemas(), "scenario": scenario_schema(), "policy-tests": tests_schema}
+    from simulator.gate import BaselineFile
+
+    baseline_schema = BaselineFile.model_json_schema()
+    baseline_schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                            "title": "wenzheng CI gate baseline file"})
+    schemas = {**rule_file_schemas(), "scenario": scenario_schema(), "policy-tests": tests_schema,
+               "baseline": baseline_schema}
     out_dir.mkdir(parents=True, exist_ok=True)
     for kind, doc in schemas.items():
         path = out_dir / f"{kind}.schema.json"
