@@ -189,8 +189,9 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> 
         w.writerows(rows)
 
 
-def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extra: dict[str, Any] | None = None) -> Path:
-    """Write metrics.json, events.csv, cases.csv and backlog.csv atomically into ``out_dir``.
+def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extra: dict[str, Any] | None = None,
+              report: bool = True) -> Path:
+    """Write metrics.json, events.csv, cases.csv, backlog.csv and report.html atomically into ``out_dir``.
 
     Files are written into a temporary directory next to ``out_dir`` and moved
     into place only when all are complete: nothing half-written is left behind.
@@ -218,6 +219,12 @@ def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extr
                      c.followups, c.deductions, c.merged_posts, len(c.repost_times))
                     for c in run.cases if c.opened_at is not None))
         _write_csv(tmp / "backlog.csv", ["date", "open_forms"], run.backlog)
+        if report:
+            from .report import render_report, report_sections
+
+            (tmp / "report.html").write_text(
+                render_report(f"{doc['run']['scenario']} — seed {doc['run']['seed']}", doc,
+                              report_sections(run, doc)), encoding="utf-8")
         if out.exists():
             for f in tmp.iterdir():
                 os.replace(f, out / f.name)

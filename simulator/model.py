@@ -293,7 +293,7 @@ class Simulation:
         raw = self._deliver(n, channel, posted, text, author)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
-        self.log.append(LogRow(case_id, COLLECT, posted, "desk", "", category))
+        self.log.append(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
         self.queue.put((rec, raw, actionable, self.env.now))
 
     def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any) -> RawPost | None:

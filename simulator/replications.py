@@ -29,18 +29,23 @@ SCALAR_METRICS = (
 )
 
 
-def _one(args: tuple[str, str | None, int, str | None]) -> dict[str, Any]:
-    scenario_path, rules, seed, out = args
+def _one(args: tuple[str, str | None, int, str | None, bool]) -> dict[str, Any]:
+    scenario_path, rules, seed, out, first = args
     sc, policy, rules_dir = load_run_inputs(scenario_path, rules)
     result, metrics = run_scenario(sc, policy, rules_dir, seed=seed)
     if out is not None:
-        write_run(result, metrics, out)
+        # the first replication carries the plots and tables into the summary report
+        write_run(result, metrics, out, report=first)
+        if first:
+            from .report import report_sections
+
+            metrics = {**metrics, "_report": report_sections(result, metrics)}
     return metrics
 
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
                      out: Path | None, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None)
+    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0)
             for i in range(n)]
     results: list[dict[str, Any]] = []
     if workers <= 1 or n == 1:

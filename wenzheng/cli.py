@@ -131,7 +131,13 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
             staging = Path(tempfile.mkdtemp(prefix=".wenzheng-reps-", dir=target.parent))
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
                                     workers, staging, progress=lambda n: progress.update(task, completed=n))
+            sections = reps[0].pop("_report", None)
             metrics = summarise(reps)
+            if sections is not None:
+                from simulator.report import render_report
+
+                (staging / "report.html").write_text(render_report(
+                    f"{sc.name} — {replications} replications", metrics, sections), encoding="utf-8")
             (staging / "metrics.json").write_text(
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
@@ -140,7 +146,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     title = f"{sc.name} — seed {base_seed}" if replications == 1 else \
         f"{sc.name} — mean of {replications} replications (seeds {base_seed}–{base_seed + replications - 1})"
     print_summary(metrics, title)
-    out.print(f"results in {target}/ (metrics.json, events.csv, cases.csv, backlog.csv"
+    out.print(f"results in {target}/ (report.html, metrics.json, events.csv, cases.csv, backlog.csv"
               + (", one folder per replication)" if replications > 1 else ")"))
 
 
@@ -276,6 +282,20 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
                       if failed else "") + f" ({seconds:.1f} s)")
     if failed:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+@click.argument("run_dir", type=_PATH)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xes", "parquet"]), default="csv", show_default=True)
+@click.option("--out", "out_file", type=_PATH, default=None,
+              help="Output file (default RUN_DIR/events.pm.csv, events.xes or events.parquet).")
+@click.option("--steps-only", is_flag=True, help="Only the five steps (收集整理 上报通报 调查办理 督办落实 反馈回复).")
+def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool) -> None:
+    """Export a run's event log for process-mining tools (pm4py, ProM, Disco)."""
+    from simulator.export import export_log
+
+    path = export_log(run_dir, fmt, out_file, steps_only)
+    click.echo(f"wrote {path}")
 
 
 @app.group()
