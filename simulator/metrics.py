@@ -110,6 +110,8 @@ def compute_metrics(run: RunResult) -> dict[str, Any]:
         "unrouted_forms": len(unrouted),
         "misclassification_rate": _rate(len(misclassified), len(forms)),
         "desk_utilisation": (desk.busy_minutes / desk.staffed_minutes) if desk.staffed_minutes else None,
+        "desk_utilisation_by_rota_line": {k: desk.busy_by_line.get(k, 0.0) / v
+                                          for k, v in sorted(desk.staffed_by_line.items()) if v},
         "desk_wait_minutes_mean": statistics.fmean(desk.waits_minutes) if desk.waits_minutes else None,
         "desk_wait_minutes_p90": quantile(desk.waits_minutes, 0.9),
         "backlog_max": max((n for _, n in run.backlog), default=0),

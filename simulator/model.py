@@ -2,7 +2,7 @@
 
 Citizens post on Weibo and WeChat (a non-homogeneous Poisson stream with an
 hour-of-day profile and weekend/holiday factors); the duty desk, on a daily
-shift roster, triages each post from a queue and forwards problems through
+shift rota (named staff, shifts, handover), triages each post from a queue and forwards problems through
 the policy engine as feedback forms; units investigate and reply in their
 office hours according to behaviour profiles; reposts accumulate and can make
 a case hot; citizens follow up when they hear nothing; deadline timers post
@@ -120,6 +120,7 @@ class CaseRecord:
     slot: Any = None  # (resource, request) while a capacity-limited unit works on it
     draws: dict[str, int] = field(default_factory=dict)  # per-purpose draw counters (see case_rng)
     decisions: list[tuple[str, str, str]] = field(default_factory=list)  # (what, value, rule id)
+    triaged_by: str = ""
 
 
 @dataclass
@@ -129,6 +130,8 @@ class DeskStats:
     staffed_minutes: float = 0.0
     answered_directly: int = 0
     merged: int = 0
+    busy_by_line: dict[str, float] = field(default_factory=dict)
+    staffed_by_line: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -318,26 +321,28 @@ class Simulation:
         return bisect.bisect_right(rec.repost_times, minutes)
 
     # -- the duty desk ----------------------------------------------------------
-    def _shift_windows(self, shift: Any) -> tuple[int, int]:
-        a = shift.start.hour * 60 + shift.start.minute
-        b = shift.end.hour * 60 + shift.end.minute
-        if b <= a:
-            b += 24 * 60
-        return a, b
-
-    def _staff(self, shift: Any):  # type: ignore[no-untyped-def]
-        a, b = self._shift_windows(shift)
+    def _staff(self, name: str, line_name: str, pattern: str):  # type: ignore[no-untyped-def]
+        """One desk member working their rota: handover at each shift start, then posts from the queue."""
+        desk = self.sc.desk
+        horizon = (self.t_end - self.t0).total_seconds() / 60.0
         day = 0
         while not self.done.triggered:
-            start, end = day * 1440 + a, day * 1440 + b
-            day += 1
+            letter = pattern[day % len(pattern)]
+            d, day = day, day + 1
+            if letter == "-":
+                continue
+            a, b = desk.shifts[letter].window()
+            start, end = d * 1440 + a, d * 1440 + b
             if self.env.now < start:
                 yield self.env.timeout(start - self.env.now)
             if self.done.triggered:
                 return
             # utilisation is measured while posts arrive, not during the drain
-            horizon = (self.t_end - self.t0).total_seconds() / 60.0
-            self.desk.staffed_minutes += max(0.0, min(end, horizon) - start)
+            staffed = max(0.0, min(end, horizon) - start)
+            self.desk.staffed_minutes += staffed
+            self.desk.staffed_by_line[line_name] = self.desk.staffed_by_line.get(line_name, 0.0) + staffed
+            if desk.handover_minutes and self.env.now < end:
+                yield self.env.timeout(min(desk.handover_minutes, end - self.env.now))
             while self.env.now < end:
                 get = self.queue.get()
                 res = yield get | self.env.timeout(end - self.env.now)
@@ -347,15 +352,18 @@ class Simulation:
                 self._busy_staff += 1
                 rec, raw, actionable, queued_at = get.value  # type: ignore[misc]
                 self.desk.waits_minutes.append(self.env.now - queued_at)
-                service = self.sc.desk.triage_minutes.sample(self.rng_desk)
+                service = desk.triage_minutes.sample(self.rng_desk)
                 self.desk.busy_minutes += service
+                if self.env.now < horizon:
+                    self.desk.busy_by_line[line_name] = self.desk.busy_by_line.get(line_name, 0.0) + service
                 yield self.env.timeout(service)
                 self._busy_staff -= 1
                 if actionable:
+                    rec.triaged_by = name
                     self._triaged(rec, raw)
                 else:
                     self.desk.answered_directly += 1
-                    self.log.append(LogRow(rec.case_id, DESK_ANSWER, self.now(), "desk", "", ""))
+                    self.log.append(LogRow(rec.case_id, DESK_ANSWER, self.now(), name, "", ""))
                 self._maybe_done()
 
     # -- cases through the engine ------------------------------------------------
@@ -408,7 +416,7 @@ class Simulation:
                 rec.category = eff.category
             elif isinstance(eff, Route):
                 rec.unit = eff.unit
-                self.log.append(LogRow(rec.case_id, REPORT, at, "desk", rec.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, REPORT, at, rec.triaged_by or "desk", rec.unit, rec.category))
             elif isinstance(eff, MarkHot):
                 rec.hot_at = at
                 self.log.append(LogRow(rec.case_id, HOT, at, "platform", rec.unit, rec.category))
@@ -640,9 +648,10 @@ class Simulation:
         for item in self.sc.arrivals.scripted:
             self._pending += 1
             self.env.process(self._scripted(item))
-        for shift in self.sc.desk.roster:
-            for _ in range(shift.staff):
-                self.env.process(self._staff(shift))
+        for line in self.sc.desk.rota:
+            for i in range(line.count):
+                name = line.name if line.count == 1 else f"{line.name}#{i + 1}"
+                self.env.process(self._staff(name, line.name, line.pattern))
         self.env.process(self._daily())
         self.env.run(until=self.done)
         self.progress(1.0)

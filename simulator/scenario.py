@@ -33,7 +33,8 @@ __all__ = [
     "Scenario",
     "ArrivalSpec",
     "DeskSpec",
-    "Shift",
+    "ShiftTimes",
+    "RotaLine",
     "UnitBehaviour",
     "CitizenSpec",
     "load_scenario",
@@ -58,35 +59,71 @@ HHMM = WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "example
 Clock = Annotated[time, HHMM]
 
 
-class Shift(_Strict):
+class ShiftTimes(_Strict):
     start: Clock = Field(description="Shift start, HH:MM")
-    end: Clock = Field(description="Shift end, HH:MM (24:00 or 00:00 = midnight)")
-    staff: int = Field(ge=0, le=1000)
+    end: Clock = Field(description="Shift end, HH:MM (24:00 or 00:00 = midnight; before start = overnight)")
 
     _norm_start = field_validator("start", mode="before")(_hhmm)
     _norm_end = field_validator("end", mode="before")(_hhmm)
 
+    def window(self) -> tuple[int, int]:
+        """Minutes from the day's midnight: (start, end), end > start (overnight shifts run past 1440)."""
+        a = self.start.hour * 60 + self.start.minute
+        b = self.end.hour * 60 + self.end.minute
+        return a, b + 1440 if b <= a else b
+
+
+class RotaLine(_Strict):
+    name: str = Field(min_length=1, description="A staff member (or a team of identical members, see count)")
+    pattern: str = Field(min_length=1, description="One shift letter per day of the cycle, '-' = day off, "
+                                                   "e.g. 'DDDDD--'; day 0 is the scenario's start date")
+    count: int = Field(default=1, ge=1, le=100_000, description="Members working this pattern")
+
 
 class DeskSpec(_Strict):
-    staff: int = Field(ge=1, description="Size of the duty desk team (all shifts)")
-    roster: list[Shift] = Field(min_length=1, description="Staff on duty per shift, repeated every day")
+    staff: int = Field(ge=1, description="Size of the duty desk team: the rota must account for every member")
+    shifts: dict[str, ShiftTimes] = Field(min_length=1, description="Shift letter → times, e.g. D: 08:00-16:00")
+    rota: list[RotaLine] = Field(min_length=1, description="Who works which shift on each day of the cycle")
+    handover_minutes: float = Field(default=0, ge=0, le=120,
+                                    description="At the start of each shift, minutes spent on handover before "
+                                                "taking posts")
     triage_minutes: Delay = Field(description="Time to read a post and forward it (or answer it directly)")
 
     @model_validator(mode="after")
-    def _roster(self) -> DeskSpec:
-        peak = max(s.staff for s in self.roster)
-        if peak > self.staff:
-            raise ValueError(f"a shift needs {peak} staff but the desk has only {self.staff}")
-        covered = [0] * (24 * 60)
-        for s in self.roster:
-            a = s.start.hour * 60 + s.start.minute
-            b = s.end.hour * 60 + s.end.minute or 24 * 60
-            for m in range(a, b) if b > a else list(range(a, 24 * 60)) + list(range(0, b)):
-                covered[m] += s.staff
+    def _rota(self) -> DeskSpec:
+        for letter in self.shifts:
+            if len(letter) != 1 or letter == "-":
+                raise ValueError(f"shift names are single letters other than '-', got '{letter}'")
+        lengths = {len(line.pattern) for line in self.rota}
+        if len(lengths) != 1:
+            raise ValueError(f"every rota pattern must cover the same cycle; lengths {sorted(lengths)}")
+        for line in self.rota:
+            unknown = sorted(set(line.pattern) - set(self.shifts) - {"-"})
+            if unknown:
+                raise ValueError(f"rota line '{line.name}' uses undefined shift(s) {', '.join(unknown)} "
+                                 f"(defined: {', '.join(self.shifts)})")
+        members = sum(line.count for line in self.rota)
+        if members != self.staff:
+            raise ValueError(f"the rota lists {members} staff but the desk has {self.staff}")
+        cycle = lengths.pop()
+        covered = [0] * (cycle * 1440)
+        for line in self.rota:
+            for day, letter in enumerate(line.pattern):
+                if letter == "-":
+                    continue
+                a, b = self.shifts[letter].window()
+                for m in range(day * 1440 + a, day * 1440 + b):
+                    covered[m % len(covered)] += line.count
         gap = next((m for m, n in enumerate(covered) if n == 0), None)
         if gap is not None:
-            raise ValueError(f"no staff on duty at {gap // 60:02d}:{gap % 60:02d}; the desk is staffed 24 hours")
+            day, minute = divmod(gap, 1440)
+            raise ValueError(f"no staff on duty on day {day} of the rota cycle at {minute // 60:02d}:{minute % 60:02d}; "
+                             f"the desk is staffed 24 hours")
         return self
+
+    @property
+    def cycle_days(self) -> int:
+        return len(self.rota[0].pattern)
 
 
 class RepostSpec(_Strict):
@@ -145,7 +182,16 @@ class ArrivalSpec(_Strict):
     scripted: list[ScriptedPost] = Field(default_factory=list, description="Posts placed by hand")
 
 
-class UnitBehaviour(_Strict):
+class _WorkingHoursParsing(_Strict):
+    @field_validator("working_hours", mode="before", check_fields=False)
+    @classmethod
+    def _wh(cls, v: object) -> object:
+        if isinstance(v, list | tuple):
+            return tuple(_hhmm(x) for x in v)
+        return v
+
+
+class UnitBehaviour(_WorkingHoursParsing):
     working_hours: tuple[Clock, Clock] = Field(default=(time(9, 0), time(17, 30)))
     reply_working_days: MedianP90 = Field(description="Working days from receiving a form to replying")
     no_reply: float = Field(ge=0, le=1, description="Chance the unit does not reply unless supervised")
@@ -159,41 +205,28 @@ class UnitBehaviour(_Strict):
                                             description="Under 近期解决: working days promised to solve it")
     promise_kept: float = Field(default=0.9, ge=0, le=1, description="Chance a 近期解决 promise is kept")
 
-    @field_validator("working_hours", mode="before")
-    @classmethod
-    def _wh(cls, v: object) -> object:
-        if isinstance(v, list | tuple):
-            return tuple(_hhmm(x) for x in v)
-        return v
+
+def _patch_model(model: type[BaseModel], name: str) -> Any:
+    """The same fields as ``model``, all optional: overrides where unset means "keep the default"."""
+    from pydantic import create_model
+    from pydantic.fields import FieldInfo
+
+    fields: dict[str, Any] = {}
+    for fname, info in model.model_fields.items():
+        optional = FieldInfo.merge_field_infos(info, default=None, default_factory=None)
+        fields[fname] = (info.annotation | None, optional)  # type: ignore[operator]
+    return create_model(name, __base__=_WorkingHoursParsing,
+                        __doc__="Overrides for a unit type or one unit; unset fields keep the default.", **fields)
 
 
-class UnitBehaviourPatch(_Strict):
-    """Overrides for a unit type or one unit; unset fields keep the default."""
-
-    working_hours: tuple[Clock, Clock] | None = None
-    reply_working_days: MedianP90 | None = None
-    no_reply: float | None = Field(default=None, ge=0, le=1)
-    respond_to_reminder: float | None = Field(default=None, ge=0, le=1)
-    respond_to_escalation: float | None = Field(default=None, ge=0, le=1)
-    supervised_reply_working_days: MedianP90 | None = None
-    statement_minutes: MedianP90 | None = None
-    reply_kinds: dict[Literal["立行立改", "近期解决", "条件不具备", "不符合法规"], float] | None = None
-    capacity: int | None = Field(default=None, ge=1)
-    promise_working_days: MedianP90 | None = None
-    promise_kept: float | None = Field(default=None, ge=0, le=1)
-
-    @field_validator("working_hours", mode="before")
-    @classmethod
-    def _wh(cls, v: object) -> object:
-        if isinstance(v, list | tuple):
-            return tuple(_hhmm(x) for x in v)
-        return v
+UnitBehaviourPatch = _patch_model(UnitBehaviour, "UnitBehaviourPatch")
 
 
 class UnitsSpec(_Strict):
     default: UnitBehaviour
-    by_type: dict[Literal["street", "town", "bureau", "office"], UnitBehaviourPatch] = Field(default_factory=dict)
-    by_unit: dict[str, UnitBehaviourPatch] = Field(default_factory=dict)
+    by_type: dict[Literal["street", "town", "bureau", "office"], UnitBehaviourPatch] = Field(  # type: ignore[valid-type]
+        default_factory=dict)
+    by_unit: dict[str, UnitBehaviourPatch] = Field(default_factory=dict)  # type: ignore[valid-type]
 
     def behaviour(self, unit: str, unit_type: str) -> UnitBehaviour:
         data = self.default.model_dump()

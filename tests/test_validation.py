@@ -53,7 +53,9 @@ arrivals:
 platforms: {{duplicate_delivery: 0.0, malformed: 0.0}}
 desk:
   staff: {C}
-  roster: [{{start: "00:00", end: "24:00", staff: {C}}}]
+  shifts: {{A: {{start: "00:00", end: "24:00"}}}}
+  rota: [{{name: desk, pattern: A, count: {C}}}]
+  handover_minutes: 0
   triage_minutes: {{exponential_mean: {1 / MU}}}
 """, encoding="utf-8")
     return path
