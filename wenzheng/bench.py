@@ -83,12 +83,15 @@ def run_bench(rules: Path, scenario: Path, n: int) -> dict[str, Any]:
     finally:
         shutil.rmtree(tmp)
 
+    import resource
+
     from simulator import load_run_inputs, run_scenario
 
-    sc, pol, rdir = load_run_inputs(scenario, rules)
+    sc, pol, rdir = load_run_inputs(scenario)
     t = time.perf_counter()
     _, metrics = run_scenario(sc, pol, rdir)
     wall = time.perf_counter() - t
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     return {
         "routing rules (shipped)": len(policy.tables["routing"].rules),
         "routing µs/decision, engine": ours,
@@ -102,4 +105,5 @@ def run_bench(rules: Path, scenario: Path, n: int) -> dict[str, Any]:
         "scenario wall seconds": wall,
         "scenario cases/second": metrics["forms"] / wall,
         "scenario posts/second": metrics["posts"] / wall,
+        "peak memory (MB, whole process)": peak_mb,
     }
