@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import io
-import statistics
 import warnings
 from collections import Counter
 from datetime import date, timedelta
@@ -199,5 +198,3 @@ Metric definitions: docs/metrics.md.</p>
 """
 
 
-def mean_or_none(xs: list[float]) -> float | None:
-    return statistics.fmean(xs) if xs else None
