@@ -78,14 +78,7 @@ class Problem:
                 "suggestion": self.suggestion}
 
     def __str__(self) -> str:
-        text = f"{self.location()}: {self.message}"
-        if self.key:
-            text += f" (at key: {self.key})"
-        if self.rule_id:
-            text += f" [rule {self.rule_id}]"
-        if self.suggestion:
-            text += f"; did you mean '{self.suggestion}'?"
-        return text
+        return f"{self.location()}: {self.detail()}"
 
 
 @dataclass(eq=False)
