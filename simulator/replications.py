@@ -77,6 +77,10 @@ def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
     units = sorted({u for r in reps for u in r["deductions_by_unit"]})
     out["deductions_by_unit"] = {u: round(sum(r["deductions_by_unit"].get(u, 0.0) for r in reps) / len(reps), 6)
                                  for u in units}
+    rate_units = sorted({u for r in reps for u in r.get("reply_rate_by_unit", {})})
+    out["reply_rate_by_unit"] = {
+        u: round(sum(r["reply_rate_by_unit"][u] for r in reps if u in r["reply_rate_by_unit"])
+                 / sum(1 for r in reps if u in r["reply_rate_by_unit"]), 6) for u in rate_units}
     out["ci95"] = ci
     out["replications"] = len(reps)
     out["seeds"] = [r["run"]["seed"] for r in reps]

@@ -46,7 +46,7 @@ def test_run_writes_outputs_and_summary(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", str(DATA / "short.yaml"), "--out", str(out), "--quiet", "--seed", "3"]) == 0
     printed = capsys.readouterr().out
-    assert "reply rate" in printed and "2-hour statement compliance" in printed and "deductions by unit" in printed
+    assert "reply rate" in printed and "2-hour statement compliance" in printed and "units by deductions" in printed
     m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert m["run"]["seed"] == 3 and m["run"]["scenario"] == "short-test"
     assert {"metrics.json", "events.csv", "cases.csv", "backlog.csv"} <= {p.name for p in out.iterdir()}
@@ -102,3 +102,13 @@ def test_bench_json(capsys):
     assert result["routing µs/decision, engine"] > 0 and result["scenario forms"] > 0
 
 
+
+
+def test_parallel_replications_give_the_same_numbers_as_serial(tmp_path):
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        assert main(["run", str(DATA / "short.yaml"), "--replications", "8", "--workers", workers, "--quiet",
+                     "--out", str(out)]) == 0
+        outs.append(((out / "metrics.json").read_bytes(), (out / "replications.json").read_bytes()))
+    assert outs[0] == outs[1]

@@ -69,11 +69,14 @@ def print_summary(m: dict[str, Any], title: str) -> None:
         ("2-hour statement compliance (hot)", "statement_2h_rate", _pct),
         ("reply time, median (working days)", "reply_working_days_median", _num),
         ("reply time, p90 (working days)", "reply_working_days_p90", _num),
+        ("reply deadline, mean (calendar days)", "reply_deadline_calendar_days_mean", _num),
         ("escalations", "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
         ("deductions (points)", "deductions_total", _num),
         ("misrouting rate", "misrouting_rate", _pct),
         ("desk utilisation", "desk_utilisation", _pct),
         ("desk wait, mean (minutes)", "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
+        ("payloads rejected / duplicates", "payloads_rejected",
+         lambda v: f"{_num(v, '{:.0f}')} / {_num(m.get('payloads_duplicate'), '{:.0f}')}"),
     ]
     for label, key, fmt in rows:
         cells = [label, fmt(m.get(key))]
@@ -82,12 +85,14 @@ def print_summary(m: dict[str, Any], title: str) -> None:
         t.add_row(*cells)
     out.print(t)
     ded = m.get("deductions_by_unit") or {}
-    if ded:
-        u = RichTable(title="deductions by unit (points)" + (" — mean per replication" if reps else ""))
+    rates = m.get("reply_rate_by_unit") or {}
+    if ded or rates:
+        u = RichTable(title="units by deductions" + (" — mean per replication" if reps else ""))
         u.add_column("unit")
-        u.add_column("points", justify="right")
-        for unit, pts in sorted(ded.items(), key=lambda kv: (-kv[1], kv[0])):
-            u.add_row(unit, f"{pts:g}")
+        u.add_column("reply rate", justify="right")
+        u.add_column("deductions (points)", justify="right")
+        for unit in sorted(set(ded) | set(rates), key=lambda x: (-ded.get(x, 0.0), x)):
+            u.add_row(unit, _pct(rates.get(unit)), f"{ded.get(unit, 0.0):g}")
         out.print(u)
 
 
