@@ -61,6 +61,14 @@ class ExplainInput(BaseModel):
     post: ExplainPost
     events: list[ExplainEvent] = Field(default_factory=list)
 
+    def engine_events(self, case_id: str) -> list[Any]:
+        """The post as a ``post_received`` event, then the later events, as engine event models."""
+        p = self.post
+        post = Post(post_id=case_id, channel=p.channel, author=p.author, text=p.text, place=p.place,  # type: ignore[arg-type]
+                    posted_at=p.at, reposts=p.reposts)
+        return [PostReceived(case_id=case_id, at=p.at, post=post),
+                *(_event_model(case_id, i, ev) for i, ev in enumerate(self.events))]
+
 
 @dataclass
 class _Eval:
@@ -98,15 +106,9 @@ def _event_model(case_id: str, index: int, ev: ExplainEvent) -> Any:
 def explain_case(policy: Policy, data: ExplainInput) -> dict[str, Any]:
     evals: list[_Eval] = []
     engine = Engine(policy, observer=lambda k, f, s: evals.append(_Eval(k, dict(f), list(s))))
-    case_id = "explain"
     try:
-        p = data.post
-        post = Post(post_id="explain", channel=p.channel, author=p.author, text=p.text, place=p.place,  # type: ignore[arg-type]
-                    posted_at=p.at, reposts=p.reposts)
         steps: list[dict[str, Any]] = []
-        events: list[Any] = [PostReceived(case_id=case_id, at=p.at, post=post)]
-        events += [_event_model(case_id, i, ev) for i, ev in enumerate(data.events)]
-        for ev in events:
+        for ev in data.engine_events("explain"):
             evals.clear()
             decision = engine.handle(ev)
             steps.append(_step(policy, ev, decision, evals))

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .calendar import WorkCalendar
 from .conditions import Condition, ConditionError, parse_when
-from .errors import PolicyError, Problem, suggest
+from .errors import EventError, PolicyError, Problem, suggest
 from .schema import (
     DEFAULT_HIT_POLICY,
     FILE_KINDS,
@@ -91,8 +91,6 @@ class Table:
         if self.hit_policy in ("first", "priority"):
             return [matched[0]]
         if self.hit_policy == "unique" and len(matched) > 1:
-            from .errors import EventError
-
             ids = ", ".join(f"{r.id} ({r.where})" for r in matched)
             raise EventError(f"hit policy 'unique' of {self.file}: several rules match the same case: {ids}")
         return list(matched)

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
-from .explain import ExplainEvent, ExplainInput, ExplainPost, _event_model
+from .explain import ExplainEvent, ExplainInput, ExplainPost
 from .models import (
     Classify,
     Close,
@@ -29,8 +29,6 @@ from .models import (
     Escalate,
     FlagAccountability,
     MarkHot,
-    Post,
-    PostReceived,
     Remind,
     Route,
     SetDeadline,
@@ -219,7 +217,8 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                 t0 = time.perf_counter()
                 result = CaseResult(case.name, path, line, passed=False)
                 try:
-                    decisions = _run_case(engine, f"t{n}", ExplainInput(post=case.post, events=case.events))
+                    events = ExplainInput(post=case.post, events=case.events).engine_events(f"t{n}")
+                    decisions = [engine.handle(ev) for ev in events]
                 except WenzhengError as exc:
                     result.error = str(exc)
                     result.diffs = [f"error: {exc}"]
@@ -239,15 +238,6 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
     finally:
         engine.close()
     return TestRun(results, policy.rules(), covered)
-
-
-def _run_case(engine: Engine, case_id: str, data: ExplainInput) -> list[Any]:
-    p = data.post
-    post = Post(post_id=case_id, channel=p.channel, author=p.author, text=p.text, place=p.place,  # type: ignore[arg-type]
-                posted_at=p.at, reposts=p.reposts)
-    events: list[Any] = [PostReceived(case_id=case_id, at=p.at, post=post)]
-    events += [_event_model(case_id, i, ev) for i, ev in enumerate(data.events)]
-    return [engine.handle(ev) for ev in events]
 
 
 def junit_xml(run: TestRun) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "CalendarDay",
     "CalendarFile",
     "FILE_KINDS",
+    "parse_clock",
     "DEFAULT_HIT_POLICY",
 ]
 
@@ -224,13 +225,16 @@ class CalendarDay(_Strict):
     name: str = Field(description="Why, e.g. 'APEC 会议放假'")
 
 
-def _parse_time(v: Any) -> Any:
+def parse_clock(v: Any) -> Any:
+    """'17:30' (or YAML 1.1's sexagesimal 1050 for an unquoted 17:30) → time; '24:00' is midnight.
+
+    Anything else is passed on for pydantic to reject with its own message.
+    """
     if isinstance(v, int) and not isinstance(v, bool):
-        # YAML 1.1 reads 17:30 as a sexagesimal integer (1050); accept it as minutes.
-        return time(v // 60, v % 60) if 0 <= v < 24 * 60 else v
+        return time(v // 60 % 24, v % 60) if 0 <= v <= 24 * 60 else v
     if isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
         h, m = v.strip().split(":")
-        return time(int(h), int(m))
+        return time(int(h) % 24, int(m))
     return v
 
 
@@ -238,7 +242,7 @@ class CalendarFile(_Strict):
     kind: Literal["calendar"]
     description: str | None = None
     timezone: str = Field(default="Asia/Shanghai")
-    close_of_business: Annotated[time, BeforeValidator(_parse_time), HHMM] = Field(
+    close_of_business: Annotated[time, BeforeValidator(parse_clock), HHMM] = Field(
         default=time(17, 30), description="Working-day deadlines end at this time, e.g. '17:30'"
     )
     holidays: list[CalendarDay] = Field(default_factory=list, description="Extra days off (local decisions)")

@@ -114,7 +114,6 @@ class CaseRecord:
     promise_due: datetime | None = None
     promise_kept: bool | None = None
     # unit behaviour state
-    silent: bool = False
     reply_version: int = 0
     pending_reply_at: datetime | None = None
     slot: Any = None  # (resource, request) while a capacity-limited unit works on it
@@ -498,14 +497,12 @@ class Simulation:
 
     def _start_unit(self, rec: CaseRecord) -> None:
         if not rec.unit:  # a gap in the routing rules: no unit receives the form
-            rec.silent = True
             return
         b = self._behaviour(rec)
         rng = self.case_rng(rec, "unit")
         silent = rng.random() < b.no_reply
         delay = b.reply_working_days.sample(rng)
         kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
-        rec.silent = silent
         if silent:
             starts = next_working_moment(self.cal, self.now(), *b.working_hours)
             self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
@@ -586,7 +583,6 @@ class Simulation:
             return
         at = self._work_after(b, self.now(), delay)
         if rec.pending_reply_at is None or at < rec.pending_reply_at:
-            rec.silent = False
             self._plan_reply(rec, at, kind)
 
     def _start_statement(self, rec: CaseRecord, at: datetime) -> None:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from engine.errors import Problem, ScenarioError
+from engine.schema import parse_clock
 from engine.yamlsrc import SourceDoc, load_yaml, validation_problems
 
 from .dists import Delay, MedianP90
@@ -45,16 +46,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _hhmm(v: object) -> object:
-    if isinstance(v, int) and not isinstance(v, bool):  # YAML 1.1 sexagesimal 08:00 → 480
-        return time(v // 60 % 24, v % 60) if 0 <= v <= 24 * 60 else v
-    if isinstance(v, str) and ":" in v:
-        h, m = v.strip().split(":", 1)
-        if h.isdigit() and m.isdigit():
-            return time(int(h) % 24, int(m))
-    return v
-
-
 HHMM = WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "examples": ["08:00"]})
 Clock = Annotated[time, HHMM]
 
@@ -63,8 +54,8 @@ class ShiftTimes(_Strict):
     start: Clock = Field(description="Shift start, HH:MM")
     end: Clock = Field(description="Shift end, HH:MM (24:00 or 00:00 = midnight; before start = overnight)")
 
-    _norm_start = field_validator("start", mode="before")(_hhmm)
-    _norm_end = field_validator("end", mode="before")(_hhmm)
+    _norm_start = field_validator("start", mode="before")(parse_clock)
+    _norm_end = field_validator("end", mode="before")(parse_clock)
 
     def window(self) -> tuple[int, int]:
         """Minutes from the day's midnight: (start, end), end > start (overnight shifts run past 1440)."""
@@ -187,7 +178,7 @@ class _WorkingHoursParsing(_Strict):
     @classmethod
     def _wh(cls, v: object) -> object:
         if isinstance(v, list | tuple):
-            return tuple(_hhmm(x) for x in v)
+            return tuple(parse_clock(x) for x in v)
         return v
 
 

@@ -173,10 +173,11 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
     """Policy A/B on common random numbers: paired metric differences and every impacted case."""
     from rich.progress import Progress
 
+    from simulator import load_run_inputs
     from simulator.compare import compare_policies
 
-    sc, _, _ = load_run_inputs_checked(scenario, rules_a)
-    load_run_inputs_checked(scenario, rules_b)
+    sc, _, _ = load_run_inputs(scenario, rules_a)
+    load_run_inputs(scenario, rules_b)
     base_seed = sc.seed if seed is None else seed
     with Progress(console=err, disable=quiet or fmt == "json") as progress:
         task = progress.add_task(f"{sc.name}: A/B × {replications}", total=2 * replications)
@@ -218,12 +219,6 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
                                                                  " (use --out to write them all)"))
 
 
-def load_run_inputs_checked(scenario: Path, rules: Path | None) -> Any:
-    from simulator import load_run_inputs
-
-    return load_run_inputs(scenario, rules)
-
-
 def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
     import csv
     import io
@@ -256,11 +251,12 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     """
     import time as _time
 
+    from simulator import load_run_inputs
     from simulator.gate import junit_report, load_baselines, markdown_report, run_gate
 
     baselines = load_baselines(baseline_dir, only)
     for b in baselines:  # validate scenario and rules before spending time on runs
-        load_run_inputs_checked(b.scenario_path(), rules)
+        load_run_inputs(b.scenario_path(), rules)
     t0 = _time.perf_counter()
     outcomes = run_gate(baselines, rules, workers,
                         progress=None if fmt == "json" else lambda name: err.print(f"checking {name} …"))
@@ -315,10 +311,11 @@ def baseline() -> None:
 @click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True)
 def baseline_update(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers: int) -> None:
     """Rerun the baselined scenarios and rewrite their observed values; say what changed."""
+    from simulator import load_run_inputs
     from simulator.gate import load_baselines, record_baseline
 
     for b in load_baselines(baseline_dir, only):
-        load_run_inputs_checked(b.scenario_path(), rules)
+        load_run_inputs(b.scenario_path(), rules)
         changes = record_baseline(b, rules, workers)
         moved = [(m, old, new) for m, old, new in changes if old != new]
         click.echo(f"{b.path}: {len(moved)} of {len(changes)} metrics changed")
