@@ -23,7 +23,7 @@ def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None) 
     if rules is not None and Path(rules).resolve() != sc.rules_dir().resolve():
         # the scenario's own rules stay the reference for who is truly responsible (misrouting)
         sc._reference_rules = sc.rules_dir()
-    check_against_policy(scenario_path, sc, set(policy.places), set(policy.categories),
+    check_against_policy(sc, set(policy.places), set(policy.categories),
                          {u: s.type for u, s in policy.units.items()})
     if not (policy.calendar.covers(sc.start) and policy.calendar.covers(sc.end)):
         from engine.errors import CalendarError

@@ -253,6 +253,8 @@ class Scenario(_Strict):
     #: set when the scenario runs under other rules (--rules, compare, check): the scenario's own
     #: rules stay the reference for which unit is truly responsible (misrouting)
     _reference_rules: Path | None = PrivateAttr(default=None)
+    #: the parsed file and the files it extends, for locating later cross-checks
+    _docs: list[SourceDoc] = PrivateAttr(default_factory=list)
 
     @property
     def reference_rules(self) -> Path | None:
@@ -364,7 +366,9 @@ def load_scenario(path: str | Path) -> Scenario:
                 p if p.line is not None and (q.line is None or q.line == 1) else q
                 for p, q in zip(located, problems, strict=True)]
         raise ScenarioError(problems) from None
-    return sc.model_copy(update={"path": str(path)})
+    sc = sc.model_copy(update={"path": str(path)})
+    sc._docs = docs
+    return sc
 
 
 def _has(data: Any, loc: list[str | int]) -> bool:
@@ -379,13 +383,13 @@ def _has(data: Any, loc: list[str | int]) -> bool:
     return True
 
 
-def check_against_policy(path: str | Path, scenario: Scenario, places: set[str], categories: set[str],
+def check_against_policy(scenario: Scenario, places: set[str], categories: set[str],
                          units: dict[str, str]) -> None:
     """Every place, category and unit a scenario names must exist in its policy."""
     from engine.errors import suggest
     from engine.yamlsrc import key_path
 
-    docs, _ = _load_merged(Path(path))
+    docs = scenario._docs or _load_merged(Path(scenario.path or ""))[0]
     problems: list[Problem] = []
 
     def bad(loc: list[str | int], what: str, name: str, known: set[str]) -> None:
