@@ -13,7 +13,9 @@ deadline is close of business of the N-th working day after it.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,7 +24,7 @@ from zoneinfo import ZoneInfo
 from .durations import Duration, TimeUnit
 from .errors import CalendarError
 
-__all__ = ["WorkCalendar", "DayInfo", "CountedDay", "SHANGHAI", "HOLIDAY_NAMES_ZH"]
+__all__ = ["WorkCalendar", "DayInfo", "CountedDay", "ReminderClash", "SHANGHAI", "HOLIDAY_NAMES_ZH"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -54,6 +56,16 @@ class CountedDay:
     info: DayInfo
     counted: bool
     index: int  # working-day number when counted, else 0
+
+
+@dataclass(frozen=True)
+class ReminderClash:
+    """A start for which a deadline's reminder does not come before the deadline itself."""
+
+    start: datetime
+    remind_at: datetime
+    due: datetime
+    always: bool  # true when it happens whatever the start
 
 
 @functools.lru_cache(maxsize=1)
@@ -194,3 +206,79 @@ class WorkCalendar:
         if b <= a:
             return 0
         return sum(self._flags[a + 1 : b + 1])
+
+    # -- static analysis on the calendar (loader and lint) -----------------------------------
+    def _day(self, i: int) -> date:
+        return self._first + timedelta(days=i)
+
+    def _at(self, i: int, minute: int) -> datetime:
+        return datetime.combine(self._day(i), time(minute // 60, minute % 60), tzinfo=self.tz)
+
+    def reminder_clash(self, within: Duration, remind: Duration) -> ReminderClash | None:
+        """A start at which ``remind`` after it is at or after the deadline ``within``, or None.
+
+        Durations of one kind compare by length.  A mix of working days and
+        wall-clock time is compared as instants for every day the calendar
+        covers, from that day's worst start: 23:59 when the deadline is in
+        working days (least time left before close of business), 00:00 when
+        the reminder is.  Aware-datetime arithmetic in one zone is wall-clock
+        arithmetic, as in ``add``, so minutes of the local day are exact.
+        """
+        wd = TimeUnit.WORKING_DAYS
+        if (within.unit is wd) == (remind.unit is wd):
+            same_kind_late = (remind.amount >= within.amount if within.unit is wd
+                              else remind.as_timedelta() >= within.as_timedelta())
+            if not same_kind_late:
+                return None
+            start = self._at(self._monday_index(), 9 * 60)
+            return ReminderClash(start, self.add(start, remind), self.add(start, within), always=True)
+        cum = list(itertools.accumulate(self._flags))
+        cob = self.close_of_business.hour * 60 + self.close_of_business.minute
+        n = int((within if within.unit is wd else remind).amount)
+        wall = (remind if within.unit is wd else within).as_timedelta()
+        wall_min = wall.total_seconds() / 60
+        clashes = 0
+        first: int | None = None
+        days = 0
+        for i in range(len(cum)):
+            j = bisect.bisect_left(cum, cum[i] + n, lo=i + 1)
+            if j >= len(cum):
+                break  # the N-th working day is past the calendar's data
+            days += 1
+            if within.unit is wd:  # reminder on the wall clock: worst start 23:59
+                late = i * 1440 + 1439 + wall_min >= j * 1440 + cob
+            else:  # reminder in working days: worst start 00:00
+                late = j * 1440 + cob >= i * 1440 + wall_min
+            if late:
+                clashes += 1
+                if first is None:
+                    first = i
+        if first is None:
+            return None
+        start = self._at(first, 1439 if within.unit is wd else 0)
+        return ReminderClash(start, self.add(start, remind), self.add(start, within), always=clashes == days)
+
+    def _monday_index(self) -> int:
+        return (7 - self._first.weekday()) % 7
+
+    def non_working_due(self, duration: Duration, year: int | None = None) -> tuple[datetime, datetime] | None:
+        """(start, due) of a calendar-day duration whose due date is not a working day, or None.
+
+        Looks in ``year`` (default: the last year with data) for the first start,
+        at 00:00 or 23:59, whose due date is a holiday, else a weekend day.
+        """
+        if duration.unit is not TimeUnit.DAYS:
+            return None
+        year = self._last.year if year is None or not (self._first.year <= year <= self._last.year) else year
+        lo = (date(year, 1, 1) - self._first).days
+        hi = min((date(year, 12, 31) - self._first).days, len(self._flags) - 1 - int(duration.amount) - 1)
+        weekend: tuple[datetime, datetime] | None = None
+        for i in range(lo, hi + 1):
+            for minute in (0, 1439):
+                start = self._at(i, minute)
+                due = start + duration.as_timedelta()
+                if self.covers(due.date()) and not self.is_workday(due.date()):
+                    if due.date() in self._names or due.date() in self._override_names:
+                        return start, due
+                    weekend = weekend or (start, due)
+        return weekend

@@ -224,8 +224,13 @@ class Engine:
                 continue  # a deadline is set once per case; later matches do not move it
             due = self.calendar.add(at, spec.within)
             remind = self.calendar.add(at, spec.remind_after) if spec.remind_after is not None else None
-            eff = SetDeadline(deadline=kind, within=str(spec.within), start=at, due=due,
-                              remind_at=remind if remind is not None and remind < due else None,
+            if remind is not None and remind >= due:
+                # Policy.load rejects such a rule for every day of the calendar; a policy built around the
+                # loader must not lose the reminder without a word either.
+                raise EventError(f"rule {rule.id} ({rule.where}): reminder ({spec.remind_after}) at "
+                                 f"{remind.isoformat()} is not before the deadline ({spec.within}) at "
+                                 f"{due.isoformat()}")
+            eff = SetDeadline(deadline=kind, within=str(spec.within), start=at, due=due, remind_at=remind,
                               trace=_trace(rule, fact))
             case.deadlines[kind] = eff
             out.append(eff)

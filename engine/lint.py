@@ -22,15 +22,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from .conditions import CHANNELS, DEADLINE_KINDS, EVENT_KINDS, FIELDS, REPLY_KINDS, Condition
-from .errors import PolicyError, Problem, SourceError
-from .policy import IRRule, Policy, Table
+from .durations import Duration, TimeUnit
+from .errors import CalendarError, PolicyError, Problem, SourceError
+from .policy import IRRule, PartialPolicy, Policy, Table
 from .yamlsrc import load_yaml
 
-__all__ = ["lint", "LintReport", "TABLE_EVENTS"]
+__all__ = ["lint", "load_checked", "LintReport", "TABLE_EVENTS", "calendar_window_problems"]
 
 #: which events each table is evaluated on (see engine.py)
 TABLE_EVENTS: dict[str, tuple[str, ...]] = {
@@ -49,33 +51,78 @@ class LintReport:
     problems: list[Problem] = field(default_factory=list)
     usable: bool = True
     policy: Policy | None = None
+    #: analyses lint could not run, each with the reason (a file that did not load)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
 
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
 
 def lint(rules_dir: str | Path, scenarios: Iterable[str | Path] = ()) -> LintReport:
+    """Every problem of a rules directory: load errors, then the analyses of whatever loaded."""
     report = LintReport()
-    try:
-        policy = Policy.load(rules_dir)
-    except PolicyError as exc:
-        report.problems.extend(exc.problems)
-        report.usable = not all(p.code == "io" for p in exc.problems)
+    loaded = Policy.load_partial(rules_dir)
+    report.problems.extend(loaded.problems)
+    if loaded.problems and all(p.code == "io" for p in loaded.problems):
+        report.usable = False
         return report
-    report.policy = policy
-    checker = _Checker(policy)
+    policy = loaded.policy
+    if policy is None:
+        names = ", ".join(sorted(set(loaded.failed.values()) | set(loaded.unparsed))) or "units and classification"
+        report.skipped.append(f"every analysis (gaps, overlaps, shadowing, contradictions, calendar): they need "
+                              f"the units and classification files, and {names} did not load")
+        return report
+    if not loaded.problems:
+        report.policy = policy
+    checker = _Checker(policy, skip=_skips(loaded))
     checker.run()
     for sc in scenarios:
         checker.scenario_coverage(Path(sc))
+    report.skipped = checker.skipped
     report.problems.extend(sorted(checker.problems, key=lambda p: (p.file, p.line or 0, p.col or 0, p.code)))
     return report
 
 
+def _skips(loaded: PartialPolicy) -> dict[str, str]:
+    """Table kind (or 'calendar') → why its analyses cannot be trusted."""
+    why: dict[str, str] = {}
+    for kind, file in loaded.failed.items():
+        why[kind] = f"{file} did not load"
+    for kind, ids in loaded.dropped.items():
+        why.setdefault(kind, f"rule(s) {', '.join(ids)} did not load")
+    if loaded.unparsed:
+        files = ", ".join(loaded.unparsed)
+        for kind in ("routing", "deadlines", "calendar"):
+            if loaded.policy is not None and kind not in loaded.policy.files:
+                why.setdefault(kind, f"{files} could not be parsed")
+    return why
+
+
+def load_checked(rules_dir: str | Path) -> tuple[Policy, list[Problem]]:
+    """The policy, refused (``PolicyError``) when lint finds errors; its lint warnings otherwise.
+
+    The load path of ``validate``, ``run``, ``compare`` and ``check``: the rules
+    that are simulated are the rules lint accepts.
+    """
+    report = lint(rules_dir)
+    if report.errors or report.policy is None:
+        raise PolicyError(report.errors or report.problems)
+    report.policy.lint_warnings = report.warnings
+    return report.policy, report.warnings
+
+
 class _Checker:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, skip: dict[str, str] | None = None) -> None:
         self.policy = policy
         self.problems: list[Problem] = []
+        self.skip = skip or {}
+        self.skipped: list[str] = []
+        self._docs: dict[str, Any] = {}
         self.domains: dict[str, tuple[Any, ...]] = {
             "category": tuple(policy.categories),
             "place": tuple(policy.places),
@@ -96,14 +143,36 @@ class _Checker:
 
     # -- driver ----------------------------------------------------------------
     def run(self) -> None:
+        for kind in ("classification", "routing", "hot", "deadlines", "escalation"):
+            if kind not in self.policy.tables and kind in self.skip:
+                self.skipped.append(f"{kind} rules: every analysis ({self.skip[kind]})")
         for table in self.policy.tables.values():
             for rule in table.rules:
                 self.contradictions(table, rule)
-            self.shadowing(table)
+            shadowed = self.shadowing(table)
+            self.keyword_shadowing(table, shadowed)
             if table.hit_policy in ("unique", "collect") and table.kind in ("classification", "routing", "hot"):
                 self.overlaps(table)
-        self.routing_gaps()
-        self.classification_default()
+        self.deadlines_without_effect()
+        self.duplicate_deductions()
+        self.calendar_days()
+        for kind, check in (("routing", self.routing_gaps), ("classification", self.classification_default)):
+            if kind in self.skip and kind in self.policy.tables:
+                self.skipped.append(f"{kind} rules: {check.__name__.replace('_', ' ')} ({self.skip[kind]})")
+            else:
+                check()
+        if "calendar" in self.skip:
+            self.skipped.append(f"calendar: reminders and coverage were checked on the statutory calendar without "
+                                f"local overrides ({self.skip['calendar']})")
+
+    def locate(self, file: str, loc: list[str | int]) -> tuple[int | None, int | None]:
+        if file not in self._docs:
+            try:
+                self._docs[file] = load_yaml(file, SourceError)[0]
+            except SourceError:
+                self._docs[file] = None
+        doc = self._docs[file]
+        return doc.locate(loc) if doc is not None else (None, None)
 
     # -- per-rule satisfiability -----------------------------------------------------
     def allowed(self, conds: Iterable[Condition], fld: str) -> tuple[Any, ...]:
@@ -133,9 +202,11 @@ class _Checker:
                              + " and ".join(c.describe() for c in conds), "contradiction", rule_id=rule.id)
 
     # -- shadowing under first / priority ------------------------------------------------
-    def shadowing(self, table: Table) -> None:
+    def shadowing(self, table: Table) -> set[str]:
+        """Report rules every case of which an earlier rule takes; return their ids."""
+        found: set[str] = set()
         if table.hit_policy not in ("first", "priority"):
-            return
+            return found
         ranked = table.ranked()
         for i, rule in enumerate(ranked):
             earlier = [e for e in ranked[:i]]
@@ -147,6 +218,130 @@ class _Checker:
                 self.add(rule.file, rule.line,
                          f"rule can never fire: under hit policy '{table.hit_policy}' every case it matches is "
                          f"taken first by {names}", "shadowed", rule_id=rule.id)
+                found.add(rule.id)
+        return found
+
+    def implies_all(self, rule: IRRule, conds: Iterable[Condition]) -> bool:
+        """Does every case ``rule`` matches satisfy every one of ``conds``? (sound, not complete)"""
+        for c in conds:
+            if c.field in self.domains:
+                if not all(c.holds({c.field: v}) for v in self.allowed(rule.conditions, c.field)):
+                    return False
+            elif not _implied(c, rule.conditions):
+                return False
+        return True
+
+    # -- keyword shadowing by containment ---------------------------------------------------
+    def keyword_shadowing(self, table: Table, shadowed: set[str]) -> None:
+        """A later keyword that contains an earlier rule's keyword can never decide under first/priority.
+
+        Any text containing '公园停车场' contains '公园': the earlier rule, whose other
+        conditions hold too, takes the case first.
+        """
+        if table.hit_policy not in ("first", "priority"):
+            return
+        ranked = table.ranked()
+        for i, rule in enumerate(ranked):
+            if rule.id in shadowed:
+                continue
+            for cond in (c for c in rule.conditions if c.op == "contains_any"):
+                dead: dict[str, tuple[str, IRRule]] = {}
+                for e in ranked[:i]:
+                    kws = [c for c in e.conditions if c.op == "contains_any" and c.field == cond.field]
+                    if len(kws) != 1 or not self.implies_all(rule, [c for c in e.conditions if c is not kws[0]]):
+                        continue
+                    for k in cond.value:
+                        hit = next((k1 for k1 in kws[0].value if k1 in k), None)
+                        if hit is not None and k not in dead:
+                            dead[k] = (hit, e)
+                if not dead:
+                    continue
+                why = "; ".join(f"'{k}' contains '{k1}' of {e.id} (line {e.line})" for k, (k1, e) in dead.items())
+                if len(dead) == len(cond.value):
+                    self.add(rule.file, rule.line,
+                             f"rule can never fire: under hit policy '{table.hit_policy}' each of its keywords "
+                             f"contains a keyword of an earlier rule with the same other conditions, which takes "
+                             f"the case first: {why}", "shadowed", rule_id=rule.id)
+                    break
+                self.add(rule.file, rule.line,
+                         f"keyword(s) {', '.join(dead)} can never decide: under hit policy '{table.hit_policy}' "
+                         f"a text containing them also contains a keyword of an earlier rule with the same other "
+                         f"conditions: {why}", "keyword-shadowed", rule_id=rule.id, severity="warning")
+
+    # -- collect tables: rules without effect, charges that add up ---------------------------------
+    def deadlines_without_effect(self) -> None:
+        """A case has one deadline of each kind, set by the first rule that matches: later ones are ignored."""
+        table = self.policy.tables.get("deadlines")
+        if table is None or table.hit_policy != "collect":
+            return
+        for kind in DEADLINE_KINDS:
+            rules = [r for r in table.ranked() if r.then.deadline.for_ == kind]
+            # a rule whose only conditions are on the event and allow post_received sets it on every case
+            intake = next((r for r in rules if all(c.field == "event" and c.holds({"event": "post_received"})
+                                                   for c in r.conditions)), None)
+            for i, rule in enumerate(rules):
+                if rule is intake:
+                    continue
+                at_intake = all(c.holds({"event": "post_received"}) for c in rule.conditions if c.field == "event")
+                if intake is not None and (rules.index(intake) < i or not at_intake):
+                    by: list[IRRule] | None = [intake]
+                else:
+                    by = self.covered_by(rule, rules[:i])
+                if by:
+                    names = ", ".join(f"{e.id} (line {e.line})" for e in by)
+                    self.add(rule.file, rule.line,
+                             f"rule never takes effect: a case gets one '{kind}' deadline, from the first rule "
+                             f"that matches, and every case this rule matches already has it from {names}",
+                             "no-effect", rule_id=rule.id)
+
+    def duplicate_deductions(self) -> None:
+        """Two deductions on one event add up; say so unless each names its own offence (reason)."""
+        table = self.policy.tables.get("escalation")
+        if table is None or table.hit_policy not in ("collect", "unique"):
+            return
+        events = TABLE_EVENTS["escalation"]
+        deducting = [r for r in table.ranked() if r.then.deduct is not None]
+        for a, b in itertools.combinations(deducting, 2):
+            witness = self.common_case(a, b)
+            if witness is None:
+                continue
+            ev = next((e for e in events
+                       if all(c.holds({"event": e}) for c in a.conditions + b.conditions if c.field == "event")), None)
+            if ev is None:
+                continue
+            ra, rb = a.then.deduct.reason, b.then.deduct.reason
+            if ra and rb and ra != rb:
+                continue  # two stated offences: the charges are meant to add up
+            what = ", ".join(f"{k}={v}" for k, v in {**witness, "event": ev}.items())
+            same = f"for the same reason '{ra}'" if ra and ra == rb else "(no reason tells the charges apart)"
+            self.add(b.file, b.line,
+                     f"deducts on the same event as rule {a.id} (line {a.line}) under hit policy "
+                     f"'{table.hit_policy}': both match {what}, so the unit is charged "
+                     f"{a.then.deduct.points:g} + {b.then.deduct.points:g} points {same}; narrow one rule, or "
+                     f"give each deduction its own reason if the charges are meant to add up",
+                     "duplicate-deduction", rule_id=b.id, severity="warning")
+
+    def calendar_days(self) -> None:
+        """'5 天' counts calendar days: its due date can be a holiday or a weekend."""
+        table = self.policy.tables.get("deadlines")
+        if table is None:
+            return
+        cal = self.policy.calendar
+        for rule in table.rules:
+            spec = rule.then.deadline
+            found = cal.non_working_due(spec.within)
+            if found is None:
+                continue
+            start, due = found
+            reason = cal.day_info(due.date()).reason
+            n = int(spec.within.amount) if float(spec.within.amount).is_integer() else spec.within.amount
+            line, col = self.locate(rule.file, ["rules", rule.index, "then", "deadline", "within"])
+            self.problems.append(Problem(
+                rule.file, line or rule.line, col,
+                f"'{spec.within}' counts calendar days, so the due date can fall on a day off (a case opened "
+                f"{start:%Y-%m-%d %H:%M} is due {due:%Y-%m-%d %H:%M}, {reason}); write '{n} working days' "
+                f"to count working days", key=f"rules[{rule.index}].then.deadline.within", rule_id=rule.id,
+                code="calendar-days", severity="warning"))
 
     def covered_by(self, rule: IRRule, earlier: list[IRRule]) -> list[IRRule] | None:
         """The earlier rules that together take every case ``rule`` matches, or None."""
@@ -232,21 +427,77 @@ class _Checker:
 
     def scenario_coverage(self, path: Path) -> None:
         try:
-            doc, data = load_yaml(path, SourceError)
+            period = _scenario_period(path)
         except SourceError as exc:
             self.problems.extend(exc.problems)
             return
-        cal = self.policy.calendar
-        for key in ("start", "end"):
-            value = data.get(key) if isinstance(data, dict) else None
-            if value is None or not hasattr(value, "year"):
-                continue
-            if not cal.covers(value):
-                line, col = doc.locate([key])
-                self.problems.append(Problem(str(path), line, col,
-                                             f"the policy's working-day calendar covers {cal.first_year}–"
-                                             f"{cal.last_year}, not {key} {value}", key=key,
-                                             code="calendar-coverage"))
+        if "start" not in period or "end" not in period:
+            return  # not a scenario lint can read; loading it reports why
+        (start, s_where), (end, e_where) = period["start"], period["end"]
+        self.problems.extend(calendar_window_problems(self.policy, start, end, s_where, e_where))
+        if "deadlines" in self.skip:
+            self.skipped.append(f"{path}: the calendar window past the period's end (the deadlines file did not "
+                                f"load completely: {self.skip['deadlines']})")
+
+
+Where = tuple[str, int | None, int | None]
+
+
+def _scenario_period(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, tuple[date, Where]]:
+    """The scenario's start and end dates, each with the file, line and column that set it (follows extends)."""
+    doc, data = load_yaml(path, SourceError)
+    found: dict[str, tuple[date, Where]] = {}
+    if not isinstance(data, dict):
+        return found
+    base = data.get("extends")
+    if isinstance(base, str):
+        base_path = (path.parent / base).resolve()
+        if base_path.is_file() and base_path not in seen:
+            found.update(_scenario_period(base_path, seen + (path.resolve(),)))
+    for key in ("start", "end"):
+        value = data.get(key)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            line, col = doc.locate([key])
+            found[key] = (value, (str(path), line, col))
+    return found
+
+
+def calendar_window_problems(policy: Policy, start: date, end: date, start_at: Where, end_at: Where) -> list[Problem]:
+    """The calendar must cover every day a run of ``start``–``end`` can reach.
+
+    That is the period, and past its end every deadline a case opened in its
+    last minute can get (reminders come before their deadlines): for each
+    deadline rule, its duration counted from ``end`` 23:59 on the calendar.
+    """
+    cal = policy.calendar
+    problems: list[Problem] = []
+    span = f"{cal.first_year}–{cal.last_year}"
+    for key, day, (file, line, col) in (("start", start, start_at), ("end", end, end_at)):
+        if not cal.covers(day):
+            problems.append(Problem(file, line, col, f"the policy's working-day calendar covers {span}, not {key} "
+                                                     f"{day}", key=key, code="calendar-coverage"))
+    if problems:
+        return problems
+    table = policy.tables.get("deadlines")
+    last = datetime.combine(end, time(23, 59), tzinfo=cal.tz)
+    file, line, col = end_at
+    beyond: list[str] = []
+    for rule in table.rules if table is not None else ():
+        within: Duration = rule.then.deadline.within
+        try:
+            cal.add(last, within)
+        except CalendarError:
+            reach = "past the end of its data"
+            if within.unit is not TimeUnit.WORKING_DAYS:
+                reach = f"to {(last + within.as_timedelta()).date()}"
+            beyond.append(f"'{within}' from rule {rule.id} ({rule.where}) runs {reach}")
+    if beyond:
+        problems.append(Problem(
+            file, line, col,
+            f"the run reaches beyond the policy's working-day calendar ({span}): a case opened on the last day, "
+            f"{end}, gets deadlines the calendar cannot compute: {'; '.join(beyond)}; end the period earlier or "
+            f"update the chinesecalendar package", key="end", code="calendar-coverage"))
+    return problems
 
 
 def _interval(conds: Iterable[Condition]) -> tuple[float, float]:

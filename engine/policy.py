@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .calendar import WorkCalendar
 from .conditions import Condition, ConditionError, parse_when
+from .durations import TimeUnit
 from .errors import EventError, PolicyError, Problem, suggest
 from .schema import (
     DEFAULT_HIT_POLICY,
@@ -35,7 +36,7 @@ from .schema import (
 )
 from .yamlsrc import SourceDoc, load_yaml, validation_problems
 
-__all__ = ["Policy", "Table", "IRRule", "REQUIRED_KINDS", "TABLE_KINDS"]
+__all__ = ["Policy", "PartialPolicy", "Table", "IRRule", "REQUIRED_KINDS", "TABLE_KINDS"]
 
 TABLE_KINDS = ("classification", "routing", "hot", "deadlines", "escalation")
 REQUIRED_KINDS = ("units", "classification", "routing", "deadlines")
@@ -112,6 +113,8 @@ class Policy:
     tables: dict[str, Table]
     calendar_file: CalendarFile | None = None
     files: dict[str, str] = field(default_factory=dict)  # kind -> file
+    #: lint's warnings, set by ``engine.lint.load_checked`` (the load path of validate and run)
+    lint_warnings: list[Problem] = field(default_factory=list)
 
     @property
     def places(self) -> tuple[str, ...]:
@@ -127,6 +130,29 @@ class Policy:
     def load(cls, path: str | Path) -> Policy:
         return _Loader(Path(path)).load()
 
+    @classmethod
+    def load_partial(cls, path: str | Path) -> PartialPolicy:
+        """Every problem of a rules directory, and the policy of the files that did load.
+
+        For lint: a bad file must not hide what the analyses would say about the others.
+        """
+        return _Loader(Path(path)).load_partial()
+
+
+@dataclass
+class PartialPolicy:
+    """What ``Policy.load_partial`` found: the problems and what could still be analysed."""
+
+    problems: list[Problem]
+    #: None when units or classification did not load: names (places, units, categories) are unknown
+    policy: Policy | None
+    #: kind → file, for rule files that did not load (schema errors) or could not be parsed
+    failed: dict[str, str] = field(default_factory=dict)
+    #: files whose YAML could not be parsed (their kind is unknown)
+    unparsed: list[str] = field(default_factory=list)
+    #: table kind → ids of rules left out of it because their conditions did not parse
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+
 
 class _Loader:
     def __init__(self, directory: Path) -> None:
@@ -134,11 +160,34 @@ class _Loader:
         self.problems: list[Problem] = []
         self.invalid_kinds: set[str] = set()
         self.unparsed = False  # a file we could not read might have been any kind
+        self.calendar = WorkCalendar()
+        self.partial = False  # load_partial: build what loaded instead of failing
+        self.failed_files: dict[str, str] = {}
+        self.unparsed_files: list[str] = []
+        self.dropped: dict[str, list[str]] = {}
 
     def _fail(self) -> PolicyError:
         return PolicyError(sorted(self.problems, key=lambda p: (p.file, p.line or 0, p.col or 0)))
 
     def load(self) -> Policy:
+        parsed = self._parse_all()
+        if self.problems:
+            if "units" in parsed and "classification" in parsed:
+                self._build(parsed)  # cross-file checks of the valid files: report everything at once
+            raise self._fail()
+        return self._build(parsed)
+
+    def load_partial(self) -> PartialPolicy:
+        try:
+            parsed = self._parse_all()
+        except PolicyError as exc:
+            return PartialPolicy(exc.problems, None)
+        self.partial = True
+        policy = self._build(parsed) if "units" in parsed and "classification" in parsed else None
+        failed = {k: f for k, f in self.failed_files.items() if k not in parsed}
+        return PartialPolicy(self._fail().problems, policy, failed, self.unparsed_files, self.dropped)
+
+    def _parse_all(self) -> dict[str, tuple[SourceDoc, BaseModel]]:
         d = self.directory
         if not d.is_dir():
             raise PolicyError([Problem(str(d), None, None, "rules directory not found", code="io")])
@@ -153,11 +202,7 @@ class _Loader:
                 self.problems.append(
                     Problem(str(d), None, None, f"no rule file of kind '{kind}' in the policy", code="missing-kind")
                 )
-        if self.problems:
-            if "units" in parsed and "classification" in parsed:
-                self._build(parsed)  # cross-file checks of the valid files: report everything at once
-            raise self._fail()
-        return self._build(parsed)
+        return parsed
 
     def _parse_file(self, f: Path, parsed: dict[str, tuple[SourceDoc, BaseModel]]) -> None:
         try:
@@ -165,6 +210,7 @@ class _Loader:
         except PolicyError as exc:
             self.problems.extend(exc.problems)
             self.unparsed = True
+            self.unparsed_files.append(str(f))
             return
         if not isinstance(data, dict):
             self.problems.append(Problem(str(f), 1, 1, "a rule file must be a mapping with a 'kind' key"))
@@ -199,10 +245,24 @@ class _Loader:
         try:
             model = model_cls.model_validate(data)
         except ValidationError as exc:
-            self.problems.extend(validation_problems(doc, exc, model_cls, rule_id_of))
+            for p in validation_problems(doc, exc, model_cls, rule_id_of):
+                if p.key == "hit_policy" and p.message.startswith("missing"):
+                    p = self._missing_hit_policy(doc, kind)
+                self.problems.append(p)
             self.invalid_kinds.add(kind)
+            self.failed_files.setdefault(kind, str(f))
             return
         parsed[kind] = (doc, model)
+
+    @staticmethod
+    def _missing_hit_policy(doc: SourceDoc, kind: str) -> Problem:
+        line, col = doc.locate(["kind"])
+        old = DEFAULT_HIT_POLICY[kind]
+        return Problem(doc.path, line, col,
+                       f"missing required key 'hit_policy': every {kind} table states how its matching rules "
+                       f"combine (one of: first, priority, unique, collect); files without it used to mean "
+                       f"'{old}', so add 'hit_policy: {old}' to keep that behaviour",
+                       key="hit_policy", code="missing-hit-policy")
 
     # -- cross-file checks and the intermediate form -------------------------
     def _build(self, parsed: dict[str, tuple[SourceDoc, BaseModel]]) -> Policy:
@@ -232,6 +292,7 @@ class _Loader:
             calendar = self._calendar(kdoc, kmodel)
         else:
             calendar = WorkCalendar()
+        self.calendar = calendar
 
         tables: dict[str, Table] = {}
         seen_ids: dict[str, str] = {}
@@ -239,7 +300,7 @@ class _Loader:
             if kind not in parsed:
                 continue
             doc, model = parsed[kind]
-            hit = getattr(model, "hit_policy", None) or DEFAULT_HIT_POLICY[kind]
+            hit = model.hit_policy  # type: ignore[attr-defined]
             rules: list[IRRule] = []
             for i, rule in enumerate(model.rules):  # type: ignore[attr-defined]
                 base: list[str | int] = ["rules", i]
@@ -253,6 +314,7 @@ class _Loader:
                 except ConditionError as exc:
                     self._at(doc, base + ["when", *exc.path], str(exc), rule_id=rule.id,
                              suggestion=exc.suggestion, code="condition")
+                    self.dropped.setdefault(kind, []).append(rule.id)
                     continue
                 cond_lines = tuple(
                     doc.locate(base + ["when", c.field])[0] or line or 0 for c in conds
@@ -264,7 +326,7 @@ class _Loader:
             if len(rules) > 65000:
                 self._at(doc, ["rules"], "too many rules in one table (durable_rules priorities are 16-bit)")
             tables[kind] = Table(kind, hit, doc.path, tuple(rules))
-        if self.problems:
+        if self.problems and not self.partial:
             raise self._fail()
         return Policy(
             directory=str(self.directory),
@@ -332,13 +394,23 @@ class _Loader:
                 self._at(doc, loc + ["escalate", "to"],
                          f"escalation goes to a supervising office; '{to}' is a {units[to].type}",
                          rule_id=rule_id, code="escalate-target")
-        if kind == "deadlines":
-            spec = then.deadline
-            if spec.remind_after is not None and spec.remind_after.unit == spec.within.unit \
-                    and spec.remind_after.amount >= spec.within.amount:
-                self._at(doc, loc + ["deadline", "remind_after"],
-                         f"reminder ({spec.remind_after}) is not before the deadline ({spec.within})",
-                         rule_id=rule_id, code="reminder-after-deadline")
+        if kind == "deadlines" and then.deadline.remind_after is not None:
+            self._check_reminder(doc, loc + ["deadline", "remind_after"], then.deadline, rule_id)
+
+    def _check_reminder(self, doc: SourceDoc, loc: list[str | int], spec: Any, rule_id: str) -> None:
+        """A reminder must come before its deadline, compared as instants on the policy's calendar."""
+        remind, within = spec.remind_after, spec.within
+        clash = self.calendar.reminder_clash(within, remind)
+        if clash is None:
+            return
+        if (remind.unit is TimeUnit.WORKING_DAYS) == (within.unit is TimeUnit.WORKING_DAYS):
+            msg = f"reminder ({remind}) is not before the deadline ({within})"
+        else:
+            when = "for every case" if clash.always else "for some cases"
+            msg = (f"reminder ({remind}) comes at or after the deadline ({within}) {when}: a case opened "
+                   f"{clash.start:%Y-%m-%d %H:%M} is due {clash.due:%Y-%m-%d %H:%M} but would be reminded "
+                   f"{clash.remind_at:%Y-%m-%d %H:%M}; make the reminder shorter, or use the deadline's unit")
+        self._at(doc, loc, msg, rule_id=rule_id, code="reminder-after-deadline")
 
     def _at(self, doc: SourceDoc, loc: list[str | int], message: str, *, rule_id: str | None = None,
             suggestion: str | None = None, code: str = "reference") -> None:

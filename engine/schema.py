@@ -72,7 +72,7 @@ DurationField = Annotated[
         "examples": ["2 hours", "5 working days", "30 minutes"],
     }),
 ]
-HHMM = WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "examples": ["17:30"]})
+HHMM = WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "examples": ["17:30"]})
 
 
 # -- units -------------------------------------------------------------------
@@ -102,7 +102,10 @@ class _Rule(_Strict):
 
 class _Table(_Strict):
     description: str | None = None
-    hit_policy: HitPolicy | None = Field(default=None, description="first | priority | unique | collect")
+    hit_policy: HitPolicy = Field(
+        description="How matching rules combine, stated in every table file: first (file order, first match "
+                    "wins) | priority (highest priority wins, then file order) | unique (at most one may "
+                    "match) | collect (every match applies)")
 
 
 # -- classification ------------------------------------------------------------
@@ -226,16 +229,29 @@ class CalendarDay(_Strict):
 
 
 def parse_clock(v: Any) -> Any:
-    """'17:30' (or YAML 1.1's sexagesimal 1050 for an unquoted 17:30) → time; '24:00' is midnight.
+    """'17:30' (or YAML 1.1's sexagesimal 1050 for an unquoted 17:30) → time, 00:00–23:59 only.
 
-    Anything else is passed on for pydantic to reject with its own message.
+    Shared by rule and scenario files.  '24:00' and '25:00' are rejected, not
+    wrapped round: a close of business of 24:00 read as 00:00 would move every
+    deadline to the start of its day.  Anything not shaped like a clock time
+    is passed on for pydantic to reject with its own message.
     """
     if isinstance(v, int) and not isinstance(v, bool):
-        return time(v // 60 % 24, v % 60) if 0 <= v <= 24 * 60 else v
-    if isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
-        h, m = v.strip().split(":")
-        return time(int(h) % 24, int(m))
-    return v
+        if v < 0:
+            return v
+        h, m = divmod(v, 60)  # YAML 1.1 reads an unquoted 24:00 as the integer 1440
+    elif isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v.strip()):
+        h, m = (int(x) for x in v.strip().split(":"))
+    else:
+        return v
+    if m > 59:
+        raise ValueError(f"'{h}:{m:02d}' is not a clock time: minutes run 00–59")
+    if h == 24 and m == 0:
+        raise ValueError("'24:00' is not a clock time (00:00–23:59): write 00:00 for midnight "
+                         "(for a shift end: the next day's 00:00), or 23:59 for the end of the day")
+    if h > 23:
+        raise ValueError(f"'{h}:{m:02d}' is not a clock time: hours run 00–23")
+    return time(h, m)
 
 
 class CalendarFile(_Strict):
@@ -270,6 +286,7 @@ FILE_KINDS: dict[str, type[BaseModel]] = {
     "calendar": CalendarFile,
 }
 
+#: what a missing ``hit_policy`` used to mean, before it became required; quoted in the error message
 DEFAULT_HIT_POLICY: dict[str, HitPolicy] = {
     "classification": "first",
     "routing": "first",

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Problem, SourceError, suggest
@@ -69,9 +70,27 @@ def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError) -> t
     return parse_yaml_text(text, name, error_cls)
 
 
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that leaves an impossible date (2014-09-31) as its text.
+
+    ruamel raises a bare ValueError for it, with no line; kept as text, the
+    schema's date field rejects it with file, line and key like any other bad value.
+    """
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
 def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceError) -> tuple[SourceDoc, Any]:
     """Like ``load_yaml`` for text already read (e.g. from standard input)."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     try:
         data = yaml.load(text)
     except MarkedYAMLError as exc:

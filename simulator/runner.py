@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import Policy
+from engine.errors import ScenarioError
+from engine.lint import calendar_window_problems, load_checked
 
 from .metrics import compute_metrics, policy_fingerprint
 from .model import RunResult, Simulation
@@ -19,20 +21,24 @@ def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None) 
     """The validated scenario, its policy (or ``rules`` instead) and the rules directory."""
     sc = load_scenario(scenario_path)
     rules_dir = Path(rules) if rules is not None else sc.rules_dir()
-    policy = Policy.load(rules_dir)
+    policy, _ = load_checked(rules_dir)  # refused when lint finds errors; warnings ride on the policy
     if rules is not None and Path(rules).resolve() != sc.rules_dir().resolve():
         # the scenario's own rules stay the reference for who is truly responsible (misrouting)
         sc._reference_rules = sc.rules_dir()
     check_against_policy(sc, set(policy.places), set(policy.categories),
                          {u: s.type for u, s in policy.units.items()})
-    if not (policy.calendar.covers(sc.start) and policy.calendar.covers(sc.end)):
-        from engine.errors import CalendarError
-
-        raise CalendarError(
-            f"{scenario_path}: the working-day calendar covers {policy.calendar.first_year}–"
-            f"{policy.calendar.last_year}, not the scenario's period {sc.start}–{sc.end}"
-        )
+    problems = calendar_window_problems(policy, sc.start, sc.end, _where(sc, "start"), _where(sc, "end"))
+    if problems:  # before simulating, not a year into the run
+        raise ScenarioError(problems)
     return sc, policy, rules_dir
+
+
+def _where(sc: Scenario, key: str) -> tuple[str, int | None, int | None]:
+    """File, line and column of a top-level key: in the scenario or the file it extends that sets it."""
+    for doc in sc._docs:
+        if isinstance(doc.data, dict) and key in doc.data:
+            return (doc.path, *doc.locate([key]))
+    return str(sc.path), None, None
 
 
 def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,

@@ -46,13 +46,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-HHMM = WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "examples": ["08:00"]})
+HHMM = WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "examples": ["08:00"]})
 Clock = Annotated[time, HHMM]
 
 
 class ShiftTimes(_Strict):
     start: Clock = Field(description="Shift start, HH:MM")
-    end: Clock = Field(description="Shift end, HH:MM (24:00 or 00:00 = midnight; before start = overnight)")
+    end: Clock = Field(description="Shift end, HH:MM, 00:00–23:59 (00:00 = midnight at the end of the shift; an end at or before the start runs overnight into the next day)")
 
     _norm_start = field_validator("start", mode="before")(parse_clock)
     _norm_end = field_validator("end", mode="before")(parse_clock)

@@ -106,12 +106,14 @@ STRESS = {
     """,
     "deadlines.yaml": """
         kind: deadlines
+        hit_policy: collect
         rules:
           - {id: d1, when: {hot: true, followups: {gte: 1}}, then: {deadline: {for: external_statement, within: 1 hours}}}
           - {id: d2, when: {event: {in: [post_received, reposts_updated]}}, then: {deadline: {for: reply, within: 3 working days}}}
     """,
     "escalation.yaml": """
         kind: escalation
+        hit_policy: collect
         rules:
           - {id: e1, when: {met: false, deadline: reply, escalations: {lt: 2}}, then: {escalate: {to: 督办室}}}
           - {id: e2, when: {replied: false, reply_kind: {not_in: [立行立改]}, statement_issued: false}, then: {remind: true}}

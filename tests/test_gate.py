@@ -46,13 +46,20 @@ def test_loosened_reply_deadline_regresses(capsys, rules_copy):
     assert "golden-week-2014:reply_deadline_calendar_days_mean" in out
 
 
-def test_deleted_routing_rule_regresses(capsys, rules_copy):
+def test_deleted_routing_rule_is_refused_before_running(capsys, rules_copy):
+    # a routing gap is a lint error: the gate refuses the policy (exit 2) instead of simulating it
     edit(rules_copy / "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "")
+    assert main(["check", "--rules", str(rules_copy)]) == 2
+    assert "routing gap: category '供水' has no responsible unit" in capsys.readouterr().err
+
+
+def test_misrouting_rule_regresses(capsys, rules_copy):
+    edit(rules_copy / "routing.yaml", "then: {unit: 水务局}", "then: {unit: 园林绿化局}")
     code, out = gate(capsys, "--rules", str(rules_copy), "--format", "json")
     assert code == 1
     doc = json.loads(out)
     failed = {c["metric"] for c in doc["checks"] if not c["passed"]}
-    assert "unrouted_forms" in failed and "misrouting_rate" in failed and doc["passed"] is False
+    assert "misrouting_rate" in failed and doc["passed"] is False
 
 
 def test_renaming_a_rule_passes(capsys, rules_copy):

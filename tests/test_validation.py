@@ -53,7 +53,7 @@ arrivals:
 platforms: {{duplicate_delivery: 0.0, malformed: 0.0}}
 desk:
   staff: {C}
-  shifts: {{A: {{start: "00:00", end: "24:00"}}}}
+  shifts: {{A: {{start: "00:00", end: "00:00"}}}}
   rota: [{{name: desk, pattern: A, count: {C}}}]
   handover_minutes: 0
   triage_minutes: {{exponential_mean: {1 / MU}}}

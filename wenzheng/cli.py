@@ -118,6 +118,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     from simulator.replications import run_replications, summarise
 
     sc, policy, rules_dir = load_run_inputs(scenario, rules)
+    _say_warnings(rules_dir, len(policy.lint_warnings))
     base_seed = sc.seed if seed is None else seed
     target = out_dir or Path("runs") / sc.name
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -365,11 +366,19 @@ def deadline(from_: str, within: str, rules: Path) -> None:
 @app.command()
 @click.argument("rules", type=_PATH, default=Path("rules"))
 def validate(rules: Path) -> None:
-    """Check that a rules directory loads as a valid policy (exit 0) or say why (exit 2)."""
-    policy = Policy.load(rules)
+    """Check that a rules directory is a valid policy lint finds no errors in (exit 0), or say why (exit 2)."""
+    from engine.lint import load_checked
+
+    policy, warnings = load_checked(rules)
     n = sum(len(t.rules) for t in policy.tables.values())
     out.print(f"{rules}: valid policy — {len(policy.units)} units, {len(policy.categories)} categories, "
               f"{len(policy.places)} places, {n} rules in {len(policy.tables)} tables")
+    _say_warnings(rules, len(warnings))
+
+
+def _say_warnings(rules: Path, n: int) -> None:
+    if n:
+        err.print(f"{rules}: {n} lint warning(s); 'wenzheng lint {rules}' lists them")
 
 
 @app.command()
@@ -388,11 +397,14 @@ def lint(rules: Path, scenarios: tuple[Path, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"problems": [p.as_dict() for p in report.problems],
                                "errors": len(report.errors),
-                               "warnings": len(report.problems) - len(report.errors)},
+                               "warnings": len(report.problems) - len(report.errors),
+                               "skipped": report.skipped},
                               ensure_ascii=False, indent=2))
     else:
         for p in report.problems:
             click.echo(p.lint_line())
+        for why in report.skipped:
+            click.echo(f"skipped: {why}", err=True)
         n_err, n_warn = len(report.errors), len(report.problems) - len(report.errors)
         click.echo(f"{rules}: {n_err} error(s), {n_warn} warning(s)" if report.problems else f"{rules}: clean",
                    err=True)
