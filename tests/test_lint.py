@@ -129,3 +129,126 @@ def test_no_default_classification_is_a_warning(rules_copy):
     assert lines(rules_copy) == [
         "classification.yaml:25:1: warning no-default no default classification rule (a rule without 'when'): a "
         "post no keyword matches cannot be classified (at key: rules)"]
+
+
+# -- lint sees everything (issue 8, part 4) ---------------------------------------------------
+def test_a_bad_file_does_not_hide_the_analyses_of_the_others(rules_copy):
+    # before: the schema error in hot.yaml was the only line; the routing gap went unreported
+    edit(rules_copy / "hot.yaml", "    then: {hot: true}\n  - id: hot-followups", "    then: {hot: yes please}\n"
+         "  - id: hot-followups")
+    edit(rules_copy / "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "")
+    report = lint(rules_copy)
+    assert [(Path(p.file).name, p.code) for p in report.problems] == [("hot.yaml", "schema"),
+                                                                       ("routing.yaml", "routing-gap")]
+    assert report.skipped == [f"hot rules: every analysis ({rules_copy / 'hot.yaml'} did not load)"]
+
+
+def test_lint_says_which_checks_it_skipped(rules_copy, capsys):
+    edit(rules_copy / "units.yaml", "kind: units", "kind: units\nbogus: 1")
+    report = lint(rules_copy)
+    assert [p.code for p in report.problems] == ["schema"]
+    (why,) = report.skipped
+    assert why.startswith("every analysis") and "units.yaml did not load" in why
+    assert main(["lint", str(rules_copy)]) == 1
+    assert "skipped: every analysis" in capsys.readouterr().err
+
+
+def test_rule_dropped_from_routing_skips_the_gap_check_and_says_so(rules_copy):
+    edit(rules_copy / "routing.yaml", "when: {category: 供水}", "when: {categry: 供水}")
+    report = lint(rules_copy)
+    assert [p.code for p in report.problems] == ["condition"]  # no false routing gap for 供水
+    assert report.skipped == ["routing rules: routing gaps (rule(s) route-water did not load)"]
+
+
+PARK_PARKING = "  - id: cls-park-parking\n    when: {text: {contains_any: [公园停车场%s]}}\n    then: {category: 停车/交通}\n"
+
+
+def test_keyword_contained_in_an_earlier_keyword_is_shadowed(rules_copy):
+    edit(rules_copy / "classification.yaml", "  - id: cls-traffic\n", PARK_PARKING % "" + "  - id: cls-traffic\n")
+    line = 1 + (rules_copy / "classification.yaml").read_text(encoding="utf-8").splitlines().index(
+        "  - id: cls-park-parking")
+    parks = 1 + (rules_copy / "classification.yaml").read_text(encoding="utf-8").splitlines().index(
+        "  - id: cls-parks")
+    assert lines(rules_copy) == [
+        f"classification.yaml:{line}:1: error shadowed rule can never fire: under hit policy 'first' each of its "
+        f"keywords contains a keyword of an earlier rule with the same other conditions, which takes the case "
+        f"first: '公园停车场' contains '公园' of cls-parks (line {parks}) [rule cls-park-parking]"]
+
+
+def test_some_keywords_shadowed_is_a_warning(rules_copy):
+    edit(rules_copy / "classification.yaml", "  - id: cls-traffic\n", PARK_PARKING % ", 地库" + "  - id: cls-traffic\n")
+    (p,) = lint(rules_copy).problems
+    assert (p.severity, p.code, p.rule_id) == ("warning", "keyword-shadowed", "cls-park-parking")
+    assert p.message.startswith("keyword(s) 公园停车场 can never decide")
+
+
+def test_containment_needs_the_same_other_conditions(rules_copy):
+    # the earlier rule only fires on weibo: on wechat the later keyword still decides
+    edit(rules_copy / "classification.yaml", "when: {text: {contains_any: [公园, 绿地, 树木, 砍树, 绿化带, 草坪]}}",
+         "when: {channel: weibo, text: {contains_any: [公园, 绿地, 树木, 砍树, 绿化带, 草坪]}}")
+    edit(rules_copy / "classification.yaml", "  - id: cls-traffic\n", PARK_PARKING % "" + "  - id: cls-traffic\n")
+    assert lines(rules_copy) == []
+
+
+def test_later_deadline_of_the_same_kind_never_takes_effect(rules_copy):
+    edit(rules_copy / "deadlines.yaml", "  - id: reply\n", "  - id: reply\n")
+    (rules_copy / "deadlines.yaml").write_text((rules_copy / "deadlines.yaml").read_text(encoding="utf-8")
+                                               + "  - id: reply-hot\n    when: {hot: true}\n"
+                                                 "    then: {deadline: {for: reply, within: 2 working days}}\n",
+                                               encoding="utf-8")
+    (p,) = lint(rules_copy).problems
+    assert (p.code, p.rule_id, p.line) == ("no-effect", "reply-hot", 17)
+    assert "already has it from reply (line 13)" in p.message
+
+
+def test_earlier_narrower_deadline_does_take_effect(rules_copy):
+    # the hot rule comes first and can match at intake: it sets the reply deadline of hot posts
+    edit(rules_copy / "deadlines.yaml", "  - id: reply\n", "  - id: reply-hot\n    when: {hot: true}\n"
+         "    then: {deadline: {for: reply, within: 2 working days}}\n  - id: reply\n")
+    assert lines(rules_copy) == []
+
+
+DOUBLE = ("  - id: reply-overdue-again\n    when: {event: deadline_reached, deadline: reply, met: false}\n"
+          "    then:\n      deduct: {points: 2%s}\n")
+
+
+def test_two_deductions_on_one_event_are_a_warning(rules_copy):
+    text = (rules_copy / "escalation.yaml").read_text(encoding="utf-8")
+    (rules_copy / "escalation.yaml").write_text(text + DOUBLE % ", reason: 未按时答复", encoding="utf-8")
+    (p,) = lint(rules_copy).problems
+    assert (p.severity, p.code, p.rule_id) == ("warning", "duplicate-deduction", "reply-overdue-again")
+    assert "charged 1 + 2 points for the same reason '未按时答复'" in p.message
+    assert "reply-overdue (line 12)" in p.message
+
+
+def test_deduction_without_a_reason_is_reported_too(rules_copy):
+    text = (rules_copy / "escalation.yaml").read_text(encoding="utf-8")
+    (rules_copy / "escalation.yaml").write_text(text + DOUBLE % "", encoding="utf-8")
+    assert [p.code for p in lint(rules_copy).problems] == ["duplicate-deduction"]
+
+
+def test_deductions_on_different_events_or_stated_offences_are_not_reported(rules_copy):
+    # the shipped statement-missed (2 points) and statement-missed-spread (3 more, 负面舆情扩散) add up on
+    # purpose: each states its own offence.  A second deduction on follow-ups is another event.
+    text = (rules_copy / "escalation.yaml").read_text(encoding="utf-8")
+    (rules_copy / "escalation.yaml").write_text(
+        text + "  - id: follow-up-deduct\n    when: {event: follow_up_posted, replied: false}\n"
+               "    then: {deduct: {points: 1}}\n", encoding="utf-8")
+    assert lines(rules_copy) == []
+
+
+def test_validate_and_run_refuse_a_policy_lint_rejects(rules_copy, capsys, tmp_path):
+    edit(rules_copy / "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "")
+    assert main(["validate", str(rules_copy)]) == 2
+    assert f"{rules_copy / 'routing.yaml'}:7:1: routing gap: category '供水'" in capsys.readouterr().err
+    assert main(["run", str(SCENARIOS / "changping-2014.yaml"), "--rules", str(rules_copy), "--quiet",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "routing gap" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_validate_counts_warnings(rules_copy, capsys):
+    text = (rules_copy / "escalation.yaml").read_text(encoding="utf-8")
+    (rules_copy / "escalation.yaml").write_text(text + DOUBLE % "", encoding="utf-8")
+    assert main(["validate", str(rules_copy)]) == 0
+    captured = capsys.readouterr()
+    assert "valid policy" in captured.out and "1 lint warning(s)" in captured.err

@@ -378,7 +378,7 @@ def validate(rules: Path) -> None:
 
 def _say_warnings(rules: Path, n: int) -> None:
     if n:
-        err.print(f"{rules}: {n} lint warning(s); 'wenzheng lint {rules}' lists them")
+        click.echo(f"{rules}: {n} lint warning(s); 'wenzheng lint {rules}' lists them", err=True)
 
 
 @app.command()
