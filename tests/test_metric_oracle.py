@@ -49,7 +49,13 @@ if os.environ.get("WENZHENG_ORACLE_MEGACITY"):
 
 # Comparisons where the implementation contradicts a clear definition in docs/metrics.md:
 # known bugs, reported to the lead, kept visible (strict: the day they are fixed this fails).
-KNOWN_BUGS: dict[str, str] = {}
+KNOWN_BUGS: dict[str, str] = {
+    "follow_ups": (
+        "docs/metrics.md: follow_ups are 'follow-up posts by citizens who had not had a reply'; "
+        "the run also counts the post a citizen makes after a broken 近期解决 promise (a reply was "
+        "filed), so follow_ups exceeds the definition by promises_broken"
+    ),
+}
 
 COMPARED = [
     *(
@@ -164,8 +170,9 @@ def test_oracle_calendar_known_answers() -> None:
         2014, 10, 13, 17, 30, tzinfo=tz
     )
     # APEC (local calendar.yaml): 7, 10, 11, 12 Nov off; Sun 2 and Sat 15 Nov worked.
+    # From Thu 6 Nov: 13 (1), 14 (2), Sat 15 (3).
     assert cal.add_working_days(dt.datetime(2014, 11, 6, 9, tzinfo=tz), 3) == dt.datetime(
-        2014, 11, 14, 17, 30, tzinfo=tz
+        2014, 11, 15, 17, 30, tzinfo=tz
     )
     assert cal.working_days_between(dt.date(2014, 11, 1), dt.date(2014, 11, 2)) == 1
     assert cal.working_days_between(dt.date(2014, 4, 1), dt.date(2014, 4, 1)) == 0
