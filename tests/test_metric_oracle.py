@@ -65,7 +65,7 @@ COMPARED = [
         "misclassification_rate backlog_max reply_deadline_calendar_days_mean merged_posts "
         "payloads_accepted promises promises_kept promises_broken deductions_by_unit "
         "reply_rate_by_unit quarterly.rows quarterly.collected quarterly.forwarded quarterly.replied "
-        "quarterly.on_time quarterly.overdue quarterly.supervised quarterly.deductions run.period "
+        "quarterly.on_time quarterly.overdue quarterly.supervised quarterly.deductions run.period run.policy "
         "run.drained_at>=last_event backlog.csv"
     ).split()
 ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -161,6 +162,14 @@ def load_deadlines(rules_dir: Path) -> dict[str, Deadline]:
             raise ValueError(f"oracle cannot read deadline {spec['within']!r}")
         out[spec["for"]] = Deadline(float(m.group(1)), m.group(2))
     return out
+
+
+def policy_fingerprint(rules_dir: Path) -> str:
+    """docs/metrics.md: SHA-256 over *.yaml and *.yml sorted together: name, NUL, bytes; 16 hex digits."""
+    h = hashlib.sha256()
+    for f in sorted([*rules_dir.glob("*.yaml"), *rules_dir.glob("*.yml")]):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- the log
@@ -455,7 +464,7 @@ def recompute(run_dir: Path, scenario_path: Path, seed: int, rules_dir: Path | N
         "end": dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=TZ).isoformat(),
         "last_event": max(e.at for e in events).isoformat() if events else None,
     }
-    unverifiable["run.policy"] = "the rule-file fingerprint's algorithm is not documented"
+    m["run"]["policy"] = policy_fingerprint(rules)
     unverifiable["run.drained_at"] = "timers that fire without an effect are not logged: only drained_at >= last event"
 
     # Cross-check the exported tables against the log.
@@ -507,6 +516,7 @@ def comparisons(oracle: Oracle, metrics: dict[str, Any]) -> dict[str, tuple[Any,
         (orun["scenario"], orun["seed"], orun["start"], orun["end"]),
         (run.get("scenario"), run.get("seed"), run.get("start"), run.get("end")),
     )
+    out["run.policy"] = (orun["policy"], run.get("policy"))
     out["run.drained_at>=last_event"] = (
         True,
         dt.datetime.fromisoformat(run["drained_at"]) >= dt.datetime.fromisoformat(orun["last_event"]),
