@@ -31,6 +31,7 @@ from tests.oracle.metrics_oracle import (
     diff,
     quantile,
     recompute,
+    summary,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +102,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[Oracl
             oracle = recompute(rep, SCENARIOS / f"{name}.yaml", base + i)
             reps.append((oracle, metrics, rep))
         out[name] = reps
+        out[f"{name}/summary"] = [(reps[0][0], json.loads((folder / "metrics.json").read_text()), folder)]
     return out
 
 
@@ -183,3 +185,45 @@ def test_oracle_quantile_known_answers() -> None:
     assert quantile([0, 10], 0.9) == 9.0
     assert quantile([5], 0.9) == 5
     assert quantile([], 0.5) is None
+
+
+CI_TABLE_BUG = (
+    "docs/results.md and metrics.md: the 95% CI is Student t; the run uses a 3-decimal t table "
+    "(12.706, 4.303, ...; linear interpolation for 30-120 df, 1.96 beyond) instead of the t "
+    "quantile, so bounds differ from t(0.975, n-1) in the 4th-6th significant digit"
+)
+
+
+def _summaries(runs, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    reps = [json.loads((rep / "metrics.json").read_text(encoding="utf-8")) for _, _, rep in runs[name]]
+    _, top, folder = runs[f"{name}/summary"][0]
+    assert json.loads((folder / "replications.json").read_text(encoding="utf-8")) == reps
+    return summary(reps), top
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replication_means_equal_oracle(runs, name: str) -> None:
+    """metrics.json of a replicated run: each scalar is the mean over replications.json."""
+    mine, top = _summaries(runs, name)
+    assert top["seeds"] == [_scenario_seed(name) + i for i in range(SEEDS)]
+    diffs = {k: (v, top.get(k)) for k, v in mine.items() if k != "ci95" and top.get(k) != v}
+    assert not diffs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replication_ci95_equals_student_t(runs, name: str, request: pytest.FixtureRequest) -> None:
+    request.applymarker(pytest.mark.xfail(strict=True, reason=CI_TABLE_BUG))
+    mine, top = _summaries(runs, name)
+    diffs = {k: (v, top["ci95"].get(k)) for k, v in mine["ci95"].items() if top["ci95"].get(k) != v}
+    assert not diffs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replication_ci95_within_table_precision(runs, name: str) -> None:
+    """The CI's half-width is t(0.975, n - 1)·s/√n to the t table's precision (catches a wrong df)."""
+    mine, top = _summaries(runs, name)
+    assert set(top["ci95"]) == set(mine["ci95"])
+    for k, (lo, hi) in mine["ci95"].items():
+        their_lo, their_hi = top["ci95"][k]
+        half, their_half = (hi - lo) / 2, (their_hi - their_lo) / 2
+        assert their_half == pytest.approx(half, rel=2e-4, abs=2e-6), k

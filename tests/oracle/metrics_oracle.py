@@ -531,3 +531,25 @@ def diff(a: Any, b: Any) -> str:
         parts = [f"{k}: oracle {a.get(k)!r} run {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
         return f"{len(parts)} differ: " + "; ".join(parts[:8])
     return f"oracle {a!r} run {b!r}"
+
+
+def summary(replications: list[dict[str, Any]]) -> dict[str, Any]:
+    """docs/metrics.md + docs/results.md: each scalar's mean over replications and its 95% CI
+    (Student t with n - 1 degrees of freedom: mean ± t(0.975, n - 1) · s / √n)."""
+    from scipy.stats import t as student_t
+
+    out: dict[str, Any] = {"ci95": {}}
+    keys = {k for r in replications for k, v in r.items() if isinstance(v, (int, float))}
+    for k in sorted(keys):
+        # a metric undefined (null) in some replications: over the replications where it is defined
+        xs = [r[k] for r in replications if r.get(k) is not None]
+        if not xs:
+            continue
+        n = len(xs)
+        mean = sum(xs) / n
+        out[k] = mean
+        if n > 1:
+            sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+            half = float(student_t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+            out["ci95"][k] = [mean - half, mean + half]
+    return _round(out)
