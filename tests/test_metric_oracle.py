@@ -50,13 +50,7 @@ if os.environ.get("WENZHENG_ORACLE_MEGACITY"):
 
 # Comparisons where the implementation contradicts a clear definition in docs/metrics.md:
 # known bugs, reported to the lead, kept visible (strict: the day they are fixed this fails).
-KNOWN_BUGS: dict[str, str] = {
-    "follow_ups": (
-        "docs/metrics.md: follow_ups are 'follow-up posts by citizens who had not had a reply'; "
-        "the run also counts the post a citizen makes after a broken 近期解决 promise (a reply was "
-        "filed), so follow_ups exceeds the definition by promises_broken"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 COMPARED = [
     *(

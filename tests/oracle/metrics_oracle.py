@@ -344,13 +344,8 @@ def recompute(run_dir: Path, scenario_path: Path, seed: int, rules_dir: Path | N
     m["reminders"] = sum(1 for e in supervision if e.resource == "desk")
     m["escalations"] = sum(1 for e in supervision if e.resource != "desk")
 
-    # Follow-ups: citizens who had not had a reply.
-    m["follow_ups"] = sum(
-        1
-        for e in events
-        if e.activity == "网民追问"
-        and not (e.case_id in forms and forms[e.case_id].replied is not None and forms[e.case_id].replied <= e.at)
-    )
+    # Follow-ups: every 网民追问 row: citizens without a reply, and citizens whose promise was broken.
+    m["follow_ups"] = by_activity["网民追问"]
 
     # Promises (近期解决): each ends kept or broken, the run drains.
     m["promises_kept"] = by_activity["承诺兑现"]
