@@ -5,7 +5,10 @@ post, optionally later events on its case, and the expected outcome
 (category, unit, hot, deadlines, reminders, escalations, deductions,
 accountability, rules that must fire).  Only the keys a case names are
 checked.  Each case runs through a real ``Engine``; the runner records which
-rules fired so it can report rule coverage.
+rules fired so it can report rule coverage.  A case whose events cannot
+happen (out of time order, before the post, a deadline reached before its
+due time) is unusable input, as in ``wenzheng explain``: every such case is
+reported as a ``SourceError`` naming file, line and key.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
-from .explain import ExplainEvent, ExplainInput, ExplainPost
+from .explain import CaseSource, ExplainEvent, ExplainInput, ExplainPost, replay_case
 from .models import (
     Classify,
     Close,
@@ -207,6 +210,7 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
     engine = Engine(policy, observer=lambda k, f, sel: fired_now.extend(r.id for r in sel))
     results: list[CaseResult] = []
     covered: set[str] = set()
+    refused: list[Problem] = []
     try:
         n = 0
         for path, doc, tf in files:
@@ -216,9 +220,13 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                 fired_now.clear()
                 t0 = time.perf_counter()
                 result = CaseResult(case.name, path, line, passed=False)
+                src = CaseSource(path, doc, ("cases", i))
                 try:
-                    events = ExplainInput(post=case.post, events=case.events).engine_events(f"t{n}")
-                    decisions = [engine.handle(ev) for ev in events]
+                    data = ExplainInput(post=case.post, events=case.events)
+                    decisions = [d for _, d in replay_case(engine, data, f"t{n}", src)]
+                except SourceError as exc:  # the case file is wrong, not the policy
+                    refused.extend(exc.problems)
+                    continue
                 except WenzhengError as exc:
                     result.error = str(exc)
                     result.diffs = [f"error: {exc}"]
@@ -237,6 +245,8 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                 results.append(result)
     finally:
         engine.close()
+    if refused:
+        raise SourceError(refused)
     return TestRun(results, policy.rules(), covered)
 
 

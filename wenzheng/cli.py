@@ -463,7 +463,7 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
     from pydantic import ValidationError
 
     from engine.errors import SourceError
-    from engine.explain import ExplainInput, explain_case, render
+    from engine.explain import CaseSource, ExplainInput, explain_case, render
     from engine.yamlsrc import load_yaml, parse_yaml_text, validation_problems
 
     if source is None and text is None:
@@ -498,7 +498,7 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
                              suggestion=p.suggestion) for p in probs]
         raise SourceError(probs) from None
     policy = Policy.load(rules)
-    result = explain_case(policy, request)
+    result = explain_case(policy, request, CaseSource(name, doc, bare_post=doc is not None and "post" not in (doc.data or {})))
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
