@@ -39,7 +39,8 @@ from .models import (
 from .policy import IRRule, Policy
 from .yamlsrc import load_yaml, validation_problems
 
-__all__ = ["PolicyTestFile", "TestCase", "Expect", "CaseResult", "TestRun", "run_policy_tests", "junit_xml"]
+__all__ = ["PolicyTestFile", "TestCase", "Expect", "CaseResult", "TestRun", "run_policy_tests", "junit_xml",
+           "coverage_shortfall"]
 
 
 class Expect(BaseModel):
@@ -250,12 +251,29 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
     return TestRun(results, policy.rules(), covered)
 
 
-def junit_xml(run: TestRun) -> str:
+def coverage_shortfall(run: TestRun, coverage_min: float | None) -> str | None:
+    """Why coverage fails ``--coverage-min`` (None when it holds or no minimum is set)."""
+    if coverage_min is None or run.coverage + 1e-9 >= coverage_min:
+        return None
+    missing = ", ".join(r.id for r in run.uncovered())
+    return f"coverage {run.coverage:.1f}% is below the minimum {coverage_min:g}% (not covered: {missing})"
+
+
+def junit_xml(run: TestRun, coverage_min: float | None = None) -> str:
+    """JUnit XML: one test case per policy test case, plus ``rule coverage`` when a minimum is set.
+
+    The failure count always agrees with the exit code of ``wenzheng test``:
+    coverage below the minimum is a failing test case, not just a property.
+    """
     total = sum(r.seconds for r in run.results)
+    shortfall = coverage_shortfall(run, coverage_min)
+    tests = len(run.results) + (coverage_min is not None)
+    failures = run.failed + (shortfall is not None)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuites tests="{len(run.results)}" failures="{run.failed}" time="{total:.3f}">',
-           f'  <testsuite name="wenzheng-policy" tests="{len(run.results)}" failures="{run.failed}" '
-           f'time="{total:.3f}">']
+           f'<testsuites tests="{tests}" failures="{failures}" time="{total:.3f}">',
+           f'  <testsuite name="wenzheng-policy" tests="{tests}" failures="{failures}" '
+           f'time="{total:.3f}">',
+           f'    <properties><property name="rule_coverage" value="{run.coverage:.1f}"/></properties>']
     for r in run.results:
         classname = quoteattr(Path(r.file).stem)
         attrs = f'classname={classname} name={quoteattr(r.name)} file={quoteattr(r.file)} ' \
@@ -267,7 +285,13 @@ def junit_xml(run: TestRun) -> str:
             out.append(f"    <testcase {attrs}>")
             out.append(f"      <failure message={quoteattr(msg)}>{escape(chr(10).join(r.diffs))}</failure>")
             out.append("    </testcase>")
-    out.append(f'    <properties><property name="rule_coverage" value="{run.coverage:.1f}"/></properties>')
+    if coverage_min is not None:
+        attrs = f'classname="coverage" name={quoteattr(f"rule coverage ≥ {coverage_min:g}%")} time="0"'
+        if shortfall is None:
+            out.append(f"    <testcase {attrs}/>")
+        else:
+            out.append(f"    <testcase {attrs}><failure message={quoteattr(shortfall)}>{escape(shortfall)}"
+                       "</failure></testcase>")
     out.append("  </testsuite>")
     out.append("</testsuites>")
     return "\n".join(out) + "\n"

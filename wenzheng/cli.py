@@ -543,7 +543,7 @@ def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, ju
         click.echo(f"  not covered: {rule.id} ({rule.where})")
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(result), encoding="utf-8")
+        junit.write_text(junit_xml(result, coverage_min), encoding="utf-8")
     below = coverage_min is not None and result.coverage + 1e-9 < coverage_min
     if below:
         click.echo(f"coverage {result.coverage:.1f}% is below the minimum {coverage_min:g}%")
