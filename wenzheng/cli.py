@@ -252,7 +252,14 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     import time as _time
 
     from simulator import load_run_inputs
-    from simulator.gate import junit_report, load_baselines, markdown_report, run_gate
+    from simulator.gate import (
+        json_report,
+        junit_report,
+        load_baselines,
+        markdown_report,
+        run_gate,
+        text_report,
+    )
 
     baselines = load_baselines(baseline_dir, only)
     for b in baselines:  # validate scenario and rules before spending time on runs
@@ -268,19 +275,7 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(markdown_report(outcomes, seconds), encoding="utf-8")
     failed = [o for o in outcomes if not o.passed]
-    if fmt == "json":
-        click.echo(json.dumps({"passed": not failed, "seconds": round(seconds, 2), "checks": [
-            {"baseline": o.baseline, "metric": o.metric, "baseline_mean": o.baseline_mean,
-             "current_mean": o.current_mean, "diff": o.diff, "ci95": [o.ci_low, o.ci_high], "margin": o.margin,
-             "better": o.check.better, "passed": o.passed, "note": o.note} for o in outcomes]},
-            ensure_ascii=False, indent=2))
-    else:
-        for o in outcomes:
-            if not o.passed:
-                click.echo(o.line())
-        click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks hold"
-                   + (f"; regressions: {', '.join(sorted({f'{o.baseline}:{o.metric}' for o in failed}))}"
-                      if failed else "") + f" ({seconds:.1f} s)")
+    click.echo(json_report(outcomes, seconds) if fmt == "json" else text_report(outcomes, seconds))
     if failed:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
