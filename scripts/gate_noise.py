@@ -45,12 +45,12 @@ EDITS: dict[str, tuple[str, str, str, str, frozenset[str]]] = {
     "overdue-costs-2-points": ("no-op", "escalation.yaml", "deduct: {points: 1, reason: 未按时答复}",
                                "deduct: {points: 2, reason: 未按时答复}", frozenset({"deductions_total"})),
     "reply-within-4-days": ("regression", "deadlines.yaml", "within: 5 working days", "within: 4 working days",
-                            frozenset()),
+                            _REPLIES | {"reply_deadline_calendar_days_mean"}),
     "reply-within-6-days": ("regression", "deadlines.yaml", "within: 5 working days", "within: 6 working days",
-                            frozenset()),
+                            _REPLIES | {"reply_deadline_calendar_days_mean"}),
     "delete-route-parks": ("regression", "routing.yaml",
                            "  - id: route-parks\n    when: {category: 园林绿化}\n    then: {unit: 园林绿化局}\n", "",
-                           frozenset()),
+                           _REPLIES | {"misrouting_rate", "unrouted_forms"}),
 }
 
 
@@ -82,7 +82,7 @@ def _worse(entry: dict[str, Any], margin: Any, base: float | None) -> float:
 def summarise(path: Path) -> str:
     """Per metric: the noise under no-op edits and the effect of each regression, as the gate sees them.
 
-    Noise counts every no-op edit except those meant to move the metric.  "worst bound" is the one-sided
+    Noise counts every edit (no-op or regression) not meant to move the metric.  "worst bound" is the one-sided
     95% bound on the mean paired difference, signed so that positive is worse: the number the gate
     compares with the margin (for a % margin, in % of the baseline mean)."""
     from simulator.gate import DEFAULT_CHECKS
@@ -91,11 +91,11 @@ def summarise(path: Path) -> str:
     means = {b.name: {m: o.mean for m, o in (b.data.observed or {}).items()}
              for b in load_baselines(ROOT / "baselines")}
     regressions = [n for n, v in data.items() if v["kind"] == "regression"]
-    lines = ["| metric | margin | no-op edits: largest \\|Δ\\| of a seed | sd of Δ | worst bound | "
+    lines = ["| metric | margin | untargeted edits: largest \\|Δ\\| of a seed | sd of Δ | worst bound | "
              + " | ".join(f"{n}: worst bound" for n in regressions) + " |",
              "|---|---:|---:|---:|---:|" + "---:|" * len(regressions)]
     for metric, margin in DEFAULT_CHECKS.items():
-        noop = [(k, e) for n, v in data.items() if v["kind"] == "no-op" and metric not in EDITS[n][4]
+        noop = [(k, e) for n, v in data.items() if metric not in EDITS[n][4]
                 for k, e in v.items() if k != "kind" and k.endswith(":" + metric)]
         biggest = max((e["max_abs"] or 0.0 for _, e in noop), default=0.0)
         sd = max((e["sd"] or 0.0 for _, e in noop), default=0.0)
