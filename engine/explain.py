@@ -142,7 +142,9 @@ def _event_model(case_id: str, index: int, ev: ExplainEvent, at: datetime, src: 
         for e in exc.errors(include_url=False):
             field = next((p for p in e["loc"] if p in _EVENT_FIELDS[ev.type]), None)
             what = f"'{field}': {e['msg']}" if field else e["msg"]
-            loc: list[str | int] = ["events", index] + ([str(field)] if field else [])
+            loc: list[str | int] = ["events", index]
+            if field:
+                loc.append(str(field))
             problems.append(src.problem(loc, f"{ev.type} event: {what}"))
         raise SourceError(problems) from None
 
