@@ -7,24 +7,35 @@ keywords or values it matched), and for rules that did not fire the first
 condition that failed, using the reference evaluator.  Deadlines come with
 their calendar reasoning: which days were skipped and why.
 
+Case files are checked like rule files before their events reach the engine
+(``replay_case``): events come in time order, none before the post, and a
+``deadline_reached`` only at or after the due time the policy actually set
+for that deadline (its reminder time for ``reminder: true``); a
+``deadline_reached`` without ``at`` happens at that time.  Every refusal is a
+``SourceError`` naming file, line and key.
+
 Output is a plain dict (for ``--format json``) and Chinese or English text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .calendar import WorkCalendar
 from .durations import parse_duration
 from .engine import Engine
+from .errors import CalendarError, EventError, Problem, SourceError
 from .models import Decision, Post, PostReceived
 from .policy import IRRule, Policy
+from .yamlsrc import SourceDoc, key_path
 
-__all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "explain_case", "render", "deadline_reasoning"]
+__all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "CaseSource", "replay_case", "explain_case", "render",
+           "deadline_reasoning"]
 
 HOLIDAY_EN = {
     "元旦": "New Year's Day", "春节": "Spring Festival", "清明节": "Tomb-sweeping Day", "劳动节": "Labour Day",
@@ -45,14 +56,18 @@ class ExplainPost(BaseModel):
     author: str = "网民"
 
 
+EventType = Literal["reposts_updated", "follow_up_posted", "statement_issued", "reply_filed", "deadline_reached"]
+
+
 class ExplainEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(description="reposts_updated | follow_up_posted | statement_issued | reply_filed | "
-                                  "deadline_reached")
-    at: AwareDatetime
+    type: EventType
+    at: AwareDatetime | None = Field(
+        default=None, description="When it happens: required, except for deadline_reached, which defaults to the "
+                                  "due time the policy set (the reminder time with reminder: true)")
     reposts: int | None = None
     reply_kind: str | None = None
-    deadline: str | None = None
+    deadline: Literal["reply", "external_statement"] | None = None
     reminder: bool = False
 
 
@@ -61,13 +76,36 @@ class ExplainInput(BaseModel):
     post: ExplainPost
     events: list[ExplainEvent] = Field(default_factory=list)
 
-    def engine_events(self, case_id: str) -> list[Any]:
-        """The post as a ``post_received`` event, then the later events, as engine event models."""
+    def post_event(self, case_id: str) -> PostReceived:
+        """The post as the ``post_received`` event that opens the case."""
         p = self.post
         post = Post(post_id=case_id, channel=p.channel, author=p.author, text=p.text, place=p.place,  # type: ignore[arg-type]
                     posted_at=p.at, reposts=p.reposts)
-        return [PostReceived(case_id=case_id, at=p.at, post=post),
-                *(_event_model(case_id, i, ev) for i, ev in enumerate(self.events))]
+        return PostReceived(case_id=case_id, at=p.at, post=post)
+
+
+@dataclass(frozen=True)
+class CaseSource:
+    """Where a case came from, so that a refusal names file, line and key.
+
+    ``doc`` is the located YAML document (None for the command line);
+    ``prefix`` the key path of the case inside it (``("cases", 3)`` in a
+    policy test file); ``bare_post`` a file that holds only the post's keys
+    (explain's post files), whose ``post.`` keys sit at the top level.
+    """
+
+    file: str
+    doc: SourceDoc | None = None
+    prefix: tuple[str | int, ...] = ()
+    bare_post: bool = False
+
+    def problem(self, loc: Sequence[str | int], message: str) -> Problem:
+        path = list(loc)
+        if self.bare_post and path[:1] == ["post"]:
+            path = path[1:]
+        full = [*self.prefix, *path]
+        line, col = self.doc.locate(full) if self.doc is not None else (None, None)
+        return Problem(self.file, line, col, message, key=key_path(full), code="case")
 
 
 @dataclass
@@ -86,31 +124,112 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _event_model(case_id: str, index: int, ev: ExplainEvent) -> Any:
+def _stamp(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _event_model(case_id: str, index: int, ev: ExplainEvent, at: datetime, src: CaseSource) -> Any:
     from pydantic import ValidationError
 
     from .engine import parse_event
-    from .errors import EventError
 
-    if ev.type not in _EVENT_FIELDS:
-        raise EventError(f"events[{index}]: unknown event type '{ev.type}' (one of: {', '.join(_EVENT_FIELDS)})")
-    data = {"type": ev.type, "case_id": case_id, "at": ev.at}
+    data: dict[str, Any] = {"type": ev.type, "case_id": case_id, "at": at}
     data.update({k: getattr(ev, k) for k in _EVENT_FIELDS[ev.type] if getattr(ev, k) is not None})
     try:
         return parse_event(data)
     except ValidationError as exc:
-        why = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise EventError(f"events[{index}] ({ev.type}): {why}") from None
+        problems = []
+        for e in exc.errors(include_url=False):
+            field = next((p for p in e["loc"] if p in _EVENT_FIELDS[ev.type]), None)
+            what = f"'{field}': {e['msg']}" if field else e["msg"]
+            loc: list[str | int] = ["events", index]
+            if field:
+                loc.append(str(field))
+            problems.append(src.problem(loc, f"{ev.type} event: {what}"))
+        raise SourceError(problems) from None
 
 
-def explain_case(policy: Policy, data: ExplainInput) -> dict[str, Any]:
+def _deadline_time(engine: Engine, case_id: str, index: int, ev: ExplainEvent, src: CaseSource) -> datetime:
+    """The time a deadline_reached event may happen first: the due (or reminder) time the policy set."""
+    case = engine.cases[case_id]
+    kind = ev.deadline
+    loc: list[str | int] = ["events", index]
+    if kind is None:
+        raise SourceError([src.problem(loc, "deadline_reached event: missing key 'deadline' "
+                                            "(reply or external_statement)")])
+    dl = case.deadlines.get(kind)
+    if dl is None:
+        have = ", ".join(sorted(case.deadlines)) or "none"
+        raise SourceError([src.problem([*loc, "deadline"], f"the policy set no '{kind}' deadline on this case "
+                                                           f"before this event (deadlines set: {have})")])
+    setter = f"rule {dl.trace.rule_id} ({dl.trace.where}): {dl.within} from {_stamp(dl.start)}"
+    if ev.reminder:
+        if dl.remind_at is None:
+            raise SourceError([src.problem([*loc, "reminder"], f"the '{kind}' deadline has no reminder "
+                                                               f"(set by {setter})")])
+        return dl.remind_at
+    return dl.due
+
+
+def replay_case(engine: Engine, data: ExplainInput, case_id: str,
+                src: CaseSource) -> Iterator[tuple[Any, Decision]]:
+    """Hand the post and then each later event to ``engine``, checking each event first.
+
+    Refused (``SourceError`` located by ``src``): an event before the post or
+    before the event listed above it; a ``deadline_reached`` for a deadline
+    the policy did not set on this case, or earlier than its due time (the
+    reminder time with ``reminder: true``); anything the engine refuses
+    (a second reply, an unknown place).  A ``deadline_reached`` without
+    ``at`` happens at that due (or reminder) time.
+    """
+
+    def handle(ev: Any, loc: list[str | int]) -> Decision:
+        try:
+            return engine.handle(ev)
+        except (EventError, CalendarError) as exc:  # e.g. a second reply, a date the calendar does not cover
+            raise SourceError([src.problem(loc, str(exc))]) from None
+
+    post = data.post_event(case_id)
+    previous, previous_key = post.at, "the post"
+    yield post, handle(post, ["post", "place"] if post.post.place not in engine.policy.place_owner else ["post"])
+    for i, ev in enumerate(data.events):
+        loc: list[str | int] = ["events", i]
+        if ev.type == "deadline_reached":
+            due = _deadline_time(engine, case_id, i, ev, src)
+            at = ev.at if ev.at is not None else due
+            if at < due:
+                dl = engine.cases[case_id].deadlines[ev.deadline]  # type: ignore[index]
+                what = "reminder time" if ev.reminder else "due time"
+                raise SourceError([src.problem([*loc, "at"], (
+                    f"deadline_reached at {_stamp(at)} is before the {ev.deadline} deadline's {what} {_stamp(due)} "
+                    f"(set by rule {dl.trace.rule_id} ({dl.trace.where}): {dl.within} from {_stamp(dl.start)}); "
+                    f"omit 'at' to use the {what}"))])
+        elif ev.at is None:
+            raise SourceError([src.problem(loc, f"{ev.type} event: missing key 'at'")])
+        else:
+            at = ev.at
+        if at < previous:
+            stated = "at" if ev.at is not None else "computed time"
+            raise SourceError([src.problem([*loc, "at"] if ev.at is not None else loc, (
+                f"{ev.type} {stated} {_stamp(at)} is before {previous_key} ({_stamp(previous)}): "
+                f"events must be in time order, none before the post"))])
+        event = _event_model(case_id, i, ev, at, src)
+        yield event, handle(event, loc)
+        previous, previous_key = at, f"events[{i}]"
+
+
+def explain_case(policy: Policy, data: ExplainInput, src: CaseSource | None = None) -> dict[str, Any]:
     evals: list[_Eval] = []
     engine = Engine(policy, observer=lambda k, f, s: evals.append(_Eval(k, dict(f), list(s))))
     try:
         steps: list[dict[str, Any]] = []
-        for ev in data.engine_events("explain"):
+        replay = replay_case(engine, data, "explain", src or CaseSource("<input>"))
+        while True:
             evals.clear()
-            decision = engine.handle(ev)
+            try:
+                ev, decision = next(replay)
+            except StopIteration:
+                break
             steps.append(_step(policy, ev, decision, evals))
     finally:
         engine.close()

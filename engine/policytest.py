@@ -5,7 +5,10 @@ post, optionally later events on its case, and the expected outcome
 (category, unit, hot, deadlines, reminders, escalations, deductions,
 accountability, rules that must fire).  Only the keys a case names are
 checked.  Each case runs through a real ``Engine``; the runner records which
-rules fired so it can report rule coverage.
+rules fired so it can report rule coverage.  A case whose events cannot
+happen (out of time order, before the post, a deadline reached before its
+due time) is unusable input, as in ``wenzheng explain``: every such case is
+reported as a ``SourceError`` naming file, line and key.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
-from .explain import ExplainEvent, ExplainInput, ExplainPost
+from .explain import CaseSource, ExplainEvent, ExplainInput, ExplainPost, replay_case
 from .models import (
     Classify,
     Close,
@@ -36,7 +39,8 @@ from .models import (
 from .policy import IRRule, Policy
 from .yamlsrc import load_yaml, validation_problems
 
-__all__ = ["PolicyTestFile", "TestCase", "Expect", "CaseResult", "TestRun", "run_policy_tests", "junit_xml"]
+__all__ = ["PolicyTestFile", "TestCase", "Expect", "CaseResult", "TestRun", "run_policy_tests", "junit_xml",
+           "coverage_shortfall"]
 
 
 class Expect(BaseModel):
@@ -207,6 +211,7 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
     engine = Engine(policy, observer=lambda k, f, sel: fired_now.extend(r.id for r in sel))
     results: list[CaseResult] = []
     covered: set[str] = set()
+    refused: list[Problem] = []
     try:
         n = 0
         for path, doc, tf in files:
@@ -216,9 +221,13 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                 fired_now.clear()
                 t0 = time.perf_counter()
                 result = CaseResult(case.name, path, line, passed=False)
+                src = CaseSource(path, doc, ("cases", i))
                 try:
-                    events = ExplainInput(post=case.post, events=case.events).engine_events(f"t{n}")
-                    decisions = [engine.handle(ev) for ev in events]
+                    data = ExplainInput(post=case.post, events=case.events)
+                    decisions = [d for _, d in replay_case(engine, data, f"t{n}", src)]
+                except SourceError as exc:  # the case file is wrong, not the policy
+                    refused.extend(exc.problems)
+                    continue
                 except WenzhengError as exc:
                     result.error = str(exc)
                     result.diffs = [f"error: {exc}"]
@@ -237,15 +246,34 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                 results.append(result)
     finally:
         engine.close()
+    if refused:
+        raise SourceError(refused)
     return TestRun(results, policy.rules(), covered)
 
 
-def junit_xml(run: TestRun) -> str:
+def coverage_shortfall(run: TestRun, coverage_min: float | None) -> str | None:
+    """Why coverage fails ``--coverage-min`` (None when it holds or no minimum is set)."""
+    if coverage_min is None or run.coverage + 1e-9 >= coverage_min:
+        return None
+    missing = ", ".join(r.id for r in run.uncovered())
+    return f"coverage {run.coverage:.1f}% is below the minimum {coverage_min:g}% (not covered: {missing})"
+
+
+def junit_xml(run: TestRun, coverage_min: float | None = None) -> str:
+    """JUnit XML: one test case per policy test case, plus ``rule coverage`` when a minimum is set.
+
+    The failure count always agrees with the exit code of ``wenzheng test``:
+    coverage below the minimum is a failing test case, not just a property.
+    """
     total = sum(r.seconds for r in run.results)
+    shortfall = coverage_shortfall(run, coverage_min)
+    tests = len(run.results) + (coverage_min is not None)
+    failures = run.failed + (shortfall is not None)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuites tests="{len(run.results)}" failures="{run.failed}" time="{total:.3f}">',
-           f'  <testsuite name="wenzheng-policy" tests="{len(run.results)}" failures="{run.failed}" '
-           f'time="{total:.3f}">']
+           f'<testsuites tests="{tests}" failures="{failures}" time="{total:.3f}">',
+           f'  <testsuite name="wenzheng-policy" tests="{tests}" failures="{failures}" '
+           f'time="{total:.3f}">',
+           f'    <properties><property name="rule_coverage" value="{run.coverage:.1f}"/></properties>']
     for r in run.results:
         classname = quoteattr(Path(r.file).stem)
         attrs = f'classname={classname} name={quoteattr(r.name)} file={quoteattr(r.file)} ' \
@@ -257,7 +285,13 @@ def junit_xml(run: TestRun) -> str:
             out.append(f"    <testcase {attrs}>")
             out.append(f"      <failure message={quoteattr(msg)}>{escape(chr(10).join(r.diffs))}</failure>")
             out.append("    </testcase>")
-    out.append(f'    <properties><property name="rule_coverage" value="{run.coverage:.1f}"/></properties>')
+    if coverage_min is not None:
+        attrs = f'classname="coverage" name={quoteattr(f"rule coverage ≥ {coverage_min:g}%")} time="0"'
+        if shortfall is None:
+            out.append(f"    <testcase {attrs}/>")
+        else:
+            out.append(f"    <testcase {attrs}><failure message={quoteattr(shortfall)}>{escape(shortfall)}"
+                       "</failure></testcase>")
     out.append("  </testsuite>")
     out.append("</testsuites>")
     return "\n".join(out) + "\n"

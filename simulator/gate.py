@@ -1,15 +1,22 @@
 """The CI gate: committed baselines, replications, non-inferiority tests.
 
 A baseline file (``baselines/<scenario>.yaml`` or ``.json``) names a
-scenario, the replications to run, the checks (per metric: which direction is
-better and how much regression is allowed) and the observed values of the
-policy it was recorded with, per seed.  ``check`` reruns the same seeds with
-the current rules and, per metric, computes the paired differences (common
-random numbers make them small and honest) and their 95% confidence
-interval.  A metric passes when the interval shows it is not worse than the
-allowed margin (non-inferiority): for higher-is-better metrics the lower
-bound of the difference must be ≥ −margin; for lower-is-better the upper
-bound ≤ +margin.
+scenario, the replications to run, the metrics to check and the observed
+values of the policy it was recorded with, per seed.  ``check`` reruns the
+same seeds with the current rules and tests every metric for
+**non-inferiority**, one-sided, at the baseline's confidence (95% unless it
+says otherwise), paired by seed:
+
+    d_i = now_i − observed_i  (seed i);  m = mean(d);  s = sd(d);  n seeds
+    higher is better: pass when  m − t(conf, n−1)·s/√n  ≥ −margin
+    lower is better:  pass when  m + t(conf, n−1)·s/√n  ≤ +margin
+
+so a check fails only when the data show, with that confidence, that the
+metric got worse by more than its margin.  Common random numbers make the
+differences small and honest; a margin absorbs the noise that remains when
+a policy change moves cases the metric does not target (measured in
+docs/results.md).  Every metric in ``DEFAULT_CHECKS`` has a documented
+direction and margin; a baseline may omit either to take the default.
 """
 
 from __future__ import annotations
@@ -27,45 +34,92 @@ from engine.yamlsrc import load_yaml, validation_problems
 
 from .metrics import policy_fingerprint
 from .replications import SCALAR_METRICS, run_replications
-from .stats import mean_ci
+from .stats import one_sided_bound
 
-__all__ = ["Check", "BaselineFile", "CheckOutcome", "load_baselines", "run_gate", "record_baseline",
-           "junit_report", "markdown_report"]
+__all__ = ["Check", "Margin", "DEFAULT_CHECKS", "BaselineFile", "CheckOutcome", "load_baselines", "run_gate",
+           "record_baseline", "decision_rule", "junit_report", "markdown_report", "text_report", "json_report"]
+
+Better = Literal["higher", "lower"]
+_MARGIN_KEYS = ("max_drop", "max_drop_pct", "max_rise", "max_rise_pct")
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A metric's direction and how much worse it may get: absolute, or in % of the baseline mean."""
+
+    better: Better
+    amount: float
+    percent: bool = False
+    why: str = ""
+
+    @property
+    def key(self) -> str:
+        return ("max_drop" if self.better == "higher" else "max_rise") + ("_pct" if self.percent else "")
+
+    def allowed(self, baseline_mean: float) -> float:
+        return abs(baseline_mean) * self.amount / 100.0 if self.percent else self.amount
+
+    def describe(self) -> str:
+        verb = "fall" if self.better == "higher" else "rise"
+        if self.amount == 0:
+            return f"may not {verb}"
+        return f"may {verb} by at most {self.amount:g}{'%' if self.percent else ''}"
+
+
+#: The documented default of every metric the gate knows how to judge (docs/results.md, "Margins").
+#: The margins come from the noise measured under no-op policy edits (scripts/gate_noise.py).
+DEFAULT_CHECKS: dict[str, Margin] = {
+    "reply_rate": Margin("higher", 0.005, why="half a point of the reported 98%"),
+    "on_time_rate": Margin("higher", 0.01, why="one point of the on-time target"),
+    "statement_2h_rate": Margin("higher", 0.02, why="2 points; a run has ~20 hot events, one is 5 points"),
+    "deductions_total": Margin("lower", 10, percent=True, why="10% of the points deducted"),
+    "misrouting_rate": Margin("lower", 0.005, why="half a point of forms sent to the wrong unit"),
+    "unrouted_forms": Margin("lower", 0, why="0 by construction under a policy without gaps: any is a defect"),
+    "reply_deadline_calendar_days_mean": Margin("lower", 0.05, why="about an hour longer promised on average"),
+}
 
 
 class Check(BaseModel):
+    """One metric's check; every key is optional for metrics with a documented default."""
+
     model_config = ConfigDict(extra="forbid")
-    better: Literal["higher", "lower"]
+    better: Better | None = Field(default=None, description="Which direction is better (default: the metric's)")
     max_drop: float | None = Field(default=None, ge=0, description="Allowed fall (absolute), higher-is-better")
     max_drop_pct: float | None = Field(default=None, ge=0, description="Allowed fall in % of the baseline")
     max_rise: float | None = Field(default=None, ge=0, description="Allowed rise (absolute), lower-is-better")
     max_rise_pct: float | None = Field(default=None, ge=0, description="Allowed rise in % of the baseline")
 
     @model_validator(mode="after")
-    def _one_margin(self) -> Check:
-        margins = {k: getattr(self, k) for k in ("max_drop", "max_drop_pct", "max_rise", "max_rise_pct")
-                   if getattr(self, k) is not None}
-        allowed = ("max_drop", "max_drop_pct") if self.better == "higher" else ("max_rise", "max_rise_pct")
-        if len(margins) != 1 or next(iter(margins)) not in allowed:
-            raise ValueError(f"a '{self.better}-is-better' check needs exactly one of {' or '.join(allowed)}")
+    def _at_most_one_margin(self) -> Check:
+        given = [k for k in _MARGIN_KEYS if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one margin, not {' and '.join(given)}")
+        if given and self.better is not None:
+            allowed = ("max_drop", "max_drop_pct") if self.better == "higher" else ("max_rise", "max_rise_pct")
+            if given[0] not in allowed:
+                raise ValueError(f"a '{self.better}-is-better' check needs exactly one of {' or '.join(allowed)}")
         return self
 
-    def margin(self, baseline_mean: float) -> float:
-        for key in ("max_drop", "max_rise"):
-            v = getattr(self, key)
-            if v is not None:
-                return float(v)
-        pct = self.max_drop_pct if self.max_drop_pct is not None else self.max_rise_pct
-        return abs(baseline_mean) * float(pct or 0) / 100.0
+    def resolve(self, metric: str) -> Margin:
+        """The margin this check means for ``metric``: its own keys over the metric's default.
 
-    def describe(self) -> str:
-        if self.max_drop is not None:
-            return f"may fall by at most {self.max_drop:g}"
-        if self.max_drop_pct is not None:
-            return f"may fall by at most {self.max_drop_pct:g}%"
-        if self.max_rise is not None:
-            return f"may rise by at most {self.max_rise:g}"
-        return f"may rise by at most {self.max_rise_pct:g}%"
+        Raises ValueError when it cannot be resolved (no default and an incomplete check, or a
+        direction that contradicts the metric's)."""
+        default = DEFAULT_CHECKS.get(metric)
+        given = next((k for k in _MARGIN_KEYS if getattr(self, k) is not None), None)
+        better = self.better or (("higher" if given.startswith("max_drop") else "lower") if given else None) \
+            or (default.better if default else None)
+        if better is None:
+            raise ValueError(f"'{metric}' has no default check: give better (higher or lower) and a margin "
+                             f"({' or '.join(_MARGIN_KEYS)})")
+        if default is not None and better != default.better:
+            raise ValueError(f"'{metric}': {default.better} is better, not {better}")
+        if given is None:
+            if default is None:
+                raise ValueError(f"'{metric}' has no default margin: give one of "
+                                 f"{'max_drop or max_drop_pct' if better == 'higher' else 'max_rise or max_rise_pct'}")
+            return default
+        return Margin(better, float(getattr(self, given)), percent=given.endswith("_pct"), why="set in the baseline")
 
 
 class Observed(BaseModel):
@@ -81,7 +135,10 @@ class BaselineFile(BaseModel):
     scenario: str = Field(description="Scenario file, relative to this file")
     replications: int = Field(ge=1, le=1000)
     seed: int | None = Field(default=None, ge=0, description="First seed (default: the scenario's)")
-    checks: dict[str, Check] = Field(min_length=1)
+    confidence: float = Field(default=0.95, ge=0.5, lt=1.0,
+                              description="One-sided confidence of the non-inferiority test (default 0.95)")
+    checks: dict[str, Check | None] = Field(
+        min_length=1, description="Metric → check; an empty or null check takes the metric's documented default")
     policy: str | None = Field(default=None, description="Fingerprint of the rules recorded (informational)")
     observed: dict[str, Observed] | None = Field(default=None, description="Written by `wenzheng baseline update`")
 
@@ -92,6 +149,7 @@ class Loaded:
     path: Path
     doc: Any
     data: BaselineFile
+    margins: dict[str, Margin]
 
     @property
     def name(self) -> str:
@@ -124,14 +182,23 @@ def load_baselines(directory: Path, only: tuple[str, ...] = ()) -> list[Loaded]:
         except ValidationError as exc:
             problems.extend(validation_problems(doc, exc, BaselineFile))
             continue
-        loaded = Loaded(f, doc, data)
         unknown = [m for m in data.checks if m not in SCALAR_METRICS]
         for m in unknown:
             line, col = doc.locate(["checks", m])
             problems.append(Problem(str(f), line, col, f"unknown metric '{m}'", key=f"checks.{m}",
                                     suggestion=suggest(m, SCALAR_METRICS)))
-        if unknown:
+        margins: dict[str, Margin] = {}
+        for m, check in data.checks.items():
+            if m in unknown:
+                continue
+            try:
+                margins[m] = (check or Check()).resolve(m)
+            except ValueError as exc:
+                line, col = doc.locate(["checks", m])
+                problems.append(Problem(str(f), line, col, str(exc), key=f"checks.{m}"))
+        if len(margins) != len(data.checks):
             continue
+        loaded = Loaded(f, doc, data, margins)
         if not loaded.scenario_path().is_file():
             line, col = doc.locate(["scenario"])
             problems.append(Problem(str(f), line, col, f"scenario '{data.scenario}' not found", key="scenario"))
@@ -146,25 +213,34 @@ def load_baselines(directory: Path, only: tuple[str, ...] = ()) -> list[Loaded]:
 class CheckOutcome:
     baseline: str
     metric: str
-    check: Check
+    check: Margin
     baseline_mean: float | None
     current_mean: float | None
     diff: float | None
-    ci_low: float | None
-    ci_high: float | None
+    bound: float | None
     margin: float
     passed: bool
+    confidence: float = 0.95
+    seeds: int = 0
     note: str = ""
 
     def line(self) -> str:
         def f(v: float | None) -> str:
             return "—" if v is None else f"{v:.4g}"
 
-        ci = "" if self.ci_low is None else f" [{self.ci_low:+.4g}, {self.ci_high:+.4g}]"
-        verdict = "ok" if self.passed else "REGRESSION"
         diff = "—" if self.diff is None else f"{self.diff:+.4g}"
+        side = "lower" if self.check.better == "higher" else "upper"
+        bound = "" if self.bound is None else f", {self.confidence:.0%} {side} bound {self.bound:+.4g}"
+        verdict = "ok" if self.passed else "REGRESSION"
         return (f"{self.baseline}: {self.metric}: {f(self.baseline_mean)} → {f(self.current_mean)} "
-                f"(Δ {diff}{ci}; {self.check.describe()}) {verdict}{' — ' + self.note if self.note else ''}")
+                f"(Δ {diff}{bound}; {self.check.describe()}) {verdict}{' — ' + self.note if self.note else ''}")
+
+
+def decision_rule(confidence: float = 0.95) -> str:
+    """The gate's decision rule in one sentence (printed in every report)."""
+    return (f"a check fails when the one-sided {confidence:.0%} confidence bound on the mean paired difference "
+            "(now − baseline, same seeds; Student t) shows the metric worse than the baseline by more than its "
+            "margin: non-inferiority, so noise within the margin passes")
 
 
 def _seeds(b: Loaded, scenario_seed: int) -> list[int]:
@@ -183,29 +259,30 @@ def _run(b: Loaded, rules: Path | None, workers: int) -> list[dict[str, Any]]:
 
 def evaluate(b: Loaded, reps: list[dict[str, Any]]) -> list[CheckOutcome]:
     observed = b.data.observed or {}
+    conf = b.data.confidence
     outcomes = []
-    for metric, check in b.data.checks.items():
+    for metric, check in b.margins.items():
         obs = observed.get(metric)
         now = [r.get(metric) for r in reps]
         now_vals = [float(v) for v in now if v is not None]
         current = sum(now_vals) / len(now_vals) if now_vals else None
         if obs is None:
-            outcomes.append(CheckOutcome(b.name, metric, check, None, current, None, None, None, 0.0, False,
-                                         "no observed values: run `wenzheng baseline update`"))
+            outcomes.append(CheckOutcome(b.name, metric, check, None, current, None, None, 0.0, False, conf,
+                                         note="no observed values: run `wenzheng baseline update`"))
             continue
         pairs = [(o, n) for o, n in zip(obs.per_seed, now, strict=False) if o is not None and n is not None]
         if not pairs:
-            outcomes.append(CheckOutcome(b.name, metric, check, obs.mean, current, None, None, None, 0.0, True,
-                                         "not defined in these runs (e.g. no hot events)"))
+            outcomes.append(CheckOutcome(b.name, metric, check, obs.mean, current, None, None, 0.0, True, conf,
+                                         note="not defined in these runs (e.g. no hot events)"))
             continue
         d = [float(n) - float(o) for o, n in pairs]
-        m, lo, hi = mean_ci(d)
-        lo = m if lo is None else lo
-        hi = m if hi is None else hi
-        margin = check.margin(obs.mean or 0.0)
-        eps = 1e-12
-        passed = lo >= -margin - eps if check.better == "higher" else hi <= margin + eps
-        outcomes.append(CheckOutcome(b.name, metric, check, obs.mean, current, m, lo, hi, margin, passed))
+        m, bound = one_sided_bound(d, "lower" if check.better == "higher" else "upper", conf)
+        decisive = m if bound is None else bound  # one seed: the difference itself decides
+        margin = check.allowed(obs.mean or 0.0)
+        eps = 1e-12  # float noise in recorded values (6 decimals) must not fail a zero margin
+        passed = decisive >= -margin - eps if check.better == "higher" else decisive <= margin + eps
+        outcomes.append(CheckOutcome(b.name, metric, check, obs.mean, current, m, bound, margin, passed, conf,
+                                     seeds=len(d)))
     return outcomes
 
 
@@ -228,7 +305,7 @@ def record_baseline(b: Loaded, rules: Path | None, workers: int) -> list[tuple[s
     old = b.data.observed or {}
     changes = []
     observed = CommentedMap()
-    for metric in b.data.checks:
+    for metric in b.margins:
         values = [r.get(metric) for r in reps]
         defined = [float(v) for v in values if v is not None]
         mean = round(sum(defined) / len(defined), 6) if defined else None
@@ -265,12 +342,16 @@ def record_baseline(b: Loaded, rules: Path | None, workers: int) -> list[tuple[s
 
 
 def junit_report(outcomes: list[CheckOutcome], seconds: float) -> str:
+    """JUnit XML: one test case per scenario and metric; a failure for every check that fails the gate,
+    so the failure count is positive exactly when ``wenzheng check`` exits 1."""
     from xml.sax.saxutils import escape, quoteattr
 
     failures = sum(not o.passed for o in outcomes)
+    rule = decision_rule(outcomes[0].confidence if outcomes else 0.95)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuites tests="{len(outcomes)}" failures="{failures}" time="{seconds:.3f}">',
-             f'  <testsuite name="wenzheng-gate" tests="{len(outcomes)}" failures="{failures}" time="{seconds:.3f}">']
+             f'  <testsuite name="wenzheng-gate" tests="{len(outcomes)}" failures="{failures}" time="{seconds:.3f}">',
+             f'    <properties><property name="decision_rule" value={quoteattr(rule)}/></properties>']
     for o in outcomes:
         attrs = f"classname={quoteattr(o.baseline)} name={quoteattr(o.metric)}"
         if o.passed:
@@ -284,15 +365,44 @@ def junit_report(outcomes: list[CheckOutcome], seconds: float) -> str:
 
 def markdown_report(outcomes: list[CheckOutcome], seconds: float) -> str:
     failures = [o for o in outcomes if not o.passed]
+    confs = sorted({o.confidence for o in outcomes}) or [0.95]
     head = "### wenzheng gate: " + ("✅ no regressions" if not failures else f"❌ {len(failures)} regression(s)")
-    lines = [head, "", f"{len(outcomes)} checks, {seconds:.1f} s.", "",
-             "| scenario | metric | baseline | now | Δ (95% CI) | allowed | result |",
-             "|---|---|---:|---:|---:|---|---|"]
+    lines = [head, "",
+             f"**Decision rule:** {decision_rule(confs[0])}."
+             + ("" if len(confs) == 1 else f" (Confidence per baseline: {', '.join(f'{c:.0%}' for c in confs)}.)"),
+             "", f"{len(outcomes)} checks, {seconds:.1f} s.", "",
+             "| scenario | metric | baseline | now | Δ | one-sided bound | allowed | result |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
     for o in outcomes:
         def f(v: float | None) -> str:
             return "—" if v is None else f"{v:.4g}"
-        ci = "" if o.ci_low is None else f" ({o.ci_low:+.4g} … {o.ci_high:+.4g})"
         diff = "—" if o.diff is None else f"{o.diff:+.4g}"
-        lines.append(f"| {o.baseline} | `{o.metric}` | {f(o.baseline_mean)} | {f(o.current_mean)} | {diff}{ci} | "
-                     f"{o.check.describe()} | {'✅' if o.passed else '❌ ' + (o.note or 'regression')} |")
+        side = "≥" if o.check.better == "higher" else "≤"
+        bound = "—" if o.bound is None else f"{side} {o.bound:+.4g} ({o.confidence:.0%})"
+        lines.append(f"| {o.baseline} | `{o.metric}` | {f(o.baseline_mean)} | {f(o.current_mean)} | {diff} | "
+                     f"{bound} | {o.check.describe()} | {'✅' if o.passed else '❌ ' + (o.note or 'regression')} |")
     return "\n".join(lines) + "\n"
+
+
+def text_report(outcomes: list[CheckOutcome], seconds: float) -> str:
+    """The terminal report: the decision rule, every failing check, a one-line summary."""
+    failed = [o for o in outcomes if not o.passed]
+    confs = sorted({o.confidence for o in outcomes}) or [0.95]
+    lines = [f"wenzheng gate — {decision_rule(confs[0])}"]
+    lines += [o.line() for o in failed]
+    lines.append(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks hold"
+                 + (f"; regressions: {', '.join(sorted({f'{o.baseline}:{o.metric}' for o in failed}))}"
+                    if failed else "") + f" ({seconds:.1f} s)")
+    return "\n".join(lines)
+
+
+def json_report(outcomes: list[CheckOutcome], seconds: float) -> str:
+    confs = sorted({o.confidence for o in outcomes}) or [0.95]
+    return json.dumps({
+        "passed": all(o.passed for o in outcomes), "seconds": round(seconds, 2),
+        "decision_rule": decision_rule(confs[0]),
+        "checks": [{"baseline": o.baseline, "metric": o.metric, "better": o.check.better,
+                    "baseline_mean": o.baseline_mean, "current_mean": o.current_mean, "diff": o.diff,
+                    "bound": o.bound, "confidence": o.confidence, "seeds": o.seeds, "margin": o.margin,
+                    "margin_rule": o.check.describe(), "passed": o.passed, "note": o.note} for o in outcomes]},
+        ensure_ascii=False, indent=2)

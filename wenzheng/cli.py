@@ -253,7 +253,14 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     import time as _time
 
     from simulator import load_run_inputs
-    from simulator.gate import junit_report, load_baselines, markdown_report, run_gate
+    from simulator.gate import (
+        json_report,
+        junit_report,
+        load_baselines,
+        markdown_report,
+        run_gate,
+        text_report,
+    )
 
     baselines = load_baselines(baseline_dir, only)
     for b in baselines:  # validate scenario and rules before spending time on runs
@@ -269,19 +276,7 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(markdown_report(outcomes, seconds), encoding="utf-8")
     failed = [o for o in outcomes if not o.passed]
-    if fmt == "json":
-        click.echo(json.dumps({"passed": not failed, "seconds": round(seconds, 2), "checks": [
-            {"baseline": o.baseline, "metric": o.metric, "baseline_mean": o.baseline_mean,
-             "current_mean": o.current_mean, "diff": o.diff, "ci95": [o.ci_low, o.ci_high], "margin": o.margin,
-             "better": o.check.better, "passed": o.passed, "note": o.note} for o in outcomes]},
-            ensure_ascii=False, indent=2))
-    else:
-        for o in outcomes:
-            if not o.passed:
-                click.echo(o.line())
-        click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks hold"
-                   + (f"; regressions: {', '.join(sorted({f'{o.baseline}:{o.metric}' for o in failed}))}"
-                      if failed else "") + f" ({seconds:.1f} s)")
+    click.echo(json_report(outcomes, seconds) if fmt == "json" else text_report(outcomes, seconds))
     if failed:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
@@ -475,7 +470,7 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
     from pydantic import ValidationError
 
     from engine.errors import SourceError
-    from engine.explain import ExplainInput, explain_case, render
+    from engine.explain import CaseSource, ExplainInput, explain_case, render
     from engine.yamlsrc import load_yaml, parse_yaml_text, validation_problems
 
     if source is None and text is None:
@@ -510,7 +505,7 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
                              suggestion=p.suggestion) for p in probs]
         raise SourceError(probs) from None
     policy = Policy.load(rules)
-    result = explain_case(policy, request)
+    result = explain_case(policy, request, CaseSource(name, doc, bare_post=doc is not None and "post" not in (doc.data or {})))
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -555,7 +550,7 @@ def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, ju
         click.echo(f"  not covered: {rule.id} ({rule.where})")
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(result), encoding="utf-8")
+        junit.write_text(junit_xml(result, coverage_min), encoding="utf-8")
     below = coverage_min is not None and result.coverage + 1e-9 < coverage_min
     if below:
         click.echo(f"coverage {result.coverage:.1f}% is below the minimum {coverage_min:g}%")
