@@ -181,13 +181,6 @@ def test_oracle_quantile_known_answers() -> None:
     assert quantile([], 0.5) is None
 
 
-CI_TABLE_BUG = (
-    "docs/results.md and metrics.md: the 95% CI is Student t; the run uses a 3-decimal t table "
-    "(12.706, 4.303, ...; linear interpolation for 30-120 df, 1.96 beyond) instead of the t "
-    "quantile, so bounds differ from t(0.975, n-1) in the 4th-6th significant digit"
-)
-
-
 def _summaries(runs, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     reps = [json.loads((rep / "metrics.json").read_text(encoding="utf-8")) for _, _, rep in runs[name]]
     _, top, folder = runs[f"{name}/summary"][0]
@@ -205,8 +198,8 @@ def test_replication_means_equal_oracle(runs, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_replication_ci95_equals_student_t(runs, name: str, request: pytest.FixtureRequest) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, reason=CI_TABLE_BUG))
+def test_replication_ci95_equals_student_t(runs, name: str) -> None:
+    """metrics.json's ci95 is the Student-t interval (scipy's t quantile, n - 1 degrees of freedom)."""
     mine, top = _summaries(runs, name)
     diffs = {k: (v, top["ci95"].get(k)) for k, v in mine["ci95"].items() if top["ci95"].get(k) != v}
     assert not diffs
