@@ -10,7 +10,9 @@
 An adapter never raises on bad input: every payload is either accepted (a
 ``RawPost``) or rejected with a reason code, and every outcome is counted.
 Duplicate deliveries of the same message id are recognised and dropped as
-``duplicate``.  The place a post is about is not in the payload; the duty
+``duplicate``.  WeChat XML is parsed with defusedxml: a DTD or entity
+declaration anywhere in a payload is refused (``forbidden-dtd``), so no
+entity expansion ("billion laughs") or external reference ever happens.  The place a post is about is not in the payload; the duty
 desk determines it (``RawPost.at_place``).
 """
 
@@ -18,12 +20,13 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .models import Post
@@ -32,6 +35,7 @@ __all__ = ["RawPost", "AdapterResult", "PostAdapter", "REJECT_REASONS", "MAX_TEX
 
 MAX_TEXT = 2000  # characters; Weibo allowed 140 in 2014, long-form posts and WeChat a few hundred
 MAX_PAYLOAD = 64 * 1024  # bytes
+MAX_COUNT = 1_000_000_000  # reposts, comments: more than any post has ever had
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 REJECT_REASONS = (
     "malformed", "too-large", "forbidden-dtd", "missing-field", "wrong-type", "bad-timestamp", "empty-text",
@@ -89,8 +93,8 @@ def _text(value: Any, name: str) -> str:
 def _count(value: Any, name: str) -> int:
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _Reject("wrong-type", f"{name} must be a non-negative whole number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise _Reject("wrong-type", f"{name} must be a whole number from 0 to {MAX_COUNT:,}, got {value!r:.40}")
     return value
 
 
@@ -130,6 +134,8 @@ class PostAdapter:
                 payload = json.loads(payload)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise _Reject("malformed", f"not JSON: {exc}") from None
+            except RecursionError:  # '[[[[…' tens of thousands deep
+                raise _Reject("malformed", "not JSON: nested too deeply") from None
         if not isinstance(payload, dict):
             raise _Reject("malformed", "a Weibo status must be a JSON object")
         for key in ("created_at", "text", "user"):
@@ -138,8 +144,9 @@ class PostAdapter:
         sid = payload.get("idstr", payload.get("id"))
         if sid is None:
             raise _Reject("missing-field", "missing 'id'")
-        if isinstance(sid, bool) or not isinstance(sid, (int, str)) or not str(sid).isdigit():
-            raise _Reject("wrong-type", f"id must be a number, got {sid!r}")
+        if isinstance(sid, bool) or not isinstance(sid, (int, str)) or not str(sid).isdigit() \
+                or not str(sid).isascii() or len(str(sid)) > 64:
+            raise _Reject("wrong-type", f"id must be a number, got {sid!r:.40}")
         try:
             created = datetime.strptime(_text(payload["created_at"], "created_at"), "%a %b %d %H:%M:%S %z %Y")
         except ValueError:
@@ -171,14 +178,17 @@ class PostAdapter:
     def _wechat(self, payload: str | bytes) -> RawPost:
         if not isinstance(payload, (str, bytes)):
             raise _Reject("malformed", "a WeChat message must be XML text")
-        if len(payload) > MAX_PAYLOAD:
-            raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
-        head = payload[:4096] if isinstance(payload, str) else payload[:4096].decode("utf-8", "replace")
-        if "<!DOCTYPE" in head.upper() or "<!ENTITY" in head.upper():
-            raise _Reject("forbidden-dtd", "DOCTYPE/ENTITY declarations are not allowed in WeChat messages")
+        size = len(payload) if isinstance(payload, bytes) or len(payload) > MAX_PAYLOAD \
+            else len(payload.encode("utf-8", "replace"))
+        if size > MAX_PAYLOAD:
+            raise _Reject("too-large", f"payload of {size} bytes (limit {MAX_PAYLOAD})")
         try:
-            root = ET.fromstring(payload)
-        except ET.ParseError as exc:
+            # defusedxml refuses a DTD wherever it is, before any entity could expand
+            root = SafeET.fromstring(payload, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except DefusedXmlException:
+            raise _Reject("forbidden-dtd", "DOCTYPE/ENTITY declarations are not allowed in WeChat messages") \
+                from None
+        except SafeET.ParseError as exc:
             raise _Reject("malformed", f"not XML: {exc}") from None
         if root.tag != "xml":
             raise _Reject("malformed", f"root element is <{root.tag}>, expected <xml>")
@@ -192,14 +202,17 @@ class PostAdapter:
         msg_type = field("MsgType")
         if msg_type != "text":
             raise _Reject("unsupported-type", f"MsgType '{msg_type}' (only text messages carry complaints)")
-        create = field("CreateTime")
-        if not create.strip().isdigit():
-            raise _Reject("bad-timestamp", f"CreateTime {create!r} is not a Unix time")
+        create = field("CreateTime").strip()
+        if not (create.isascii() and create.isdigit() and len(create) <= 12):
+            raise _Reject("bad-timestamp", f"CreateTime {create[:40]!r} is not a Unix time")
         msg_id = field("MsgId")
-        if not msg_id.strip().isdigit():
-            raise _Reject("wrong-type", f"MsgId {msg_id!r} is not a number")
+        if not (msg_id.strip().isascii() and msg_id.strip().isdigit() and len(msg_id.strip()) <= 64):
+            raise _Reject("wrong-type", f"MsgId {msg_id[:40]!r} is not a number")
         from_user = field("FromUserName")
         field("ToUserName")
-        posted = datetime.fromtimestamp(int(create), tz=UTC)
+        try:
+            posted = datetime.fromtimestamp(int(create), tz=UTC)
+        except (OverflowError, ValueError, OSError):
+            raise _Reject("bad-timestamp", f"CreateTime {create!r} is out of range") from None
         return RawPost(post_id=f"wechat-{msg_id.strip()}", channel="wechat", author=from_user[:64],
                        author_id=from_user, text=_text(field("Content"), "Content"), posted_at=posted)

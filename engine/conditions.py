@@ -11,7 +11,11 @@ A rule's ``when`` maps fact fields to tests::
 Conditions are checked when the rules are loaded, not when they fire: an
 unknown field, a field the rule's table cannot see, an operator that does not
 fit the field's type, or a regex durable_rules would mishandle is rejected
-with the key's location.  A parsed condition knows two things: how to compile
+with the key's location.  ``matches`` patterns run on RE2 (google-re2), whose
+matching time is linear in the text: post text is written by citizens, and a
+backtracking engine would let one post with a pattern like ``(a+)+b`` stall
+the engine.  Patterns RE2 cannot run (backreferences, lookaround) are
+rejected at load time.  A parsed condition knows two things: how to compile
 itself onto durable_rules' JSON, and how to evaluate itself in plain Python
 (the reference evaluator used for "why not" traces and differential tests).
 """
@@ -20,7 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import re2
 
 from .errors import suggest
 
@@ -37,6 +44,8 @@ __all__ = [
     "ConditionError",
     "parse_when",
     "check_regex",
+    "MAX_NUMBER",
+    "MAX_LIST",
 ]
 
 EVENT_KINDS = (
@@ -95,6 +104,10 @@ OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains_any
 # literal text; durable_rules does not honour backslash escapes.
 _META = set(".*+?()[]{}|\\^$%")
 _MAX_RANGE = 256  # durable_rules crashes on character ranges of a few thousand code points
+#: Largest number a condition may compare with (counts of reposts, follow-ups, escalations).
+MAX_NUMBER = 1_000_000_000
+#: Most values in one ``in``/``not_in`` list or keywords in one ``contains_any``.
+MAX_LIST = 1_000
 
 
 class ConditionError(ValueError):
@@ -107,7 +120,7 @@ class ConditionError(ValueError):
 
 
 def check_regex(pattern: str) -> None:
-    """Reject patterns durable_rules would mishandle; they must also be valid Python regexes."""
+    """Reject patterns durable_rules would mishandle or RE2 cannot run (backreferences, lookaround)."""
     if "\\" in pattern or "%" in pattern:
         raise ConditionError(
             f"regex '{pattern}': backslash escapes and %-classes are not supported by durable_rules "
@@ -123,10 +136,34 @@ def check_regex(pattern: str) -> None:
                 f"regex '{pattern}': character range {lo}-{hi} spans {ord(hi) - ord(lo) + 1} code points; "
                 f"durable_rules crashes on ranges this large (limit {_MAX_RANGE}), list the characters instead"
             )
+    if "{," in pattern:  # RE2 reads it as literal text, Python's re as {0,n}: say which one is meant
+        raise ConditionError(f"regex '{pattern}': write a repetition as {{0,n}}, not {{,n}}")
     try:
-        re.compile(pattern)
+        re.compile(pattern)  # only compiled, never matched: its messages say where the mistake is
     except re.error as exc:
         raise ConditionError(f"regex '{pattern}' is invalid: {exc}") from None
+    try:
+        _compiled(pattern)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ConditionError(f"regex '{pattern}' is not supported by RE2, the linear-time regex engine rules "
+                             f"run on: {reason}") from None
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.dot_nl = True  # '.' matches any character, as re.DOTALL did
+    options.log_errors = False  # errors are reported as ConditionError, not on stderr
+    return options
+
+
+_OPTIONS = _re2_options()
+
+
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> Any:
+    """The RE2 program for a pattern (a pure function of it, so caching is safe)."""
+    return re2.compile(pattern, _OPTIONS)
 
 
 def _keyword_pattern(words: tuple[str, ...]) -> str:
@@ -164,7 +201,7 @@ class Condition:
         if op == "contains_any":
             return any(w in actual for w in v)
         if op == "matches":
-            return re.fullmatch(v, actual, flags=re.DOTALL) is not None
+            return _compiled(v).fullmatch(actual) is not None  # RE2: linear in len(actual)
         raise AssertionError(f"unreachable operator {op}")
 
     def matched_keywords(self, fact: dict[str, Any]) -> list[str]:
@@ -218,6 +255,8 @@ def _check_scalar(field: str, spec: FieldSpec, value: Any, path: tuple[str | int
     if not ok:
         tname = {bool: "true/false", int: "a whole number", str: "text"}[t]
         raise ConditionError(f"field '{field}' is {tname}, got {value!r}", path)
+    if t is int and not -MAX_NUMBER <= value <= MAX_NUMBER:
+        raise ConditionError(f"number {value} is out of range (at most {MAX_NUMBER:,} either way)", path)
     if spec.choices and value not in spec.choices:
         raise ConditionError(
             f"'{value}' is not a known value of '{field}' (one of: {', '.join(spec.choices)})",
@@ -236,6 +275,8 @@ def _parse_op(field: str, spec: FieldSpec, op: str, value: Any, path: tuple[str 
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
             raise ConditionError(f"operator '{op}' needs a non-empty list", path)
+        if len(value) > MAX_LIST:
+            raise ConditionError(f"operator '{op}' has {len(value)} values (at most {MAX_LIST:,})", path)
         if spec.type is bool:
             raise ConditionError(f"operator '{op}' does not apply to true/false field '{field}'", path)
         items = tuple(_check_scalar(field, spec, x, path + (i,)) for i, x in enumerate(value))
@@ -250,6 +291,8 @@ def _parse_op(field: str, spec: FieldSpec, op: str, value: Any, path: tuple[str 
         words = value if isinstance(value, list) else [value]
         if not words or not all(isinstance(w, str) and w.strip() for w in words):
             raise ConditionError("contains_any needs a non-empty list of keywords", path)
+        if len(words) > MAX_LIST:
+            raise ConditionError(f"contains_any has {len(words)} keywords (at most {MAX_LIST:,})", path)
         for i, w in enumerate(words):
             bad = sorted(set(w) & _META)
             if bad:

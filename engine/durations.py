@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from .errors import DurationError
 
-__all__ = ["Duration", "TimeUnit", "parse_duration"]
+__all__ = ["Duration", "TimeUnit", "parse_duration", "MAX_AMOUNT"]
 
 
 class TimeUnit(StrEnum):
@@ -38,6 +38,17 @@ _UNITS = {
 }
 
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z\u4e00-\u9fff ]+?)\s*$")
+
+#: The longest duration a policy may state, per unit: one year.  No deadline in
+#: complaint handling runs longer, and the bound keeps every due-time
+#: computation far from datetime's range (docs/limits.md).
+MAX_AMOUNT: dict[TimeUnit, float] = {
+    TimeUnit.MINUTES: 366 * 24 * 60,
+    TimeUnit.HOURS: 366 * 24,
+    TimeUnit.DAYS: 366,
+    TimeUnit.WORKING_DAYS: 250,
+}
+_MAX_TEXT = 64  # characters of a duration as written
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ def parse_duration(text: str) -> Duration:
     """Parse '5 working days', '2 hours', '30 minutes', '3 days', '5个工作日'."""
     if not isinstance(text, str):
         raise DurationError(f"duration must be text like '5 working days' or '2 hours', got {text!r}")
+    if len(text) > _MAX_TEXT:
+        raise DurationError(f"malformed duration '{text[:_MAX_TEXT]}…': longer than {_MAX_TEXT} characters")
     m = _PATTERN.match(text)
     if not m:
         raise DurationError(
@@ -87,6 +100,9 @@ def parse_duration(text: str) -> Duration:
         )
     if amount <= 0:
         raise DurationError(f"duration '{text}' must be positive")
+    if amount > MAX_AMOUNT[unit]:
+        limit = MAX_AMOUNT[unit]
+        raise DurationError(f"duration '{text}' is longer than one year (at most {limit:g} {unit.value})")
     if unit is TimeUnit.WORKING_DAYS and not amount.is_integer():
         raise DurationError(f"duration '{text}': working days must be a whole number")
     return Duration(amount, unit)

@@ -50,6 +50,11 @@ __all__ = [
 ]
 
 HitPolicy = Literal["first", "priority", "unique", "collect"]
+#: Most rules in one table: durable_rules' priorities are 16-bit, and no real policy comes near.
+MAX_RULES = 10_000
+#: Most entries in any other list of a rule file (units, places, categories, calendar days).
+MAX_ITEMS = 10_000
+MAX_NAME = 200  # characters of an id or name
 RULE_ID = r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]*$"
 
 
@@ -77,22 +82,23 @@ HHMM = WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$
 
 # -- units -------------------------------------------------------------------
 class UnitSpec(_Strict):
-    id: str = Field(description="Unit name as used everywhere else, e.g. 园林绿化局 or 城北街道")
+    id: str = Field(max_length=MAX_NAME, description="Unit name as used everywhere else, e.g. 园林绿化局 or 城北街道")
     type: Literal["street", "town", "bureau", "office"] = Field(
         description="street (街道), town (镇/地区), bureau (委办局) or office (supervising office)"
     )
-    places: list[str] = Field(default_factory=list, description="Areas this street/town is responsible for")
+    places: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Areas this street/town is responsible for")
     description: str | None = None
 
 
 class UnitsFile(_Strict):
     kind: Literal["units"]
-    units: list[UnitSpec] = Field(min_length=1)
+    units: list[UnitSpec] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 # -- shared rule shape ---------------------------------------------------------
 class _Rule(_Strict):
-    id: str = Field(pattern=RULE_ID, description="Unique rule id within the policy")
+    id: str = Field(pattern=RULE_ID, max_length=MAX_NAME, description="Unique rule id within the policy")
     description: str | None = None
     priority: int = Field(default=0, ge=0, le=1000, description="Used by hit_policy: priority (higher wins)")
     when: dict[str, Any] | None = Field(
@@ -110,7 +116,7 @@ class _Table(_Strict):
 
 # -- classification ------------------------------------------------------------
 class CategorySpec(_Strict):
-    id: str
+    id: str = Field(max_length=MAX_NAME)
     description: str | None = None
 
 
@@ -124,8 +130,8 @@ class ClassificationRule(_Rule):
 
 class ClassificationFile(_Table):
     kind: Literal["classification"]
-    categories: list[CategorySpec] = Field(min_length=1)
-    rules: list[ClassificationRule] = Field(min_length=1)
+    categories: list[CategorySpec] = Field(min_length=1, max_length=MAX_ITEMS)
+    rules: list[ClassificationRule] = Field(min_length=1, max_length=MAX_RULES)
 
 
 # -- routing -------------------------------------------------------------------
@@ -148,7 +154,7 @@ class RoutingRule(_Rule):
 
 class RoutingFile(_Table):
     kind: Literal["routing"]
-    rules: list[RoutingRule] = Field(min_length=1)
+    rules: list[RoutingRule] = Field(min_length=1, max_length=MAX_RULES)
 
 
 # -- hot events ----------------------------------------------------------------
@@ -162,7 +168,7 @@ class HotRule(_Rule):
 
 class HotFile(_Table):
     kind: Literal["hot"]
-    rules: list[HotRule] = Field(min_length=1)
+    rules: list[HotRule] = Field(min_length=1, max_length=MAX_RULES)
 
 
 # -- deadlines -----------------------------------------------------------------
@@ -184,7 +190,7 @@ class DeadlineRule(_Rule):
 
 class DeadlinesFile(_Table):
     kind: Literal["deadlines"]
-    rules: list[DeadlineRule] = Field(min_length=1)
+    rules: list[DeadlineRule] = Field(min_length=1, max_length=MAX_RULES)
 
 
 # -- escalation and deductions -------------------------------------------------
@@ -219,7 +225,7 @@ class EscalationRule(_Rule):
 
 class EscalationFile(_Table):
     kind: Literal["escalation"]
-    rules: list[EscalationRule] = Field(min_length=1)
+    rules: list[EscalationRule] = Field(min_length=1, max_length=MAX_RULES)
 
 
 # -- calendar ------------------------------------------------------------------
@@ -261,8 +267,10 @@ class CalendarFile(_Strict):
     close_of_business: Annotated[time, BeforeValidator(parse_clock), HHMM] = Field(
         default=time(17, 30), description="Working-day deadlines end at this time, e.g. '17:30'"
     )
-    holidays: list[CalendarDay] = Field(default_factory=list, description="Extra days off (local decisions)")
-    workdays: list[CalendarDay] = Field(default_factory=list, description="Extra working days (local 调休)")
+    holidays: list[CalendarDay] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                        description="Extra days off (local decisions)")
+    workdays: list[CalendarDay] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                        description="Extra working days (local 调休)")
 
     @field_validator("timezone")
     @classmethod

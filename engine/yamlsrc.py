@@ -1,28 +1,218 @@
-"""YAML files that remember where every key came from.
+"""YAML files that remember where every key came from, read within limits.
 
 Rule and scenario files are read with ruamel.yaml's round-trip loader, which
 keeps line and column numbers on every mapping and sequence.  Validation
 errors from pydantic come with a ``loc`` path (``rules.3.then.unit``); this
 module turns that path back into ``file:line:col`` so a designer can jump
 straight to the mistake.
+
+Every file the tool reads (rules, scenarios, policy tests, baselines, post
+and case files, standard input) goes through this one loader, which refuses
+input that could exhaust memory or time before it becomes Python objects:
+more than ``LIMITS.max_bytes``, nesting deeper than ``LIMITS.max_depth``,
+more than ``LIMITS.max_aliases`` aliases, a document whose aliases *expand*
+to more than ``LIMITS.max_nodes`` nodes (the "billion laughs"), text values
+longer than ``LIMITS.max_string`` characters, and any tag but YAML's
+standard scalar and collection tags (``!!python/...``, ``!custom``).  The
+checks watch the parser's event stream as the composer pulls each event, so
+a hostile document is refused at the event that crosses a limit, and nothing
+recursive ever sees more than ``max_depth`` levels.  docs/limits.md lists
+the limits.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
+from ruamel.yaml.parser import RoundTripParser
 
 from .errors import Problem, SourceError, suggest
 
-__all__ = ["SourceDoc", "load_yaml", "parse_yaml_text", "locate", "validation_problems", "key_path"]
+__all__ = [
+    "SourceDoc",
+    "Limits",
+    "LIMITS",
+    "load_yaml",
+    "load_yaml_stream",
+    "parse_yaml_text",
+    "read_limited",
+    "locate",
+    "validation_problems",
+    "key_path",
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one input file may hold (docs/limits.md).
+
+    Generous for any real policy, scenario or case file (the largest shipped
+    file is 5 KB with about 500 nodes), small enough that the pure-Python
+    YAML parser gets through the largest allowed file in seconds.
+    """
+
+    max_bytes: int = 256 * 1024
+    max_depth: int = 50
+    max_nodes: int = 100_000
+    max_aliases: int = 1_000
+    max_string: int = 10_000
+
+
+LIMITS = Limits()
+
+_STD = "tag:yaml.org,2002:"
+# YAML's standard scalar tags, the plain collection tags and the non-specific
+# "!" (which only forces a string): nothing that builds other objects.
+_ALLOWED_TAGS = frozenset(
+    {"!"} | {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+)
+
+
+class _Refused(Exception):
+    """A limit crossed while parsing; becomes a located Problem."""
+
+    def __init__(self, message: str, mark: Any, code: str = "limit") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = mark.line + 1 if mark is not None else None
+        self.col = mark.column + 1 if mark is not None else None
+        self.code = code
+
+
+class _Guard:
+    """Watches the event stream: depth, expanded size, aliases, text length, tags.
+
+    The expanded size of a node is what converting it to plain data builds:
+    1 for a scalar, 1 + its children's for a collection, the anchored node's
+    for an alias.  The size and height of every anchored node are
+    remembered, so an alias costs O(1) to account for however much it
+    stands for, and the count is exact before anything is expanded.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.nodes = 0
+        self.aliases = 0
+        # open collections: [expanded size so far, height of its tallest child, anchor]
+        self.stack: list[list[Any]] = []
+        self.anchored: dict[str, tuple[int, int]] = {}  # anchor -> (expanded size, height)
+        self.open_anchors: set[str] = set()
+
+    def _add(self, size: int, height: int, mark: Any) -> None:
+        self.nodes += size
+        if self.nodes > self.limits.max_nodes:
+            raise _Refused(f"the document expands to more than {self.limits.max_nodes:,} values "
+                           f"(limit max_nodes = {self.limits.max_nodes:,}; an alias counts as a copy "
+                           f"of what it refers to)", mark)
+        if self.stack:
+            top = self.stack[-1]
+            top[0] += size
+            top[1] = max(top[1], height)
+
+    def see(self, event: Any) -> None:
+        mark = event.start_mark
+        if isinstance(event, NodeEvent) and not isinstance(event, AliasEvent):
+            tag = getattr(event, "tag", None)
+            tag = getattr(tag, "value", tag)
+            if tag is not None and str(tag) not in _ALLOWED_TAGS:
+                shown = str(tag).replace(_STD, "!!")
+                raise _Refused(f"YAML tag '{shown}' is not allowed (only the standard tags !!str, !!int, "
+                               f"!!float, !!bool, !!null, !!timestamp, !!seq, !!map)", mark, code="yaml")
+        if isinstance(event, ScalarEvent):
+            if len(event.value) > self.limits.max_string:
+                raise _Refused(f"a text value of {len(event.value):,} characters "
+                               f"(limit max_string = {self.limits.max_string:,})", mark)
+            if event.anchor is not None:
+                self.anchored[event.anchor] = (1, 0)
+            self._add(1, 0, mark)
+        elif isinstance(event, CollectionStartEvent):
+            if len(self.stack) + 1 > self.limits.max_depth:
+                raise _Refused(f"nested more than {self.limits.max_depth} levels deep "
+                               f"(limit max_depth = {self.limits.max_depth})", mark)
+            self._add(1, 1, mark)
+            self.stack.append([1, 0, event.anchor])
+            if event.anchor is not None:
+                self.open_anchors.add(event.anchor)
+        elif isinstance(event, CollectionEndEvent):
+            size, height, anchor = self.stack.pop()
+            if self.stack:  # the parent counted this collection as 1 when it opened
+                top = self.stack[-1]
+                top[0] += size - 1
+                top[1] = max(top[1], height + 1)
+            if anchor is not None:
+                self.anchored[anchor] = (size, height + 1)
+                self.open_anchors.discard(anchor)
+        elif isinstance(event, AliasEvent):
+            self.aliases += 1
+            if self.aliases > self.limits.max_aliases:
+                raise _Refused(f"more than {self.limits.max_aliases:,} aliases "
+                               f"(limit max_aliases = {self.limits.max_aliases:,})", mark)
+            if event.anchor in self.open_anchors:
+                raise _Refused(f"alias *{event.anchor} refers to a node that contains it "
+                               f"(a recursive structure)", mark)
+            if event.anchor not in self.anchored:
+                return  # undefined: the composer reports it
+            size, height = self.anchored[event.anchor]
+            if len(self.stack) + height > self.limits.max_depth:
+                raise _Refused(f"alias *{event.anchor} nests the document more than {self.limits.max_depth} "
+                               f"levels deep (limit max_depth = {self.limits.max_depth})", mark)
+            self._add(size, height, mark)
+
+
+class _GuardedParser(RoundTripParser):
+    """ruamel's round-trip parser; the composer takes every event through ``get_event``."""
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        if event is not None:
+            self.loader.wenzheng_guard.see(event)
+        return event
+
+
+class _LocatingConstructor(RoundTripConstructor):
+    """Reports a scalar that cannot be built (2014-02-30, a 5,000-digit number) at its line."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            value = str(getattr(node, "value", ""))[:40]
+            raise ConstructorError(None, None, f"cannot read value '{value}': {exc}", node.start_mark) from None
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        # An impossible date (2014-09-31) stays text: the schema's date field then rejects it with
+        # file, line and key path like any other bad value.
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_LocatingConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LocatingConstructor.construct_yaml_timestamp)
+
+
+def _yaml(limits: Limits) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Parser = _GuardedParser
+    yaml.Constructor = _LocatingConstructor
+    yaml.wenzheng_guard = _Guard(limits)  # type: ignore[attr-defined]
+    return yaml
 
 
 class SourceDoc:
@@ -42,6 +232,8 @@ def _plain(node: Any) -> Any:
         return {str(k) if not isinstance(k, (int, float, bool)) else k: _plain(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_plain(v) for v in node]
+    if isinstance(node, TaggedScalar):  # an explicit !!str
+        return str(node.value)
     if isinstance(node, str):
         return str(node)
     if isinstance(node, bool):
@@ -53,46 +245,70 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError) -> tuple[SourceDoc, Any]:
+def _too_large(name: str, limits: Limits) -> Problem:
+    return Problem(name, None, None, f"larger than {limits.max_bytes:,} bytes (limit max_bytes = "
+                   f"{limits.max_bytes:,})", code="limit")
+
+
+def read_limited(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceError] = SourceError,
+                 limits: Limits = LIMITS) -> str:
+    """At most ``limits.max_bytes`` of UTF-8 text from ``stream`` (a file, a pipe, ``sys.stdin``).
+
+    A text stream is read through its binary ``buffer`` when it has one, so
+    the bytes are counted and decoded here; never more than the limit is read.
+    """
+    raw: Any = getattr(stream, "buffer", stream)
+    try:
+        data = raw.read(limits.max_bytes + 1)
+    except UnicodeDecodeError as exc:
+        raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
+    if isinstance(data, str):  # a text stream without a buffer (e.g. io.StringIO)
+        if len(data) > limits.max_bytes or len(data.encode("utf-8", "replace")) > limits.max_bytes:
+            raise error_cls([_too_large(name, limits)])
+        return data
+    if len(data) > limits.max_bytes:
+        raise error_cls([_too_large(name, limits)])
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
+
+
+def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError,
+              limits: Limits = LIMITS) -> tuple[SourceDoc, Any]:
     """Parse ``path``; return the located document and a plain copy of its data.
 
-    A syntax error becomes ``error_cls`` naming the file and line.
+    A syntax error, or a file beyond ``limits``, becomes ``error_cls`` naming the file and line.
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            text = read_limited(f, name, error_cls, limits)
     except FileNotFoundError:
         raise error_cls([Problem(name, None, None, "file not found", code="io")]) from None
-    except UnicodeDecodeError as exc:
-        raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
+    except IsADirectoryError:
+        raise error_cls([Problem(name, None, None, "a directory, not a file", code="io")]) from None
     except OSError as exc:
         raise error_cls([Problem(name, None, None, f"cannot read file: {exc.strerror}", code="io")]) from None
-    return parse_yaml_text(text, name, error_cls)
+    return parse_yaml_text(text, name, error_cls, limits)
 
 
-class _Constructor(RoundTripConstructor):
-    """Round-trip constructor that leaves an impossible date (2014-09-31) as its text.
-
-    ruamel raises a bare ValueError for it, with no line; kept as text, the
-    schema's date field rejects it with file, line and key like any other bad value.
-    """
-
-    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node, values)
-        except ValueError:
-            return self.construct_scalar(node)
+def load_yaml_stream(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceError] = SourceError,
+                     limits: Limits = LIMITS) -> tuple[SourceDoc, Any]:
+    """Like ``load_yaml`` for an open stream, e.g. ``sys.stdin``."""
+    return parse_yaml_text(read_limited(stream, name, error_cls, limits), name, error_cls, limits)
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
-
-
-def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceError) -> tuple[SourceDoc, Any]:
-    """Like ``load_yaml`` for text already read (e.g. from standard input)."""
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _Constructor
+def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceError,
+                    limits: Limits = LIMITS) -> tuple[SourceDoc, Any]:
+    """Like ``load_yaml`` for text already read."""
+    if len(text) > limits.max_bytes or len(text.encode("utf-8")) > limits.max_bytes:
+        raise error_cls([_too_large(name, limits)])
+    yaml = _yaml(limits)
     try:
         data = yaml.load(text)
+    except _Refused as exc:
+        raise error_cls([Problem(name, exc.line, exc.col, exc.message, code=exc.code)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -101,6 +317,7 @@ def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceE
         raise error_cls([Problem(name, line, col, f"YAML syntax error: {what}", code="yaml")]) from None
     except YAMLError as exc:
         raise error_cls([Problem(name, None, None, f"YAML syntax error: {exc}", code="yaml")]) from None
+    # the guard bounded the depth and the expanded size, so this plain copy is bounded too
     return SourceDoc(name, data), _plain(data)
 
 

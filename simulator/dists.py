@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = ["MedianP90", "Exponential", "Delay", "Z90"]
 
 Z90 = 1.2815515655446004  # standard normal 90th percentile
+MAX_VALUE = 1_000_000  # largest median, p90 or mean (minutes, days, reposts)
+MAX_SPREAD = 1_000  # largest p90 / median
+#: A draw is capped at this multiple of p90 (or of the mean): a lognormal's far tail
+#: would otherwise overflow a date; with any realistic spread the cap is never reached.
+SAMPLE_CAP = 1_000
 
 
 class MedianP90(BaseModel):
@@ -22,13 +27,15 @@ class MedianP90(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    median: float = Field(gt=0)
-    p90: float = Field(gt=0)
+    median: float = Field(gt=0, le=MAX_VALUE)
+    p90: float = Field(gt=0, le=MAX_VALUE)
 
     @model_validator(mode="after")
     def _order(self) -> MedianP90:
         if self.p90 < self.median:
             raise ValueError(f"p90 ({self.p90}) must not be below the median ({self.median})")
+        if self.p90 > MAX_SPREAD * self.median:
+            raise ValueError(f"p90 ({self.p90}) is more than {MAX_SPREAD} times the median ({self.median})")
         return self
 
     @property
@@ -44,7 +51,7 @@ class MedianP90(BaseModel):
         return math.exp(self.mu + self.sigma**2 / 2)
 
     def sample(self, rng: random.Random) -> float:
-        return rng.lognormvariate(self.mu, self.sigma)
+        return min(rng.lognormvariate(self.mu, self.sigma), SAMPLE_CAP * self.p90)
 
 
 class Exponential(BaseModel):
@@ -52,14 +59,14 @@ class Exponential(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    exponential_mean: float = Field(gt=0)
+    exponential_mean: float = Field(gt=0, le=MAX_VALUE)
 
     @property
     def mean(self) -> float:
         return self.exponential_mean
 
     def sample(self, rng: random.Random) -> float:
-        return rng.expovariate(1.0 / self.exponential_mean)
+        return min(rng.expovariate(1.0 / self.exponential_mean), SAMPLE_CAP * self.exponential_mean)
 
 
 Delay = MedianP90 | Exponential

@@ -320,14 +320,14 @@ def record_baseline(b: Loaded, rules: Path | None, workers: int) -> list[tuple[s
     rules_dir = rules if rules is not None else load_scenario(b.scenario_path()).rules_dir()
     fingerprint = policy_fingerprint(rules_dir)
     if b.path.suffix == ".json":
-        raw = json.loads(b.path.read_text(encoding="utf-8"))
+        _, raw = load_yaml(b.path)  # JSON is YAML too; read within the loader's limits
         raw["observed"] = {k: {"mean": v["mean"], "per_seed": list(v["per_seed"])} for k, v in observed.items()}
         raw["policy"] = fingerprint
         text = json.dumps(raw, ensure_ascii=False, indent=2) + "\n"
     else:
         yaml = YAML(typ="rt")
         yaml.width = 120
-        data = yaml.load(b.path.read_text(encoding="utf-8"))
+        data = load_yaml(b.path)[0].data  # the round-trip tree, comments kept
         data["policy"] = fingerprint
         data["observed"] = observed
         import io

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.adapters import MAX_TEXT
 from engine.errors import Problem, ScenarioError
 from engine.schema import parse_clock
 from engine.yamlsrc import SourceDoc, load_yaml, validation_problems
@@ -49,6 +51,30 @@ class _Strict(BaseModel):
 HHMM = WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "examples": ["08:00"]})
 Clock = Annotated[time, HHMM]
 
+# Domain bounds (docs/limits.md): generous for any district or city, small
+# enough that no input overflows a date or asks for unbounded work.
+MAX_POSTS_PER_DAY = 200_000  # Beijing's 12345 hotline takes ~60,000 on a busy day
+MAX_PERIOD_DAYS = 731  # two years of arrivals
+MAX_STAFF = 10_000
+MAX_WEIGHT = 1_000_000
+MAX_ITEMS = 10_000  # places, categories, scripted posts
+MAX_NAME = 200
+MAX_MINUTES = 43_200  # 30 days: repost cascades and their checks
+MAX_SEED = 2**63 - 1
+
+
+def _positive_total(weights: Any) -> Any:
+    """Relative weights must not all be zero: something has to be drawn."""
+    if weights is not None:
+        values = weights.values() if isinstance(weights, dict) else weights
+        if not sum(values) > 0:
+            raise ValueError("weights must not all be zero")
+    return weights
+
+
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+
 
 class ShiftTimes(_Strict):
     start: Clock = Field(description="Shift start, HH:MM")
@@ -66,15 +92,15 @@ class ShiftTimes(_Strict):
 
 class RotaLine(_Strict):
     name: str = Field(min_length=1, description="A staff member (or a team of identical members, see count)")
-    pattern: str = Field(min_length=1, description="One shift letter per day of the cycle, '-' = day off, "
+    pattern: str = Field(min_length=1, max_length=366, description="One shift letter per day of the cycle, '-' = day off, "
                                                    "e.g. 'DDDDD--'; day 0 is the scenario's start date")
-    count: int = Field(default=1, ge=1, le=100_000, description="Members working this pattern")
+    count: int = Field(default=1, ge=1, le=MAX_STAFF, description="Members working this pattern")
 
 
 class DeskSpec(_Strict):
-    staff: int = Field(ge=1, description="Size of the duty desk team: the rota must account for every member")
+    staff: int = Field(ge=1, le=MAX_STAFF, description="Size of the duty desk team: the rota must account for every member")
     shifts: dict[str, ShiftTimes] = Field(min_length=1, description="Shift letter → times, e.g. D: 08:00-16:00")
-    rota: list[RotaLine] = Field(min_length=1, description="Who works which shift on each day of the cycle")
+    rota: list[RotaLine] = Field(min_length=1, max_length=1_000, description="Who works which shift on each day of the cycle")
     handover_minutes: float = Field(default=0, ge=0, le=120,
                                     description="At the start of each shift, minutes spent on handover before "
                                                 "taking posts")
@@ -121,13 +147,13 @@ class RepostSpec(_Strict):
     """Repost cascades of Weibo posts as a Hawkes process (see simulator/cascade.py)."""
 
     direct: MedianP90 = Field(description="Expected direct reposts+comments of a post (varies by post)")
-    decay_minutes: float = Field(gt=0, description="How fast a post stops being seen (most activity in ~2 h)")
+    decay_minutes: float = Field(gt=0, le=MAX_MINUTES, description="How fast a post stops being seen (most activity in ~2 h)")
     branching: float = Field(ge=0, lt=1, description="Reposts each repost triggers, on average (< 1)")
-    reaction_minutes: float = Field(gt=0, description="Mean delay between a repost and the reposts it triggers")
-    horizon_minutes: float = Field(default=1440, gt=0, description="Cascades are followed this long")
-    cap: int = Field(default=200_000, ge=1, description="Largest cascade simulated")
-    checks_minutes: list[float] = Field(
-        default=[10, 20, 40, 60, 90, 120, 180, 240, 360, 720],
+    reaction_minutes: float = Field(gt=0, le=MAX_MINUTES, description="Mean delay between a repost and the reposts it triggers")
+    horizon_minutes: float = Field(default=1440, gt=0, le=MAX_MINUTES, description="Cascades are followed this long")
+    cap: int = Field(default=200_000, ge=1, le=1_000_000, description="Largest cascade simulated")
+    checks_minutes: list[Annotated[float, Field(ge=0, le=MAX_MINUTES)]] = Field(
+        default=[10, 20, 40, 60, 90, 120, 180, 240, 360, 720], max_length=100,
         description="When (after posting) the platform reports repost counts to the engine",
     )
 
@@ -143,11 +169,12 @@ class ScriptedPost(_Strict):
     """A post placed by hand in a scenario (a viral post, an incident)."""
 
     at: datetime = Field(description="When it is posted (ISO 8601 with offset)")
-    place: str
-    category: str
+    place: Name
+    category: Name
     channel: Literal["weibo", "wechat"] = "weibo"
-    text: str | None = Field(default=None, description="Default: a template of the category")
-    direct_reposts: float = Field(default=0, ge=0, description="Expected direct reposts (cascade on top)")
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT,
+                             description="Default: a template of the category")
+    direct_reposts: float = Field(default=0, ge=0, le=MAX_WEIGHT, description="Expected direct reposts (cascade on top)")
 
     @field_validator("at")
     @classmethod
@@ -158,19 +185,22 @@ class ScriptedPost(_Strict):
 
 
 class ArrivalSpec(_Strict):
-    posts_per_day: float = Field(gt=0, description="Mean citizen posts per day (before day factors)")
-    hour_profile: list[float] = Field(min_length=24, max_length=24, description="Relative share per hour, 00:00 first")
-    weekend_factor: float = Field(default=1.0, ge=0)
-    holiday_factor: float = Field(default=1.0, ge=0)
-    channels: dict[Literal["weibo", "wechat"], float]
+    posts_per_day: float = Field(gt=0, le=MAX_POSTS_PER_DAY, description="Mean citizen posts per day (before day factors)")
+    hour_profile: Annotated[list[Weight], AfterValidator(_positive_total)] = Field(
+        min_length=24, max_length=24, description="Relative share per hour, 00:00 first")
+    weekend_factor: float = Field(default=1.0, ge=0, le=100)
+    holiday_factor: float = Field(default=1.0, ge=0, le=100)
+    channels: Annotated[dict[Literal["weibo", "wechat"], Weight], AfterValidator(_positive_total)]
     actionable_share: float = Field(ge=0, le=1, description="Share of posts that are problems needing a form")
-    categories: dict[str, float] = Field(min_length=1, description="True-category weights of actionable posts")
-    places: dict[str, float] = Field(min_length=1, description="Place weights")
+    categories: Annotated[dict[Name, Weight], AfterValidator(_positive_total)] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="True-category weights of actionable posts")
+    places: Annotated[dict[Name, Weight], AfterValidator(_positive_total)] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="Place weights")
     same_problem_share: float = Field(default=0.0, ge=0, le=1, description=(
         "Chance an actionable post is about a problem already open at the same place and category; "
         "the desk merges it into that case (it reaches the engine as a follow-up)"))
     reposts: RepostSpec
-    scripted: list[ScriptedPost] = Field(default_factory=list, description="Posts placed by hand")
+    scripted: list[ScriptedPost] = Field(default_factory=list, max_length=MAX_ITEMS, description="Posts placed by hand")
 
 
 class _WorkingHoursParsing(_Strict):
@@ -190,8 +220,9 @@ class UnitBehaviour(_WorkingHoursParsing):
     respond_to_escalation: float = Field(ge=0, le=1, description="Chance a silent unit replies after escalation")
     supervised_reply_working_days: MedianP90 = Field(description="Reply delay once reminded or escalated")
     statement_minutes: MedianP90 = Field(description="Wall-clock minutes to an external statement on a hot event")
-    reply_kinds: dict[Literal["立行立改", "近期解决", "条件不具备", "不符合法规"], float]
-    capacity: int | None = Field(default=None, ge=1, description="Cases a unit works on at once (none: unlimited)")
+    reply_kinds: Annotated[dict[Literal["立行立改", "近期解决", "条件不具备", "不符合法规"], Weight],
+                           AfterValidator(_positive_total)]
+    capacity: int | None = Field(default=None, ge=1, le=100_000, description="Cases a unit works on at once (none: unlimited)")
     promise_working_days: MedianP90 = Field(default=MedianP90(median=10, p90=30),
                                             description="Under 近期解决: working days promised to solve it")
     promise_kept: float = Field(default=0.9, ge=0, le=1, description="Chance a 近期解决 promise is kept")
@@ -235,12 +266,12 @@ class CitizenSpec(_Strict):
 
 class Scenario(_Strict):
     kind: Literal["scenario"]
-    name: str
+    name: Name
     description: str | None = None
     extends: str | None = Field(default=None, description="Base scenario file (relative path); this file "
                                 "overrides its keys (mappings merge, lists and values replace)")
     rules: str = Field(description="Rules directory, relative to this file")
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=MAX_SEED)
     start: date
     end: date = Field(description="Last day posts arrive (inclusive); the run then drains")
     arrivals: ArrivalSpec
@@ -264,6 +295,9 @@ class Scenario(_Strict):
     def _period(self) -> Scenario:
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if (self.end - self.start).days + 1 > MAX_PERIOD_DAYS:
+            raise ValueError(f"the period {self.start} to {self.end} is {(self.end - self.start).days + 1} days; "
+                             f"at most {MAX_PERIOD_DAYS} (two years)")
         return self
 
     def rules_dir(self) -> Path:

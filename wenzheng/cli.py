@@ -355,6 +355,8 @@ def deadline(from_: str, within: str, rules: Path) -> None:
         due = policy.calendar.add(start, duration)
     except CalendarError as exc:
         raise UserError(str(exc)) from None
+    except OverflowError:  # e.g. --from 0001-01-01T00:00+08:00: no time zone conversion exists
+        raise UserError(f"--from: '{from_}' is outside the range of dates the calendar can compute") from None
     out.print(due.isoformat())
 
 
@@ -471,7 +473,7 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
 
     from engine.errors import SourceError
     from engine.explain import CaseSource, ExplainInput, explain_case, render
-    from engine.yamlsrc import load_yaml, parse_yaml_text, validation_problems
+    from engine.yamlsrc import load_yaml, load_yaml_stream, validation_problems
 
     if source is None and text is None:
         raise UserError("give a post file, '-' for standard input, or --text/--place/--at")
@@ -485,7 +487,7 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
         assert source is not None
         if source == "-":
             name = "<stdin>"
-            doc, data = parse_yaml_text(sys.stdin.read(), name)
+            doc, data = load_yaml_stream(sys.stdin, name)  # a bounded read (docs/limits.md)
         else:
             name = source
             doc, data = load_yaml(source)
