@@ -392,3 +392,21 @@ def test_symlinks_are_refused(tmp_path):
         outputs.check_output_dir(tmp_path / "link")
     with pytest.raises(outputs.OutputError, match="is a symbolic link"):
         outputs.check_output_file(tmp_path / "link", owned=lambda p: True)
+
+
+def test_baseline_update_checks_its_files_before_the_runs(tmp_path, monkeypatch, capsys):
+    d = tmp_path / "baselines"
+    d.mkdir()
+    text = (ROOT / "baselines" / "golden-week-2014.yaml").read_text(encoding="utf-8")
+    (d / "golden-week-2014.yaml").write_text(text.replace("../scenarios/", f"{ROOT}/scenarios/"), encoding="utf-8")
+    real_open = os.open
+
+    def erofs(path, *args, **kwargs):
+        if Path(path).parent == d:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(outputs.os, "open", erofs)
+    monkeypatch.setattr("simulator.gate.record_baseline", _never_called)
+    assert main(["baseline", "update", "--baseline-dir", str(d)]) == 2
+    assert f"cannot write in {d}: read-only file system" in capsys.readouterr().err
