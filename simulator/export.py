@@ -10,7 +10,6 @@ Formats: CSV, XES (IEEE 1849 XML) and Parquet (needs pyarrow:
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +20,15 @@ from engine.errors import WenzhengError
 
 from .model import COLLECT, HANDLE, REPLY, REPORT, SUPERVISE
 
-__all__ = ["export_log", "FIVE_STEPS", "COLUMNS", "read_events"]
+__all__ = ["export_log", "default_path", "FIVE_STEPS", "COLUMNS", "read_events", "XES_SIGNATURE", "SIGNATURE_KEY"]
 
 FIVE_STEPS = (COLLECT, REPORT, HANDLE, SUPERVISE, REPLY)
 COLUMNS = ("case:concept:name", "concept:name", "time:timestamp", "org:resource", "unit", "category")
+
+
+# how wenzheng recognises a file it exported (so that it replaces it without --force)
+XES_SIGNATURE = "<!-- written by wenzheng -->"
+SIGNATURE_KEY = "written_by"
 
 
 class ExportError(WenzhengError):
@@ -69,6 +73,7 @@ def _xes(rows: list[tuple[str, str, datetime, str, str, str]], out: Path) -> Non
 
     with out.open("w", encoding="utf-8") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'{XES_SIGNATURE}\n'
                 '<log xes.version="1.0" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n'
                 ' <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
                 ' <extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>\n'
@@ -109,18 +114,20 @@ def _parquet(rows: list[tuple[str, str, datetime, str, str, str]], out: Path) ->
         COLUMNS[4]: pa.array(cols[4], pa.string()),
         COLUMNS[5]: pa.array(cols[5], pa.string()),
     })
-    pq.write_table(table, out)
+    pq.write_table(table.replace_schema_metadata({SIGNATURE_KEY: "wenzheng"}), out)
+
+
+def default_path(run_dir: Path, fmt: str) -> Path:
+    """Where ``wenzheng export`` writes by default: beside the run's events.csv."""
+    return run_dir / f"events.{fmt if fmt != 'csv' else 'pm.csv'}"
 
 
 def export_log(run_dir: Path, fmt: str, out: Path | None = None, steps_only: bool = False) -> Path:
+    """Write the run's event log in ``fmt`` to the file ``out`` (default: :func:`default_path`).
+
+    The file is written in place; the CLI hands in a temporary file and moves it into place safely.
+    """
     rows = read_events(run_dir, steps_only)
-    target = out or run_dir / f"events.{fmt if fmt != 'csv' else 'pm.csv'}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        {"csv": _csv, "xes": _xes, "parquet": _parquet}[fmt](rows, tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    target = out or default_path(run_dir, fmt)
+    {"csv": _csv, "xes": _xes, "parquet": _parquet}[fmt](rows, target)
     return target

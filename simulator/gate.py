@@ -296,8 +296,12 @@ def run_gate(baselines: list[Loaded], rules: Path | None, workers: int,
     return outcomes
 
 
-def record_baseline(b: Loaded, rules: Path | None, workers: int) -> list[tuple[str, float | None, float | None]]:
-    """Rerun and rewrite the observed values; returns (metric, old mean, new mean) for every check."""
+def record_baseline(b: Loaded, rules: Path | None, workers: int,
+                    write: Callable[[Path, str], None] | None = None) -> list[tuple[str, float | None, float | None]]:
+    """Rerun and rewrite the observed values; returns (metric, old mean, new mean) for every check.
+
+    ``write(path, text)`` writes the file (the CLI passes its safe atomic writer).
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -335,6 +339,9 @@ def record_baseline(b: Loaded, rules: Path | None, workers: int) -> list[tuple[s
         buf = io.StringIO()
         yaml.dump(data, buf)
         text = buf.getvalue()
+    if write is not None:
+        write(b.path, text)
+        return changes
     tmp = b.path.with_suffix(b.path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(b.path)

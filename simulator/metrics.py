@@ -11,9 +11,7 @@ import csv
 import hashlib
 import json
 import math
-import os
 import statistics
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -193,51 +191,40 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> 
 
 def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extra: dict[str, Any] | None = None,
               report: bool = True) -> Path:
-    """Write metrics.json, events.csv, cases.csv, backlog.csv and report.html atomically into ``out_dir``.
+    """Write metrics.json, events.csv, cases.csv, backlog.csv and report.html into the folder ``out_dir``.
 
-    Files are written into a temporary directory next to ``out_dir`` and moved
-    into place only when all are complete: nothing half-written is left behind.
+    The folder is created if missing (its parent must exist) and the files are
+    written in place: making that safe (a staging folder renamed into place,
+    nothing foreign overwritten) is the caller's job — ``wenzheng.outputs`` in
+    the CLI.
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".wenzheng-", dir=out.parent))
-    try:
-        doc = dict(metrics)
-        if extra:
-            doc["run"] = {**doc.get("run", {}), **extra}
-        (tmp / "metrics.json").write_text(
-            json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        _write_csv(tmp / "events.csv", ["case_id", "activity", "timestamp", "resource", "unit", "category"],
-                   ((r.case_id, r.activity, r.at.isoformat(), r.resource, r.unit, r.category)
-                    for r in sorted(run.log, key=lambda r: (r.at, r.case_id))))
-        _write_csv(tmp / "cases.csv",
-                   ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
-                    "opened_at", "hot_at", "statement_at", "statement_due", "reply_due", "replied_at",
-                    "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h"],
-                   ((c.case_id, c.channel, c.place, c.true_category, c.category, c.true_unit, c.unit,
-                     _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
-                     _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
-                     c.followups, c.deductions, c.merged_posts, len(c.repost_times))
-                    for c in run.cases if c.opened_at is not None))
-        _write_csv(tmp / "backlog.csv", ["date", "open_forms"], run.backlog)
-        if report:
-            from .report import render_report, report_sections
+    out.mkdir(exist_ok=True)
+    doc = dict(metrics)
+    if extra:
+        doc["run"] = {**doc.get("run", {}), **extra}
+    (out / "metrics.json").write_text(
+        json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    _write_csv(out / "events.csv", ["case_id", "activity", "timestamp", "resource", "unit", "category"],
+               ((r.case_id, r.activity, r.at.isoformat(), r.resource, r.unit, r.category)
+                for r in sorted(run.log, key=lambda r: (r.at, r.case_id))))
+    _write_csv(out / "cases.csv",
+               ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
+                "opened_at", "hot_at", "statement_at", "statement_due", "reply_due", "replied_at",
+                "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h"],
+               ((c.case_id, c.channel, c.place, c.true_category, c.category, c.true_unit, c.unit,
+                 _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
+                 _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
+                 c.followups, c.deductions, c.merged_posts, len(c.repost_times))
+                for c in run.cases if c.opened_at is not None))
+    _write_csv(out / "backlog.csv", ["date", "open_forms"], run.backlog)
+    if report:
+        from .report import render_report, report_sections
 
-            (tmp / "report.html").write_text(
-                render_report(f"{doc['run']['scenario']} — seed {doc['run']['seed']}", doc,
-                              report_sections(run, doc)), encoding="utf-8")
-        if out.exists():
-            for f in tmp.iterdir():
-                os.replace(f, out / f.name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        for f in tmp.glob("*"):
-            f.unlink()
-        tmp.rmdir()
-        raise
+        (out / "report.html").write_text(
+            render_report(f"{doc['run']['scenario']} — seed {doc['run']['seed']}", doc,
+                          report_sections(run, doc)), encoding="utf-8")
     return out
 
 

@@ -45,6 +45,7 @@ def _one(args: tuple[str, str | None, int, str | None, bool]) -> dict[str, Any]:
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
                      out: Path | None, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …"""
     jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0)
             for i in range(n)]
     results: list[dict[str, Any]] = []
@@ -54,11 +55,18 @@ def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: i
             if progress:
                 progress(len(results))
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
         for metrics in pool.map(_one, jobs):
             results.append(metrics)
             if progress:
                 progress(len(results))
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failed replication: drop the queued ones, wait only for those running,
+        # so that no worker writes into the output folder after the caller has removed it
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return results
 
 

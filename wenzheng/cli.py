@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,17 @@ from rich.table import Table as RichTable
 
 from engine import Policy, WenzhengError, parse_duration
 from engine.errors import CalendarError, DurationError
+
+from .outputs import (
+    OutPath,
+    atomic_file,
+    atomic_write_text,
+    check_output_dir,
+    check_output_file,
+    head_contains,
+    json_title_startswith,
+    staged_dir,
+)
 
 
 @click.group(name="wenzheng", context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,13 +109,21 @@ def print_summary(m: dict[str, Any], title: str) -> None:
 
 
 _PATH = click.Path(path_type=Path)
+_OUT = OutPath()  # output paths: "" is an error, not the current folder
+_FORCE = click.option("--force", is_flag=True,
+                      help="Replace an existing file even if wenzheng did not write it (never a folder).")
+# how wenzheng recognises its own single files, which it replaces without --force
+_JUNIT_OWNED = head_contains(b'<testsuite name="wenzheng-')
+_MARKDOWN_OWNED = head_contains(b"### wenzheng gate", size=64)
+_SCHEMA_OWNED = json_title_startswith("wenzheng ")
 
 
 @app.command()
 @click.argument("scenario", type=_PATH)
 @click.option("--rules", type=_PATH, default=None, help="Rules directory (overrides the scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
-@click.option("--out", "out_dir", type=_PATH, default=None, help="Output directory (default runs/<scenario name>).")
+@click.option("--out", "out_dir", type=_OUT, default=None,
+              help="Results folder (default runs/<scenario name>): new, empty, or a previous wenzheng result.")
 @click.option("--replications", type=click.IntRange(1, 10000), default=1, show_default=True,
               help="Independent replications (seeds seed, seed+1, ...).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
@@ -121,20 +141,17 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     _say_warnings(rules_dir, len(policy.lint_warnings))
     base_seed = sc.seed if seed is None else seed
     target = out_dir or Path("runs") / sc.name
+    check_output_dir(target)  # before the work: refuse a folder we must not or cannot replace
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                         TimeElapsedColumn(), console=err, disable=quiet, transient=False)
-    with progress:
+    with staged_dir(target, kind="run" if replications == 1 else "replications") as staging, progress:
         if replications == 1:
             task = progress.add_task(f"{sc.name} seed {base_seed}", total=1.0)
             result, metrics = run_scenario(sc, policy, rules_dir, seed=base_seed,
                                            progress=lambda f: progress.update(task, completed=f))
-            write_run(result, metrics, target)
+            write_run(result, metrics, staging)
         else:
             task = progress.add_task(f"{sc.name} × {replications}", total=replications)
-            import tempfile
-
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".wenzheng-reps-", dir=target.parent))
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
                                     workers, staging, progress=lambda n: progress.update(task, completed=n))
             sections = reps[0].pop("_report", None)
@@ -148,7 +165,6 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            _replace_dir(staging, target)
     title = f"{sc.name} — seed {base_seed}" if replications == 1 else \
         f"{sc.name} — mean of {replications} replications (seeds {base_seed}–{base_seed + replications - 1})"
     print_summary(metrics, title)
@@ -163,7 +179,8 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
 @click.option("--replications", type=click.IntRange(1, 10000), default=5, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="First seed (default: the scenario's).")
-@click.option("--out", "out_dir", type=_PATH, default=None, help="Write comparison.json and impact.csv here.")
+@click.option("--out", "out_dir", type=_OUT, default=None,
+              help="Folder for comparison.json and impact.csv: new, empty, or a previous wenzheng result.")
 @click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
               help="Impacted cases to print (all are written with --out).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -179,6 +196,8 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
 
     sc, _, _ = load_run_inputs(scenario, rules_a)
     load_run_inputs(scenario, rules_b)
+    if out_dir is not None:
+        check_output_dir(out_dir)
     base_seed = sc.seed if seed is None else seed
     with Progress(console=err, disable=quiet or fmt == "json") as progress:
         task = progress.add_task(f"{sc.name}: A/B × {replications}", total=2 * replications)
@@ -221,11 +240,15 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
 
 
 def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
+    with staged_dir(out_dir, kind="compare") as staging:
+        _write_comparison_files(staging, doc)
+
+
+def _write_comparison_files(folder: Path, doc: dict[str, Any]) -> None:
     import csv
     import io
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "comparison.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "comparison.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["seed", "case_id", "field", "baseline", "candidate", "baseline_rules", "candidate_rules"])
@@ -233,7 +256,7 @@ def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
         for ch in item["changes"]:
             w.writerow([item["seed"], item["case_id"], ch["field"], ch["baseline"], ch["candidate"],
                         "; ".join(ch["baseline_rules"]), "; ".join(ch["candidate_rules"])])
-    (out_dir / "impact.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (folder / "impact.csv").write_text(buf.getvalue(), encoding="utf-8")
 
 
 @app.command()
@@ -241,11 +264,12 @@ def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
 @click.option("--rules", type=_PATH, default=None, help="Rules to check (default: each scenario's own).")
 @click.option("--only", multiple=True, help="Only these baselines (file names without extension).")
 @click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True)
-@click.option("--junit", type=_PATH, default=None, help="Write JUnit XML here.")
-@click.option("--markdown", type=_PATH, default=None, help="Write a Markdown summary here (for a PR comment).")
+@click.option("--junit", type=_OUT, default=None, help="Write JUnit XML here.")
+@click.option("--markdown", type=_OUT, default=None, help="Write a Markdown summary here (for a PR comment).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_FORCE
 def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers: int, junit: Path | None,
-          markdown: Path | None, fmt: str) -> None:
+          markdown: Path | None, fmt: str, force: bool) -> None:
     """CI gate: rerun each baselined scenario and test every metric for non-inferiority.
 
     Exit 0 when all checks hold, 1 on a regression, 2 on unusable input.
@@ -265,16 +289,20 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     baselines = load_baselines(baseline_dir, only)
     for b in baselines:  # validate scenario and rules before spending time on runs
         load_run_inputs(b.scenario_path(), rules)
+    if junit is not None and markdown is not None and junit.resolve() == markdown.resolve():
+        raise UserError(f"--junit and --markdown name the same file {junit}")
+    if junit is not None:
+        check_output_file(junit, _JUNIT_OWNED, force, "--junit")
+    if markdown is not None:
+        check_output_file(markdown, _MARKDOWN_OWNED, force, "--markdown")
     t0 = _time.perf_counter()
     outcomes = run_gate(baselines, rules, workers,
                         progress=None if fmt == "json" else lambda name: err.print(f"checking {name} …"))
     seconds = _time.perf_counter() - t0
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_report(outcomes, seconds), encoding="utf-8")
+        atomic_write_text(junit, junit_report(outcomes, seconds), _JUNIT_OWNED, force, "--junit")
     if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(markdown_report(outcomes, seconds), encoding="utf-8")
+        atomic_write_text(markdown, markdown_report(outcomes, seconds), _MARKDOWN_OWNED, force, "--markdown")
     failed = [o for o in outcomes if not o.passed]
     click.echo(json_report(outcomes, seconds) if fmt == "json" else text_report(outcomes, seconds))
     if failed:
@@ -284,15 +312,34 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
 @app.command()
 @click.argument("run_dir", type=_PATH)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xes", "parquet"]), default="csv", show_default=True)
-@click.option("--out", "out_file", type=_PATH, default=None,
+@click.option("--out", "out_file", type=_OUT, default=None,
               help="Output file (default RUN_DIR/events.pm.csv, events.xes or events.parquet).")
 @click.option("--steps-only", is_flag=True, help="Only the five steps (收集整理 上报通报 调查办理 督办落实 反馈回复).")
-def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool) -> None:
+@_FORCE
+def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool, force: bool) -> None:
     """Export a run's event log for process-mining tools (pm4py, ProM, Disco)."""
-    from simulator.export import export_log
+    from simulator.export import default_path, export_log
 
-    path = export_log(run_dir, fmt, out_file, steps_only)
-    click.echo(f"wrote {path}")
+    from .outputs import register_file
+
+    target = out_file or default_path(run_dir, fmt)
+    owned = _export_owned(fmt)
+    check_output_file(target, owned, force)
+    with atomic_file(target, owned, force) as tmp:
+        export_log(run_dir, fmt, tmp, steps_only)
+    register_file(target)  # inside a result folder: list it in the manifest, so the folder stays ours
+    click.echo(f"wrote {target}")
+
+
+def _export_owned(fmt: str) -> Callable[[Path], bool]:
+    from simulator.export import COLUMNS, SIGNATURE_KEY, XES_SIGNATURE
+
+    if fmt == "csv":
+        header = (",".join(COLUMNS) + "\n").encode()
+        return head_contains(header, size=len(header))  # our exact header line, first in the file
+    if fmt == "xes":
+        return head_contains(XES_SIGNATURE.encode(), size=512)
+    return head_contains(b"PAR1", SIGNATURE_KEY.encode(), b"wenzheng", size=65536, tail=True)
 
 
 @app.group()
@@ -310,27 +357,19 @@ def baseline_update(baseline_dir: Path, rules: Path | None, only: tuple[str, ...
     from simulator import load_run_inputs
     from simulator.gate import load_baselines, record_baseline
 
-    for b in load_baselines(baseline_dir, only):
+    def write(path: Path, text: str) -> None:
+        atomic_write_text(path, text, lambda _: True, option="baseline")
+
+    loaded = load_baselines(baseline_dir, only)
+    for b in loaded:  # inputs and baseline files checked before minutes of runs
         load_run_inputs(b.scenario_path(), rules)
-        changes = record_baseline(b, rules, workers)
+        check_output_file(b.path, lambda _: True, option="baseline")
+    for b in loaded:
+        changes = record_baseline(b, rules, workers, write=write)
         moved = [(m, old, new) for m, old, new in changes if old != new]
         click.echo(f"{b.path}: {len(moved)} of {len(changes)} metrics changed")
         for metric, old, new in moved:
             click.echo(f"  {metric}: {'—' if old is None else f'{old:.6g}'} → {'—' if new is None else f'{new:.6g}'}")
-
-
-def _replace_dir(staging: Path, target: Path) -> None:
-    import shutil
-
-    if target.exists():
-        old = target.with_name(target.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old)
-    else:
-        staging.rename(target)
 
 
 @app.command()
@@ -528,14 +567,17 @@ def _loc_of(key: str) -> list[str | int]:
 @click.option("--tests", "tests_dir", type=_PATH, default=None, help="Test folder (default RULES/tests).")
 @click.option("--coverage-min", type=click.FloatRange(0, 100), default=None,
               help="Fail when rule coverage (percent) is below this.")
-@click.option("--junit", type=_PATH, default=None, help="Write JUnit XML here.")
+@click.option("--junit", type=_OUT, default=None, help="Write JUnit XML here.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@_FORCE
 def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, junit: Path | None,
-             verbose: bool) -> None:
+             verbose: bool, force: bool) -> None:
     """Run the policy's test cases (RULES/tests/*.yaml) and report rule coverage."""
     from engine.policytest import junit_xml, run_policy_tests
 
     policy = Policy.load(rules)
+    if junit is not None:
+        check_output_file(junit, _JUNIT_OWNED, force, "--junit")
     result = run_policy_tests(policy, tests_dir or rules / "tests")
     for r in result.results:
         where = f"{r.file}:{r.line}"
@@ -551,8 +593,7 @@ def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, ju
     for rule in result.uncovered():
         click.echo(f"  not covered: {rule.id} ({rule.where})")
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(result, coverage_min), encoding="utf-8")
+        atomic_write_text(junit, junit_xml(result, coverage_min), _JUNIT_OWNED, force, "--junit")
     below = coverage_min is not None and result.coverage + 1e-9 < coverage_min
     if below:
         click.echo(f"coverage {result.coverage:.1f}% is below the minimum {coverage_min:g}%")
@@ -561,9 +602,10 @@ def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, ju
 
 
 @app.command()
-@click.option("--out", "out_dir", type=_PATH, default=Path("docs/schema"), show_default=True,
-              help="Folder for the *.schema.json files.")
-def schema(out_dir: Path) -> None:
+@click.option("--out", "out_dir", type=_OUT, default=Path("docs/schema"), show_default=True,
+              help="Folder for the *.schema.json files (created if missing; other files in it are left alone).")
+@_FORCE
+def schema(out_dir: Path, force: bool) -> None:
     """Write the JSON Schema of every rule-file kind and of scenario files (for editors)."""
     from engine.editor_schema import rule_file_schemas
     from engine.policytest import PolicyTestFile
@@ -579,28 +621,57 @@ def schema(out_dir: Path) -> None:
                             "title": "wenzheng CI gate baseline file"})
     schemas = {**rule_file_schemas(), "scenario": scenario_schema(), "policy-tests": tests_schema,
                "baseline": baseline_schema}
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: is a file, not a folder")
+    paths = {kind: out_dir / f"{kind}.schema.json" for kind in schemas}
+    for path in paths.values():  # every file checked before any is written
+        check_output_file(path, _SCHEMA_OWNED, force)
     for kind, doc in schemas.items():
-        path = out_dir / f"{kind}.schema.json"
-        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        out.print(f"wrote {path}")
+        atomic_write_text(paths[kind], json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                          _SCHEMA_OWNED, force)
+        out.print(f"wrote {paths[kind]}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup (staging folders, temporary files) runs."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+EXIT_TERMINATED = 128 + 15
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         rv = app.main(args=argv, standalone_mode=False, prog_name="wenzheng")
         return int(rv) if isinstance(rv, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         err.print("interrupted")
-        return EXIT_INTERRUPT
+        return EXIT_TERMINATED if isinstance(exc.__cause__, Terminated) else EXIT_INTERRUPT
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print("interrupted")
-        return EXIT_INTERRUPT
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPT
     except WenzhengError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
