@@ -99,7 +99,8 @@ def _near_miss(draw: Any, key: str) -> str:
         return key + " "
     return draw(st.sampled_from(["when", "then", "id", "kind", "rules", "unit", "units", "places", "category",
                                   "categories", "hit_policy", "deadline", "within", "for", "remind_after",
-                                  "priority", "name", "post", "events", "expect", "extends", "start", "end"]))
+                                  "priority", "name", "post", "events", "expect", "extends", "start", "end",
+                                  "matches", "contains_any", "gte", "not_in"]))
 
 
 OPS = ("drop", "duplicate", "rename", "swap", "copy", "retype", "nest", "unicode", "number")
