@@ -33,3 +33,9 @@ def rules_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "rules"
     shutil.copytree(RULES, dst, ignore=shutil.ignore_patterns("tests"))
     return dst
+
+
+# hypothesis profiles of the fuzz targets (tests/test_fuzz_*.py); none is loaded globally
+from tests.fuzz.harness import register_profiles  # noqa: E402
+
+register_profiles()

@@ -1,0 +1,1 @@
+"""Structure-aware fuzzing helpers: mutation strategies, time bounds and oracles (see docs/fuzzing.md)."""
