@@ -129,3 +129,9 @@ def test_pairing_gain_on_correlated_and_independent_pairs():
     assert g["unpaired_ci_width"] == pytest.approx(2 * 2.776445 * math.sqrt(2 / 3), rel=1e-6)
     assert pairing_gain([1.0], [2.0]) == {"paired_ci_width": None, "unpaired_ci_width": None,
                                           "ci_width_reduction": None}
+
+
+def test_the_lognormal_shape_constant_is_the_normal_90th_percentile():
+    from simulator.dists import Z90
+
+    assert Z90 == pytest.approx(float(sps.norm.ppf(0.9)), rel=1e-15)
