@@ -12,7 +12,7 @@ from typing import Literal
 
 from scipy.stats import t as _student_t
 
-__all__ = ["t_quantile", "mean_ci", "one_sided_bound"]
+__all__ = ["t_quantile", "mean_ci", "one_sided_bound", "welch_ci"]
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -42,3 +42,23 @@ def one_sided_bound(values: list[float], side: Literal["lower", "upper"],
         return m, None
     half = t_quantile(confidence, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
     return m, (m - half if side == "lower" else m + half)
+
+
+def welch_ci(a: list[float], b: list[float],
+             confidence: float = 0.95) -> tuple[float, float | None, float | None]:
+    """mean(b) − mean(a) and its two-sided ``confidence`` interval for *independent* samples (Welch).
+
+    The interval ``compare`` would report without common random numbers; the Welch–Satterthwaite degrees
+    of freedom are used, as in ``scipy.stats.ttest_ind(b, a, equal_var=False)``.  None bounds with fewer
+    than two values on a side; a zero-width interval when both samples are constant.
+    """
+    d = statistics.fmean(b) - statistics.fmean(a)
+    if len(a) < 2 or len(b) < 2:
+        return d, None, None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    se2 = va + vb
+    if se2 == 0:
+        return d, d, d
+    df = se2 ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = float(_student_t.ppf(0.5 + confidence / 2, df)) * math.sqrt(se2)
+    return d, d - half, d + half

@@ -204,7 +204,8 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
         res = compare_policies(str(scenario), str(rules_a), str(rules_b), base_seed, replications, workers,
                                progress=lambda n: progress.update(task, completed=n))
     doc = {"scenario": sc.name, "seeds": res.seeds, "baseline": str(rules_a), "candidate": str(rules_b),
-           "metrics": res.diffs, "impacted_cases": res.impacted_cases, "impacts": res.impacts}
+           "metrics": res.diffs, "rule_changes": res.rule_changes, "impacted_cases": res.impacted_cases,
+           "impacts": res.impacts}
     if out_dir is not None:
         _write_comparison(out_dir, doc)
     if fmt == "json":
@@ -212,8 +213,11 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
         return
     key_metrics = {"forms", "reply_rate", "on_time_rate", "statement_2h_rate", "reply_working_days_p90",
                    "escalations", "deductions_total", "misrouting_rate", "unrouted_forms"}
+    click.echo(f"rule changes: {len(res.rule_changes)}" if res.rule_changes else "rule changes: none")
+    for rc in res.rule_changes:
+        click.echo("  " + _rule_change_line(rc))
     t = RichTable(title=f"{sc.name}: candidate − baseline, paired over seeds {res.seeds[0]}–{res.seeds[-1]}")
-    for col in ("metric", "baseline", "candidate", "difference", "95% CI"):
+    for col in ("metric", "baseline", "candidate", "difference", "95% CI", "CI width paired/unpaired"):
         t.add_column(col, justify="left" if col == "metric" else "right", no_wrap=True)
     unchanged = 0
     for key, d in res.diffs.items():
@@ -222,7 +226,11 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
             unchanged += 1
             continue
         ci = "—" if d["ci_low"] is None else f"[{d['ci_low']:+.4g}, {d['ci_high']:+.4g}]"
-        t.add_row(key, f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci,
+        width = "—" if d["paired_ci_width"] is None or d["unpaired_ci_width"] is None else \
+            f"{d['paired_ci_width']:.3g}/{d['unpaired_ci_width']:.3g}" + (
+                "" if d["ci_width_reduction"] is None else f" (−{d['ci_width_reduction']:.0%})"
+                if d["ci_width_reduction"] >= 0 else f" (+{-d['ci_width_reduction']:.0%})")
+        t.add_row(key, f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci, width,
                   style="bold" if differs else None)
     out.print(t, soft_wrap=True)
     if unchanged:
@@ -237,6 +245,17 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
     if res.impacted_cases > limit:
         click.echo(f"  … {res.impacted_cases - limit} more" + (f" in {out_dir}/impact.csv" if out_dir else
                                                                  " (use --out to write them all)"))
+
+
+def _rule_change_line(rc: dict[str, Any]) -> str:
+    """One rule-definition change of ``compare``, e.g. 'modified routing rule route-parks (then) at …'."""
+    if rc["rule"] is None:  # a table-level change: hit policy or rule order
+        return f"modified {rc['table']} {', '.join(rc['what'])}: {rc['baseline']} → {rc['candidate']}"
+    where = {"added": f"at {rc['candidate']}", "removed": f"at {rc['baseline']}",
+             "modified": f"at {rc['baseline']}" + ("" if rc["baseline"] == rc["candidate"] else
+                                                   f" → {rc['candidate']}")}[rc["change"]]
+    what = f" ({', '.join(rc['what'])})" if rc["what"] else ""
+    return f"{rc['change']} {rc['table']} rule {rc['rule']}{what} {where}"
 
 
 def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
