@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -50,15 +50,17 @@ from engine import (
     StatementIssued,
 )
 from engine.adapters import PostAdapter, RawPost
+from engine.calendar import DayInfo
 from engine.models import Decision
 
 from .cascade import hawkes_cascade
 from .content import ContentGenerator
 from .platforms import corrupt, wechat_message, weibo_status
-from .scenario import Scenario, UnitBehaviour
+from .scenario import ArrivalSpec, Scenario, UnitBehaviour
 from .worktime import advance_working, next_working_moment
 
-__all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult"]
+__all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult", "day_factor", "arrival_minutes",
+           "unit_response"]
 
 # The five steps (五步工作法) and the other activities of the event log.
 COLLECT = "收集整理"
@@ -166,6 +168,44 @@ def _decision_row(eff: Any) -> tuple[str, str, str]:
     return ("accountability", "true", rule)
 
 
+def day_factor(arrivals: ArrivalSpec, info: DayInfo) -> float:
+    """The arrival-rate multiplier of a day: 1 on working days (make-up 调休 days included), the
+    weekend factor on ordinary weekends, the holiday factor on statutory and local holidays."""
+    if info.workday:
+        return 1.0
+    if info.source == "weekday rule":
+        return arrivals.weekend_factor
+    return arrivals.holiday_factor
+
+
+def arrival_minutes(rng: random.Random, hourly_rates: Sequence[float]) -> Iterator[float]:
+    """Arrival times (minutes from the start) of a Poisson process whose rate (per minute) is constant
+    within each hour: ``hourly_rates[h]`` in ``[60h, 60h + 60)``.
+
+    Lazy on purpose: the simulation draws each post's attributes from the same stream between two
+    arrivals, so the draws interleave exactly as they always have.
+    """
+    for h, rate in enumerate(hourly_rates):
+        t = h * 60.0
+        end = t + 60.0
+        if rate <= 0:
+            continue
+        while True:
+            t += rng.expovariate(rate)
+            if t >= end:
+                break
+            yield t
+
+
+def unit_response(rng: random.Random, b: UnitBehaviour) -> tuple[bool, float, str]:
+    """A unit's unsupervised response to a new form, drawn from the case's "unit" stream:
+    (stays silent, working days to reply, kind of reply) — all three always drawn, in this order."""
+    silent = rng.random() < b.no_reply
+    delay = b.reply_working_days.sample(rng)
+    kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+    return silent, delay, kind
+
+
 class Simulation:
     """One replication of a scenario under one policy."""
 
@@ -243,30 +283,25 @@ class Simulation:
 
     # -- arrivals ---------------------------------------------------------------
     def _day_factor(self, day: Any) -> float:
-        info = self.cal.day_info(day)
-        if info.workday:
-            return 1.0
-        if info.source == "weekday rule":
-            return self.sc.arrivals.weekend_factor
-        return self.sc.arrivals.holiday_factor
+        return day_factor(self.sc.arrivals, self.cal.day_info(day))
 
-    def _arrivals(self):  # type: ignore[no-untyped-def]
+    def hourly_rates(self) -> list[float]:
+        """Posts per minute in each hour of the run (hour 0 starts at the start date's midnight)."""
         a = self.sc.arrivals
-        rng = self.rng_arrivals
         hours = int((self.t_end - self.t0).total_seconds() // 3600)
+        rates = []
         for h in range(hours):
             hour_start = self.t0 + timedelta(hours=h)
-            rate = a.posts_per_day * self._hour_share[hour_start.hour] * self._day_factor(hour_start.date()) / 60.0
-            t = h * 60.0
-            end = t + 60.0
-            if rate <= 0:
-                continue
-            while True:
-                t += rng.expovariate(rate)
-                if t >= end:
-                    break
-                yield self.env.timeout(t - self.env.now)
-                self._new_post()
+            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * self._day_factor(hour_start.date())
+                         / 60.0)
+        return rates
+
+    def _arrivals(self):  # type: ignore[no-untyped-def]
+        rates = self.hourly_rates()
+        hours = len(rates)
+        for t in arrival_minutes(self.rng_arrivals, rates):
+            yield self.env.timeout(t - self.env.now)
+            self._new_post()
         if self.env.now < hours * 60:
             yield self.env.timeout(hours * 60 - self.env.now)
         self._arrivals_done = True
@@ -499,10 +534,7 @@ class Simulation:
         if not rec.unit:  # a gap in the routing rules: no unit receives the form
             return
         b = self._behaviour(rec)
-        rng = self.case_rng(rec, "unit")
-        silent = rng.random() < b.no_reply
-        delay = b.reply_working_days.sample(rng)
-        kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+        silent, delay, kind = unit_response(self.case_rng(rec, "unit"), b)
         if silent:
             starts = next_working_moment(self.cal, self.now(), *b.working_hours)
             self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
