@@ -190,6 +190,8 @@ class PostAdapter:
                 from None
         except SafeET.ParseError as exc:
             raise _Reject("malformed", f"not XML: {exc}") from None
+        except (ValueError, LookupError) as exc:  # expat: "multi-byte encodings are not supported" (gbk), unknown codec
+            raise _Reject("malformed", f"unsupported XML encoding: {exc}") from None
         if root.tag != "xml":
             raise _Reject("malformed", f"root element is <{root.tag}>, expected <xml>")
 

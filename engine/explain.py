@@ -30,7 +30,7 @@ from .calendar import WorkCalendar
 from .durations import parse_duration
 from .engine import Engine
 from .errors import CalendarError, EventError, Problem, SourceError
-from .models import Decision, Post, PostReceived
+from .models import Channel, Decision, Post, PostReceived
 from .policy import IRRule, Policy
 from .yamlsrc import SourceDoc, key_path
 
@@ -47,13 +47,15 @@ WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ExplainPost(BaseModel):
+    """A post as a designer writes it; as strict as the engine's ``Post`` so nothing passes here and fails there."""
+
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1)
-    place: str
-    channel: str = "weibo"
+    text: str = Field(min_length=1, max_length=5000)
+    place: str = Field(min_length=1)
+    channel: Channel = "weibo"
     reposts: int = Field(default=0, ge=0)
     at: AwareDatetime = Field(description="When the desk forwards the post (the form's start)")
-    author: str = "网民"
+    author: str = Field(default="网民", min_length=1, max_length=64)
 
 
 EventType = Literal["reposts_updated", "follow_up_posted", "statement_issued", "reply_filed", "deadline_reached"]
@@ -79,7 +81,7 @@ class ExplainInput(BaseModel):
     def post_event(self, case_id: str) -> PostReceived:
         """The post as the ``post_received`` event that opens the case."""
         p = self.post
-        post = Post(post_id=case_id, channel=p.channel, author=p.author, text=p.text, place=p.place,  # type: ignore[arg-type]
+        post = Post(post_id=case_id, channel=p.channel, author=p.author, text=p.text, place=p.place,
                     posted_at=p.at, reposts=p.reposts)
         return PostReceived(case_id=case_id, at=p.at, post=post)
 

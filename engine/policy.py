@@ -216,9 +216,12 @@ class _Loader:
             self.problems.append(Problem(str(f), 1, 1, "a rule file must be a mapping with a 'kind' key"))
             return
         kind = data.get("kind")
-        if kind not in FILE_KINDS:
+        if not isinstance(kind, str) or kind not in FILE_KINDS:
             line, col = doc.locate(["kind"])
-            msg = "missing required key 'kind'" if kind is None else f"unknown rule-file kind '{kind}'"
+            msg = ("missing required key 'kind'" if kind is None else
+                   f"unknown rule-file kind '{kind}'" if isinstance(kind, str | int | float | bool) else
+                   f"'kind' must be text, not a {'list' if isinstance(kind, list) else 'mapping'}")
+            kind = kind if isinstance(kind, str) else None
             self.problems.append(
                 Problem(str(f), line, col, msg + f" (one of: {', '.join(FILE_KINDS)})", key="kind",
                         suggestion=suggest(str(kind), FILE_KINDS) if kind else None)

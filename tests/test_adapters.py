@@ -83,6 +83,9 @@ BAD_WECHAT = [
      "forbidden-dtd"),
     ("control characters", GOOD_WECHAT.replace("</Content>", "&#x202e;</Content>"), "control-characters"),
     ("not text", 12345, "malformed"),
+    # regression (fuzzing): expat raised ValueError for a multi-byte declared encoding
+    ("gbk declaration", ("<?xml version='1.0' encoding='gbk'?>" + GOOD_WECHAT).encode("gbk"), "malformed"),
+    ("unknown encoding", ("<?xml version='1.0' encoding='no-such-codec'?>" + GOOD_WECHAT).encode(), "malformed"),
 ]
 
 

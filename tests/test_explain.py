@@ -97,3 +97,14 @@ def test_unknown_place(capsys):
 def test_needs_a_post(capsys):
     code, _, err = run(capsys)
     assert code == 2 and "give a post file" in err
+
+
+def test_post_fields_are_checked_as_strictly_as_the_engine_does(tmp_path, capsys):
+    """Regression (fuzzing): channel 'sms' or an empty place passed the file check, then crashed (exit 3)."""
+    f = tmp_path / "post.yaml"
+    f.write_text("text: 垃圾没人清运\nplace: 回龙观\nat: 2014-05-14T10:00+08:00\nchannel: sms\n", encoding="utf-8")
+    code, _, err = run(capsys, str(f))
+    assert code == 2 and f"{f}:4:" in err and "channel" in err and "Traceback" not in err
+    f.write_text("text: 垃圾没人清运\nplace: ''\nat: 2014-05-14T10:00+08:00\n", encoding="utf-8")
+    code, _, err = run(capsys, str(f))
+    assert code == 2 and f"{f}:2:" in err and "place" in err

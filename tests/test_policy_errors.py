@@ -130,3 +130,13 @@ def test_cli_exit_code_2_and_no_traceback(rules_copy, capsys):
 def test_cli_missing_directory(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope")]) == 2
     assert "rules directory not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, message", [("{x: hot}", "'kind' must be text, not a mapping"),
+                                            ("[hot]", "'kind' must be text, not a list")])
+def test_kind_that_is_not_text_is_located(rules_copy, value, message):
+    """Regression (fuzzing): a mapping in the kind: position crashed with 'unhashable type' (exit 3)."""
+    edit(rules_copy / "hot.yaml", "kind: hot", f"kind: {value}")
+    line = next(i for i, s in enumerate((rules_copy / "hot.yaml").read_text(encoding="utf-8").splitlines(), 1)
+                if s.startswith("kind:"))
+    assert any(p.startswith(f"hot.yaml:{line}:") and message in p for p in problems(rules_copy))
