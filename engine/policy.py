@@ -189,7 +189,12 @@ class _Loader:
 
     def _parse_all(self) -> dict[str, tuple[SourceDoc, BaseModel]]:
         d = self.directory
-        if not d.is_dir():
+        try:
+            is_dir = d.is_dir()
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            raise PolicyError([Problem(str(d)[:300], None, None, f"cannot read rules directory: {exc.strerror}",
+                                       code="io")]) from None
+        if not is_dir:
             raise PolicyError([Problem(str(d), None, None, "rules directory not found", code="io")])
         files = sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))
         if not files:

@@ -361,16 +361,38 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and bool(_TAG.search(part))
 
 
-def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
-    return [p for p in loc if not _is_tag(p)]
+def _tag_flags(loc: Sequence[Any], node: Any) -> list[bool]:
+    """Which parts of a pydantic ``loc`` are union-member tags rather than keys of the data.
+
+    A part that is a key (or index) present in the data at that point is data, even when it looks like a tag
+    (a shift letter ``E``, a key ``END`` the schema does not know); only parts absent from the data can be tags.
+    """
+    flags: list[bool] = []
+    for part in loc:
+        if isinstance(node, dict) and not isinstance(part, bool) and part in node:
+            flags.append(False)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            flags.append(False)
+            node = node[part]
+        elif _is_tag(part):
+            flags.append(True)  # the data node stays where it is
+        else:
+            flags.append(False)
+            node = None
+    return flags
 
 
-def _best_union_members(errors: list[Any]) -> list[Any]:
+def _clean_loc(loc: Sequence[Any], node: Any) -> list[str | int]:
+    return [p for p, tag in zip(loc, _tag_flags(loc, node), strict=True) if not tag]
+
+
+def _best_union_members(errors: list[Any], node: Any) -> list[Any]:
     """For a union that failed, keep only the errors of the member that came closest."""
     groups: dict[tuple[Any, ...], dict[str, list[Any]]] = {}
     for err in errors:
         loc = tuple(err["loc"])
-        idx = next((i for i, p in enumerate(loc) if _is_tag(p)), None)
+        idx = next((i for i, tag in enumerate(_tag_flags(loc, node)) if tag), None)
         if idx is None:
             continue
         groups.setdefault(loc[:idx], {}).setdefault(loc[idx], []).append(err)
@@ -394,8 +416,15 @@ def validation_problems(
     """Turn every pydantic error into a located Problem with a suggestion."""
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
-    for err in _best_union_members(exc.errors(include_url=False)):
-        loc = list(base_loc) + _clean_loc(err["loc"])
+    node: Any = doc.data
+    for part in base_loc:  # the data the errors' locations are relative to
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+            break
+    for err in _best_union_members(exc.errors(include_url=False), node):
+        loc = list(base_loc) + _clean_loc(err["loc"], node)
         etype = err["type"]
         suggestion = None
         if etype == "extra_forbidden":

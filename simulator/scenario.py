@@ -45,7 +45,8 @@ __all__ = [
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN or infinity in a rate or weight would hang or poison the model (fuzzing found .nan in hour_profile)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 HHMM = WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "examples": ["08:00"]})
@@ -393,13 +394,15 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems: list[Problem] = []
-        for doc in docs:  # locate each error in the first file that has its key
-            located = validation_problems(doc, exc, Scenario)
-            problems = located if not problems else [
-                p if p.line is not None and (q.line is None or q.line == 1) else q
-                for p, q in zip(located, problems, strict=True)]
-        raise ScenarioError(problems) from None
+        # locate each error in the first file (the extending one first) that has its key; the lists may differ
+        # in length (each is deduplicated by location), so match them by key and message, not by position
+        chosen: dict[tuple[str, str], Problem] = {}
+        for doc in docs:
+            for p in validation_problems(doc, exc, Scenario):
+                q = chosen.get((p.key, p.message))
+                if q is None or (p.line is not None and (q.line is None or q.line == 1)):
+                    chosen[(p.key, p.message)] = p
+        raise ScenarioError(list(chosen.values())) from None
     sc = sc.model_copy(update={"path": str(path)})
     sc._docs = docs
     return sc

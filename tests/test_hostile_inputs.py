@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import Policy
 from engine.adapters import PostAdapter
 from engine.conditions import ConditionError, check_regex
 from engine.durations import parse_duration
@@ -366,3 +367,57 @@ def test_shipped_rules_and_scenarios_are_well_within_the_limits():
         parse_yaml_text(f.read_text(encoding="utf-8"), str(f),
                         limits=Limits(max_bytes=16_384, max_depth=10, max_nodes=2_000, max_aliases=0,
                                       max_string=500))
+
+
+# -- fuzzing findings (regressions) ------------------------------------------------------------------
+def test_unknown_capitalised_key_is_reported_not_mistaken_for_a_pydantic_tag(rules_copy):
+    """`END:` looked like a union-member tag to the error locator: IndexError, exit 3."""
+    text = (rules_copy / "hot.yaml").read_text(encoding="utf-8")
+    (rules_copy / "hot.yaml").write_text(text + "END: 1\n", encoding="utf-8")
+    line = len(text.splitlines()) + 1
+    with pytest.raises(PolicyError) as info:
+        Policy.load(rules_copy)
+    (p,) = info.value.problems
+    assert (p.line, p.key, p.message.split(" (")[0]) == (line, "END", "unknown key 'END'")
+
+
+def test_a_path_too_long_for_the_file_system_is_exit_2(tmp_path, capsys):
+    from wenzheng.cli import main
+
+    for args in (["validate", "x" * 300], ["lint", "x" * 300], ["run", "x" * 300 + ".yaml", "--quiet"]):
+        assert main(args) == 2, args
+        c = capsys.readouterr()
+        assert "File name too long" in c.out + c.err and "Traceback" not in c.out + c.err
+
+
+def test_two_bad_values_in_an_extending_scenario_are_both_located(tmp_path):
+    """zip(strict=True) over per-file problem lists of different lengths crashed (exit 3)."""
+    import shutil
+
+    from simulator.scenario import load_scenario
+
+    shutil.copy(SCENARIOS / "changping-2014.yaml", tmp_path)
+    text = (SCENARIOS / "hot-event-surge.yaml").read_text(encoding="utf-8").replace("../rules", str(ROOT / "rules"))
+    lines = text.splitlines()
+    scripted = [i for i, s in enumerate(lines) if s.lstrip().startswith("- {at:")]
+    lines[scripted[1]] = lines[scripted[1]].replace("category: ", "category: [], _c: ", 1)
+    lines[scripted[3]] = lines[scripted[3]].replace("place: ", "place: [], _p: ", 1)
+    (tmp_path / "surge.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "surge.yaml")
+    assert all(p.line is not None for p in info.value.problems)
+    assert {p.line for p in info.value.problems} >= {scripted[1] + 1, scripted[3] + 1}
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_nan_and_infinity_in_a_scenario_are_refused(tmp_path, value):
+    """A .nan in hour_profile loaded as valid and then hung the simulation."""
+    from simulator.scenario import load_scenario
+
+    sc = tmp_path / "child.yaml"
+    sc.write_text(f"kind: scenario\nextends: {SCENARIOS / 'changping-2014.yaml'}\nname: child\n"
+                  f"arrivals:\n  hour_profile: [2.6, 1.5, {value}, 0.5, 0.4, 0.6, 1.5, 3.1, 4.6, 5.7, 6.2, 6.0,"
+                  " 5.2, 5.0, 5.2, 5.2, 5.0, 4.6, 4.6, 5.7, 6.7, 7.4, 7.2, 4.6]\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(sc)
+    assert info.value.problems[0].line == 5 and "arrivals.hour_profile" in info.value.problems[0].key

@@ -86,9 +86,9 @@ def test_scenario_shift_ending_24_00_is_rejected_with_a_hint(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(sc)
     (p,) = info.value.problems
-    # (the key path loses the shift letter 'E', engine/yamlsrc.py's tag filter takes it for a model name,
-    # so the line is that of 'shifts')
-    assert p.file == str(sc) and p.line == line_of(sc, "shifts:") and "write 00:00 for midnight" in p.message
+    # the shift letter 'E' is a key of the data, not a pydantic tag: the error sits at the shift's own line
+    assert p.file == str(sc) and p.line == line_of(sc, 'end: "24:00"}') and "write 00:00 for midnight" in p.message
+    assert p.key == "desk.shifts.E.end"
 
 
 def test_shift_ending_at_midnight_runs_to_the_end_of_the_day():

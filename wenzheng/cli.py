@@ -694,6 +694,10 @@ def _main(argv: list[str] | None) -> int:
     except WenzhengError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the file system refused a path the user gave (too long, no permission, ...)
+        name = str(exc.filename)[:300] if exc.filename is not None else ""
+        print(f"error: {name + ': ' if name else ''}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception:
         traceback.print_exc()
         print("internal error: this is a bug in wenzheng; please report it with the traceback above",
