@@ -257,7 +257,7 @@ def set_value(data: dict[str, Any], parts: Sequence[Segment], value: Any) -> Non
     """Set ``value`` at a resolved path in plain scenario data, creating override mappings on the way."""
     node: Any = data
     for part in parts[:-1]:
-        child = node[part] if isinstance(node, list) else node.get(part)
+        child = node[int(part)] if isinstance(node, list) else node.get(part)
         if child is None:  # an override the scenario does not set yet (units.by_type.street, a patch field)
             child = {}
             node[part] = child
