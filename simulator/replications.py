@@ -20,7 +20,7 @@ from .stats import mean_ci
 __all__ = ["run_replications", "summarise", "SCALAR_METRICS"]
 
 SCALAR_METRICS = (
-    "posts", "forms", "answered_by_desk", "replied", "reply_rate", "on_time_rate", "hot_events",
+    "posts", "forms", "answered_by_desk", "replied", "reply_rate", "reply_rate_as_of", "on_time_rate", "hot_events",
     "statement_2h_rate", "statement_minutes_median", "reply_working_days_median", "reply_working_days_p90",
     "reminders", "escalations", "follow_ups", "deductions_total", "accountability_flags", "misrouting_rate", "unrouted_forms",
     "misclassification_rate", "desk_utilisation", "desk_wait_minutes_mean", "desk_wait_minutes_p90", "backlog_max",

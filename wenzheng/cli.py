@@ -662,6 +662,55 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 EXIT_TERMINATED = 128 + 15
 
 
+@app.command()
+@click.argument("scenario", type=_PATH)
+@click.option("--vary", "varies", multiple=True, required=True, metavar="PATH=LO..HI",
+              help="A scenario parameter by dotted path and its range, e.g. units.default.no_reply=0..0.2 "
+                   "(repeatable; each is varied alone, the others stay at the scenario's values).")
+@click.option("--points", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="Values per parameter, evenly spaced from LO to HI.")
+@click.option("--replications", type=click.IntRange(1, 10000), default=10, show_default=True,
+              help="Replications per value, the same seeds at every value (common random numbers).")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="First seed (default: the scenario's).")
+@click.option("--rules", type=_PATH, default=None, help="Rules directory (overrides the scenario's).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("--out", "out_file", type=_PATH, default=None, help="Write the result here instead of to stdout.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replications: int, workers: int,
+                seed: int | None, rules: Path | None, fmt: str, out_file: Path | None, quiet: bool) -> None:
+    """One-at-a-time sensitivity of the reply rate, on-time rate and 2-hour compliance to scenario inputs."""
+    from rich.progress import Progress
+
+    from simulator import load_run_inputs
+    from simulator.params import parse_range
+    from simulator.sensitivity import (
+        plan_factors,
+        render_csv,
+        render_json,
+        render_text,
+        run_sensitivity,
+        write_output,
+    )
+
+    specs = [parse_range(v, f"--vary {v}") for v in varies]
+    sc, policy, _ = load_run_inputs(scenario, rules)
+    factors = plan_factors(sc, policy, specs, points, origin=lambda p, lo, hi: f"--vary {p}={lo:g}..{hi:g}")
+    base_seed = sc.seed if seed is None else seed
+    seeds = list(range(base_seed, base_seed + replications))
+    total = sum(len(f.values) for f in factors) * replications
+    with Progress(console=err, disable=quiet) as progress:
+        task = progress.add_task(f"{sc.name}: {len(factors)} parameter(s)", total=total)
+        res = run_sensitivity(str(scenario), str(rules) if rules else None, factors, seeds, workers,
+                              progress=lambda n: progress.update(task, completed=n), scenario_name=sc.name)
+    text = {"text": render_text, "json": render_json, "csv": render_csv}[fmt](res)
+    if out_file is not None:
+        write_output(text, out_file)
+        err.print(f"wrote {out_file}")
+    else:
+        click.echo(text, nl=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
