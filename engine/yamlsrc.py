@@ -412,11 +412,16 @@ def validation_problems(
     model: type[BaseModel],
     rule_id_of: Callable[[list[str | int]], str | None] | None = None,
     base_loc: Sequence[str | int] = (),
+    validated: Any = None,
 ) -> list[Problem]:
-    """Turn every pydantic error into a located Problem with a suggestion."""
+    """Turn every pydantic error into a located Problem with a suggestion.
+
+    ``validated`` is the data pydantic saw, when it is not ``doc.data`` itself (a scenario merged from the
+    files it extends): it tells keys of the data from pydantic's union tags.
+    """
     problems: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
-    node: Any = doc.data
+    node: Any = doc.data if validated is None else validated
     for part in base_loc:  # the data the errors' locations are relative to
         try:
             node = node[part]

@@ -398,7 +398,7 @@ def load_scenario(path: str | Path) -> Scenario:
         # in length (each is deduplicated by location), so match them by key and message, not by position
         chosen: dict[tuple[str, str], Problem] = {}
         for doc in docs:
-            for p in validation_problems(doc, exc, Scenario):
+            for p in validation_problems(doc, exc, Scenario, validated=data):
                 q = chosen.get((p.key, p.message))
                 if q is None or (p.line is not None and (q.line is None or q.line == 1)):
                     chosen[(p.key, p.message)] = p

@@ -421,3 +421,18 @@ def test_nan_and_infinity_in_a_scenario_are_refused(tmp_path, value):
     with pytest.raises(ScenarioError) as info:
         load_scenario(sc)
     assert info.value.problems[0].line == 5 and "arrivals.hour_profile" in info.value.problems[0].key
+
+
+def test_an_error_in_the_extended_file_is_located_there_even_under_a_capitalised_key(tmp_path):
+    """The child lacks desk.shifts.E: its key path must still be the same, so the base file's line wins."""
+    from simulator.scenario import load_scenario
+
+    base = (SCENARIOS / "changping-2014.yaml").read_text(encoding="utf-8").replace("../rules", str(ROOT / "rules"))
+    assert 'E: {start: "16:00", end: "00:00"}' in base
+    (tmp_path / "base.yaml").write_text(base.replace('end: "00:00"}', 'end: "24:00"}'), encoding="utf-8")
+    (tmp_path / "s.yaml").write_text("kind: scenario\nextends: base.yaml\nname: s\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.yaml")
+    (p,) = info.value.problems
+    line = 1 + next(i for i, s in enumerate(base.splitlines()) if 'E: {start: "16:00"' in s)
+    assert (p.file, p.line, p.key) == (str(tmp_path / "base.yaml"), line, "desk.shifts.E.end")
