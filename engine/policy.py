@@ -351,8 +351,14 @@ class _Loader:
         from .errors import CalendarError
 
         seen: dict[object, tuple[str, int]] = {}
+        data = WorkCalendar()  # the years the calendar data covers, to locate an override outside them
+        outside = False
         for key in ("holidays", "workdays"):
             for i, d in enumerate(getattr(model, key)):
+                if not data.covers(d.date):
+                    outside = True
+                    self._at(doc, [key, i], f"{d.date}: the working-day calendar has no data for the year "
+                             f"{d.date.year} (covered: {data.first_year}–{data.last_year})", code="calendar")
                 if d.date in seen:
                     other_key, other_i = seen[d.date]
                     other_line, _ = doc.locate([other_key, other_i])
@@ -360,6 +366,8 @@ class _Loader:
                     self._at(doc, [key, i], f"{d.date} is listed {what} (also at line {other_line})",
                              code="calendar-conflict")
                 seen.setdefault(d.date, (key, i))
+        if outside:
+            return WorkCalendar()
         try:
             return WorkCalendar(
                 close_of_business=model.close_of_business,

@@ -245,9 +245,23 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _too_large(name: str, limits: Limits) -> Problem:
-    return Problem(name, None, None, f"larger than {limits.max_bytes:,} bytes (limit max_bytes = "
-                   f"{limits.max_bytes:,})", code="limit")
+def _too_large(name: str, limits: Limits, head: bytes | str = b"") -> Problem:
+    """The refusal of an oversized input, at the line where it crosses the limit."""
+    data = head.encode("utf-8", "replace") if isinstance(head, str) else head
+    inside = data[:limits.max_bytes]
+    line = inside.count(b"\n") + 1 if data else None
+    col = len(inside) - (inside.rfind(b"\n") + 1) + 1 if data else None
+    return Problem(name, line, col, f"larger than {limits.max_bytes:,} bytes (limit max_bytes = "
+                   f"{limits.max_bytes:,}): the limit is crossed here", code="limit")
+
+
+def _utf8_error(name: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Not UTF-8: name the line and column of the first bad byte."""
+    before = data[:exc.start]
+    line = before.count(b"\n") + 1
+    col = len(before) - (before.rfind(b"\n") + 1) + 1
+    return Problem(name, line, col, f"not UTF-8 text ({exc.reason}, byte 0x{data[exc.start]:02x}); "
+                   "save the file as UTF-8", code="io")
 
 
 def read_limited(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceError] = SourceError,
@@ -264,14 +278,14 @@ def read_limited(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceErr
         raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
     if isinstance(data, str):  # a text stream without a buffer (e.g. io.StringIO)
         if len(data) > limits.max_bytes or len(data.encode("utf-8", "replace")) > limits.max_bytes:
-            raise error_cls([_too_large(name, limits)])
+            raise error_cls([_too_large(name, limits, data)])
         return data
     if len(data) > limits.max_bytes:
-        raise error_cls([_too_large(name, limits)])
+        raise error_cls([_too_large(name, limits, bytes(data))])
     try:
         return bytes(data).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
+        raise error_cls([_utf8_error(name, bytes(data), exc)]) from None
 
 
 def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError,
@@ -303,7 +317,7 @@ def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceE
                     limits: Limits = LIMITS) -> tuple[SourceDoc, Any]:
     """Like ``load_yaml`` for text already read."""
     if len(text) > limits.max_bytes or len(text.encode("utf-8")) > limits.max_bytes:
-        raise error_cls([_too_large(name, limits)])
+        raise error_cls([_too_large(name, limits, text[:limits.max_bytes + 1])])
     yaml = _yaml(limits)
     try:
         data = yaml.load(text)

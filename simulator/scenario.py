@@ -387,6 +387,13 @@ def _load_merged(path: Path, seen: tuple[Path, ...] = ()) -> tuple[list[SourceDo
     return [doc, *docs], merged
 
 
+def declared_rules_dir(path: str | Path) -> Path | None:
+    """The rules directory a scenario file names, itself or through the files it extends (not validated)."""
+    _, data = _load_merged(Path(path))
+    rules = data.get("rules")
+    return (Path(path).parent / rules).resolve() if isinstance(rules, str) else None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file (and the files it extends); errors name file, line and key."""
     docs, data = _load_merged(Path(path))

@@ -160,8 +160,16 @@ def test_string_length_limit():
 
 def test_file_size_limit(tmp_path):
     f = tmp_path / "big.yaml"
-    f.write_text("# " + "x" * LIMITS.max_bytes + "\n", encoding="utf-8")
-    with pytest.raises(SourceError, match=r"big.yaml: larger than 262,144 bytes \(limit max_bytes = 262,144\)"):
+    f.write_text("a: 1\nb: 2\n# " + "x" * LIMITS.max_bytes + "\n", encoding="utf-8")
+    # the line (and column) where the limit is crossed: line 3, column 262,144 - 10 + 1
+    with pytest.raises(SourceError, match=r"big.yaml:3:262135: larger than 262,144 bytes \(limit max_bytes = 262,144\)"):
+        load_yaml(f)
+
+
+def test_non_utf8_is_located_at_its_first_bad_byte(tmp_path):
+    f = tmp_path / "gbk.yaml"
+    f.write_bytes("kind: routing\n# 园林\n".encode() + "description: 园林绿化\n".encode("gbk"))
+    with pytest.raises(SourceError, match=r"gbk.yaml:3:16: not UTF-8 text \(invalid start byte, byte 0xc1\)"):
         load_yaml(f)
 
 

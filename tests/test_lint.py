@@ -252,3 +252,19 @@ def test_validate_counts_warnings(rules_copy, capsys):
     assert main(["validate", str(rules_copy)]) == 0
     captured = capsys.readouterr()
     assert "valid policy" in captured.out and "1 lint warning(s)" in captured.err
+
+
+def test_lint_finds_scenarios_that_inherit_the_rules_through_extends(tmp_path, capsys):
+    """Default discovery read only a scenario's own 'rules:' key; one that extends a base was never checked."""
+    import shutil
+
+    from wenzheng.cli import main
+
+    shutil.copytree(RULES, tmp_path / "rules")
+    (tmp_path / "scenarios").mkdir()
+    shutil.copy(SCENARIOS / "changping-2014.yaml", tmp_path / "scenarios" / "base.yaml")
+    (tmp_path / "scenarios" / "late.yaml").write_text(
+        "kind: scenario\nextends: base.yaml\nname: late\nstart: 2026-12-01\nend: 2026-12-31\n", encoding="utf-8")
+    assert main(["lint", str(tmp_path / "rules")]) == 1
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'scenarios' / 'late.yaml'}:5:1: error calendar-coverage" in out

@@ -232,3 +232,11 @@ def test_working_days_and_hours_get_no_calendar_days_warning(policy):
     assert policy.calendar.non_working_due(parse_duration("5 working days")) is None
     assert policy.calendar.non_working_due(parse_duration("2 hours")) is None
     assert not policy.calendar.is_workday(date(2014, 10, 1))
+
+
+def test_calendar_override_outside_the_data_years_is_located_at_its_entry(rules_copy):
+    """It was reported at the 'holidays:' key, not at the entry that lies in 2027."""
+    edit(rules_copy / "calendar.yaml", "2014-11-07", "2027-01-04")
+    (p,) = load_problems(rules_copy)
+    assert (p.line, p.key) == (line_of(rules_copy / "calendar.yaml", "2027-01-04"), "holidays[0]")
+    assert "no data for the year 2027" in p.message

@@ -470,19 +470,17 @@ def lint(rules: Path, scenarios: tuple[Path, ...], fmt: str) -> None:
 
 
 def _scenarios_using(rules: Path) -> list[Path]:
-    """Scenario files in ../scenarios whose 'rules:' points at ``rules``."""
-    from engine.yamlsrc import load_yaml
+    """Scenario files in ../scenarios whose rules (their own 'rules:' or the one they extend) are ``rules``."""
+    from simulator.scenario import declared_rules_dir
 
     found = []
     base = rules.resolve().parent / "scenarios"
     for f in sorted(base.glob("*.yaml")) if base.is_dir() else []:
         try:
-            _, data = load_yaml(f)
+            if declared_rules_dir(f) == rules.resolve():
+                found.append(f)
         except WenzhengError:
             continue
-        if isinstance(data, dict) and isinstance(data.get("rules"), str) \
-                and (f.parent / data["rules"]).resolve() == rules.resolve():
-            found.append(f)
     return found
 
 
