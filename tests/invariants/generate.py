@@ -160,3 +160,32 @@ def write(folder: Path, doc: dict[str, Any], overrides: dict[str, list[dt.date]]
     path = folder / "scenario.yaml"
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
+
+
+def fixed_scenario(**units: Any) -> dict[str, Any]:
+    """A small fixed scenario (ten days over National Day 2014 and its 调休 Sunday), for regression
+    and planted-bug tests; ``units`` overrides fields of the default unit behaviour."""
+    doc: dict[str, Any] = {
+        "kind": "scenario", "name": "fixed", "rules": "rules", "seed": 7, "start": "2014-09-26", "end": "2014-10-05",
+        "arrivals": {
+            "posts_per_day": 30, "hour_profile": PROFILE, "weekend_factor": 0.9, "holiday_factor": 0.8,
+            "channels": {"weibo": 0.8, "wechat": 0.2}, "actionable_share": 0.8,
+            "categories": {c: 1 for c in CATEGORIES}, "places": {p: 1 for p in PLACES}, "same_problem_share": 0.2,
+            "reposts": {"direct": {"median": 30, "p90": 400}, "decay_minutes": 40, "branching": 0.5,
+                        "reaction_minutes": 20},
+            "scripted": [{"at": "2014-09-27T21:00:00+08:00", "place": "城北", "category": "噪音",
+                          "direct_reposts": 3000}],
+        },
+        "platforms": {"duplicate_delivery": 0.05, "malformed": 0.05},
+        "desk": {"staff": 3, "shifts": {"D": {"start": "08:00", "end": "20:00"}, "N": {"start": "20:00", "end": "08:00"}},
+                 "rota": [{"name": "甲", "pattern": "DN"}, {"name": "乙", "pattern": "ND"}, {"name": "丙", "pattern": "D-"}],
+                 "handover_minutes": 15, "triage_minutes": {"median": 8, "p90": 20}},
+        "units": {"default": {
+            "working_hours": ["08:30", "17:30"], "reply_working_days": {"median": 1.5, "p90": 6},
+            "no_reply": 0.2, "respond_to_reminder": 0.5, "respond_to_escalation": 0.5,
+            "supervised_reply_working_days": {"median": 0.5, "p90": 1.5}, "statement_minutes": {"median": 60, "p90": 180},
+            "reply_kinds": {"立行立改": 0.4, "近期解决": 0.4, "条件不具备": 0.1, "不符合法规": 0.1},
+            "promise_working_days": {"median": 1, "p90": 3}, "promise_kept": 0.5, **units}},
+        "citizens": {"follow_up_after_days": {"median": 1.5, "p90": 4}, "follow_up_probability": 0.6, "max_follow_ups": 3},
+    }  # fmt: skip
+    return doc
