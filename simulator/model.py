@@ -381,8 +381,8 @@ class Simulation:
                 self.log.append(LogRow(rec.case_id, TAKE, self.now(), name, "", ""))
                 self.desk.waits_minutes.append(self.env.now - queued_at)
                 service = desk.triage_minutes.sample(self.rng_desk)
-                self.desk.busy_minutes += service
-                if self.env.now < horizon:
+                if self.env.now < horizon:  # like the staffed minutes: while posts arrive, not in the drain
+                    self.desk.busy_minutes += service
                     self.desk.busy_by_line[line_name] = self.desk.busy_by_line.get(line_name, 0.0) + service
                 yield self.env.timeout(service)
                 self._busy_staff -= 1

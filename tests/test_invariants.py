@@ -259,3 +259,20 @@ def test_planted_bug_is_caught(bug: str, tmp_path: Path, monkeypatch: pytest.Mon
     plant(monkeypatch)
     run = _run_fixed(tmp_path, generate.fixed_scenario(**units))
     assert ALL[invariant](run), f"planted bug '{bug}' not caught by {invariant}"
+
+
+def test_regression_desk_utilisation_counts_only_triage_started_in_the_period(tmp_path: Path) -> None:
+    """desk_utilisation counted the busy minutes of posts taken during the drain (after the period)
+    against staffed minutes of the period only, unlike desk_utilisation_by_rota_line and docs/metrics.md.
+    A busy desk (150 posts a day, flat profile) leaves posts in the queue at the end of the period."""
+    from tests.oracle.metrics_oracle import comparisons, recompute
+
+    doc = generate.fixed_scenario()
+    doc["arrivals"].update(hour_profile=[1] * 24, posts_per_day=150)
+    doc["end"] = "2014-09-28"
+    run = _run_fixed(tmp_path, doc)
+    assert any(r.activity == "开始研判" and r.at >= run.end for r in run.events)  # the case in point
+    oracle = recompute(run.folder, tmp_path / "scenario.yaml", doc["seed"], tmp_path / "rules")
+    compared = comparisons(oracle, run.metrics)
+    for key in ("desk_utilisation", "desk_utilisation_by_rota_line", "desk_wait_minutes_mean"):
+        assert compared[key][0] == compared[key][1], key
