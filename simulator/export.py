@@ -45,7 +45,7 @@ def read_events(run_dir: Path, steps_only: bool) -> list[tuple[str, str, datetim
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         expected = ["case_id", "activity", "timestamp", "resource", "unit", "category"]
-        if reader.fieldnames != expected:
+        if (reader.fieldnames or [])[:len(expected)] != expected:  # later columns are additive
             raise ExportError(f"{path}: unexpected columns {reader.fieldnames} (expected {expected})")
         for n, r in enumerate(reader, start=2):
             if steps_only and r["activity"] not in FIVE_STEPS:

@@ -19,10 +19,15 @@ from typing import Any
 
 from .model import RunResult
 
-__all__ = ["compute_metrics", "write_run", "quantile", "quarter_of", "policy_fingerprint", "UNROUTED"]
+__all__ = ["compute_metrics", "write_run", "quantile", "quarter_of", "policy_fingerprint", "UNROUTED", "EVENT_COLUMNS"]
 
 #: how a form that no routing rule matched is shown in per-unit tables
 UNROUTED = "（未转办）"
+
+#: events.csv: the six original columns first (readers select by name), then the additive ones
+#: that let a run be checked from its log alone (docs/metrics.md, "Other files of a run")
+EVENT_COLUMNS = ["case_id", "activity", "timestamp", "resource", "unit", "category",
+                 "rule", "deadline", "due", "remind_at", "points", "reposts", "merged_post"]
 
 
 def quantile(values: list[float], q: float) -> float | None:
@@ -211,17 +216,20 @@ def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extr
     (out / "metrics.json").write_text(
         json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    _write_csv(out / "events.csv", ["case_id", "activity", "timestamp", "resource", "unit", "category"],
-               ((r.case_id, r.activity, r.at.isoformat(), r.resource, r.unit, r.category)
+    _write_csv(out / "events.csv", EVENT_COLUMNS,
+               ((r.case_id, r.activity, r.at.isoformat(), r.resource, r.unit, r.category, r.rule, r.deadline,
+                 _iso(r.due), _iso(r.remind_at), _num(r.points), _num(r.reposts), r.merged_post)
                 for r in sorted(run.log, key=lambda r: (r.at, r.case_id))))
     _write_csv(out / "cases.csv",
                ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
                 "opened_at", "hot_at", "statement_at", "statement_due", "reply_due", "replied_at",
-                "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h"],
+                "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h",
+                "reminders", "accountability"],
                ((c.case_id, c.channel, c.place, c.true_category, c.category, c.true_unit, c.unit,
                  _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
                  _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
-                 c.followups, c.deductions, c.merged_posts, len(c.repost_times))
+                 c.followups, c.deductions, c.merged_posts, len(c.repost_times), c.reminders,
+                 int(c.accountability))
                 for c in run.cases if c.opened_at is not None))
     _write_csv(out / "backlog.csv", ["date", "open_forms"], run.backlog)
     if report:
@@ -235,3 +243,7 @@ def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extr
 
 def _iso(v: Any) -> str:
     return v.isoformat() if v is not None else ""
+
+
+def _num(v: float | int | None) -> str:
+    return "" if v is None else str(v)

@@ -77,6 +77,12 @@ FOLLOW_UP = "网民追问"
 MERGED = "合并同类问题"
 PROMISE_KEPT = "承诺兑现"
 PROMISE_BROKEN = "承诺未兑现"
+# Activities added for checking a run from its log alone (docs/metrics.md, "Other files of a run").
+TAKE = "开始研判"  # a desk staff member takes a post from the queue
+DEADLINE_SET = "设定时限"  # the policy set a deadline (due and reminder times in their columns)
+ACCOUNTABILITY = "问责"  # the policy flagged the case for accountability
+PAYLOAD_REJECTED = "载荷拒收"  # a corrupted delivery rejected by the adapter (resource: the reason)
+PAYLOAD_DUPLICATE = "重复投递"  # a redelivery dropped by the adapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,14 @@ class LogRow:
     resource: str
     unit: str
     category: str
+    # additive columns of events.csv: empty where they do not apply
+    rule: str = ""  # the policy rule behind the row
+    deadline: str = ""  # 设定时限 and 逾期: which deadline
+    due: datetime | None = None  # 设定时限 and 逾期: its due time
+    remind_at: datetime | None = None  # 设定时限: its reminder time
+    points: float | None = None  # 扣分: points deducted
+    reposts: int | None = None  # 逾期: the repost count reported to the engine so far
+    merged_post: str = ""  # 合并同类问题: the case id of the post merged
 
 
 @dataclass(slots=True)
@@ -335,7 +349,11 @@ class Simulation:
         raw = self._deliver(n, channel, posted, text, author)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
-        self.log.append(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
+        collect = LogRow(case_id, COLLECT, posted, "desk", "", "")  # not yet classified
+        if self.log and self.log[-1].activity == PAYLOAD_DUPLICATE and self.log[-1].case_id == case_id:
+            self.log.insert(len(self.log) - 1, collect)  # the redelivery came after the post was collected
+        else:
+            self.log.append(collect)
         self.queue.put((rec, raw, actionable, self.env.now))
 
     def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any) -> RawPost | None:
@@ -348,11 +366,14 @@ class Simulation:
         else:
             payload = wechat_message(6_000_000_000_000_000_000 + n, posted, text, author.openid)
             parse = self.adapter.wechat  # type: ignore[assignment]
+        case_id = f"C{n:07d}"
         if rng.random() < p.malformed:
-            parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
+            bad = parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
+            self.log.append(LogRow(case_id, PAYLOAD_REJECTED, posted, bad.reason or "", "", ""))
         result = parse(payload)
         if rng.random() < p.duplicate_delivery:
             parse(payload)  # a redelivery: dropped as duplicate and counted
+            self.log.append(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
         return result.post
 
     def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
@@ -364,6 +385,8 @@ class Simulation:
         """One desk member working their rota: handover at each shift start, then posts from the queue."""
         desk = self.sc.desk
         horizon = (self.t_end - self.t0).total_seconds() / 60.0
+        if set(pattern) == {"-"}:  # never on duty (e.g. on leave all cycle): the loop below would never yield
+            return
         day = 0
         while not self.done.triggered:
             letter = pattern[day % len(pattern)]
@@ -390,10 +413,11 @@ class Simulation:
                     break
                 self._busy_staff += 1
                 rec, raw, actionable, queued_at = get.value  # type: ignore[misc]
+                self.log.append(LogRow(rec.case_id, TAKE, self.now(), name, "", ""))
                 self.desk.waits_minutes.append(self.env.now - queued_at)
                 service = desk.triage_minutes.sample(self.rng_desk)
-                self.desk.busy_minutes += service
-                if self.env.now < horizon:
+                if self.env.now < horizon:  # like the staffed minutes: while posts arrive, not in the drain
+                    self.desk.busy_minutes += service
                     self.desk.busy_by_line[line_name] = self.desk.busy_by_line.get(line_name, 0.0) + service
                 yield self.env.timeout(service)
                 self._busy_staff -= 1
@@ -417,7 +441,8 @@ class Simulation:
                 target = open_cases[-1]
                 target.merged_posts += 1
                 self.desk.merged += 1
-                self.log.append(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category))
+                self.log.append(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
+                                       merged_post=rec.case_id))
                 self._handle(target, FollowUpPosted(case_id=target.case_id, at=self.now(), text=raw.text))
                 return
         self._open_by_problem.setdefault(key, []).append(rec)
@@ -456,29 +481,40 @@ class Simulation:
                 rec.category = eff.category
             elif isinstance(eff, Route):
                 rec.unit = eff.unit
-                self.log.append(LogRow(rec.case_id, REPORT, at, rec.triaged_by or "desk", rec.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, REPORT, at, rec.triaged_by or "desk", rec.unit, rec.category,
+                                       rule=eff.trace.rule_id))
             elif isinstance(eff, MarkHot):
                 rec.hot_at = at
-                self.log.append(LogRow(rec.case_id, HOT, at, "platform", rec.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, HOT, at, "platform", rec.unit, rec.category,
+                                       rule=eff.trace.rule_id))
                 self._start_statement(rec, at)
             elif isinstance(eff, SetDeadline):
+                self.log.append(LogRow(rec.case_id, DEADLINE_SET, at, "policy", rec.unit, rec.category,
+                                       rule=eff.trace.rule_id, deadline=eff.deadline, due=eff.due,
+                                       remind_at=eff.remind_at))
                 self._set_deadline(rec, eff)
             elif isinstance(eff, Remind):
                 rec.reminders += 1
-                self.log.append(LogRow(rec.case_id, SUPERVISE, at, "desk", rec.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, SUPERVISE, at, "desk", rec.unit, rec.category,
+                                       rule=eff.trace.rule_id))
                 self._supervised(rec, self._behaviour(rec).respond_to_reminder)
             elif isinstance(eff, Escalate):
                 rec.escalations += 1
-                self.log.append(LogRow(rec.case_id, SUPERVISE, at, eff.to, rec.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, SUPERVISE, at, eff.to, rec.unit, rec.category,
+                                       rule=eff.trace.rule_id))
                 self._supervised(rec, self._behaviour(rec).respond_to_escalation)
             elif isinstance(eff, Deduct):
                 rec.deductions += eff.points
                 self.deductions.append((at, eff.unit, eff.points, eff.reason))
-                self.log.append(LogRow(rec.case_id, DEDUCT, at, "assessment", eff.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, DEDUCT, at, "assessment", eff.unit, rec.category,
+                                       rule=eff.trace.rule_id, points=eff.points))
             elif isinstance(eff, FlagAccountability):
                 rec.accountability = True
+                self.log.append(LogRow(rec.case_id, ACCOUNTABILITY, at, "assessment", eff.unit, rec.category,
+                                       rule=eff.trace.rule_id))
             elif isinstance(eff, Close):
-                self.log.append(LogRow(rec.case_id, REPLY, at, rec.unit, rec.unit, rec.category))
+                self.log.append(LogRow(rec.case_id, REPLY, at, rec.unit, rec.unit, rec.category,
+                                       rule=eff.trace.rule_id))
 
     def _handle(self, rec: CaseRecord, event: Any) -> None:
         self._apply(rec, self.engine.handle(event))
@@ -495,7 +531,10 @@ class Simulation:
                 if not reminder:
                     done = rec.replied_at if eff.deadline == "reply" else rec.statement_at
                     if done is None or done > eff.due:
-                        self.log.append(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category))
+                        state = self.engine.cases.get(cid)
+                        self.log.append(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
+                                               deadline=eff.deadline, due=eff.due,
+                                               reposts=state.reposts if state is not None else None))
                 self._handle(rec, DeadlineReached(case_id=cid, at=self.now(), deadline=eff.deadline,
                                                   reminder=reminder))
             return go
@@ -553,7 +592,10 @@ class Simulation:
         request = slots.request()
         yield request
         self._pending -= 1
-        self._work(rec, b, delay, kind, (slots, request))
+        if rec.replied_at is not None:  # answered under supervision while it waited: free the slot at once
+            slots.release(request)
+        else:
+            self._work(rec, b, delay, kind, (slots, request))
         self._maybe_done()
 
     def _work(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str, slot: Any) -> None:

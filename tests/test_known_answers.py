@@ -518,10 +518,8 @@ def test_rota_and_handover():
     assert weighted == pytest.approx(TRIAGE * len(before) / result.desk.staffed_minutes)
 
 
-@pytest.mark.xfail(strict=True, reason="defect: desk_utilisation's numerator includes triage started during the "
-                   "drain (after posts stop arriving), its denominator does not; docs/metrics.md says 'while "
-                   "posts arrive', as desk_utilisation_by_rota_line measures it")
 def test_desk_utilisation_counts_only_work_while_posts_arrive():
+    """Regression: the numerator counted triage started during the drain, the denominator did not."""
     result, services, horizon, _ = _rota_run()
     before = [s for _, s in services if s < horizon]
     m = compute_metrics(result)
