@@ -23,12 +23,12 @@ Two things make the comparison readable:
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.policy import TABLE_KINDS, Policy
 
+from .pool import map_in_order
 from .replications import SCALAR_METRICS
 from .runner import load_run_inputs, run_scenario
 from .stats import mean_ci, welch_ci
@@ -88,18 +88,7 @@ def compare_policies(scenario: str, rules_a: str, rules_b: str, base_seed: int, 
                      progress: Callable[[int], None] | None = None) -> ComparisonResult:
     seeds = [base_seed + i for i in range(n)]
     jobs = [(scenario, r, s) for s in seeds for r in (rules_a, rules_b)]
-    outputs: list[Any] = []
-    if workers <= 1:
-        for job in jobs:
-            outputs.append(_job(job))
-            if progress:
-                progress(len(outputs))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for item in pool.map(_job, jobs):
-                outputs.append(item)
-                if progress:
-                    progress(len(outputs))
+    outputs: list[Any] = map_in_order(_job, jobs, workers, progress)
     res = ComparisonResult(seeds, [o[0] for o in outputs[0::2]], [o[0] for o in outputs[1::2]])
     for key in SCALAR_METRICS:
         pairs: list[tuple[float, float]] = [

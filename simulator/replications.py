@@ -9,11 +9,11 @@ same numbers as a serial run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .metrics import write_run
+from .pool import map_in_order
 from .runner import load_run_inputs, run_scenario
 from .stats import mean_ci
 
@@ -48,26 +48,7 @@ def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: i
     """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …"""
     jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0)
             for i in range(n)]
-    results: list[dict[str, Any]] = []
-    if workers <= 1 or n == 1:
-        for job in jobs:
-            results.append(_one(job))
-            if progress:
-                progress(len(results))
-        return results
-    pool = ProcessPoolExecutor(max_workers=workers)
-    try:
-        for metrics in pool.map(_one, jobs):
-            results.append(metrics)
-            if progress:
-                progress(len(results))
-    except BaseException:
-        # Ctrl-C, SIGTERM or a failed replication: drop the queued ones, wait only for those running,
-        # so that no worker writes into the output folder after the caller has removed it
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
+    return map_in_order(_one, jobs, workers, progress)
 
 
 def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from .params import (
     parse_path,
     with_overrides,
 )
+from .pool import map_in_order
 from .runner import load_run_inputs, run_scenario
 from .scenario import Scenario, check_against_policy
 from .stats import mean_ci
@@ -146,18 +146,7 @@ def run_sensitivity(scenario_path: str, rules: str | None, factors: list[Factor]
                     scenario_name: str = "") -> SensitivityResult:
     """Run every factor × value × seed; the same seeds at every value (common random numbers)."""
     jobs = [(scenario_path, rules, f.path, v, s) for f in factors for v in f.values for s in seeds]
-    results: list[dict[str, float | None]] = []
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            results.append(_one(job))
-            if progress:
-                progress(len(results))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for r in pool.map(_one, jobs):
-                results.append(r)
-                if progress:
-                    progress(len(results))
+    results: list[dict[str, float | None]] = map_in_order(_one, jobs, workers, progress)
     res = SensitivityResult(scenario_name, list(seeds), factors)
     it = iter(results)
     for f in factors:
