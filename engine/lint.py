@@ -103,13 +103,20 @@ def _skips(loaded: PartialPolicy) -> dict[str, str]:
     return why
 
 
-def load_checked(rules_dir: str | Path) -> tuple[Policy, list[Problem]]:
+def load_checked(rules_dir: str | Path, allow_lint_errors: bool = False) -> tuple[Policy, list[Problem]]:
     """The policy, refused (``PolicyError``) when lint finds errors; its lint warnings otherwise.
 
     The load path of ``validate``, ``run``, ``compare`` and ``check``: the rules
-    that are simulated are the rules lint accepts.
+    that are simulated are the rules lint accepts.  ``allow_lint_errors`` (the
+    CI gate only) still refuses rules that do not load, but returns a policy
+    whose analysis found errors (a routing gap, a rule that never fires), with
+    those errors among the returned problems, so the gate can measure what they
+    do to the metrics and report them as failures.
     """
     report = lint(rules_dir)
+    if allow_lint_errors and report.policy is not None:
+        report.policy.lint_warnings = report.warnings
+        return report.policy, report.problems
     if report.errors or report.policy is None:
         raise PolicyError(report.errors or report.problems)
     report.policy.lint_warnings = report.warnings

@@ -22,7 +22,7 @@ direction and margin; a baseline may omit either to take the default.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -248,13 +248,13 @@ def _seeds(b: Loaded, scenario_seed: int) -> list[int]:
     return [base + i for i in range(b.data.replications)]
 
 
-def _run(b: Loaded, rules: Path | None, workers: int) -> list[dict[str, Any]]:
+def _run(b: Loaded, rules: Path | None, workers: int, allow_lint_errors: bool = False) -> list[dict[str, Any]]:
     from .scenario import load_scenario
 
     sc = load_scenario(b.scenario_path())
     seeds = _seeds(b, sc.seed)
     return run_replications(str(b.scenario_path()), str(rules) if rules else None, seeds[0], len(seeds), workers,
-                            None)
+                            None, allow_lint_errors=allow_lint_errors)
 
 
 def evaluate(b: Loaded, reps: list[dict[str, Any]]) -> list[CheckOutcome]:
@@ -287,12 +287,14 @@ def evaluate(b: Loaded, reps: list[dict[str, Any]]) -> list[CheckOutcome]:
 
 
 def run_gate(baselines: list[Loaded], rules: Path | None, workers: int,
-             progress: Callable[[str], None] | None = None) -> list[CheckOutcome]:
+             progress: Callable[[str], None] | None = None, allow_lint_errors: bool = False) -> list[CheckOutcome]:
+    """Every check of every baseline.  ``allow_lint_errors``: measure a policy lint rejects (the caller
+    reports its lint errors as failures too), so a deleted routing rule fails naming the metrics it moves."""
     outcomes: list[CheckOutcome] = []
     for b in baselines:
         if progress:
             progress(b.name)
-        outcomes.extend(evaluate(b, _run(b, rules, workers)))
+        outcomes.extend(evaluate(b, _run(b, rules, workers, allow_lint_errors)))
     return outcomes
 
 
@@ -348,17 +350,22 @@ def record_baseline(b: Loaded, rules: Path | None, workers: int,
     return changes
 
 
-def junit_report(outcomes: list[CheckOutcome], seconds: float) -> str:
-    """JUnit XML: one test case per scenario and metric; a failure for every check that fails the gate,
-    so the failure count is positive exactly when ``wenzheng check`` exits 1."""
+def junit_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Problem] = ()) -> str:
+    """JUnit XML: one test case per scenario and metric, and one per lint error of the rules checked; a
+    failure for every check that fails the gate and every lint error, so the failure count is positive
+    exactly when ``wenzheng check`` exits 1."""
     from xml.sax.saxutils import escape, quoteattr
 
-    failures = sum(not o.passed for o in outcomes)
+    failures = sum(not o.passed for o in outcomes) + len(lint)
+    tests = len(outcomes) + len(lint)
     rule = decision_rule(outcomes[0].confidence if outcomes else 0.95)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<testsuites tests="{len(outcomes)}" failures="{failures}" time="{seconds:.3f}">',
-             f'  <testsuite name="wenzheng-gate" tests="{len(outcomes)}" failures="{failures}" time="{seconds:.3f}">',
+             f'<testsuites tests="{tests}" failures="{failures}" time="{seconds:.3f}">',
+             f'  <testsuite name="wenzheng-gate" tests="{tests}" failures="{failures}" time="{seconds:.3f}">',
              f'    <properties><property name="decision_rule" value={quoteattr(rule)}/></properties>']
+    for p in lint:
+        lines.append(f"    <testcase classname=\"lint\" name={quoteattr(p.location())}><failure "
+                     f"message={quoteattr(p.lint_line())}>{escape(p.lint_line())}</failure></testcase>")
     for o in outcomes:
         attrs = f"classname={quoteattr(o.baseline)} name={quoteattr(o.metric)}"
         if o.passed:
@@ -370,11 +377,18 @@ def junit_report(outcomes: list[CheckOutcome], seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown_report(outcomes: list[CheckOutcome], seconds: float) -> str:
+def markdown_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Problem] = ()) -> str:
     failures = [o for o in outcomes if not o.passed]
     confs = sorted({o.confidence for o in outcomes}) or [0.95]
     head = "### wenzheng gate: " + ("✅ no regressions" if not failures else f"❌ {len(failures)} regression(s)")
-    lines = [head, "",
+    if lint:
+        head += f", ❌ {len(lint)} lint error(s)"
+    lines = [head, ""]
+    if lint:
+        lines += ["**Lint errors in the rules checked** (measured anyway):", ""]
+        lines += [f"- `{p.lint_line()}`" for p in lint]
+        lines.append("")
+    lines += [
              f"**Decision rule:** {decision_rule(confs[0])}."
              + ("" if len(confs) == 1 else f" (Confidence per baseline: {', '.join(f'{c:.0%}' for c in confs)}.)"),
              "", f"{len(outcomes)} checks, {seconds:.1f} s.", "",
@@ -391,11 +405,14 @@ def markdown_report(outcomes: list[CheckOutcome], seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def text_report(outcomes: list[CheckOutcome], seconds: float) -> str:
-    """The terminal report: the decision rule, every failing check, a one-line summary."""
+def text_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Problem] = ()) -> str:
+    """The terminal report: the decision rule, lint errors, every failing check, a one-line summary."""
     failed = [o for o in outcomes if not o.passed]
     confs = sorted({o.confidence for o in outcomes}) or [0.95]
     lines = [f"wenzheng gate — {decision_rule(confs[0])}"]
+    lines += [p.lint_line() for p in lint]
+    if lint:
+        lines.append(f"{len(lint)} lint error(s) in the rules checked (measured anyway)")
     lines += [o.line() for o in failed]
     lines.append(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks hold"
                  + (f"; regressions: {', '.join(sorted({f'{o.baseline}:{o.metric}' for o in failed}))}"
@@ -403,11 +420,12 @@ def text_report(outcomes: list[CheckOutcome], seconds: float) -> str:
     return "\n".join(lines)
 
 
-def json_report(outcomes: list[CheckOutcome], seconds: float) -> str:
+def json_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Problem] = ()) -> str:
     confs = sorted({o.confidence for o in outcomes}) or [0.95]
     return json.dumps({
-        "passed": all(o.passed for o in outcomes), "seconds": round(seconds, 2),
+        "passed": all(o.passed for o in outcomes) and not lint, "seconds": round(seconds, 2),
         "decision_rule": decision_rule(confs[0]),
+        "lint_errors": [p.as_dict() for p in lint],
         "checks": [{"baseline": o.baseline, "metric": o.metric, "better": o.check.better,
                     "baseline_mean": o.baseline_mean, "current_mean": o.current_mean, "diff": o.diff,
                     "bound": o.bound, "confidence": o.confidence, "seeds": o.seeds, "margin": o.margin,

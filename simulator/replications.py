@@ -29,9 +29,9 @@ SCALAR_METRICS = (
 )
 
 
-def _one(args: tuple[str, str | None, int, str | None, bool]) -> dict[str, Any]:
-    scenario_path, rules, seed, out, first = args
-    sc, policy, rules_dir = load_run_inputs(scenario_path, rules)
+def _one(args: tuple[str, str | None, int, str | None, bool, bool]) -> dict[str, Any]:
+    scenario_path, rules, seed, out, first, allow_lint_errors = args
+    sc, policy, rules_dir = load_run_inputs(scenario_path, rules, allow_lint_errors)
     result, metrics = run_scenario(sc, policy, rules_dir, seed=seed)
     if out is not None:
         # the first replication carries the plots and tables into the summary report
@@ -44,10 +44,11 @@ def _one(args: tuple[str, str | None, int, str | None, bool]) -> dict[str, Any]:
 
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
-                     out: Path | None, progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+                     out: Path | None, progress: Callable[[int], None] | None = None,
+                     allow_lint_errors: bool = False) -> list[dict[str, Any]]:
     """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …"""
-    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0)
-            for i in range(n)]
+    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0,
+             allow_lint_errors) for i in range(n)]
     return map_in_order(_one, jobs, workers, progress)
 
 

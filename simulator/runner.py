@@ -17,11 +17,16 @@ from .scenario import Scenario, check_against_policy, load_scenario
 __all__ = ["load_run_inputs", "run_scenario"]
 
 
-def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None) -> tuple[Scenario, Policy, Path]:
-    """The validated scenario, its policy (or ``rules`` instead) and the rules directory."""
+def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None,
+                    allow_lint_errors: bool = False) -> tuple[Scenario, Policy, Path]:
+    """The validated scenario, its policy (or ``rules`` instead) and the rules directory.
+
+    ``allow_lint_errors``: the CI gate measures a policy whose analysis found errors (see ``load_checked``).
+    """
     sc = load_scenario(scenario_path)
     rules_dir = Path(rules) if rules is not None else sc.rules_dir()
-    policy, _ = load_checked(rules_dir)  # refused when lint finds errors; warnings ride on the policy
+    # refused when lint finds errors (unless the gate measures them); warnings ride on the policy
+    policy, _ = load_checked(rules_dir, allow_lint_errors)
     if rules is not None and Path(rules).resolve() != sc.rules_dir().resolve():
         # the scenario's own rules stay the reference for who is truly responsible (misrouting)
         sc._reference_rules = sc.rules_dir()

@@ -52,11 +52,31 @@ def test_loosened_reply_deadline_regresses(capsys, rules_copy):
     assert "golden-week-2014:reply_deadline_calendar_days_mean" in out
 
 
-def test_deleted_routing_rule_is_refused_before_running(capsys, rules_copy):
-    # a routing gap is a lint error: the gate refuses the policy (exit 2) instead of simulating it
+def test_deleted_routing_rule_fails_naming_the_metrics_and_the_lint_error(capsys, rules_copy, tmp_path):
+    """A routing gap is a lint error (validate and run refuse it); the gate measures it anyway and fails on
+    both: the lint error and every metric it moves, in the text, JSON and JUnit output alike."""
     edit(rules_copy / "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "")
-    assert main(["check", "--rules", str(rules_copy)]) == 2
-    assert "routing gap: category '供水' has no responsible unit" in capsys.readouterr().err
+    junit = tmp_path / "gate.xml"
+    code, out = gate(capsys, "--rules", str(rules_copy), "--junit", str(junit))
+    assert code == 1
+    assert f"{rules_copy / 'routing.yaml'}:7:1: error routing-gap routing gap: category '供水'" in out
+    assert "golden-week-2014:unrouted_forms" in out and "golden-week-2014:misrouting_rate" in out
+    root = ET.parse(junit).getroot().find("testsuite")
+    assert root is not None
+    lint_cases = [c for c in root.iter("testcase") if c.get("classname") == "lint"]
+    assert len(lint_cases) == 1 and lint_cases[0].find("failure") is not None
+    code, out = gate(capsys, "--rules", str(rules_copy), "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["passed"] is False and doc["lint_errors"][0]["code"] == "routing-gap"
+    assert main(["run", str(ROOT / "scenarios" / "changping-2014.yaml"), "--rules", str(rules_copy),
+                 "--out", str(tmp_path / "r"), "--quiet"]) == 2  # run still refuses it
+    assert "routing gap" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_rules_that_do_not_load_are_exit_2_in_the_gate(capsys, rules_copy):
+    edit(rules_copy / "routing.yaml", "then: {unit: 水务局}", "then: {unit: 水务}")
+    assert main(["check", "--rules", str(rules_copy), *ONLY]) == 2
+    assert "unknown unit '水务'" in capsys.readouterr().err
 
 
 def test_misrouting_rule_regresses(capsys, rules_copy):

@@ -295,6 +295,7 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     """
     import time as _time
 
+    from engine.lint import load_checked
     from simulator import load_run_inputs
     from simulator.gate import (
         json_report,
@@ -306,8 +307,14 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     )
 
     baselines = load_baselines(baseline_dir, only)
-    for b in baselines:  # validate scenario and rules before spending time on runs
-        load_run_inputs(b.scenario_path(), rules)
+    for b in baselines:  # validate scenario and rules before spending time on runs (unloadable rules: exit 2)
+        load_run_inputs(b.scenario_path(), rules, allow_lint_errors=True)
+    # rules that load but that lint rejects (a routing gap, a rule that never fires) are measured anyway:
+    # their lint errors are failures of the gate, beside every metric they move
+    rules_dirs = sorted({str(rules)} if rules is not None else
+                        {str(load_run_inputs(b.scenario_path(), None, allow_lint_errors=True)[2]) for b in baselines})
+    lint_errors = [p for d in rules_dirs for p in load_checked(d, allow_lint_errors=True)[1]
+                   if p.severity == "error"]
     if junit is not None and markdown is not None and junit.resolve() == markdown.resolve():
         raise UserError(f"--junit and --markdown name the same file {junit}")
     if junit is not None:
@@ -316,15 +323,18 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
         check_output_file(markdown, _MARKDOWN_OWNED, force, "--markdown")
     t0 = _time.perf_counter()
     outcomes = run_gate(baselines, rules, workers,
-                        progress=None if fmt == "json" else lambda name: err.print(f"checking {name} …"))
+                        progress=None if fmt == "json" else lambda name: err.print(f"checking {name} …"),
+                        allow_lint_errors=True)
     seconds = _time.perf_counter() - t0
     if junit is not None:
-        atomic_write_text(junit, junit_report(outcomes, seconds), _JUNIT_OWNED, force, "--junit")
+        atomic_write_text(junit, junit_report(outcomes, seconds, lint_errors), _JUNIT_OWNED, force, "--junit")
     if markdown is not None:
-        atomic_write_text(markdown, markdown_report(outcomes, seconds), _MARKDOWN_OWNED, force, "--markdown")
+        atomic_write_text(markdown, markdown_report(outcomes, seconds, lint_errors), _MARKDOWN_OWNED, force,
+                          "--markdown")
     failed = [o for o in outcomes if not o.passed]
-    click.echo(json_report(outcomes, seconds) if fmt == "json" else text_report(outcomes, seconds))
-    if failed:
+    click.echo(json_report(outcomes, seconds, lint_errors) if fmt == "json"
+               else text_report(outcomes, seconds, lint_errors))
+    if failed or lint_errors:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
 
