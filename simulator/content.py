@@ -311,8 +311,8 @@ class Gazetteer:
         for place, names in landmarks.items():
             for name in names:
                 self.owner.setdefault(name, place)
-        names = sorted(self.owner, key=lambda n: (-len(n), n))
-        self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
+        longest_first = sorted(self.owner, key=lambda n: (-len(n), n))
+        self._pattern = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
         self.centres = PLACE_CENTRES if centres is None else centres
 
     def from_text(self, text: str) -> str | None:
