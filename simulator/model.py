@@ -142,7 +142,7 @@ class CaseRecord:
     post_id: str = ""  # as the adapter reports it ("weibo-…", "wechat-…")
     author_id: str = ""  # Weibo user id or WeChat OpenID, as the adapter reports it
     located_place: str = ""  # the place the desk determined (the gazetteer), "" before triage
-    comment_times: list[float] = field(default_factory=list)  # the comments among repost_times
+    comment_times: list[float] | None = None  # the comments among repost_times, drawn at the first poll
 
 
 @dataclass
@@ -361,7 +361,6 @@ class Simulation:
             r = a.reposts
             rec.repost_times = hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
                                               r.reaction_minutes, r.horizon_minutes, r.cap)
-            rec.comment_times = [m for m in rec.repost_times if self.rng_reposts.random() < COMMENT_SHARE]
         geo = None
         if channel == "weibo" and self.rng_content.random() < self.sc.platforms.geo_share:
             geo = self.content.geo_point(self.rng_content, place)
@@ -409,6 +408,11 @@ class Simulation:
         n = self.reposts_at(rec, at)
         if rec.channel != "weibo" or not rec.repost_times:
             return n
+        if rec.comment_times is None:
+            # each engagement is a comment or a repost; a stream of the case's own, so the repost cascades
+            # (and the hot events they make) are the same draws as without the split
+            rng = random.Random(f"{self.seed}/{rec.case_id}/comments")
+            rec.comment_times = [m for m in rec.repost_times if rng.random() < COMMENT_SHARE]
         minutes = (at - rec.posted_at).total_seconds() / 60.0
         comments = bisect.bisect_right(rec.comment_times, minutes)
         payload = weibo_counts([(rec.status_id, n - comments, comments)])
