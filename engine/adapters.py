@@ -3,6 +3,12 @@
 * Weibo: a status object as the Weibo API returns it (``id``/``idstr``,
   ``created_at`` like ``Wed May 14 10:05:00 +0800 2014``, ``text``, ``user``,
   ``reposts_count``, ``comments_count``, optional ``geo``).
+* Weibo counts: the reposts and comments of a batch of statuses as Weibo's
+  ``statuses/count`` returns them (``[{"id": "…", "reposts": n,
+  "comments": n, "attitudes": n}]``), polled to follow a post's spread.
+  Counts are snapshots, not messages: the same status may be reported any
+  number of times, so no duplicate check; they are counted apart
+  (``count_updates``) from the posts.
 * WeChat: an official-account text message in WeChat's XML shape
   (``ToUserName``, ``FromUserName``, ``CreateTime``, ``MsgType``,
   ``Content``, ``MsgId``).
@@ -31,11 +37,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .models import Post
 
-__all__ = ["RawPost", "AdapterResult", "PostAdapter", "REJECT_REASONS", "MAX_TEXT", "MAX_PAYLOAD"]
+__all__ = ["RawPost", "AdapterResult", "PostAdapter", "CountUpdate", "CountsResult", "REJECT_REASONS", "MAX_TEXT",
+           "MAX_PAYLOAD", "MAX_BATCH"]
 
 MAX_TEXT = 2000  # characters; Weibo allowed 140 in 2014, long-form posts and WeChat a few hundred
 MAX_PAYLOAD = 64 * 1024  # bytes
 MAX_COUNT = 1_000_000_000  # reposts, comments: more than any post has ever had
+MAX_BATCH = 100  # statuses per statuses/count reply (Weibo allowed up to 100 ids a call)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 REJECT_REASONS = (
     "malformed", "too-large", "forbidden-dtd", "missing-field", "wrong-type", "bad-timestamp", "empty-text",
@@ -70,6 +78,30 @@ class AdapterResult:
     @property
     def accepted(self) -> bool:
         return self.post is not None
+
+
+@dataclass(frozen=True)
+class CountUpdate:
+    """One status's counts: ``engagement`` (reposts + comments) is what ``RawPost.reposts`` means."""
+
+    post_id: str  # "weibo-<id>", as RawPost.post_id
+    reposts: int
+    comments: int
+
+    @property
+    def engagement(self) -> int:
+        return self.reposts + self.comments
+
+
+@dataclass(frozen=True)
+class CountsResult:
+    updates: tuple[CountUpdate, ...] = ()
+    reason: str | None = None  # one of REJECT_REASONS when rejected (the whole batch)
+    detail: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.reason is None
 
 
 class _Reject(Exception):
@@ -107,6 +139,7 @@ class PostAdapter:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.count_updates: Counter[str] = Counter()  # statuses/count batches: accepted or the reason
         self._seen: set[str] = set()
 
     def _finish(self, build: Any) -> AdapterResult:
@@ -170,6 +203,47 @@ class PostAdapter:
         return RawPost(post_id=f"weibo-{sid}", channel="weibo", author=_text(name, "user.screen_name")[:64],
                        author_id=str(uid), text=_text(payload["text"], "text"), posted_at=created,
                        reposts=reposts, geo=point)
+
+    def weibo_counts(self, payload: str | bytes | list[Any]) -> CountsResult:
+        """A ``statuses/count`` reply; the whole batch is accepted or rejected with a reason."""
+        try:
+            updates = self._weibo_counts(payload)
+        except _Reject as rej:
+            self.count_updates[rej.reason] += 1
+            return CountsResult(reason=rej.reason, detail=rej.detail)
+        self.count_updates["accepted"] += 1
+        return CountsResult(updates)
+
+    def _weibo_counts(self, payload: str | bytes | list[Any]) -> tuple[CountUpdate, ...]:
+        if isinstance(payload, (str, bytes)):
+            if len(payload) > MAX_PAYLOAD:
+                raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
+            try:
+                payload = json.loads(payload)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _Reject("malformed", f"not JSON: {exc}") from None
+            except RecursionError:
+                raise _Reject("malformed", "not JSON: nested too deeply") from None
+        if not isinstance(payload, list):
+            raise _Reject("malformed", "statuses/count replies with a JSON list")
+        if len(payload) > MAX_BATCH:
+            raise _Reject("too-large", f"{len(payload)} statuses in one reply (limit {MAX_BATCH})")
+        out = []
+        for i, item in enumerate(payload):
+            if not isinstance(item, dict):
+                raise _Reject("malformed", f"entry {i} is not an object")
+            sid = item.get("id")
+            if sid is None:
+                raise _Reject("missing-field", f"entry {i}: missing 'id'")
+            if isinstance(sid, bool) or not isinstance(sid, (int, str)) or not str(sid).isdigit() \
+                    or not str(sid).isascii() or len(str(sid)) > 64:
+                raise _Reject("wrong-type", f"entry {i}: id must be a number, got {sid!r:.40}")
+            for key in ("reposts", "comments"):
+                if key not in item:
+                    raise _Reject("missing-field", f"entry {i}: missing '{key}'")
+            out.append(CountUpdate(f"weibo-{sid}", _count(item["reposts"], f"entry {i}: reposts"),
+                                   _count(item["comments"], f"entry {i}: comments")))
+        return tuple(out)
 
     # -- WeChat ------------------------------------------------------------------
     def wechat(self, payload: str | bytes) -> AdapterResult:

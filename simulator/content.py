@@ -1,4 +1,4 @@
-"""What citizens write and who they are.
+"""What citizens write, who they are, and where they say it happened.
 
 Faker's zh_CN provider gives realistic names, but its addresses are random
 provinces and its lorem text is not Chinese anyone writes, and its phone
@@ -6,18 +6,40 @@ prefixes include ranges that did not exist in 2014.  So: Faker for names, our
 own Changping landmarks and per-category complaint templates for the text,
 and 2014 mobile prefixes for phone numbers.
 
-Some templates deliberately mention a second subject (a car park in a park,
-rubbish at a bus stop): keyword classification then disagrees with the true
-category now and then, as it does in reality, and misrouting is measurable.
+Real complaints mention more than one subject: rubbish at a market, a car park
+in a park, noise from a building site, a flat of twenty tenants whose landlord
+the property company will not confront.  Each true category therefore has
+*plain* templates (its own subject only) and *mixed* ones that also name a
+second subject; a share of posts (the scenario's ``arrivals.mixed_share``,
+default ``MIXED_SHARE``) uses a mixed template.  Which
+subject the keyword rules pick then depends on the rules' order, so a post can
+be misclassified yet reach the right unit (both categories go to the street or
+town), or be misclassified and misrouted.  The landmarks near the border of two
+areas (``SHARED_LANDMARKS``) are what the duty desk's gazetteer places in one
+of them, so a correctly classified post about the other area can reach the
+wrong street or town: misrouting by place.  The mixed share is an assumption
+of the model (no published figure), stated in docs/scenarios.md.
+
+Identities: a Weibo citizen has a 10-digit user id and a screen name shaped
+like real Weibo nicknames; a WeChat citizen an OpenID (28 characters, ``o``
+plus the account's prefix plus base64url-style characters, as OpenIDs of one
+official account look).  The simulator keeps the author on the case, so every
+follow-up comes from the same id.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import re
 
 from faker import Faker
 
-__all__ = ["Author", "ContentGenerator", "LANDMARKS", "TEMPLATES", "PHONE_PREFIXES_2014"]
+__all__ = [
+    "Author", "ContentGenerator", "Gazetteer", "LANDMARKS", "SHARED_LANDMARKS", "PLACE_CENTRES", "TEMPLATES",
+    "MIXED_TEMPLATES", "MIXED_SHARE", "FOLLOW_UP_TEMPLATES", "PHONE_PREFIXES_2014", "OPENID_PREFIX",
+    "GEO_JITTER_DEGREES",
+]
 
 # Mobile prefixes allocated by 2014 (China Mobile, Unicom, Telecom); no 16x/19x.
 PHONE_PREFIXES_2014 = (
@@ -25,17 +47,18 @@ PHONE_PREFIXES_2014 = (
     "130 131 132 145 155 156 176 185 186 133 153 177 180 181 189"
 ).split()
 
-# A few well-known residential areas and landmarks per area (2014 names).
+# A few well-known residential areas and landmarks per area (2014 names).  Each landmark belongs to the
+# one area it is listed under: that is what the desk's gazetteer says.
 LANDMARKS: dict[str, tuple[str, ...]] = {
     "城北": ("鼓楼南街", "西关环岛", "昌平公园东门", "政府街"),
     "城南": ("昌平新城", "南环路", "旧县村", "亢山广场"),
     "天通苑北": ("天通苑北一区", "天通苑北二区", "天通苑北三区", "太平家园"),
-    "天通苑南": ("天通西苑", "天通东苑", "天通中苑", "天通苑地铁站"),
+    "天通苑南": ("天通西苑", "天通东苑", "天通中苑", "天通苑地铁站", "立水桥北"),
     "霍营": ("霍营地铁站", "华龙苑", "龙锦苑东", "霍营村"),
     "回龙观": ("龙泽苑", "龙跃苑", "流星花园", "新龙城", "回龙观西大街", "育知东路"),
-    "东小口": ("东小口森林公园", "贺村", "中滩村", "芦村"),
+    "东小口": ("东小口森林公园", "贺村", "中滩村", "芦村", "东三旗"),
     "沙河": ("沙河高教园", "巩华城", "沙河镇中心", "于新庄"),
-    "北七家": ("北七家镇政府", "王府街", "平西府", "东三旗"),
+    "北七家": ("北七家镇政府", "王府街", "平西府", "郑各庄"),
     "南口": ("南口镇", "南口农场", "南口火车站", "马坊村"),
     "马池口": ("马池口村", "亭子庄", "百泉庄", "乃干屯"),
     "阳坊": ("阳坊大街", "西贯市", "阳坊涮肉一条街", "后白虎涧"),
@@ -49,13 +72,35 @@ LANDMARKS: dict[str, tuple[str, ...]] = {
     "延寿": ("延寿镇", "湖门村", "西湖村", "百合村"),
 }
 
-# Per true category: complaint templates.  {where} is a landmark of the post's place.
+# Landmarks on the border of two areas: residents of the second area name them too ("near 霍营 station"),
+# and the gazetteer places them in the area they are listed under above.  landmark -> the other area.
+SHARED_LANDMARKS: dict[str, str] = {
+    "霍营地铁站": "回龙观",
+    "立水桥北": "东小口",
+    "东三旗": "北七家",
+    "西关环岛": "城南",
+    "郑各庄": "天通苑北",
+}
+
+# The rough centre of each area (WGS-84 degrees: latitude, longitude).  Geotagged Weibo posts carry a point
+# within GEO_JITTER_DEGREES of their area's centre; the gazetteer locates a point at the nearest centre.
+PLACE_CENTRES: dict[str, tuple[float, float]] = {
+    "城北": (40.228, 116.236), "城南": (40.205, 116.226), "天通苑北": (40.087, 116.420),
+    "天通苑南": (40.066, 116.415), "霍营": (40.074, 116.360), "回龙观": (40.076, 116.318),
+    "东小口": (40.050, 116.394), "沙河": (40.140, 116.285), "北七家": (40.112, 116.428),
+    "南口": (40.240, 116.125), "马池口": (40.196, 116.170), "阳坊": (40.128, 116.136),
+    "小汤山": (40.183, 116.388), "南邵": (40.222, 116.285), "崔村": (40.232, 116.338),
+    "百善": (40.170, 116.318), "流村": (40.235, 116.005), "十三陵": (40.282, 116.222),
+    "兴寿": (40.228, 116.412), "延寿": (40.300, 116.350),
+}
+GEO_JITTER_DEGREES = 0.004  # about 400 m: a phone's position somewhere in the area's built-up core
+
+# Per true category: plain complaint templates (the category's own subject).  {where} is a landmark.
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "环境卫生": (
         "{where}的垃圾已经堆了好几天没人清运，天热臭味很大，希望尽快处理。",
         "{where}附近垃圾桶满了一直没人管，苍蝇到处都是。",
         "{where}路边有人倾倒建筑垃圾，脏乱不堪。",
-        "{where}公交站旁边的垃圾堆好几天了，等车都受不了。",
         "{where}污水横流，雨后臭味熏天，请有关部门看看。",
     ),
     "园林绿化": (
@@ -63,14 +108,12 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{where}的绿地被人占了种菜，绿化带都毁了。",
         "{where}公园停车场收费不合理，请园林部门解释一下。",
         "{where}草坪好久没人修剪，杂草丛生。",
-        "{where}小区门口的大树枝干快断了，很危险。",
     ),
     "停车/交通": (
         "{where}门口违停严重，早晚高峰堵车堵得走不动。",
         "{where}的红绿灯坏了好几天，路口很危险。",
         "{where}公交车班次太少，早上等半小时都上不去。",
         "{where}路面坑洼不平，电动车摔了好几次。",
-        "{where}附近公园门口乱停车，把消防通道都堵了。",
     ),
     "群租房": (
         "{where}有一套房子被二房东打隔断出租，住了二十多人，消防隐患太大。",
@@ -122,6 +165,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "市场监管": (
         "{where}一家餐馆卫生很差，吃完拉肚子，食品安全谁来管？",
         "{where}超市卖过期商品，商家态度恶劣。",
+        "{where}的驾校乱收费，报名以后又要交各种费用。",
     ),
     "治安": (
         "{where}最近小偷很多，好几家电动车被盗。",
@@ -134,8 +178,88 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "其他": (
         "{where}这边的问题反映了很久了，希望领导重视一下。",
         "想问一下{where}的拆迁补偿政策什么时候公布？",
+        "{where}村里的路灯坏了好几个月，晚上出门很不方便。",
     ),
 }
+
+# Per true category: templates that also name a second subject, as real complaints do.  Which category
+# the keyword rules give is the rules' business (their order decides); the comments say what the
+# shipped rules (rules/classification.yaml) make of each, for the reader only.
+MIXED_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "环境卫生": (
+        "{where}小区楼道里的垃圾好几天没人收，物业也不管。",  # 物业 first: 物业管理, same street/town
+        "{where}公交站旁边的垃圾堆好几天了，等车都受不了。",  # 公交: 停车/交通 → 交通局
+        "{where}菜市场门口垃圾遍地，商家把烂菜叶直接倒在路边。",  # 垃圾 before 商家: right
+        "{where}公园里的公厕脏得没法进，臭味很大。",  # 公园: 园林绿化 → 园林绿化局
+    ),
+    "园林绿化": (
+        "{where}小区门口的大树枝干快断了，很危险。",  # no keyword: 其他 → street/town
+        "{where}的行道树被人砍伐，树下还有人乱堆垃圾。",  # 垃圾: 环境卫生 → street/town
+        "{where}小区物业把绿化带改成了停车位。",  # 绿化带 first: right
+    ),
+    "停车/交通": (
+        "{where}附近公园门口乱停车，把消防通道都堵了。",  # 公园: 园林绿化局
+        "{where}学校门口接孩子的车乱停，每天早上堵车堵成一片。",  # 学校: 教育 → 教委
+        "{where}小区里的车位被物业高价出租，业主停车难。",  # 车位 before 物业: right
+        "{where}的停车场晚上有人摆摊，车都开不进去。",  # 停车 before 摆摊: right
+    ),
+    "群租房": (
+        "{where}楼上一套两居室住了十几个人，半夜吵得睡不着，物业说管不了。",  # 物业: same street/town
+        "{where}一套房子住了二十多人，楼道里垃圾成堆。",  # 垃圾: same street/town
+    ),
+    "违法建设": (
+        "{where}一楼住户把绿地圈起来盖了房子。",  # 绿地: 园林绿化局
+        "{where}有人在小区里占道盖房，一直没人管。",  # 占道: street/town; 城管监察局 in the large areas
+        "{where}一楼住户私自扩建小院，物业制止无效。",  # 物业: street/town; 城管监察局 in the large areas
+    ),
+    "物业管理": (
+        "{where}小区的电梯半夜维修，噪音扰民。",  # 噪音 first: same street/town
+        "{where}小区停车位管理混乱，物业乱收费。",  # 停车: 交通局
+        "{where}小区暖气不热，物业推给热力公司。",  # 暖气: 供暖 → 市政市容委
+    ),
+    "社保服务": (
+        "{where}社区卫生服务站不能用医保卡，老人看病要自费。",  # 医保 before 卫生服务站: right
+        "{where}办事大厅人太多，办个失业登记要排一上午。",  # no keyword: 其他 → street/town
+    ),
+    "噪音": (
+        "{where}楼下餐馆后厨半夜还在剁馅，吵得睡不着。",  # 餐馆: 市场监管 → 工商分局
+        "{where}工地半夜还在打桩，吵得整栋楼没法睡。",  # no keyword: 其他 → street/town, not 住建委
+        "{where}小区里有人装修，每天早上七点就开始砸墙，物业不管。",  # 物业: same street/town
+    ),
+    "供暖": (
+        "{where}小区冬天家里只有十几度，物业说锅炉坏了。",  # 物业: street/town
+    ),
+    "市容城管": (
+        "{where}夜市摆摊到半夜，喇叭叫卖声扰民。",  # 扰民 first: 噪音, same street/town
+        "{where}公交站台被小广告贴满了。",  # 公交: 交通局
+        "{where}早市占道经营，垃圾扔得满地都是。",  # 垃圾 first: 环境卫生, same street/town
+    ),
+    "医疗卫生": (
+        "{where}的诊所卖过期药，吃了也不见好。",  # 过期: 市场监管 → 工商分局
+    ),
+    "教育": (
+        "{where}幼儿园门口早晚堵车，孩子过马路很危险。",  # 幼儿园 first: right
+    ),
+    "社会救助": (
+        "{where}的孤寡老人没人照顾，希望社区帮帮他。",  # no keyword: 其他 → street/town
+    ),
+    "市场监管": (
+        "{where}菜市场里有商家缺斤短两，门口垃圾也没人清。",  # 垃圾 first: 环境卫生 → street/town
+    ),
+    "治安": (
+        "{where}小区里电动车接连被偷，物业的监控是坏的。",  # 物业: street/town
+        "{where}停车场里的车被人砸了玻璃，包也被偷了。",  # 停车: 交通局
+    ),
+    "供水": (
+        "{where}小区水管爆了两天，物业一直没修好，家里没水用。",  # 物业: street/town
+    ),
+    "其他": (
+        "{where}村委会账目不公开，村民意见很大。",
+    ),
+}
+
+#: the default share of complaints that name a second subject (a model assumption; see the module docstring)
+MIXED_SHARE = 0.25
 
 # Non-actionable posts: questions and thanks the desk answers directly.
 CONSULTATIONS = (
@@ -144,12 +268,73 @@ CONSULTATIONS = (
     "{where}今天的活动几点开始？",
 )
 
+# A citizen's follow-up on their own earlier post (no new subject: the case's text stays the first post's).
+FOLLOW_UP_TEMPLATES = (
+    "再次反映：前几天说的问题到现在还没人管，请尽快处理！",
+    "已经{days}天了，上次反映的问题还是老样子，有人看吗？",
+    "追问一下，之前反映的情况有进展吗？",
+    "说好的解决呢？问题又出现了，希望给个说法。",
+    "第二次反映了，问题依旧，希望领导重视。",
+)
+
+# Weibo nicknames people actually choose (2014): place-based, phrase-based, real-name-like, Latin, and the
+# platform's default "用户" plus ten digits for those who never set one.
+_NICK_ADJ = ("快乐的", "安静的", "爱吃草莓的", "不会游泳的", "晒太阳的", "想睡觉的", "奔跑的", "微笑的")
+_NICK_NOUN = ("小鱼", "猫", "兔子", "蜗牛", "小熊", "大白", "向日葵", "蘑菇")
+_NICK_FAMILY = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+_NICK_AREA = ("回龙观", "天通苑", "昌平", "沙河", "霍营", "北七家", "南口", "小汤山")
+OPENID_PREFIX = "oX7wQ"  # OpenIDs of one official account share their first characters
+_OPENID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
 
 class Author:
-    __slots__ = ("name", "phone", "handle", "openid")
+    """A citizen: Weibo user id and screen name, WeChat OpenID, phone; kept for the whole case."""
 
-    def __init__(self, name: str, phone: str, handle: str, openid: str) -> None:
+    __slots__ = ("name", "phone", "handle", "openid", "uid", "followers")
+
+    def __init__(self, name: str, phone: str, handle: str, openid: str, uid: int = 0, followers: int = 0) -> None:
         self.name, self.phone, self.handle, self.openid = name, phone, handle, openid
+        self.uid, self.followers = uid, followers
+
+
+class Gazetteer:
+    """The duty desk's place finder: a landmark named in the text, or a geotag's nearest area centre.
+
+    ``LANDMARKS`` say which area each landmark is in; the longest landmark found in a text wins (a
+    text naming two gives the first in reading order).  ``None`` when neither says.
+    """
+
+    def __init__(self, landmarks: dict[str, tuple[str, ...]] | None = None,
+                 centres: dict[str, tuple[float, float]] | None = None) -> None:
+        landmarks = LANDMARKS if landmarks is None else landmarks
+        self.owner: dict[str, str] = {}
+        for place, names in landmarks.items():
+            for name in names:
+                self.owner.setdefault(name, place)
+        longest_first = sorted(self.owner, key=lambda n: (-len(n), n))
+        self._pattern = re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        self.centres = PLACE_CENTRES if centres is None else centres
+
+    def from_text(self, text: str) -> str | None:
+        if self._pattern is None:
+            return None
+        m = self._pattern.search(text)
+        return self.owner[m.group(0)] if m else None
+
+    def from_point(self, lat: float, lon: float) -> str | None:
+        best, best_d = None, math.inf
+        k = math.cos(math.radians(lat))
+        for place, (clat, clon) in self.centres.items():
+            d = (lat - clat) ** 2 + ((lon - clon) * k) ** 2
+            if d < best_d:
+                best, best_d = place, d
+        return best
+
+    def locate(self, text: str, geo: tuple[float, float] | None) -> str | None:
+        """A geotag first (a phone knows where it is), then the landmark in the text."""
+        if geo is not None:
+            return self.from_point(*geo)
+        return self.from_text(text)
 
 
 class ContentGenerator:
@@ -157,36 +342,71 @@ class ContentGenerator:
 
     Names and handles come from Faker, drawn once into pools (Faker costs
     ~0.2 ms a name, which dominates a megacity run); each author is a seeded
-    draw from the pools plus their own phone number and WeChat openid.
+    draw from the pools plus their own ids and phone number.
     """
 
     POOL = 4000
 
-    def __init__(self, rng: random.Random, seed: int) -> None:
+    def __init__(self, rng: random.Random, seed: int, mixed_share: float = MIXED_SHARE) -> None:
         self.rng = rng
+        self.mixed_share = mixed_share
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self._names: list[str] = []
         self._handles: list[str] = []
+        self._choices = {p: names + tuple(n for n, other in SHARED_LANDMARKS.items() if other == p)
+                         for p, names in LANDMARKS.items()}
 
     def author(self) -> Author:
+        rng = self.rng
         if len(self._names) < self.POOL:  # fill lazily so short runs pay only for what they use
             self._names.append(self.fake.name())
             self._handles.append(self.fake.user_name())
-            name, base = self._names[-1], self._handles[-1]
+            name, latin = self._names[-1], self._handles[-1]
         else:
-            name, base = self.rng.choice(self._names), self.rng.choice(self._handles)
-        phone = self.rng.choice(PHONE_PREFIXES_2014) + f"{self.rng.randrange(10**8):08d}"
-        handle = base + str(self.rng.randrange(100, 10000))
-        openid = "o" + "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-                               for _ in range(27))
-        return Author(name, phone, handle, openid)
+            name, latin = rng.choice(self._names), rng.choice(self._handles)
+        phone = rng.choice(PHONE_PREFIXES_2014) + f"{rng.randrange(10**8):08d}"
+        uid = rng.randrange(1_000_000_000, 5_500_000_000)  # 10 digits: the ids Weibo had issued by 2014
+        openid = OPENID_PREFIX + "".join(rng.choice(_OPENID_CHARS) for _ in range(28 - len(OPENID_PREFIX)))
+        followers = int(math.exp(rng.gauss(4.0, 1.5)))  # most citizens have tens to hundreds of followers
+        return Author(name, phone, self._nickname(name, latin, uid), openid, uid, followers)
+
+    def _nickname(self, name: str, latin: str, uid: int) -> str:
+        rng = self.rng
+        shape = rng.random()
+        if shape < 0.25:  # 回龙观老王, 天通苑小李
+            return rng.choice(_NICK_AREA) + rng.choice("老小") + rng.choice(_NICK_FAMILY)
+        if shape < 0.45:  # 爱吃草莓的猫
+            return rng.choice(_NICK_ADJ) + rng.choice(_NICK_NOUN)
+        if shape < 0.65:  # 张伟1987
+            return name + str(rng.randrange(1960, 2000))
+        if shape < 0.85:  # wangli_88
+            return latin + "_" + str(rng.randrange(10, 1000))
+        return f"用户{uid}"  # the platform's default for users who never chose one
+
+    def where(self, place: str) -> str:
+        return self.rng.choice(self._choices.get(place, (place,)))
 
     def text(self, category: str, place: str) -> str:
-        where = self.rng.choice(LANDMARKS.get(place, (place,)))
+        where = self.where(place)
+        mixed = MIXED_TEMPLATES.get(category, ())
+        if mixed and self.rng.random() < self.mixed_share:
+            return self.rng.choice(mixed).format(where=where)
         templates = TEMPLATES.get(category) or TEMPLATES["其他"]
         return self.rng.choice(templates).format(where=where)
 
     def consultation(self, place: str) -> str:
-        where = self.rng.choice(LANDMARKS.get(place, (place,)))
-        return self.rng.choice(CONSULTATIONS).format(where=where)
+        return self.rng.choice(CONSULTATIONS).format(where=self.where(place))
+
+    @staticmethod
+    def follow_up(rng: random.Random, days: int) -> str:
+        return rng.choice(FOLLOW_UP_TEMPLATES).format(days=max(1, days))
+
+    @staticmethod
+    def geo_point(rng: random.Random, place: str) -> tuple[float, float] | None:
+        """A point near the area's centre (latitude, longitude), or None for an area without one."""
+        centre = PLACE_CENTRES.get(place)
+        if centre is None:
+            return None
+        j = GEO_JITTER_DEGREES
+        return (round(centre[0] + rng.uniform(-j, j), 6), round(centre[1] + rng.uniform(-j, j), 6))

@@ -54,8 +54,8 @@ from engine.calendar import DayInfo
 from engine.models import Decision
 
 from .cascade import hawkes_cascade
-from .content import ContentGenerator
-from .platforms import corrupt, wechat_message, weibo_status
+from .content import ContentGenerator, Gazetteer
+from .platforms import COMMENT_SHARE, corrupt, wechat_message, weibo_counts, weibo_status
 from .scenario import ArrivalSpec, Scenario, UnitBehaviour
 from .worktime import advance_working, next_working_moment
 
@@ -136,6 +136,13 @@ class CaseRecord:
     draws: dict[str, int] = field(default_factory=dict)  # per-purpose draw counters (see case_rng)
     decisions: list[tuple[str, str, str]] = field(default_factory=list)  # (what, value, rule id)
     triaged_by: str = ""
+    # the platform side: who posted, under which id, where the desk located it
+    author: Any = None  # content.Author: the same ids on every follow-up
+    status_id: int = 0  # Weibo status id or WeChat MsgId of the first post
+    post_id: str = ""  # as the adapter reports it ("weibo-…", "wechat-…")
+    author_id: str = ""  # Weibo user id or WeChat OpenID, as the adapter reports it
+    located_place: str = ""  # the place the desk determined (the gazetteer), "" before triage
+    comment_times: list[float] | None = None  # the comments among repost_times, drawn at the first poll
 
 
 @dataclass
@@ -164,6 +171,8 @@ class RunResult:
     backlog: list[tuple[str, int]]
     calendar: Any
     intake: dict[str, int] = field(default_factory=dict)
+    #: follow-ups and statuses/count polls, parsed by their own adapter (not in ``intake``: one per post)
+    updates_intake: dict[str, int] = field(default_factory=dict)
 
 
 def _decision_row(eff: Any) -> tuple[str, str, str]:
@@ -224,7 +233,8 @@ class Simulation:
     """One replication of a scenario under one policy."""
 
     def __init__(self, scenario: Scenario, policy: Policy, seed: int | None = None,
-                 progress: Callable[[float], None] | None = None, reference: Policy | None = None) -> None:
+                 progress: Callable[[float], None] | None = None, reference: Policy | None = None,
+                 tap: Callable[[str, str, str], None] | None = None) -> None:
         self.sc = scenario
         self.policy = policy
         #: the policy that defines which unit is truly responsible (the scenario's own rules);
@@ -238,6 +248,8 @@ class Simulation:
         self.t0 = datetime.combine(scenario.start, time(0), tzinfo=self.tz)
         self.t_end = datetime.combine(scenario.end + timedelta(days=1), time(0), tzinfo=self.tz)
         self.progress = progress or (lambda f: None)
+        #: sees every intact payload sent: (case id, "post" | "follow-up" | "counts", payload)
+        self.tap = tap or (lambda case_id, kind, payload: None)
         s = self.seed
         self.rng_arrivals = random.Random(f"{s}/arrivals")
         self.rng_content = random.Random(f"{s}/content")
@@ -245,10 +257,13 @@ class Simulation:
         self.rng_reposts = random.Random(f"{s}/reposts")
         self.rng_platform = random.Random(f"{s}/platform")
         self.adapter = PostAdapter()
+        self.updates = PostAdapter()  # follow-ups and count polls: a second intake, counted apart
+        self.gazetteer = Gazetteer()
+        self._follow_up_seq = 0
         self._open_by_problem: dict[tuple[str, str], list[CaseRecord]] = {}
         self._unit_slots: dict[str, simpy.Resource] = {}
         self._open_forms = 0  # forms without a reply (the backlog)
-        self.content = ContentGenerator(self.rng_content, s)
+        self.content = ContentGenerator(self.rng_content, s, scenario.arrivals.mixed_share)
         self.queue: simpy.Store = simpy.Store(self.env)
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
@@ -346,7 +361,11 @@ class Simulation:
             r = a.reposts
             rec.repost_times = hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
                                               r.reaction_minutes, r.horizon_minutes, r.cap)
-        raw = self._deliver(n, channel, posted, text, author)
+        geo = None
+        if channel == "weibo" and self.rng_content.random() < self.sc.platforms.geo_share:
+            geo = self.content.geo_point(self.rng_content, place)
+        rec.author = author
+        raw = self._deliver(n, channel, posted, text, author, geo, rec)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
         collect = LogRow(case_id, COLLECT, posted, "desk", "", "")  # not yet classified
@@ -356,17 +375,22 @@ class Simulation:
             self.log.append(collect)
         self.queue.put((rec, raw, actionable, self.env.now))
 
-    def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any) -> RawPost | None:
+    def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any,
+                 geo: tuple[float, float] | None, rec: CaseRecord) -> RawPost | None:
         """Send the post through the platform: native payload → adapter (with retries and corruption)."""
         p = self.sc.platforms
         rng = self.rng_platform
         if channel == "weibo":
-            payload = weibo_status(3_700_000_000_000_000 + n, posted, text, author.handle, 1_000_000 + n)
+            rec.status_id = 3_700_000_000_000_000 + n
+            payload = weibo_status(rec.status_id, posted, text, author.handle, author.uid, geo=geo,
+                                   followers=author.followers)
             parse = self.adapter.weibo
         else:
-            payload = wechat_message(6_000_000_000_000_000_000 + n, posted, text, author.openid)
+            rec.status_id = 6_000_000_000_000_000_000 + n
+            payload = wechat_message(rec.status_id, posted, text, author.openid)
             parse = self.adapter.wechat  # type: ignore[assignment]
         case_id = f"C{n:07d}"
+        self.tap(case_id, "post", payload)
         if rng.random() < p.malformed:
             bad = parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
             self.log.append(LogRow(case_id, PAYLOAD_REJECTED, posted, bad.reason or "", "", ""))
@@ -374,7 +398,54 @@ class Simulation:
         if rng.random() < p.duplicate_delivery:
             parse(payload)  # a redelivery: dropped as duplicate and counted
             self.log.append(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
+        if result.post is not None:
+            rec.post_id, rec.author_id = result.post.post_id, result.post.author_id
         return result.post
+
+    def _poll_counts(self, rec: CaseRecord, at: datetime) -> int:
+        """The post's reposts + comments at ``at``, as the desk reads them: a statuses/count reply
+        through the adapter."""
+        n = self.reposts_at(rec, at)
+        if rec.channel != "weibo" or not rec.repost_times:
+            return n
+        if rec.comment_times is None:
+            # each engagement is a comment or a repost; a stream of the case's own, so the repost cascades
+            # (and the hot events they make) are the same draws as without the split
+            rng = random.Random(f"{self.seed}/{rec.case_id}/comments")
+            rec.comment_times = [m for m in rec.repost_times if rng.random() < COMMENT_SHARE]
+        minutes = (at - rec.posted_at).total_seconds() / 60.0
+        comments = bisect.bisect_right(rec.comment_times, minutes)
+        payload = weibo_counts([(rec.status_id, n - comments, comments)])
+        self.tap(rec.case_id, "counts", payload)
+        for update in self.updates.weibo_counts(payload).updates:
+            if update.post_id == rec.post_id:
+                return update.engagement
+        return n  # cannot happen for an intact payload; the adapter counted the rejection
+
+    def _follow_up(self, rec: CaseRecord) -> None:
+        """The citizen posts again, from the same Weibo account or WeChat OpenID, through the adapter.
+
+        Follow-ups are never corrupted or redelivered: their random draws would depend on the policy
+        (whether the case was answered) and would shift the platform stream of every later post.
+        """
+        rec.followups += 1
+        now = self.now()
+        self.log.append(LogRow(rec.case_id, FOLLOW_UP, now, "citizen", rec.unit, rec.category))
+        text = None
+        a = rec.author
+        if a is not None:
+            self._follow_up_seq += 1
+            k = self._follow_up_seq
+            words = self.content.follow_up(self.case_rng(rec, "follow-up"), (now - rec.posted_at).days)
+            if rec.channel == "weibo":
+                payload = weibo_status(3_800_000_000_000_000 + k, now, words, a.handle, a.uid, followers=a.followers)
+                result = self.updates.weibo(payload)
+            else:
+                payload = wechat_message(6_100_000_000_000_000_000 + k, now, words, a.openid)
+                result = self.updates.wechat(payload)
+            self.tap(rec.case_id, "follow-up", payload)
+            text = result.post.text if result.post is not None else None
+        self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=now, text=text))
 
     def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
         minutes = (at - rec.posted_at).total_seconds() / 60.0
@@ -446,12 +517,17 @@ class Simulation:
                 self._handle(target, FollowUpPosted(case_id=target.case_id, at=self.now(), text=raw.text))
                 return
         self._open_by_problem.setdefault(key, []).append(rec)
-        self._open_case(rec, raw.at_place(rec.place))
+        # the desk locates the post: a geotag, else a landmark the text names, else (asking the citizen)
+        # the true place; a border landmark can put it in the neighbouring street or town
+        rec.located_place = self.gazetteer.locate(raw.text, raw.geo) or rec.place
+        if rec.located_place not in self.policy.places:
+            rec.located_place = rec.place
+        self._open_case(rec, raw.at_place(rec.located_place))
 
     def _open_case(self, rec: CaseRecord, post: Post) -> None:
         at = self.now()
         rec.opened_at = at
-        post = post.model_copy(update={"reposts": self.reposts_at(rec, at)})
+        post = post.model_copy(update={"reposts": self._poll_counts(rec, at)})
         self.cases[rec.case_id] = rec
         self._open_forms += 1
         decision = self.engine.handle(PostReceived(case_id=rec.case_id, at=at, post=post))
@@ -464,7 +540,7 @@ class Simulation:
     def _true_unit(self, rec: CaseRecord) -> str:
         """The unit the reference policy's routing gives for the post's true category and place."""
         case = self.engine.cases[rec.case_id]
-        fact = case.fact("post_received", category=rec.true_category)
+        fact = case.fact("post_received", category=rec.true_category, place=rec.place)
         table = self.reference.tables.get("routing")
         chosen = table.evaluate(fact) if table is not None else []
         if not chosen:
@@ -638,9 +714,7 @@ class Simulation:
             activity = PROMISE_KEPT if kept else PROMISE_BROKEN
             self.log.append(LogRow(rec.case_id, activity, self.now(), rec.unit, rec.unit, rec.category))
             if not kept:  # the citizen sees nothing happen and posts again
-                rec.followups += 1
-                self.log.append(LogRow(rec.case_id, FOLLOW_UP, self.now(), "citizen", rec.unit, rec.category))
-                self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=self.now()))
+                self._follow_up(rec)
 
         self._schedule(due, go)
 
@@ -683,8 +757,8 @@ class Simulation:
                 continue
             last = n
 
-            def go(at: datetime = at, n: int = n) -> None:
-                self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at, reposts=n))
+            def go(at: datetime = at) -> None:
+                self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at, reposts=self._poll_counts(rec, at)))
 
             self._schedule(at, go)
 
@@ -699,9 +773,7 @@ class Simulation:
             def go(wants: bool = wants) -> None:
                 if rec.replied_at is not None or not wants:
                     return
-                rec.followups += 1
-                self.log.append(LogRow(rec.case_id, FOLLOW_UP, self.now(), "citizen", rec.unit, rec.category))
-                self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=self.now()))
+                self._follow_up(rec)
 
             self._schedule(at, go)
 
@@ -736,4 +808,5 @@ class Simulation:
             posts=self.posts, cases=sorted(self.cases.values(), key=lambda r: r.case_id), log=self.log,
             desk=self.desk, deductions=self.deductions, backlog=self.backlog, calendar=self.cal,
             intake=dict(sorted(self.adapter.counts.items())),
+            updates_intake=dict(sorted((self.updates.counts + self.updates.count_updates).items())),
         )

@@ -4,6 +4,22 @@ The simulator's citizens post through these, and the desk reads them through
 ``engine.adapters.PostAdapter`` exactly as a live deployment would.  A small,
 configurable share of deliveries is corrupted or delivered twice (platforms
 retry), so the adapters' rejection paths are exercised and counted.
+
+Shapes (checked against published examples of the platforms' APIs):
+
+* a Weibo status as ``statuses/show`` returns it: ``created_at`` like
+  ``Wed May 14 10:05:00 +0800 2014``, ``id``/``idstr``/``mid``, ``text``,
+  ``user`` (10-digit ``id``/``idstr``, ``screen_name``, ``followers_count``),
+  ``reposts_count``, ``comments_count``, ``attitudes_count`` and ``geo``:
+  ``null`` or ``{"type": "Point", "coordinates": [latitude, longitude]}``
+  (Weibo puts the latitude first, unlike GeoJSON);
+* the counts of a batch of statuses as ``statuses/count`` returns them:
+  ``[{"id": "…", "reposts": n, "comments": n, "attitudes": n}]``, polled by
+  the desk to follow a post's spread;
+* a WeChat official-account text message: ``ToUserName`` (the account's
+  original id, ``gh_`` and 12 hex digits), ``FromUserName`` (the citizen's
+  OpenID), ``CreateTime`` (Unix seconds), ``MsgType``, ``Content`` (CDATA),
+  ``MsgId`` (a 64-bit number).
 """
 
 from __future__ import annotations
@@ -11,11 +27,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime
-from xml.sax.saxutils import escape
 
-__all__ = ["weibo_status", "wechat_message", "corrupt", "CORRUPTIONS", "OFFICIAL_ACCOUNT"]
+__all__ = ["weibo_status", "weibo_counts", "wechat_message", "cdata", "corrupt", "CORRUPTIONS", "OFFICIAL_ACCOUNT", "COMMENT_SHARE"]
 
-OFFICIAL_ACCOUNT = "gh_changping2014"  # the district's WeChat official account (ToUserName)
+OFFICIAL_ACCOUNT = "gh_3c8a61f07d2e"  # the district's WeChat official account's original id (ToUserName)
+#: the share of a Weibo post's engagement that is comments (the rest reposts); the engine's ``reposts`` is
+#: their sum (docs/rules.md), so the split changes what the payloads show, not what the rules see
+COMMENT_SHARE = 0.4
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -31,7 +49,8 @@ def weibo_created_at(t: datetime) -> str:
 
 
 def weibo_status(status_id: int, t: datetime, text: str, screen_name: str, user_id: int, reposts: int = 0,
-                 comments: int = 0, geo: tuple[float, float] | None = None) -> str:
+                 comments: int = 0, geo: tuple[float, float] | None = None, followers: int = 0) -> str:
+    """A status; ``geo`` is (latitude, longitude)."""
     doc = {
         "created_at": weibo_created_at(t),
         "id": status_id,
@@ -42,7 +61,7 @@ def weibo_status(status_id: int, t: datetime, text: str, screen_name: str, user_
         "favorited": False,
         "truncated": False,
         "user": {"id": user_id, "idstr": str(user_id), "screen_name": screen_name, "name": screen_name,
-                 "location": "北京 昌平区", "followers_count": 0},
+                 "location": "北京 昌平区", "followers_count": followers},
         "reposts_count": reposts,
         "comments_count": comments,
         "attitudes_count": 0,
@@ -51,11 +70,21 @@ def weibo_status(status_id: int, t: datetime, text: str, screen_name: str, user_
     return json.dumps(doc, ensure_ascii=False)
 
 
+def weibo_counts(counts: list[tuple[int, int, int]]) -> str:
+    """``statuses/count`` for a batch of (status id, reposts, comments); ids as strings, as Weibo sends them."""
+    return json.dumps([{"id": str(sid), "reposts": r, "comments": c, "attitudes": 0} for sid, r, c in counts])
+
+
+def cdata(text: str) -> str:
+    """``text`` as XML character data in CDATA sections (a ``]]>`` inside is split across two sections)."""
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
 def wechat_message(msg_id: int, t: datetime, text: str, openid: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[{OFFICIAL_ACCOUNT}]]></ToUserName>"
-            f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+    return (f"<xml><ToUserName>{cdata(OFFICIAL_ACCOUNT)}</ToUserName>"
+            f"<FromUserName>{cdata(openid)}</FromUserName>"
             f"<CreateTime>{int(t.timestamp())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content>{escape(text)}</Content><MsgId>{msg_id}</MsgId></xml>")
+            f"<Content>{cdata(text)}</Content><MsgId>{msg_id}</MsgId></xml>")
 
 
 CORRUPTIONS = ("missing-text", "wrong-type", "control-characters", "huge-text", "bad-timestamp", "truncated",

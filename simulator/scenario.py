@@ -164,6 +164,8 @@ class PlatformSpec(_Strict):
                                       description="Chance a payload is delivered twice (platform retry)")
     malformed: float = Field(default=0.0, ge=0, le=1,
                              description="Chance a delivery is corrupted (then delivered again intact)")
+    geo_share: float = Field(default=0.1, ge=0, le=1,
+                             description="Share of Weibo posts that carry a geotag (a point near the place)")
 
 
 class ScriptedPost(_Strict):
@@ -200,6 +202,9 @@ class ArrivalSpec(_Strict):
     same_problem_share: float = Field(default=0.0, ge=0, le=1, description=(
         "Chance an actionable post is about a problem already open at the same place and category; "
         "the desk merges it into that case (it reaches the engine as a follow-up)"))
+    mixed_share: float = Field(default=0.25, ge=0, le=1, description=(
+        "Share of complaints whose text also names a second subject (rubbish at a market, noise from a "
+        "building site); the keyword rules then decide which subject wins (a model assumption)"))
     reposts: RepostSpec
     scripted: list[ScriptedPost] = Field(default_factory=list, max_length=MAX_ITEMS, description="Posts placed by hand")
 

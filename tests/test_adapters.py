@@ -130,3 +130,62 @@ def test_simulation_counts_rejections_and_duplicates():
     assert m["payloads_accepted"] == m["posts"]  # every post arrives once, intact
     assert m["payloads_rejected"] > 0 and m["payloads_duplicate"] > 0
     assert sum(m["payloads_rejected_by_reason"].values()) == m["payloads_rejected"]
+
+
+# -- statuses/count: a post's reposts and comments as they move -------------------------------------------
+
+def test_weibo_counts_round_trip():
+    from simulator.platforms import weibo_counts
+
+    payload = weibo_counts([(3712345678901234, 120, 80), (3712345678901235, 0, 0)])
+    assert json.loads(payload)[0] == {"id": "3712345678901234", "reposts": 120, "comments": 80, "attitudes": 0}
+    a = PostAdapter()
+    r = a.weibo_counts(payload)
+    assert r.accepted and [(u.post_id, u.reposts, u.comments, u.engagement) for u in r.updates] == [
+        ("weibo-3712345678901234", 120, 80, 200), ("weibo-3712345678901235", 0, 0, 0)]
+    # a snapshot may come again (polling): accepted each time; the posts' own counters are untouched
+    assert a.weibo_counts(payload).accepted and a.weibo_counts(json.loads(payload)).accepted
+    assert a.count_updates == {"accepted": 3} and not a.counts
+    # the engagement of a count equals what the status itself reports as RawPost.reposts
+    status = a.weibo(weibo_status(3712345678901234, T, "x", "u", 1234567890, reposts=120, comments=80))
+    assert status.post is not None and status.post.reposts == r.updates[0].engagement
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    ("[{\"id\": \"1\", \"reposts\": 1", "malformed"),
+    ('{"id": "1", "reposts": 1, "comments": 2}', "malformed"),  # an object, not the list Weibo sends
+    ("[1]", "malformed"),
+    ('[{"reposts": 1, "comments": 2}]', "missing-field"),
+    ('[{"id": "1", "comments": 2}]', "missing-field"),
+    ('[{"id": "1", "reposts": 1}]', "missing-field"),
+    ('[{"id": "x1", "reposts": 1, "comments": 2}]', "wrong-type"),
+    ('[{"id": true, "reposts": 1, "comments": 2}]', "wrong-type"),
+    ('[{"id": "1", "reposts": -1, "comments": 2}]', "wrong-type"),
+    ('[{"id": "1", "reposts": "很多", "comments": 2}]', "wrong-type"),
+    ('[{"id": "1", "reposts": 1, "comments": 1.5}]', "wrong-type"),
+    ('[{"id": "1", "reposts": 1, "comments": true}]', "wrong-type"),
+    (json.dumps([{"id": str(i), "reposts": 0, "comments": 0} for i in range(101)]), "too-large"),
+    ("[" * 100_000, "too-large"),
+    ("[" * 50_000, "malformed"),
+    (b"\xff\xfe", "malformed"),
+])
+def test_weibo_counts_rejections(payload, reason):
+    a = PostAdapter()
+    r = a.weibo_counts(payload)
+    assert not r.accepted and r.reason == reason and r.detail and r.updates == ()
+    assert a.count_updates == {reason: 1} and not a.counts
+
+
+def test_weibo_counts_never_raises():
+    rng = random.Random(11)
+    junk = [None, 1, 1.5, True, "x", [], {}, [None], [[]], [{"id": None}], [{"id": 2**200, "reposts": 0, "comments": 0}],
+            [{"id": "١٢", "reposts": 0, "comments": 0}], [{"id": "1", "reposts": 2**64, "comments": 0}]]
+    for _ in range(300):
+        junk.append(json.dumps([{"id": rng.choice(["1", 1, -1, "", "1e3", None]),
+                                 "reposts": rng.choice([0, -1, 1.0, None, "1", 10**10]),
+                                 "comments": rng.choice([0, 3, [], {}, False])}])[: rng.randrange(1, 80)])
+    a = PostAdapter()
+    for j in junk:
+        r = a.weibo_counts(j)  # type: ignore[arg-type]
+        assert r.accepted or r.reason in {"malformed", "too-large", "missing-field", "wrong-type"}
+    assert sum(a.count_updates.values()) == len(junk)

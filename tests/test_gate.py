@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -127,7 +128,9 @@ def test_baseline_update_records_and_reports_changes(capsys, tmp_path, rules_cop
     edit(rules_copy / "deadlines.yaml", "within: 5 working days", "within: 4 working days")
     assert main(["baseline", "update", "--baseline-dir", str(d), "--rules", str(rules_copy)]) == 0
     out = capsys.readouterr().out
-    assert "on_time_rate: 0.906" in out and "deductions_total: 10 → " in out
+    for metric in ("on_time_rate", "deductions_total"):  # each reported from its recorded mean, not a pinned value
+        recorded = float(re.search(rf"  {metric}: {{mean: ([0-9.]+)", text).group(1))  # type: ignore[union-attr]
+        assert f"{metric}: {recorded:g} → " in out
     assert main(["check", "--baseline-dir", str(d), "--rules", str(rules_copy)]) == 0
     new = (d / "golden-week-2014.yaml").read_text(encoding="utf-8")
     assert new.startswith("# yaml-language-server") and "checks:" in new  # comments and checks kept
