@@ -343,16 +343,19 @@ def locate(data: Any, loc: Sequence[str | int]) -> tuple[int | None, int | None]
     if isinstance(node, (CommentedMap, CommentedSeq)):
         line, col = node.lc.line + 1, node.lc.col + 1
     for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            kl, kc = node.lc.key(part)
-            line, col = kl + 1, kc + 1
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            il, ic = node.lc.item(part)
-            line, col = il + 1, ic + 1
-            node = node[part]
-        else:
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                where = node.lc.key(part)
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                where = node.lc.item(part)
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break  # a key brought in by a merge key (<<: ...) has no position of its own: keep the mapping's
+        if not where:
             break
+        line, col = where[0] + 1, where[1] + 1
+        node = node[part]
     return line, col
 
 

@@ -78,6 +78,8 @@ def argv(draw):
             args.append(draw(st.sampled_from(values)))
     if "--workers" in options and "--workers" not in args:
         args += ["--workers", "1"]  # never fork process pools from the fuzzer
+    if command == "bench" and "--events" not in args:
+        args += ["--events", "100"]  # the default 20,000 timed decisions is a benchmark, not a hang
     if draw(st.integers(0, 30)) == 0:
         args.append(draw(st.sampled_from(["--help", "--version", "--nope", "extra", "-x"])))
     return args

@@ -444,3 +444,15 @@ def test_an_error_in_the_extended_file_is_located_there_even_under_a_capitalised
     (p,) = info.value.problems
     line = 1 + next(i for i, s in enumerate(base.splitlines()) if 'E: {start: "16:00"' in s)
     assert (p.file, p.line, p.key) == (str(tmp_path / "base.yaml"), line, "desk.shifts.E.end")
+
+
+def test_a_key_brought_in_by_a_merge_key_is_located_at_its_mapping(tmp_path, capsys):
+    """Fuzzing (tox -e fuzz): `<<: {kind: routing}` in a case file gave KeyError in locate (exit 3)."""
+    from wenzheng.cli import main
+
+    f = tmp_path / "case.yaml"
+    f.write_text("post:\n  text: 小区垃圾好几天没人清运了\n  place: 城北\n  at: '2014-05-14T10:05:00+08:00'\n"
+                 "<<: {kind: routing}\n", encoding="utf-8")
+    assert main(["explain", str(f), "--rules", str(ROOT / "rules")]) == 2
+    err = capsys.readouterr().err
+    assert f"{f}:1:1: unknown key 'kind'" in err and "Traceback" not in err
