@@ -108,3 +108,12 @@ def test_post_fields_are_checked_as_strictly_as_the_engine_does(tmp_path, capsys
     f.write_text("text: 垃圾没人清运\nplace: ''\nat: 2014-05-14T10:00+08:00\n", encoding="utf-8")
     code, _, err = run(capsys, str(f))
     assert code == 2 and f"{f}:2:" in err and "place" in err
+
+
+def test_a_case_file_that_is_not_a_mapping_is_exit_2(tmp_path, capsys):
+    """Fuzzing (tox -e fuzz): a file holding only `-1` crashed with TypeError (exit 3)."""
+    for text in ("-1\n", "[a, b]\n", "just text\n", ""):
+        f = tmp_path / "case.yaml"
+        f.write_text(text, encoding="utf-8")
+        code, _, err = run(capsys, str(f))
+        assert code == 2 and f"{f}:1:1: a post or case file must be a mapping" in err, text

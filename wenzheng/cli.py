@@ -557,7 +557,12 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
         else:
             name = source
             doc, data = load_yaml(source)
-        if isinstance(data, dict) and "post" not in data:
+        if not isinstance(data, dict):
+            from engine.errors import Problem
+
+            raise SourceError([Problem(name, 1, 1, "a post or case file must be a mapping: the post's keys "
+                                       "(text, place, at, …) or {post: …, events: […]}")])
+        if "post" not in data:
             data = {"post": data}
     try:
         request = ExplainInput.model_validate(data)
