@@ -161,14 +161,7 @@ class PostAdapter:
 
     def _weibo(self, payload: str | bytes | dict[str, Any]) -> RawPost:
         if isinstance(payload, (str, bytes)):
-            if len(payload) > MAX_PAYLOAD:
-                raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
-            try:
-                payload = json.loads(payload)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise _Reject("malformed", f"not JSON: {exc}") from None
-            except RecursionError:  # '[[[[…' tens of thousands deep
-                raise _Reject("malformed", "not JSON: nested too deeply") from None
+            payload = _json(payload)
         if not isinstance(payload, dict):
             raise _Reject("malformed", "a Weibo status must be a JSON object")
         for key in ("created_at", "text", "user"):
@@ -216,14 +209,7 @@ class PostAdapter:
 
     def _weibo_counts(self, payload: str | bytes | list[Any]) -> tuple[CountUpdate, ...]:
         if isinstance(payload, (str, bytes)):
-            if len(payload) > MAX_PAYLOAD:
-                raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
-            try:
-                payload = json.loads(payload)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise _Reject("malformed", f"not JSON: {exc}") from None
-            except RecursionError:
-                raise _Reject("malformed", "not JSON: nested too deeply") from None
+            payload = _json(payload)
         if not isinstance(payload, list):
             raise _Reject("malformed", "statuses/count replies with a JSON list")
         if len(payload) > MAX_BATCH:
@@ -292,3 +278,15 @@ class PostAdapter:
             raise _Reject("bad-timestamp", f"CreateTime {create!r} is out of range") from None
         return RawPost(post_id=f"wechat-{msg_id.strip()}", channel="wechat", author=from_user[:64],
                        author_id=from_user, text=_text(field("Content"), "Content"), posted_at=posted)
+
+
+def _json(payload: str | bytes) -> Any:
+    """A bounded JSON payload, parsed; every way it can fail is a rejection with its reason."""
+    if len(payload) > MAX_PAYLOAD:
+        raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
+    try:
+        return json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Reject("malformed", f"not JSON: {exc}") from None
+    except RecursionError:  # '[[[[…' tens of thousands deep
+        raise _Reject("malformed", "not JSON: nested too deeply") from None
