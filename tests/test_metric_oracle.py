@@ -48,10 +48,6 @@ NAMES = [
 if os.environ.get("WENZHENG_ORACLE_MEGACITY"):
     NAMES.append("megacity-day")
 
-# Comparisons where the implementation contradicts a clear definition in docs/metrics.md:
-# known bugs, reported to the lead, kept visible (strict: the day they are fixed this fails).
-KNOWN_BUGS: dict[str, str] = {}
-
 COMPARED = [
     *(
         "posts forms answered_by_desk replied reply_rate on_time_rate hot_events statement_2h_rate "
@@ -117,11 +113,7 @@ def _backlog_csv(oracle: Oracle, rep: Path) -> tuple[Any, Any]:
 
 @pytest.mark.parametrize("comparison", COMPARED)
 @pytest.mark.parametrize("name", NAMES)
-def test_metric_equals_oracle(runs, name: str, comparison: str, request: pytest.FixtureRequest) -> None:
-    key = f"{name}:{comparison}"
-    reason = KNOWN_BUGS.get(comparison) or KNOWN_BUGS.get(key)
-    if reason:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_metric_equals_oracle(runs, name: str, comparison: str) -> None:
     problems = []
     for oracle, metrics, rep in runs[name]:
         if comparison == "backlog.csv":
