@@ -20,7 +20,6 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, ScenarioError
@@ -238,19 +237,3 @@ def render_csv(res: SensitivityResult) -> str:
 
 def _num(v: float | None) -> str:
     return "" if v is None else f"{v:.6f}"
-
-
-def write_output(text: str, out: Path) -> None:
-    """Write ``text`` to ``out`` whole or not at all (a temporary file renamed into place)."""
-    import os
-    import tempfile
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".wenzheng-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -183,3 +183,19 @@ def test_varying_one_parameter_twice_is_refused(independent):
     sc, policy, _ = load_run_inputs(independent)
     with pytest.raises(ParameterError, match="varied twice"):
         plan_factors(sc, policy, [("units.default.no_reply", 0, 1), ("units.default.no_reply", 0, 0.5)], 2)
+
+
+def test_out_replaces_only_its_own_result_and_is_checked_before_any_run(independent, tmp_path, capsys):
+    args = ["sensitivity", str(independent), "--vary", "units.default.no_reply=0..1", "--points", "2",
+            "--replications", "1", "--seed", "7", "--quiet"]
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my own notes\n", encoding="utf-8")
+    assert main([*args, "--out", str(mine)]) == 2  # refused up front: nothing computed, nothing touched
+    assert "not written by wenzheng" in capsys.readouterr().err
+    assert mine.read_text(encoding="utf-8") == "my own notes\n"
+    for fmt in ("text", "csv", "json"):
+        out = tmp_path / f"s.{fmt}"
+        assert main([*args, "--format", fmt, "--out", str(out)]) == 0
+        assert main([*args, "--format", fmt, "--out", str(out)]) == 0  # ours: replaced without --force
+    assert main([*args, "--out", str(mine), "--force"]) == 0
+    assert mine.read_text(encoding="utf-8").startswith("One-at-a-time sensitivity:")

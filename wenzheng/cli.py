@@ -116,6 +116,15 @@ _FORCE = click.option("--force", is_flag=True,
 _JUNIT_OWNED = head_contains(b'<testsuite name="wenzheng-')
 _MARKDOWN_OWNED = head_contains(b"### wenzheng gate", size=64)
 _SCHEMA_OWNED = json_title_startswith("wenzheng ")
+_SENSITIVITY_OWNED_BY_KIND = (head_contains(b"One-at-a-time sensitivity:", size=64),
+                              head_contains(b"parameter,value,scenario_value,metric", size=64))
+_SENSITIVITY_JSON_TAIL = head_contains(b'"swing"', tail=True)
+
+
+def _sensitivity_owned(path: Path) -> bool:
+    """A sensitivity result wenzheng wrote: its text or CSV header, or JSON that opens with the scenario."""
+    return any(owned(path) for owned in _SENSITIVITY_OWNED_BY_KIND) or (
+        head_contains(b'{\n  "scenario"', size=16)(path) and _SENSITIVITY_JSON_TAIL(path))
 
 
 @app.command()
@@ -688,10 +697,12 @@ EXIT_TERMINATED = 128 + 15
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="First seed (default: the scenario's).")
 @click.option("--rules", type=_PATH, default=None, help="Rules directory (overrides the scenario's).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
-@click.option("--out", "out_file", type=_PATH, default=None, help="Write the result here instead of to stdout.")
+@click.option("--out", "out_file", type=_OUT, default=None, help="Write the result here instead of to stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_FORCE
 def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replications: int, workers: int,
-                seed: int | None, rules: Path | None, fmt: str, out_file: Path | None, quiet: bool) -> None:
+                seed: int | None, rules: Path | None, fmt: str, out_file: Path | None, quiet: bool,
+                force: bool) -> None:
     """One-at-a-time sensitivity of the reply rate, on-time rate and 2-hour compliance to scenario inputs."""
     from rich.progress import Progress
 
@@ -703,10 +714,11 @@ def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replicatio
         render_json,
         render_text,
         run_sensitivity,
-        write_output,
     )
 
     specs = [parse_range(v, f"--vary {v}") for v in varies]
+    if out_file is not None:  # before any run: a result that cannot be written is not computed
+        check_output_file(out_file, _sensitivity_owned, force, "--out")
     sc, policy, _ = load_run_inputs(scenario, rules)
     factors = plan_factors(sc, policy, specs, points, origin=lambda p, lo, hi: f"--vary {p}={lo:g}..{hi:g}")
     base_seed = sc.seed if seed is None else seed
@@ -718,7 +730,7 @@ def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replicatio
                               progress=lambda n: progress.update(task, completed=n), scenario_name=sc.name)
     text = {"text": render_text, "json": render_json, "csv": render_csv}[fmt](res)
     if out_file is not None:
-        write_output(text, out_file)
+        atomic_write_text(out_file, text, _sensitivity_owned, force, "--out")
         err.print(f"wrote {out_file}")
     else:
         click.echo(text, nl=False)
