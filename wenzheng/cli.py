@@ -316,13 +316,12 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     )
 
     baselines = load_baselines(baseline_dir, only)
+    rules_dirs: set[str] = set()
     for b in baselines:  # validate scenario and rules before spending time on runs (unloadable rules: exit 2)
-        load_run_inputs(b.scenario_path(), rules, allow_lint_errors=True)
+        rules_dirs.add(str(load_run_inputs(b.scenario_path(), rules, allow_lint_errors=True)[2]))
     # rules that load but that lint rejects (a routing gap, a rule that never fires) are measured anyway:
     # their lint errors are failures of the gate, beside every metric they move
-    rules_dirs = sorted({str(rules)} if rules is not None else
-                        {str(load_run_inputs(b.scenario_path(), None, allow_lint_errors=True)[2]) for b in baselines})
-    lint_errors = [p for d in rules_dirs for p in load_checked(d, allow_lint_errors=True)[1]
+    lint_errors = [p for d in sorted(rules_dirs) for p in load_checked(d, allow_lint_errors=True)[1]
                    if p.severity == "error"]
     if junit is not None and markdown is not None and junit.resolve() == markdown.resolve():
         raise UserError(f"--junit and --markdown name the same file {junit}")
