@@ -400,7 +400,7 @@ class _BarePosts(Simulation):
         self.posts += 1
         rec = CaseRecord(f"C{self.posts:07d}", "wechat", "", "", self.now())
         self.log.append(LogRow(rec.case_id, COLLECT, rec.posted_at, "desk", "", ""))
-        self.queue.put((rec, None, False, self.env.now))
+        self._enqueue((rec, None, False, self.env.now))
 
 
 def erlang_c(lam: float, mu: float, c: int) -> tuple[float, float]:
