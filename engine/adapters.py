@@ -155,6 +155,11 @@ class PostAdapter:
         self.counts["accepted"] += 1
         return AdapterResult(post)
 
+    def accept(self, post: RawPost) -> AdapterResult:
+        """Count a post the platform delivered intact without parsing its text (the simulator's fast path
+        for posts outside its payload sample): the same duplicate check and counts as a parsed one."""
+        return self._finish(lambda: post)
+
     # -- Weibo -------------------------------------------------------------------
     def weibo(self, payload: str | bytes | dict[str, Any]) -> AdapterResult:
         return self._finish(lambda: self._weibo(payload))

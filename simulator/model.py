@@ -56,7 +56,14 @@ from engine.models import Decision
 
 from .cascade import hawkes_cascade
 from .content import ContentGenerator, Gazetteer
-from .platforms import COMMENT_SHARE, corrupt, wechat_message, weibo_counts, weibo_status
+from .platforms import (
+    COMMENT_SHARE,
+    corrupt,
+    delivered_post,
+    wechat_message,
+    weibo_counts,
+    weibo_status,
+)
 from .scenario import ArrivalSpec, Scenario, UnitBehaviour
 from .worktime import advance_working, next_working_moment
 
@@ -144,6 +151,7 @@ class CaseRecord:
     author_id: str = ""  # Weibo user id or WeChat OpenID, as the adapter reports it
     located_place: str = ""  # the place the desk determined (the gazetteer), "" before triage
     comment_times: list[float] | None = None  # the comments among repost_times, drawn at the first poll
+    full_path: bool = True  # sent as payload text through the adapters (platforms.payload_sample)
 
 
 @dataclass(slots=True)
@@ -262,6 +270,8 @@ class Simulation:
         self.progress = progress or (lambda f: None)
         #: sees every intact payload sent: (case id, "post" | "follow-up" | "counts", payload)
         self.tap = tap or (lambda case_id, kind, payload: None)
+        #: a tap sees every payload: all of them are built then
+        self._payload_sample = 1.0 if tap is not None else scenario.platforms.payload_sample
         s = self.seed
         self.rng_arrivals = random.Random(f"{s}/arrivals")
         self.rng_content = random.Random(f"{s}/content")
@@ -390,38 +400,75 @@ class Simulation:
             self.log.append(collect)
         self._enqueue((rec, raw, actionable, self.env.now))
 
+    def _full_path(self, n: int) -> bool:
+        """Whether post ``n`` (and its count polls) goes through the payload text and the adapters.
+
+        A hash of the seed and the post number, not a draw: sampling never moves a random stream, so the
+        results are the same whatever the share (a test holds them identical).
+        """
+        share = self._payload_sample
+        if share >= 1.0:
+            return True
+        x = (self.seed * 0x9E3779B97F4A7C15 + n * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 31)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        return (x ^ (x >> 29)) < share * 2.0**64
+
     def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any,
                  geo: tuple[float, float] | None, rec: CaseRecord) -> RawPost | None:
-        """Send the post through the platform: native payload → adapter (with retries and corruption)."""
+        """Send the post through the platform: native payload → adapter (with retries and corruption).
+
+        Posts outside the payload sample skip building and parsing the text but make the same draws and
+        the same counts: the adapter's result is built directly (``delivered_post``).
+        """
         p = self.sc.platforms
         rng = self.rng_platform
+        full = rec.full_path = self._full_path(n)
         if channel == "weibo":
             rec.status_id = 3_700_000_000_000_000 + n
-            payload = weibo_status(rec.status_id, posted, text, author.handle, author.uid, geo=geo,
-                                   followers=author.followers)
             parse = self.adapter.weibo
         else:
             rec.status_id = 6_000_000_000_000_000_000 + n
-            payload = wechat_message(rec.status_id, posted, text, author.openid)
             parse = self.adapter.wechat  # type: ignore[assignment]
         case_id = f"C{n:07d}"
-        self.tap(case_id, "post", payload)
+        payload = ""
+        if full:
+            payload = self._payload(channel, rec.status_id, posted, text, author, geo)
+            self.tap(case_id, "post", payload)
         if rng.random() < p.malformed:
+            if not full:
+                payload = self._payload(channel, rec.status_id, posted, text, author, geo)
             bad = parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
             self.log.append(LogRow(case_id, PAYLOAD_REJECTED, posted, bad.reason or "", "", ""))
-        result = parse(payload)
+        if full:
+            post = parse(payload).post
+        else:
+            post = self.adapter.accept(delivered_post(channel, rec.status_id, posted, text, author, geo)).post
         if rng.random() < p.duplicate_delivery:
-            parse(payload)  # a redelivery: dropped as duplicate and counted
+            if full:
+                parse(payload)  # a redelivery: dropped as duplicate and counted
+            else:
+                self.adapter.accept(post)  # type: ignore[arg-type]
             self.log.append(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
-        if result.post is not None:
-            rec.post_id, rec.author_id = result.post.post_id, result.post.author_id
-        return result.post
+        if post is not None:
+            rec.post_id, rec.author_id = post.post_id, post.author_id
+        return post
+
+    @staticmethod
+    def _payload(channel: str, status_id: int, posted: datetime, text: str, author: Any,
+                 geo: tuple[float, float] | None) -> str:
+        if channel == "weibo":
+            return weibo_status(status_id, posted, text, author.handle, author.uid, geo=geo,
+                                followers=author.followers)
+        return wechat_message(status_id, posted, text, author.openid)
 
     def _poll_counts(self, rec: CaseRecord, at: datetime) -> int:
         """The post's reposts + comments at ``at``, as the desk reads them: a statuses/count reply
-        through the adapter."""
+        through the adapter (counted without the reply's text outside the payload sample)."""
         n = self.reposts_at(rec, at)
         if rec.channel != "weibo" or not rec.repost_times:
+            return n
+        if not rec.full_path:
+            self.updates.count_updates["accepted"] += 1
             return n
         if rec.comment_times is None:
             # each engagement is a comment or a repost; a stream of the case's own, so the repost cascades
@@ -452,13 +499,17 @@ class Simulation:
             self._follow_up_seq += 1
             k = self._follow_up_seq
             words = self.content.follow_up(self.case_rng(rec, "follow-up"), (now - rec.posted_at).days)
-            if rec.channel == "weibo":
-                payload = weibo_status(3_800_000_000_000_000 + k, now, words, a.handle, a.uid, followers=a.followers)
+            sid = (3_800_000_000_000_000 if rec.channel == "weibo" else 6_100_000_000_000_000_000) + k
+            if not rec.full_path:
+                result = self.updates.accept(delivered_post(rec.channel, sid, now, words, a))
+            elif rec.channel == "weibo":
+                payload = weibo_status(sid, now, words, a.handle, a.uid, followers=a.followers)
                 result = self.updates.weibo(payload)
+                self.tap(rec.case_id, "follow-up", payload)
             else:
-                payload = wechat_message(6_100_000_000_000_000_000 + k, now, words, a.openid)
+                payload = wechat_message(sid, now, words, a.openid)
                 result = self.updates.wechat(payload)
-            self.tap(rec.case_id, "follow-up", payload)
+                self.tap(rec.case_id, "follow-up", payload)
             text = result.post.text if result.post is not None else None
         self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=now, text=text))
 

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-__all__ = ["weibo_status", "weibo_counts", "wechat_message", "cdata", "corrupt", "CORRUPTIONS", "OFFICIAL_ACCOUNT", "COMMENT_SHARE"]
+from engine.adapters import RawPost
+
+__all__ = ["delivered_post", "weibo_status", "weibo_counts", "wechat_message", "cdata", "corrupt", "CORRUPTIONS", "OFFICIAL_ACCOUNT", "COMMENT_SHARE"]
 
 OFFICIAL_ACCOUNT = "gh_3c8a61f07d2e"  # the district's WeChat official account's original id (ToUserName)
 #: the share of a Weibo post's engagement that is comments (the rest reposts); the engine's ``reposts`` is
@@ -68,6 +71,30 @@ def weibo_status(status_id: int, t: datetime, text: str, screen_name: str, user_
         "geo": {"type": "Point", "coordinates": [geo[0], geo[1]]} if geo else None,
     }
     return json.dumps(doc, ensure_ascii=False)
+
+
+_WEIBO_TZ: dict[int, timezone] = {}
+
+
+def delivered_post(channel: str, status_id: int, t: datetime, text: str, author: Any,
+                   geo: tuple[float, float] | None = None) -> RawPost:
+    """The post the adapter makes of an intact payload built by ``weibo_status`` / ``wechat_message``, without
+    building or parsing it: Weibo times are whole seconds at the status' UTC offset, WeChat times whole
+    seconds in UTC (``CreateTime``).  A test holds it equal to the adapter's result for every post of a run.
+    """
+    if channel == "weibo":
+        off = t.utcoffset()
+        seconds = int(off.total_seconds() // 60) * 60 if off is not None else 0
+        tz = _WEIBO_TZ.get(seconds)
+        if tz is None:
+            tz = _WEIBO_TZ[seconds] = timezone(timedelta(seconds=seconds))
+        posted = t.replace(microsecond=0, tzinfo=tz)  # the wall-clock time Weibo prints, at its offset
+        return RawPost.model_construct(post_id=f"weibo-{status_id}", channel="weibo", author=author.handle[:64],
+                                       author_id=str(author.uid), text=text, posted_at=posted, reposts=0,
+                                       geo=(float(geo[0]), float(geo[1])) if geo else None)
+    posted = datetime.fromtimestamp(int(t.timestamp()), tz=UTC)
+    return RawPost.model_construct(post_id=f"wechat-{status_id}", channel="wechat", author=author.openid[:64],
+                                   author_id=author.openid, text=text, posted_at=posted, reposts=0, geo=None)
 
 
 def weibo_counts(counts: list[tuple[int, int, int]]) -> str:

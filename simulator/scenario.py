@@ -166,6 +166,12 @@ class PlatformSpec(_Strict):
                              description="Chance a delivery is corrupted (then delivered again intact)")
     geo_share: float = Field(default=0.1, ge=0, le=1,
                              description="Share of Weibo posts that carry a geotag (a point near the place)")
+    payload_sample: float = Field(default=1.0, ge=0, le=1,
+                                  description="Share of posts (and of their count polls) sent through the full "
+                                              "JSON/XML payload path and the adapters; the others reach the desk "
+                                              "exactly as the adapter would parse them, without building and "
+                                              "parsing the text (for speed at scale). Corrupted and redelivered "
+                                              "payloads always take the full path. Results do not depend on it.")
 
 
 class ScriptedPost(_Strict):
