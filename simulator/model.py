@@ -289,6 +289,8 @@ class Simulation:
         self._waiting: deque[tuple[Any, ...]] = deque()  # posts waiting for the desk (FIFO)
         self._idle: deque[_Staff] = deque()  # staff on duty waiting for a post, longest idle first
         self._shift_ends: set[float] = set()  # shift ends with an event scheduled
+        self._scripted_left = 0  # scripted posts still to come
+        self._alive_until = 0.0  # minutes: the run drains no earlier (see _keep_alive)
         self._horizon = (self.t_end - self.t0).total_seconds() / 60.0
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
@@ -330,9 +332,25 @@ class Simulation:
 
         self.env.timeout(self._delay_until(at)).callbacks.append(fire)
 
+    def _keep_alive(self, at: datetime) -> None:
+        """A moment the run lasts until although nothing happens then (a timer not scheduled because it
+        could change nothing): the run drains at the same time as if it had been."""
+        minutes = (at - self.t0).total_seconds() / 60.0
+        if minutes > self._alive_until:
+            self._alive_until = minutes
+
     def _maybe_done(self) -> None:
         if (self._arrivals_done and self._pending == 0 and not self._waiting
                 and self._busy_staff == 0 and not self.done.triggered):
+            if self.env.now < self._alive_until:
+                self._pending += 1
+
+                def wake(_event: Any) -> None:
+                    self._pending -= 1
+                    self._maybe_done()
+
+                self.env.timeout(self._alive_until - self.env.now).callbacks.append(wake)
+                return
             self.done.succeed()
 
     # -- arrivals ---------------------------------------------------------------
@@ -535,8 +553,14 @@ class Simulation:
                 self._release(_Staff(name, line.name, line.pattern))
 
     def _release(self, s: _Staff) -> None:
-        """A member leaves a shift (or starts the run): wait for the next shift of their pattern."""
-        if self.done.triggered:
+        """A member leaves a shift (or starts the run): wait for the next shift of their pattern.
+
+        Once no post can reach the desk any more (arrivals over, scripted posts in, queue empty, nobody
+        triaging), the rota stops: later shifts could change nothing (staffed minutes count only while
+        posts arrive), and the drain can last months of simulated time.
+        """
+        if self.done.triggered or (self._arrivals_done and self._scripted_left == 0 and not self._waiting
+                                   and self._busy_staff == 0):
             return
         pattern = s.pattern
         while pattern[s.day % len(pattern)] == "-":
@@ -884,12 +908,13 @@ class Simulation:
         at = rec.opened_at or self.now()
         for _ in range(c.max_follow_ups):
             at = at + timedelta(days=c.follow_up_after_days.sample(rng))
-            wants = rng.random() < c.follow_up_probability
+            if not rng.random() < c.follow_up_probability:
+                self._keep_alive(at)  # a citizen who will not post again: nothing to schedule
+                continue
 
-            def go(wants: bool = wants) -> None:
-                if rec.replied_at is not None or not wants:
-                    return
-                self._follow_up(rec)
+            def go() -> None:
+                if rec.replied_at is None:
+                    self._follow_up(rec)
 
             self._schedule(at, go)
 
@@ -904,11 +929,13 @@ class Simulation:
     def _scripted(self, item: Any):  # type: ignore[no-untyped-def]
         yield self.env.timeout(self._delay_until(item.at))
         self._pending -= 1
+        self._scripted_left -= 1
         self._new_post(item)
         self._maybe_done()
 
     def run(self) -> RunResult:
         self.env.process(self._arrivals())
+        self._scripted_left = len(self.sc.arrivals.scripted)
         for item in self.sc.arrivals.scripted:
             self._pending += 1
             self.env.process(self._scripted(item))
