@@ -152,6 +152,7 @@ class CaseRecord:
     located_place: str = ""  # the place the desk determined (the gazetteer), "" before triage
     comment_times: list[float] | None = None  # the comments among repost_times, drawn at the first poll
     full_path: bool = True  # sent as payload text through the adapters (platforms.payload_sample)
+    redelivered: bool = False  # the platform delivered the first post twice
 
 
 @dataclass(slots=True)
@@ -295,6 +296,7 @@ class Simulation:
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
         self.log: list[LogRow] = []
+        self._emit: Callable[[LogRow], None] = self.log.append
         self.deductions: list[tuple[datetime, str, float, str]] = []
         self.backlog: list[tuple[str, int]] = []
         self.posts = 0
@@ -411,11 +413,9 @@ class Simulation:
         raw = self._deliver(n, channel, posted, text, author, geo, rec)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
-        collect = LogRow(case_id, COLLECT, posted, "desk", "", "")  # not yet classified
-        if self.log and self.log[-1].activity == PAYLOAD_DUPLICATE and self.log[-1].case_id == case_id:
-            self.log.insert(len(self.log) - 1, collect)  # the redelivery came after the post was collected
-        else:
-            self.log.append(collect)
+        self._emit(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
+        if rec.redelivered:  # the redelivery came after the post was collected
+            self._emit(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
         self._enqueue((rec, raw, actionable, self.env.now))
 
     def _full_path(self, n: int) -> bool:
@@ -456,7 +456,7 @@ class Simulation:
             if not full:
                 payload = self._payload(channel, rec.status_id, posted, text, author, geo)
             bad = parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
-            self.log.append(LogRow(case_id, PAYLOAD_REJECTED, posted, bad.reason or "", "", ""))
+            self._emit(LogRow(case_id, PAYLOAD_REJECTED, posted, bad.reason or "", "", ""))
         if full:
             post = parse(payload).post
         else:
@@ -466,7 +466,7 @@ class Simulation:
                 parse(payload)  # a redelivery: dropped as duplicate and counted
             else:
                 self.adapter.accept(post)  # type: ignore[arg-type]
-            self.log.append(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
+            rec.redelivered = True
         if post is not None:
             rec.post_id, rec.author_id = post.post_id, post.author_id
         return post
@@ -510,7 +510,7 @@ class Simulation:
         """
         rec.followups += 1
         now = self.now()
-        self.log.append(LogRow(rec.case_id, FOLLOW_UP, now, "citizen", rec.unit, rec.category))
+        self._emit(LogRow(rec.case_id, FOLLOW_UP, now, "citizen", rec.unit, rec.category))
         text = None
         a = rec.author
         if a is not None:
@@ -618,7 +618,7 @@ class Simulation:
         self._busy_staff += 1
         rec, raw, actionable, queued_at = item
         now = self.env.now
-        self.log.append(LogRow(rec.case_id, TAKE, self.now(), s.name, "", ""))
+        self._emit(LogRow(rec.case_id, TAKE, self.now(), s.name, "", ""))
         self.desk.waits_minutes.append(now - queued_at)
         service = self.sc.desk.triage_minutes.sample(self.rng_desk)
         if now < self._horizon:  # like the staffed minutes: while posts arrive, not in the drain
@@ -633,7 +633,7 @@ class Simulation:
             self._triaged(rec, raw)
         else:
             self.desk.answered_directly += 1
-            self.log.append(LogRow(rec.case_id, DESK_ANSWER, self.now(), s.name, "", ""))
+            self._emit(LogRow(rec.case_id, DESK_ANSWER, self.now(), s.name, "", ""))
         self._maybe_done()
         if self.env.now < s.end:
             self._ready(s)
@@ -652,7 +652,7 @@ class Simulation:
                 target = open_cases[-1]
                 target.merged_posts += 1
                 self.desk.merged += 1
-                self.log.append(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
+                self._emit(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
                                        merged_post=rec.case_id))
                 self._handle(target, FollowUpPosted(case_id=target.case_id, at=self.now(), text=raw.text))
                 return
@@ -697,39 +697,39 @@ class Simulation:
                 rec.category = eff.category
             elif isinstance(eff, Route):
                 rec.unit = eff.unit
-                self.log.append(LogRow(rec.case_id, REPORT, at, rec.triaged_by or "desk", rec.unit, rec.category,
+                self._emit(LogRow(rec.case_id, REPORT, at, rec.triaged_by or "desk", rec.unit, rec.category,
                                        rule=eff.trace.rule_id))
             elif isinstance(eff, MarkHot):
                 rec.hot_at = at
-                self.log.append(LogRow(rec.case_id, HOT, at, "platform", rec.unit, rec.category,
+                self._emit(LogRow(rec.case_id, HOT, at, "platform", rec.unit, rec.category,
                                        rule=eff.trace.rule_id))
                 self._start_statement(rec, at)
             elif isinstance(eff, SetDeadline):
-                self.log.append(LogRow(rec.case_id, DEADLINE_SET, at, "policy", rec.unit, rec.category,
+                self._emit(LogRow(rec.case_id, DEADLINE_SET, at, "policy", rec.unit, rec.category,
                                        rule=eff.trace.rule_id, deadline=eff.deadline, due=eff.due,
                                        remind_at=eff.remind_at))
                 self._set_deadline(rec, eff)
             elif isinstance(eff, Remind):
                 rec.reminders += 1
-                self.log.append(LogRow(rec.case_id, SUPERVISE, at, "desk", rec.unit, rec.category,
+                self._emit(LogRow(rec.case_id, SUPERVISE, at, "desk", rec.unit, rec.category,
                                        rule=eff.trace.rule_id))
                 self._supervised(rec, self._behaviour(rec).respond_to_reminder)
             elif isinstance(eff, Escalate):
                 rec.escalations += 1
-                self.log.append(LogRow(rec.case_id, SUPERVISE, at, eff.to, rec.unit, rec.category,
+                self._emit(LogRow(rec.case_id, SUPERVISE, at, eff.to, rec.unit, rec.category,
                                        rule=eff.trace.rule_id))
                 self._supervised(rec, self._behaviour(rec).respond_to_escalation)
             elif isinstance(eff, Deduct):
                 rec.deductions += eff.points
                 self.deductions.append((at, eff.unit, eff.points, eff.reason))
-                self.log.append(LogRow(rec.case_id, DEDUCT, at, "assessment", eff.unit, rec.category,
+                self._emit(LogRow(rec.case_id, DEDUCT, at, "assessment", eff.unit, rec.category,
                                        rule=eff.trace.rule_id, points=eff.points))
             elif isinstance(eff, FlagAccountability):
                 rec.accountability = True
-                self.log.append(LogRow(rec.case_id, ACCOUNTABILITY, at, "assessment", eff.unit, rec.category,
+                self._emit(LogRow(rec.case_id, ACCOUNTABILITY, at, "assessment", eff.unit, rec.category,
                                        rule=eff.trace.rule_id))
             elif isinstance(eff, Close):
-                self.log.append(LogRow(rec.case_id, REPLY, at, rec.unit, rec.unit, rec.category,
+                self._emit(LogRow(rec.case_id, REPLY, at, rec.unit, rec.unit, rec.category,
                                        rule=eff.trace.rule_id))
 
     def _handle(self, rec: CaseRecord, event: Any) -> None:
@@ -748,7 +748,7 @@ class Simulation:
                     done = rec.replied_at if eff.deadline == "reply" else rec.statement_at
                     if done is None or done > eff.due:
                         state = self.engine.cases.get(cid)
-                        self.log.append(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
+                        self._emit(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
                                                deadline=eff.deadline, due=eff.due,
                                                reposts=state.reposts if state is not None else None))
                 self._handle(rec, DeadlineReached(case_id=cid, at=self.now(), deadline=eff.deadline,
@@ -792,7 +792,7 @@ class Simulation:
         silent, delay, kind = unit_response(self.case_rng(rec, "unit"), b)
         if silent:
             starts = next_working_moment(self.cal, self.now(), *b.working_hours)
-            self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
+            self._emit(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
             return
         if b.capacity is None:
             self._work(rec, b, delay, kind, None)
@@ -816,7 +816,7 @@ class Simulation:
 
     def _work(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str, slot: Any) -> None:
         starts = next_working_moment(self.cal, self.now(), *b.working_hours)
-        self.log.append(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
+        self._emit(LogRow(rec.case_id, HANDLE, starts, rec.unit, rec.unit, rec.category))
         rec.slot = slot
         self._plan_reply(rec, self._work_after(b, starts, delay), kind)
 
@@ -852,7 +852,7 @@ class Simulation:
         def go() -> None:
             rec.promise_kept = kept
             activity = PROMISE_KEPT if kept else PROMISE_BROKEN
-            self.log.append(LogRow(rec.case_id, activity, self.now(), rec.unit, rec.unit, rec.category))
+            self._emit(LogRow(rec.case_id, activity, self.now(), rec.unit, rec.unit, rec.category))
             if not kept:  # the citizen sees nothing happen and posts again
                 self._follow_up(rec)
 
@@ -879,7 +879,7 @@ class Simulation:
 
         def go() -> None:
             rec.statement_at = self.now()
-            self.log.append(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
+            self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
             self._handle(rec, StatementIssued(case_id=rec.case_id, at=self.now()))
 
         self._schedule(at + timedelta(minutes=minutes), go)
