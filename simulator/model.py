@@ -153,6 +153,7 @@ class CaseRecord:
     comment_times: list[float] | None = None  # the comments among repost_times, drawn at the first poll
     full_path: bool = True  # sent as payload text through the adapters (platforms.payload_sample)
     redelivered: bool = False  # the platform delivered the first post twice
+    timers: int = 0  # timers (and waits for a unit's capacity) still to fire for this case
 
 
 @dataclass(slots=True)
@@ -297,6 +298,8 @@ class Simulation:
         self.cases: dict[str, CaseRecord] = {}
         self.log: list[LogRow] = []
         self._emit: Callable[[LogRow], None] = self.log.append
+        #: called once per form when nothing more can happen to it (streaming runs); None keeps every case
+        self._finish: Callable[[CaseRecord], None] | None = None
         self.deductions: list[tuple[datetime, str, float, str]] = []
         self.backlog: list[tuple[str, int]] = []
         self.posts = 0
@@ -319,20 +322,30 @@ class Simulation:
     def _delay_until(self, at: datetime) -> float:
         return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
 
-    def _schedule(self, at: datetime, action: Callable[[], None]) -> None:
-        """Run ``action`` at ``at`` (keeps the run alive until it has fired).
+    def _schedule(self, at: datetime, action: Callable[[], None], rec: CaseRecord) -> None:
+        """Run ``action`` for the case ``rec`` at ``at`` (keeps the run, and the case, alive until it has fired).
 
         A bare timeout with a callback, not a process: timers are most of the
         events of a run, and a process costs three events instead of one.
         """
         self._pending += 1
+        rec.timers += 1
 
         def fire(_event: Any) -> None:
             self._pending -= 1
             action()
+            rec.timers -= 1
+            if rec.timers == 0 and rec.replied_at is not None:
+                self._case_finished(rec)
             self._maybe_done()
 
         self.env.timeout(self._delay_until(at)).callbacks.append(fire)
+
+    def _case_finished(self, rec: CaseRecord) -> None:
+        """Nothing can happen to the case any more: replied, no timer left (only unanswered cases take
+        merged posts).  Streaming runs hand it to the sink and forget it; in memory it stays."""
+        if self._finish is not None:
+            self._finish(rec)
 
     def _keep_alive(self, at: datetime) -> None:
         """A moment the run lasts until although nothing happens then (a timer not scheduled because it
@@ -756,8 +769,8 @@ class Simulation:
             return go
 
         if eff.remind_at is not None:
-            self._schedule(eff.remind_at, fire(True))
-        self._schedule(eff.due, fire(False))
+            self._schedule(eff.remind_at, fire(True), rec)
+        self._schedule(eff.due, fire(False), rec)
 
     # -- units ------------------------------------------------------------------
     def case_rng(self, rec: CaseRecord, purpose: str) -> random.Random:
@@ -801,6 +814,7 @@ class Simulation:
         if slots is None:
             slots = self._unit_slots[rec.unit] = simpy.Resource(self.env, capacity=b.capacity)
         self._pending += 1
+        rec.timers += 1
         self.env.process(self._wait_for_slot(rec, b, delay, kind, slots))
 
     def _wait_for_slot(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str,
@@ -812,6 +826,9 @@ class Simulation:
             slots.release(request)
         else:
             self._work(rec, b, delay, kind, (slots, request))
+        rec.timers -= 1
+        if rec.timers == 0 and rec.replied_at is not None:
+            self._case_finished(rec)
         self._maybe_done()
 
     def _work(self, rec: CaseRecord, b: UnitBehaviour, delay: float, kind: str, slot: Any) -> None:
@@ -839,7 +856,7 @@ class Simulation:
             if kind == "近期解决":
                 self._promise(rec)
 
-        self._schedule(at, go)
+        self._schedule(at, go, rec)
 
     def _promise(self, rec: CaseRecord) -> None:
         """近期解决: the reply promises a fix by a date; the promise is kept or broken."""
@@ -856,7 +873,7 @@ class Simulation:
             if not kept:  # the citizen sees nothing happen and posts again
                 self._follow_up(rec)
 
-        self._schedule(due, go)
+        self._schedule(due, go, rec)
 
     def _supervised(self, rec: CaseRecord, respond_probability: float) -> None:
         """A reminder or escalation: a silent or slow unit may reply sooner."""
@@ -882,7 +899,7 @@ class Simulation:
             self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
             self._handle(rec, StatementIssued(case_id=rec.case_id, at=self.now()))
 
-        self._schedule(at + timedelta(minutes=minutes), go)
+        self._schedule(at + timedelta(minutes=minutes), go, rec)
 
     # -- platform and citizens ----------------------------------------------------
     def _start_reposts(self, rec: CaseRecord) -> None:
@@ -900,7 +917,7 @@ class Simulation:
             def go(at: datetime = at) -> None:
                 self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at, reposts=self._poll_counts(rec, at)))
 
-            self._schedule(at, go)
+            self._schedule(at, go, rec)
 
     def _start_citizen(self, rec: CaseRecord) -> None:
         c = self.sc.citizens
@@ -916,7 +933,7 @@ class Simulation:
                 if rec.replied_at is None:
                     self._follow_up(rec)
 
-            self._schedule(at, go)
+            self._schedule(at, go, rec)
 
     # -- bookkeeping ----------------------------------------------------------------
     def _daily(self):  # type: ignore[no-untyped-def]

@@ -67,3 +67,39 @@ def test_a_post_built_without_parsing_equals_the_adapters_parse() -> None:
         assert parsed.post.posted_at.utcoffset() == delivered_post("weibo", 1, at, text, a, geo).posted_at.utcoffset()
         parsed = adapter.wechat(wechat_message(10**18 + i, at, text, a.openid))
         assert parsed.post == delivered_post("wechat", 10**18 + i, at, text, a), i
+
+
+@pytest.mark.parametrize("scenario", ["changping-2014", "hot-event-surge"])
+def test_a_case_declared_finished_never_changes_again(scenario: str) -> None:
+    """Streaming runs drop a form from memory when the model declares it finished; the declaration must be
+    final: the record is the same at the end of the run, no log row for the case comes later, once only."""
+    import copy
+
+    sc, policy, _ = load_run_inputs(f"scenarios/{scenario}.yaml")
+    sc = with_overrides(sc, [("end", "2014-07-31")]) if scenario == "changping-2014" else sc
+    sim = Simulation(sc, policy, seed=3)
+    finished: dict[str, tuple[object, object]] = {}
+
+    def finish(rec):  # type: ignore[no-untyped-def]
+        assert rec.case_id not in finished, "finished twice"
+        assert rec.replied_at is not None and rec.timers == 0
+        snapshot = copy.deepcopy(rec)
+        snapshot.author = rec.author  # no __eq__: the same citizen
+        finished[rec.case_id] = (sim.now(), snapshot)
+
+    sim._finish = finish
+    try:
+        result = sim.run()
+    finally:
+        sim.engine.close()
+    forms = [c for c in result.cases if c.opened_at is not None]
+    assert len(finished) > 0.8 * len(forms)
+    for c in forms:
+        if c.case_id in finished:
+            at, snapshot = finished[c.case_id]
+            assert c == snapshot
+        else:  # never finished: unanswered, or a timer still pending at the end (cannot happen)
+            assert c.replied_at is None
+    for row in result.log:
+        if row.case_id in finished:
+            assert row.at <= finished[row.case_id][0], row
