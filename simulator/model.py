@@ -21,6 +21,7 @@ differences between them come from the policy alone.
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -154,6 +155,7 @@ class CaseRecord:
     full_path: bool = True  # sent as payload text through the adapters (platforms.payload_sample)
     redelivered: bool = False  # the platform delivered the first post twice
     timers: int = 0  # timers (and waits for a unit's capacity) still to fire for this case
+    lazy_checks: list[datetime] | None = None  # count polls not yet reported to the engine (_sync_reposts)
 
 
 @dataclass(slots=True)
@@ -242,6 +244,41 @@ def arrival_minutes(rng: random.Random, hourly_rates: Sequence[float]) -> Iterat
             yield t
 
 
+ALL_CHECKS = None
+
+
+def repost_thresholds(policy: Policy) -> tuple[int, ...] | None:
+    """The repost counts at which a poll can change a hot decision, or None when any poll can.
+
+    On ``reposts_updated`` the engine evaluates only the hot table (and the deadline table after a hot
+    effect).  A poll whose count crosses no threshold can change nothing when every hot rule that admits
+    the event is *repost-driven*: it tests the count only with ``gte``/``gt`` and otherwise only fields
+    that change solely through events the hot table is evaluated on (``followups``) or never change
+    (channel, text, place, category, unit, hot).  Such a rule that did not match at the case's last hot
+    evaluation can start to match only when the count reaches its threshold.  Any other hot rule (one
+    that tests ``replied``, ``escalations``, the event itself, ``reposts`` with ``lt``…) makes every poll
+    an event.
+    """
+    table = policy.tables.get("hot")
+    if table is None:
+        return ()
+    stable = {"followups", "channel", "text", "place", "category", "unit", "hot"}
+    out: set[int] = set()
+    for rule in table.rules:
+        events = [c for c in rule.conditions if c.field == "event"]
+        if events and not all(c.holds({"event": "reposts_updated"}) for c in events):
+            continue  # never evaluated true on a poll
+        if events:
+            return ALL_CHECKS  # matches polls but not the events before them: its timing is the poll's
+        for c in rule.conditions:
+            if c.field == "reposts" and c.op in ("gte", "gt") and isinstance(c.value, int | float) \
+                    and not isinstance(c.value, bool):
+                out.add(math.ceil(c.value) if c.op == "gte" else math.floor(c.value) + 1)
+            elif c.field not in stable:
+                return ALL_CHECKS
+    return tuple(sorted(out))
+
+
 def unit_response(rng: random.Random, b: UnitBehaviour) -> tuple[bool, float, str]:
     """A unit's unsupervised response to a new form, drawn from the case's "unit" stream:
     (stays silent, working days to reply, kind of reply) — all three always drawn, in this order."""
@@ -308,6 +345,7 @@ class Simulation:
         self._busy_staff = 0
         self.done = self.env.event()
         self._behaviours: dict[str, UnitBehaviour] = {}
+        self._repost_thresholds = repost_thresholds(policy)
         a = scenario.arrivals
         total = sum(a.hour_profile)
         self._hour_share = [x / total for x in a.hour_profile]
@@ -344,6 +382,9 @@ class Simulation:
     def _case_finished(self, rec: CaseRecord) -> None:
         """Nothing can happen to the case any more: replied, no timer left (only unanswered cases take
         merged posts).  Streaming runs hand it to the sink and forget it; in memory it stays."""
+        if rec.lazy_checks:  # polls made after the case's last engine event: read, never needed
+            self.updates.count_updates["accepted"] += len(rec.lazy_checks)
+            rec.lazy_checks = None
         if self._finish is not None:
             self._finish(rec)
 
@@ -746,6 +787,8 @@ class Simulation:
                                        rule=eff.trace.rule_id))
 
     def _handle(self, rec: CaseRecord, event: Any) -> None:
+        if rec.lazy_checks:
+            self._sync_reposts(rec, event.at)
         self._apply(rec, self.engine.handle(event))
 
     def _set_deadline(self, rec: CaseRecord, eff: SetDeadline) -> None:
@@ -758,6 +801,8 @@ class Simulation:
         def fire(reminder: bool) -> Callable[[], None]:
             def go() -> None:
                 if not reminder:
+                    if rec.lazy_checks:
+                        self._sync_reposts(rec, self.now())
                     done = rec.replied_at if eff.deadline == "reply" else rec.statement_at
                     if done is None or done > eff.due:
                         state = self.engine.cases.get(cid)
@@ -903,21 +948,47 @@ class Simulation:
 
     # -- platform and citizens ----------------------------------------------------
     def _start_reposts(self, rec: CaseRecord) -> None:
+        """Plan the desk's polls of the post's counts (``checks_minutes``), reported only where they grew.
+
+        A poll is an engine event at its time only where the policy can react to it: the first poll at
+        or above the lowest repost threshold of the hot rules (see ``repost_trigger``).  The others only
+        move the engine's count: they are reported, with their own times, just before the case's next
+        engine event (``_sync_reposts``), so every decision sees the count it saw before.
+        """
         if not rec.repost_times:
             return
         # the cascade is known in advance: report only the checks at which the count has grown
         last = self.reposts_at(rec, self.now())
+        thresholds = self._repost_thresholds
+        lazy: list[datetime] = []
         for m in self.sc.arrivals.reposts.checks_minutes:
             at = rec.posted_at + timedelta(minutes=m)
             n = self.reposts_at(rec, at)
             if at <= self.now() or n <= last:
                 continue
+            if thresholds is not None and not any(last < t <= n for t in thresholds):
+                lazy.append(at)
+                self._keep_alive(at)  # the run lasts as long as if the poll had been a timer
+            else:
+                def go(at: datetime = at) -> None:
+                    self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at,
+                                                     reposts=self._poll_counts(rec, at)))
+
+                self._schedule(at, go, rec)
             last = n
+        rec.lazy_checks = lazy or None
 
-            def go(at: datetime = at) -> None:
-                self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at, reposts=self._poll_counts(rec, at)))
-
-            self._schedule(at, go, rec)
+    def _sync_reposts(self, rec: CaseRecord, now: datetime) -> None:
+        """Report to the engine the latest poll due by ``now`` that was not sent at its time."""
+        checks = rec.lazy_checks
+        if not checks or checks[0] > now:
+            return
+        i = bisect.bisect_right(checks, now)
+        at = checks[i - 1]
+        self.updates.count_updates["accepted"] += i - 1  # the polls in between: read, and superseded
+        rec.lazy_checks = checks[i:]
+        self._apply(rec, self.engine.handle(RepostsUpdated(case_id=rec.case_id, at=at,
+                                                           reposts=self._poll_counts(rec, at))))
 
     def _start_citizen(self, rec: CaseRecord) -> None:
         c = self.sc.citizens
@@ -959,6 +1030,10 @@ class Simulation:
         self._start_desk()
         self.env.process(self._daily())
         self.env.run(until=self.done)
+        for rec in self.cases.values():
+            if rec.lazy_checks:
+                self.updates.count_updates["accepted"] += len(rec.lazy_checks)
+                rec.lazy_checks = None
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),

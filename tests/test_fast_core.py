@@ -1,5 +1,7 @@
 """The fast model core keeps the model's meaning: shortcuts taken for speed never change a result.
 
+- Count polls that cannot change a decision are reported to the engine just before the case's next
+  event instead of at their own time; the run is identical to one where every poll is an event.
 - Posts outside the payload sample (``platforms.payload_sample``) skip building and parsing their
   payload text; the run is identical whatever the share, and the post built without parsing equals
   the adapter's parse of the payload, field by field.
@@ -103,3 +105,51 @@ def test_a_case_declared_finished_never_changes_again(scenario: str) -> None:
     for row in result.log:
         if row.case_id in finished:
             assert row.at <= finished[row.case_id][0], row
+
+
+def _polls_run(scenario: str, every_poll: bool, seed: int = 4, rules: str | None = None):  # type: ignore[no-untyped-def]
+    sc, policy, _ = load_run_inputs(f"scenarios/{scenario}.yaml", rules)
+    if scenario == "changping-2014":
+        sc = with_overrides(sc, [("end", "2014-08-31")])
+    sim = Simulation(sc, policy, seed=seed)
+    if every_poll:
+        sim._repost_thresholds = None
+    try:
+        return sim.run()
+    finally:
+        sim.engine.close()
+
+
+@pytest.mark.parametrize("scenario", ["changping-2014", "hot-event-surge"])
+def test_polls_reported_late_change_nothing(scenario: str) -> None:
+    lazy, every = _polls_run(scenario, False), _polls_run(scenario, True)
+    assert sum(c.hot_at is not None for c in every.cases) >= 3
+    assert compute_metrics(lazy) == compute_metrics(every)
+    assert lazy.log == every.log  # the 逾期 rows carry the count the engine had: the same
+    assert [c.decisions for c in lazy.cases] == [c.decisions for c in every.cases]
+    assert lazy.updates_intake == every.updates_intake
+
+
+def test_repost_thresholds_of_hot_rules() -> None:
+    from engine import Policy
+    from simulator.model import repost_thresholds
+
+    assert repost_thresholds(Policy.load("rules")) == (500,)
+
+
+def test_polls_reported_late_change_nothing_for_rules_reading_the_count_on_other_events(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A rule that reads the count on follow-ups sees the same count: polls due are reported first."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree("rules", rules, ignore=shutil.ignore_patterns("tests"))
+    with (rules / "escalation.yaml").open("a", encoding="utf-8") as f:
+        f.write("  - id: follow-up-on-a-spreading-post\n"
+                "    when: {event: follow_up_posted, replied: false, reposts: {gte: 30}}\n"
+                "    then: {escalate: {to: 区委宣传部, level: 2}}\n")
+    lazy = _polls_run("changping-2014", False, rules=str(rules))
+    every = _polls_run("changping-2014", True, rules=str(rules))
+    assert any(d[2].startswith("follow-up-on-a-spreading-post") for c in every.cases for d in c.decisions)
+    assert compute_metrics(lazy) == compute_metrics(every)
+    assert lazy.log == every.log
+    assert [c.decisions for c in lazy.cases] == [c.decisions for c in every.cases]
