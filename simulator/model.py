@@ -971,6 +971,7 @@ class Simulation:
                 self._keep_alive(at)  # the run lasts as long as if the poll had been a timer
             else:
                 def go(at: datetime = at) -> None:
+                    self._sync_reposts(rec, at)  # polls due before this one first, as they were made
                     self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at,
                                                      reposts=self._poll_counts(rec, at)))
 
