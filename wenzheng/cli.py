@@ -536,26 +536,52 @@ def _scenarios_using(rules: Path) -> list[Path]:
 
 
 @app.command()
-@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True, help="Rules directory.")
-@click.option("--scenario", type=_PATH, default=Path("scenarios/changping-2014.yaml"), show_default=True,
-              help="Scenario for the end-to-end figure.")
+@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True,
+              help="Rules directory for the routing measurements.")
+@click.option("--scenario", "scenarios", type=_PATH, multiple=True,
+              help="Scenario to run (repeatable; default scenarios/changping-2014.yaml, megacity-day.yaml and "
+                   "megacity-week.yaml, or only the first with --quick).")
+@click.option("--repeat", type=click.IntRange(1, 100), default=None,
+              help="Measurements of each figure; the median is reported  [default: 3, 1 with --quick]")
+@click.option("--quick", is_flag=True, help="changping-2014 only (unless --scenario), one repeat: a smoke test.")
 @click.option("--events", type=click.IntRange(min=100), default=20000, show_default=True,
-              help="Routing evaluations to time.")
-@click.option("--json", "json_out", is_flag=True, help="Machine-readable output.")
-def bench(rules: Path, scenario: Path, events: int, json_out: bool) -> None:
-    """Measure engine µs per routing decision and end-to-end cases per second."""
-    from .bench import run_bench
+              help="Routing decisions per timed pass.")
+@click.option("--json", "json_out", is_flag=True, help="Machine-readable output (keys: docs/benchmarks.md).")
+def bench(rules: Path, scenarios: tuple[Path, ...], repeat: int | None, quick: bool, events: int,
+          json_out: bool) -> None:
+    """Measure engine µs per routing decision, scenario throughput and peak memory, and CLI start-up."""
+    from .bench import DEFAULT_SCENARIOS, run_bench
 
-    result = run_bench(rules, scenario, events)
+    chosen = list(scenarios) or list(DEFAULT_SCENARIOS[:1] if quick else DEFAULT_SCENARIOS)
+    result = run_bench(rules, chosen, events, repeat or (1 if quick else 3),
+                       progress=lambda what: err.print(f"bench: {what} …"))
     if json_out:
-        out.print_json(json.dumps(result))
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    t = RichTable(title="wenzheng bench")
-    t.add_column("measure")
-    t.add_column("value", justify="right")
-    for k, v in result.items():
-        t.add_row(k, f"{v:,.2f}" if isinstance(v, float) else str(v))
+    _print_bench(result)
+
+
+def _print_bench(r: dict[str, Any]) -> None:
+    """The human tables of ``bench``: Chinese labels first, English below."""
+    median = f"中位数，{r['repeat']} 次 (median of {r['repeat']})"
+    t = RichTable(title=f"路由决策 µs/次 (routing µs/decision), {r['decisions_timed']:,} 次/轮 (a pass), {median}")
+    for col in ("规则表\n(table)", "规则数\n(rules)", "引擎\n(engine)", "durable C 层\n(C layer alone)",
+                "参考求值器\n(reference evaluator)"):
+        t.add_column(col, justify="left" if col.startswith("规则表") else "right", no_wrap=True)
+    for row in r["routing"]:
+        t.add_row(row["table"], str(row["rules"]), f"{row['engine_us_per_decision']:.2f}",
+                  f"{row['c_layer_us_per_decision']:.2f}", f"{row['reference_us_per_decision']:.2f}")
     out.print(t)
+    s = RichTable(title=f"场景 (scenarios): 每次新进程, 写出结果 (fresh process, results written), {median}")
+    for col in ("场景\n(scenario)", "帖子\n(posts)", "反馈单\n(forms)", "帖子/秒\n(posts/s)", "反馈单/秒\n(forms/s)",
+                "用时 秒\n(wall s)", "峰值内存 MB\n(peak RSS MB)", "导入 秒\n(imports s)"):
+        s.add_column(col, justify="left" if col.startswith("场景") else "right", no_wrap=True)
+    for sc in r["scenarios"]:
+        s.add_row(sc["scenario"], f"{sc['posts']:,}", f"{sc['forms']:,}", f"{sc['posts_per_second']:,.0f}",
+                  f"{sc['forms_per_second']:,.0f}", f"{sc['wall_seconds']:.2f}", f"{sc['peak_rss_mb']:.0f}",
+                  f"{sc['import_seconds']:.2f}")
+    out.print(s)
+    out.print(f"命令行启动 秒 (CLI start-up s, wenzheng --help): {r['startup_seconds']:.3f}")
 
 
 @app.command()
