@@ -29,7 +29,11 @@ from engine.errors import WenzhengError
 if TYPE_CHECKING:
     from engine.policy import Policy
 
-__all__ = ["DEFAULT_SCENARIOS", "BenchError", "routing_table_of", "run_bench"]
+__all__ = ["DEFAULT_SCENARIOS", "LOAD_TEST_SCENARIOS", "BenchError", "routing_table_of", "run_bench"]
+
+#: scenarios for measuring speed and memory, not behaviour: the test suite and the CI gate never simulate
+#: them at full size (docs/benchmarks.md, "Load-test scenarios"; enforced by tests/test_bench.py)
+LOAD_TEST_SCENARIOS = ("megacity-day", "megacity-week", "megacity-month")
 
 #: the scenarios measured when none is named (relative to the working directory, like ``rules``)
 DEFAULT_SCENARIOS = (Path("scenarios/changping-2014.yaml"), Path("scenarios/megacity-day.yaml"),
@@ -154,6 +158,18 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 
 
+#: metrics.json of a run is a few hundred kB; a bound all the same, as for every file wenzheng reads
+_METRICS_LIMIT = 64 * 1024 * 1024
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise RuntimeError(f"{path}: larger than {limit:,} bytes")
+    return data
+
+
 def _child() -> None:
     """In a fresh process (``python -c``): one ``wenzheng run SCENARIO --out OUT``; its figures as JSON on stdout."""
     import contextlib
@@ -178,7 +194,7 @@ def _child() -> None:
     if code != 0:
         sys.stderr.write(captured.getvalue()[-4000:])
         raise SystemExit(code)
-    metrics = json.loads((Path(out_dir) / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads(_read_bounded(Path(out_dir) / "metrics.json", _METRICS_LIMIT))
     print(json.dumps({"posts": metrics["posts"], "forms": metrics["forms"], "seed": metrics["run"]["seed"],
                       "import_seconds": t1 - t0, "wall_seconds": t2 - t1, "peak_rss_mb": _peak_rss_mb()}))
 
@@ -201,7 +217,10 @@ def _one_run(scenario: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"{scenario}: the measuring process failed (exit {proc.returncode}):\n"
                            f"{proc.stderr[-4000:]}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    if not line.startswith("{") or len(line) > 10_000:  # the child prints one short JSON object last
+        raise RuntimeError(f"{scenario}: the measuring process printed no result:\n{proc.stdout[-2000:]}")
+    return dict(json.loads(line))
 
 
 def scenario_bench(scenario: Path, repeat: int, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
