@@ -1,42 +1,66 @@
 """wenzheng's policy engine: rule files → validated policy → durable_rules → decisions.
 
 The engine never imports the simulator and never reads the wall clock.
+
+The public names below are imported on first use (PEP 562), so that
+``import engine.errors`` — which the CLI needs for every command — does not
+pay for pydantic, durable_rules and the calendar data: ``engine.Policy``
+still works as before.
 """
 
-from .calendar import WorkCalendar
-from .durations import Duration, parse_duration
-from .engine import CaseState, Engine, parse_event
-from .errors import (
-    CalendarError,
-    DurationError,
-    EventError,
-    PolicyError,
-    Problem,
-    ScenarioError,
-    SourceError,
-    WenzhengError,
-)
-from .models import (
-    Classify,
-    Close,
-    DeadlineReached,
-    Decision,
-    Deduct,
-    Escalate,
-    FlagAccountability,
-    FollowUpPosted,
-    MarkHot,
-    Post,
-    PostReceived,
-    Remind,
-    ReplyFiled,
-    RepostsUpdated,
-    Route,
-    SetDeadline,
-    StatementIssued,
-    Trace,
-)
-from .policy import Policy
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .calendar import WorkCalendar
+    from .durations import Duration, parse_duration
+    from .engine import CaseState, Engine, parse_event
+    from .errors import (
+        CalendarError,
+        DurationError,
+        EventError,
+        PolicyError,
+        Problem,
+        ScenarioError,
+        SourceError,
+        WenzhengError,
+    )
+    from .models import (
+        Classify,
+        Close,
+        DeadlineReached,
+        Decision,
+        Deduct,
+        Escalate,
+        FlagAccountability,
+        FollowUpPosted,
+        MarkHot,
+        Post,
+        PostReceived,
+        Remind,
+        ReplyFiled,
+        RepostsUpdated,
+        Route,
+        SetDeadline,
+        StatementIssued,
+        Trace,
+    )
+    from .policy import Policy
+
+#: public name → the submodule that defines it
+_WHERE = {
+    "WorkCalendar": "calendar",
+    "Duration": "durations", "parse_duration": "durations",
+    "CaseState": "engine", "Engine": "engine", "parse_event": "engine",
+    **dict.fromkeys(["CalendarError", "DurationError", "EventError", "PolicyError", "Problem", "ScenarioError",
+                     "SourceError", "WenzhengError"], "errors"),
+    **dict.fromkeys(["Classify", "Close", "DeadlineReached", "Decision", "Deduct", "Escalate", "FlagAccountability",
+                     "FollowUpPosted", "MarkHot", "Post", "PostReceived", "Remind", "ReplyFiled", "RepostsUpdated",
+                     "Route", "SetDeadline", "StatementIssued", "Trace"], "models"),
+    "Policy": "policy",
+}
 
 __all__ = [
     "CalendarError",
@@ -73,3 +97,16 @@ __all__ = [
     "parse_duration",
     "parse_event",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,12 +2,30 @@
 
 It drives every event through an ``engine.Engine`` on a virtual clock and
 measures the outcomes.  It depends on the engine; the engine never on it.
+
+The public names below are imported on first use (PEP 562): importing one
+submodule (``simulator.scenario``, ``simulator.gate``) does not load SimPy,
+Faker and the model.
 """
 
-from .metrics import compute_metrics, write_run
-from .model import CaseRecord, LogRow, RunResult, Simulation
-from .runner import load_run_inputs, run_scenario
-from .scenario import Scenario, load_scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .metrics import compute_metrics, write_run
+    from .model import CaseRecord, LogRow, RunResult, Simulation
+    from .runner import load_run_inputs, run_scenario
+    from .scenario import Scenario, load_scenario
+
+#: public name → the submodule that defines it
+_WHERE = {
+    "compute_metrics": "metrics", "write_run": "metrics",
+    "CaseRecord": "model", "LogRow": "model", "RunResult": "model", "Simulation": "model",
+    "load_run_inputs": "runner", "run_scenario": "runner",
+    "Scenario": "scenario", "load_scenario": "scenario",
+}
 
 __all__ = [
     "CaseRecord",
@@ -21,3 +39,16 @@ __all__ = [
     "run_scenario",
     "write_run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

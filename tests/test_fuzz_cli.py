@@ -54,7 +54,7 @@ COMMANDS: dict[str, tuple[list[list[str]], dict[str, list[str] | None]]] = {
     "validate": ([PATHS_IN], {}),
     "lint": ([PATHS_IN], {"--scenario": PATHS_IN, "--format": ["text", "json", ""]}),
     "bench": ([], {"--rules": PATHS_IN, "--scenario": PATHS_IN, "--events": ["100", "99", "0", "-1", "x", ""],
-                   "--json": None}),
+                   "--repeat": ["1", "0", "x"], "--quick": None, "--json": None}),
     "explain": ([PATHS_IN], {"--rules": PATHS_IN, "--text": TEXT, "--place": PLACES, "--channel": ["weibo", "sms", ""],
                              "--reposts": INTS, "--at": INSTANTS, "--lang": ["zh", "en", "fr", ""],
                              "--format": ["text", "json", ""]}),
@@ -80,6 +80,8 @@ def argv(draw):
         args += ["--workers", "1"]  # never fork process pools from the fuzzer
     if command == "bench" and "--events" not in args:
         args += ["--events", "100"]  # the default 20,000 timed decisions is a benchmark, not a hang
+    if command == "bench" and "--repeat" not in args:
+        args += ["--repeat", "1"]  # each repeat is a scenario run in a fresh process
     if draw(st.integers(0, 30)) == 0:
         args.append(draw(st.sampled_from(["--help", "--version", "--nope", "extra", "-x"])))
     return args

@@ -14,14 +14,16 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table as RichTable
 
-from engine import Policy, WenzhengError, parse_duration
-from engine.errors import CalendarError, DurationError
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# only the light error classes at import time: the engine, simulator, pydantic, durable_rules, SimPy, scipy and
+# matplotlib are imported inside the commands that use them, so that `wenzheng --help` starts fast (docs/benchmarks.md)
+from engine.errors import CalendarError, DurationError, WenzhengError
 
 from .outputs import (
     OutPath,
@@ -40,8 +42,35 @@ from .outputs import (
 def app() -> None:
     """问政 wenzheng: policy engine and simulator for handling citizens' online complaints."""
 
-out = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True)
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs a third of the CLI's start-up (docs/benchmarks.md)."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True) if self._stderr else \
+                Console(width=None if sys.stdout.isatty() else 120)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+out = _LazyConsole()
+err = _LazyConsole(stderr=True)
+
+
+def RichTable(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 (stands for the class it makes)
+    """``rich.table.Table``, imported when a command prints a table."""
+    from rich.table import Table
+
+    return Table(*args, **kwargs)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPT = 0, 1, 2, 3, 130
 
@@ -152,7 +181,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     target = out_dir or Path("runs") / sc.name
     check_output_dir(target)  # before the work: refuse a folder we must not or cannot replace
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                        TimeElapsedColumn(), console=err, disable=quiet, transient=False)
+                        TimeElapsedColumn(), console=err.console, disable=quiet, transient=False)
     with staged_dir(target, kind="run" if replications == 1 else "replications") as staging, progress:
         if replications == 1:
             task = progress.add_task(f"{sc.name} seed {base_seed}", total=1.0)
@@ -208,7 +237,7 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
     if out_dir is not None:
         check_output_dir(out_dir)
     base_seed = sc.seed if seed is None else seed
-    with Progress(console=err, disable=quiet or fmt == "json") as progress:
+    with Progress(console=err.console, disable=quiet or fmt == "json") as progress:
         task = progress.add_task(f"{sc.name}: A/B × {replications}", total=2 * replications)
         res = compare_policies(str(scenario), str(rules_a), str(rules_b), base_seed, replications, workers,
                                progress=lambda n: progress.update(task, completed=n))
@@ -423,9 +452,13 @@ def deadline(from_: str, within: str, rules: Path) -> None:
     if start.tzinfo is None:
         raise UserError(f"--from: '{from_}' has no UTC offset; write e.g. {from_}+08:00")
     try:
+        from engine.durations import parse_duration
+
         duration = parse_duration(within)
     except DurationError as exc:
         raise UserError(f"--within: {exc}") from None
+    from engine.policy import Policy
+
     policy = Policy.load(rules)
     try:
         due = policy.calendar.add(start, duration)
@@ -503,26 +536,52 @@ def _scenarios_using(rules: Path) -> list[Path]:
 
 
 @app.command()
-@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True, help="Rules directory.")
-@click.option("--scenario", type=_PATH, default=Path("scenarios/changping-2014.yaml"), show_default=True,
-              help="Scenario for the end-to-end figure.")
+@click.option("--rules", type=_PATH, default=Path("rules"), show_default=True,
+              help="Rules directory for the routing measurements.")
+@click.option("--scenario", "scenarios", type=_PATH, multiple=True,
+              help="Scenario to run (repeatable; default scenarios/changping-2014.yaml, megacity-day.yaml and "
+                   "megacity-week.yaml, or only the first with --quick).")
+@click.option("--repeat", type=click.IntRange(1, 100), default=None,
+              help="Measurements of each figure; the median is reported  [default: 3, 1 with --quick]")
+@click.option("--quick", is_flag=True, help="changping-2014 only (unless --scenario), one repeat: a smoke test.")
 @click.option("--events", type=click.IntRange(min=100), default=20000, show_default=True,
-              help="Routing evaluations to time.")
-@click.option("--json", "json_out", is_flag=True, help="Machine-readable output.")
-def bench(rules: Path, scenario: Path, events: int, json_out: bool) -> None:
-    """Measure engine µs per routing decision and end-to-end cases per second."""
-    from .bench import run_bench
+              help="Routing decisions per timed pass.")
+@click.option("--json", "json_out", is_flag=True, help="Machine-readable output (keys: docs/benchmarks.md).")
+def bench(rules: Path, scenarios: tuple[Path, ...], repeat: int | None, quick: bool, events: int,
+          json_out: bool) -> None:
+    """Measure engine µs per routing decision, scenario throughput and peak memory, and CLI start-up."""
+    from .bench import DEFAULT_SCENARIOS, run_bench
 
-    result = run_bench(rules, scenario, events)
+    chosen = list(scenarios) or list(DEFAULT_SCENARIOS[:1] if quick else DEFAULT_SCENARIOS)
+    result = run_bench(rules, chosen, events, repeat or (1 if quick else 3),
+                       progress=lambda what: err.print(f"bench: {what} …"))
     if json_out:
-        out.print_json(json.dumps(result))
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    t = RichTable(title="wenzheng bench")
-    t.add_column("measure")
-    t.add_column("value", justify="right")
-    for k, v in result.items():
-        t.add_row(k, f"{v:,.2f}" if isinstance(v, float) else str(v))
+    _print_bench(result)
+
+
+def _print_bench(r: dict[str, Any]) -> None:
+    """The human tables of ``bench``: Chinese labels first, English below."""
+    median = f"中位数，{r['repeat']} 次 (median of {r['repeat']})"
+    t = RichTable(title=f"路由决策 µs/次 (routing µs/decision), {r['decisions_timed']:,} 次/轮 (a pass), {median}")
+    for col in ("规则表\n(table)", "规则数\n(rules)", "引擎\n(engine)", "durable C 层\n(C layer alone)",
+                "参考求值器\n(reference evaluator)"):
+        t.add_column(col, justify="left" if col.startswith("规则表") else "right", no_wrap=True)
+    for row in r["routing"]:
+        t.add_row(row["table"], str(row["rules"]), f"{row['engine_us_per_decision']:.2f}",
+                  f"{row['c_layer_us_per_decision']:.2f}", f"{row['reference_us_per_decision']:.2f}")
     out.print(t)
+    s = RichTable(title=f"场景 (scenarios): 每次新进程, 写出结果 (fresh process, results written), {median}")
+    for col in ("场景\n(scenario)", "帖子\n(posts)", "反馈单\n(forms)", "帖子/秒\n(posts/s)", "反馈单/秒\n(forms/s)",
+                "用时 秒\n(wall s)", "峰值内存 MB\n(peak RSS MB)", "导入 秒\n(imports s)"):
+        s.add_column(col, justify="left" if col.startswith("场景") else "right", no_wrap=True)
+    for sc in r["scenarios"]:
+        s.add_row(sc["scenario"], f"{sc['posts']:,}", f"{sc['forms']:,}", f"{sc['posts_per_second']:,.0f}",
+                  f"{sc['forms_per_second']:,.0f}", f"{sc['wall_seconds']:.2f}", f"{sc['peak_rss_mb']:.0f}",
+                  f"{sc['import_seconds']:.2f}")
+    out.print(s)
+    out.print(f"命令行启动 秒 (CLI start-up s, wenzheng --help): {r['startup_seconds']:.3f}")
 
 
 @app.command()
@@ -585,6 +644,8 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
             probs = [Problem(p.file, *doc.locate([k for k in _loc_of(p.key)][1:]), p.message, key=p.key[5:],
                              suggestion=p.suggestion) for p in probs]
         raise SourceError(probs) from None
+    from engine.policy import Policy
+
     policy = Policy.load(rules)
     result = explain_case(policy, request, CaseSource(name, doc, bare_post=doc is not None and "post" not in (doc.data or {})))
     if fmt == "json":
@@ -613,6 +674,7 @@ def _loc_of(key: str) -> list[str | int]:
 def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, junit: Path | None,
              verbose: bool, force: bool) -> None:
     """Run the policy's test cases (RULES/tests/*.yaml) and report rule coverage."""
+    from engine.policy import Policy
     from engine.policytest import junit_xml, run_policy_tests
 
     policy = Policy.load(rules)
@@ -723,7 +785,7 @@ def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replicatio
     base_seed = sc.seed if seed is None else seed
     seeds = list(range(base_seed, base_seed + replications))
     total = sum(len(f.values) for f in factors) * replications
-    with Progress(console=err, disable=quiet) as progress:
+    with Progress(console=err.console, disable=quiet) as progress:
         task = progress.add_task(f"{sc.name}: {len(factors)} parameter(s)", total=total)
         res = run_sensitivity(str(scenario), str(rules) if rules else None, factors, seeds, workers,
                               progress=lambda n: progress.update(task, completed=n), scenario_name=sc.name)
