@@ -650,7 +650,8 @@ class Simulation:
             self._idle.append(s)
             if s.end not in self._shift_ends:
                 self._shift_ends.add(s.end)
-                self.env.timeout(s.end - self.env.now).callbacks.append(lambda _e, end=s.end: self._shift_ends_at(end))
+                end = s.end
+                self.env.timeout(end - self.env.now).callbacks.append(lambda _e: self._shift_ends_at(end))
 
     def _shift_ends_at(self, end: float) -> None:
         self._shift_ends.discard(end)
