@@ -118,12 +118,14 @@ def _trusted(cls: type[_M]) -> Callable[..., _M]:
     compares them for every effect type).  Events from users are validated.
     """
     names = tuple(cls.model_fields)
-    defaults = {n: f.default for n, f in cls.model_fields.items() if not f.is_required()}
+    defaults = {n: f.default for n, f in cls.model_fields.items() if not f.is_required() and f.default_factory is None}
+    factories = {n: f.default_factory for n, f in cls.model_fields.items() if f.default_factory is not None}
     new = cls.__new__
 
     def make(**values: Any) -> _M:
         m = new(cls)
-        _setattr(m, "__dict__", {n: values[n] if n in values else defaults[n] for n in names})
+        _setattr(m, "__dict__", {n: values[n] if n in values else defaults[n] if n in defaults
+                                 else factories[n]() for n in names})  # type: ignore[call-arg]
         _setattr(m, "__pydantic_fields_set__", set(values))
         _setattr(m, "__pydantic_extra__", None)
         _setattr(m, "__pydantic_private__", None)

@@ -367,3 +367,10 @@ def test_events_given_as_dicts_are_still_validated(policy, cache):
     with pytest.raises(ValidationError):
         engine.handle({"type": "post_received", "case_id": "c2", "at": AT.isoformat(), "post": {**post, "text": ""}})
     engine.close()
+
+
+def test_trusted_models_fill_defaults_and_default_factories():
+    values = {"rule_id": "r", "table": "t", "file": "f", "line": 1}
+    fast, slow = _trusted(Trace)(**values), Trace(**values)
+    assert fast == slow and fast.inputs == {} and fast.model_fields_set == slow.model_fields_set
+    assert _trusted(Trace)(**values).inputs is not fast.inputs  # a new dict each time, as the factory gives
