@@ -35,6 +35,7 @@ import copy
 import json
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Hashable
 from itertools import count
 from typing import Any
 
@@ -42,7 +43,7 @@ import durable_rules_engine as _dre
 import re2
 from durable.engine import Host
 
-from .conditions import Condition
+from .conditions import FIELDS, Condition
 from .policy import IRRule, Table
 
 __all__ = ["compile_table", "DurableTable", "PolicyHost"]
@@ -170,11 +171,13 @@ class DurableTable:
 
     ``cache_size`` > 0 memoises ``matches``: the fact is asserted into a
     session that holds nothing else and retracted at once, so which rules
-    match is a pure function of the asserted payload.  The key is that
-    payload, with each whole-number field replaced by its position among the
-    numbers the table's rules compare that field with (every comparison
-    answers the same for two values in the same gap); the cache is an LRU
-    bounded at ``cache_size`` entries.
+    match is a pure function of the asserted payload.  The key is the
+    payload's values (tested fields, then text features), each whole-number
+    field replaced by its gap among the numbers the table's rules compare
+    that field with (every comparison answers the same for two values in the
+    same gap, and a value equal to one of those numbers keeps its own key);
+    a fact with a value of another type than its field's is keyed on its
+    exact JSON.  The cache is an LRU bounded at ``cache_size`` entries.
     """
 
     def __init__(self, table: Table, host: PolicyHost, cache_size: int = 0) -> None:
@@ -206,8 +209,9 @@ class DurableTable:
             if vals and all(type(x) is int for x in vals):
                 numbers[pos] = sorted(vals)
         self._numbers = [(pos, ns, frozenset(ns)) for pos, ns in numbers.items()]
+        self._types = tuple(FIELDS[f].type for f in self.fields)
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, tuple[IRRule, ...]] = OrderedDict()
+        self._cache: OrderedDict[Hashable, tuple[IRRule, ...]] = OrderedDict()
         self.hits = 0
         self.misses = 0
         registered = copy.deepcopy(self.definition)
@@ -216,28 +220,36 @@ class DurableTable:
         host.register_rulesets({self.name: registered})
         self._handle = host.get_ruleset(self.name)._handle
 
-    def payload(self, fact: dict[str, Any]) -> str:
-        """The JSON text asserted for ``fact``: the tested fields, the text features, session and fact id."""
-        vals = [_json_value(fact[f]) for f in self.fields]
-        if self.features:
-            vals.extend(["true" if b else "false" for b in self._text.values(fact)])
+    def _key(self, raw: list[Any], feats: list[bool] | None) -> Hashable:
+        """The cache key: the asserted values, each whole number replaced by its gap among the thresholds."""
+        if tuple(map(type, raw)) == self._types:
+            # every value has its field's type (bool is not int here), so equal keys mean equal payloads
+            # up to the number buckets; a bucket is a tuple, never equal to a number
+            key: list[Any] = list(raw)
+            for pos, ns, members in self._numbers:
+                v = key[pos]
+                if -_SAFE_INT < v < _SAFE_INT and v not in members:
+                    key[pos] = ("~", bisect_left(ns, v))
+            return (tuple(key), tuple(feats)) if feats is not None else tuple(key)
+        # a value of another type (a fact not built by the engine): key on the exact JSON text
+        return self._payload(raw, feats)
+
+    def _payload(self, raw: list[Any], feats: list[bool] | None) -> str:
+        vals = [_json_value(v) for v in raw]
+        if feats is not None:
+            vals.extend(["true" if b else "false" for b in feats])
         return self._template % tuple(vals)
 
-    def _key(self, fact: dict[str, Any], vals: list[str]) -> str:
-        key = list(vals)
-        for pos, ns, members in self._numbers:
-            v = fact[self.fields[pos]]
-            if type(v) is int and -_SAFE_INT < v < _SAFE_INT and v not in members:
-                key[pos] = "~" + str(bisect_left(ns, v))
-        return "\x00".join(key)
+    def payload(self, fact: dict[str, Any]) -> str:
+        """The JSON text asserted for ``fact``: the tested fields, the text features, session and fact id."""
+        return self._payload([fact[f] for f in self.fields], self._text.values(fact) if self.features else None)
 
     def matches(self, fact: dict[str, Any]) -> list[IRRule]:
         """All rules whose conditions hold for ``fact``, in ``pri`` order."""
-        vals = [_json_value(fact[f]) for f in self.fields]
-        if self.features:
-            vals.extend(["true" if b else "false" for b in self._text.values(fact)])
+        raw = [fact[f] for f in self.fields]
+        feats = self._text.values(fact) if self.features else None
         if self.cache_size:
-            key = self._key(fact, vals) if self._numbers else "\x00".join(vals)
+            key = self._key(raw, feats)
             cache = self._cache
             hit = cache.get(key)
             if hit is not None:
@@ -245,12 +257,12 @@ class DurableTable:
                 self.hits += 1
                 return list(hit)
             self.misses += 1
-            out = self._assert(self._template % tuple(vals))
+            out = self._assert(self._payload(raw, feats))
             cache[key] = tuple(out)
             if len(cache) > self.cache_size:
                 cache.popitem(last=False)
             return out
-        return self._assert(self._template % tuple(vals))
+        return self._assert(self._payload(raw, feats))
 
     def _assert(self, text: str) -> list[IRRule]:
         handle = self._handle

@@ -374,3 +374,39 @@ def test_trusted_models_fill_defaults_and_default_factories():
     fast, slow = _trusted(Trace)(**values), Trace(**values)
     assert fast == slow and fast.inputs == {} and fast.model_fields_set == slow.model_fields_set
     assert _trusted(Trace)(**values).inputs is not fast.inputs  # a new dict each time, as the factory gives
+
+
+def test_cache_keeps_values_of_other_types_apart(rules_copy):
+    """A fact not built by the engine (1 for true, 2.0 for 2): the cache answers what durable_rules answers.
+
+    Values of another type than their field's are keyed on their exact JSON, so ``True`` and ``1`` never
+    share an entry (the hot rule below puts 1 among the numbers compared, so 1 is not bucketed away).
+    Removing that guard was tried and not caught: durable_rules 2.0.28 also answers ``true`` like ``1``
+    and ``false`` like ``0`` in every comparison here, so the guard is a precaution, not a fix.
+    """
+    hot = rules_copy / "hot.yaml"
+    hot.write_text(hot.read_text(encoding="utf-8").replace("rules:\n", "rules:\n  - id: hot-one\n"
+                   "    when: {followups: 1, reposts: {lte: 1}}\n    then: {hot: true}\n", 1), encoding="utf-8")
+    policy = Policy.load(rules_copy)
+    assert "hot-one" in [r.id for r in policy.tables["hot"].rules]
+    rng = random.Random(4)
+    words = vocabulary(policy)
+    facts = []
+    for _ in range(300):
+        fact = random_fact(rng, policy, words)
+        facts.append(fact)
+        odd = dict(fact)
+        odd["followups"], odd["reposts"] = rng.choice([(1, 1), (True, 1), (1, True), (True, True), (1, 0)])
+        facts.append(dict(odd))
+        for f in rng.sample(["met", "reminder", "replied", "hot", "followups", "escalations", "reposts"], 3):
+            v = odd[f]
+            odd[f] = int(v) if isinstance(v, bool) else (float(v) if rng.random() < 0.5 else bool(v))
+        facts.append(odd)
+    for order in (facts, facts[::-1]):
+        plain, cached = Engine(policy), Engine(policy, cache=True)
+        for fact in order:
+            for kind in plain._tables:
+                assert [r.id for r in cached.evaluate(kind, fact)] == [r.id for r in plain.evaluate(kind, fact)]
+        assert sum(i["hits"] for i in cached.cache_info().values()) > 0
+        plain.close()
+        cached.close()
