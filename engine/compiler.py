@@ -33,19 +33,24 @@ from __future__ import annotations
 
 import copy
 import json
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Hashable
 from itertools import count
 from typing import Any
 
 import durable_rules_engine as _dre
+import re2
 from durable.engine import Host
 
-from .conditions import Condition
+from .conditions import FIELDS, Condition
 from .policy import IRRule, Table
 
 __all__ = ["compile_table", "DurableTable", "PolicyHost"]
 
 _SID = "0"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_str = json.encoder.encode_basestring  # what _dumps uses for text (ensure_ascii=False)
 _ids = count()  # ruleset names only need to be unique within the process
 
 
@@ -83,10 +88,99 @@ def compile_table(table: Table) -> tuple[dict[str, Any], list[tuple[str, Conditi
     return ruleset, [(name, c) for c, name in features.items()]
 
 
-class DurableTable:
-    """One compiled table; ``matches(fact)`` returns the matching rules in rank order."""
+class _TextFeatures:
+    """The boolean text features of one table, computed together.
 
-    def __init__(self, table: Table, host: PolicyHost) -> None:
+    ``contains_any`` features on the same field run as one RE2 ``Set`` search
+    (linear time, one pass over the text whatever the number of keywords); a
+    ``matches`` feature runs its own RE2 full match, as ``Condition.holds``
+    does.  Each answer equals ``Condition.holds`` (the differential tests
+    compare them); values that are not text, or that RE2 cannot take (lone
+    surrogates), are answered by ``Condition.holds`` itself.
+    """
+
+    #: keyword bytes above which a field's keywords are not put in one RE2 Set: its DFA has a memory
+    #: budget and a Set reports no error when it runs out, so large vocabularies test one condition at a time
+    MAX_SET_BYTES = 32_768
+
+    def __init__(self, features: list[tuple[str, Condition]]) -> None:
+        self.features = features
+        self.count = len(features)
+        # (field, RE2 set, feature position of each pattern in the set)
+        self._sets: list[tuple[str, Any, list[int]]] = []
+        self._single: list[tuple[int, Condition]] = []
+        by_field: dict[str, list[int]] = {}
+        for i, (_, c) in enumerate(features):
+            if c.op == "contains_any":
+                by_field.setdefault(c.field, []).append(i)
+            else:
+                self._single.append((i, c))
+        for fld, positions in by_field.items():
+            size = sum(len(w.encode("utf-8")) for i in positions for w in features[i][1].value)
+            if size > self.MAX_SET_BYTES:
+                self._single.extend((i, features[i][1]) for i in positions)
+                continue
+            options = re2.Options()
+            options.max_mem = 64 << 20
+            options.log_errors = False
+            rset = re2.Set.SearchSet(options)
+            for k, i in enumerate(positions):
+                if rset.Add("|".join(re2.escape(w) for w in features[i][1].value)) != k:  # pragma: no cover
+                    raise RuntimeError("RE2 Set numbered its patterns out of order")
+            rset.Compile()
+            self._sets.append((fld, rset, positions))
+        self._single.sort(key=lambda x: x[0])
+
+    def values(self, fact: dict[str, Any]) -> list[bool]:
+        out = [False] * self.count
+        for fld, rset, positions in self._sets:
+            v = fact[fld]
+            hits = None
+            if type(v) is str:
+                try:
+                    hits = rset.Match(v)
+                except UnicodeEncodeError:
+                    hits = [k for k, i in enumerate(positions) if self.features[i][1].holds(fact)]
+            else:
+                hits = [k for k, i in enumerate(positions) if self.features[i][1].holds(fact)]
+            if hits:
+                for k in hits:
+                    out[positions[k]] = True
+        for i, c in self._single:
+            out[i] = c.holds(fact)
+        return out
+
+
+def _json_value(v: Any) -> str:
+    """JSON text of one fact value, as ``_dumps`` writes it (str, bool and int without a detour)."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if t is bool:
+        return "true" if v else "false"
+    if t is int:
+        return int.__repr__(v)
+    return _dumps(v)
+
+
+_SAFE_INT = 2**53  # durable_rules compares numbers as doubles: beyond this, keep the exact value in cache keys
+
+
+class DurableTable:
+    """One compiled table; ``matches(fact)`` returns the matching rules in rank order.
+
+    ``cache_size`` > 0 memoises ``matches``: the fact is asserted into a
+    session that holds nothing else and retracted at once, so which rules
+    match is a pure function of the asserted payload.  The key is the
+    payload's values (tested fields, then text features), each whole-number
+    field replaced by its gap among the numbers the table's rules compare
+    that field with (every comparison answers the same for two values in the
+    same gap, and a value equal to one of those numbers keeps its own key);
+    a fact with a value of another type than its field's is keyed on its
+    exact JSON.  The cache is an LRU bounded at ``cache_size`` entries.
+    """
+
+    def __init__(self, table: Table, host: PolicyHost, cache_size: int = 0) -> None:
         self.table = table
         self.name = f"{table.kind}_{next(_ids)}"
         self.definition, self.features = compile_table(table)
@@ -94,20 +188,83 @@ class DurableTable:
         # encode and less for the C layer to index.
         self.fields = tuple(sorted({c.field for r in table.rules for c in r.conditions if c.op not in TEXT_OPS}))
         self._by_id: dict[str, IRRule] = {r.id: r for r in table.rules}
+        self._text = _TextFeatures(self.features)
+        keys = list(self.fields) + [name for name, _ in self.features]
+        # the payload's JSON with a slot per value, keys in the order _dumps wrote them
+        self._template = "{" + "".join(_dumps(k).replace("%", "%%") + ":%s," for k in keys) + \
+            _dumps(_SID).join(('"sid":', ',"id":1}'))
+        # whole-number fields: the sorted numbers the rules compare them with (for cache keys)
+        numbers: dict[int, list[int]] = {}
+        for pos, f in enumerate(self.fields):
+            vals = set()
+            for r in table.rules:
+                for c in r.conditions:
+                    if c.field == f:
+                        for x in (c.value if isinstance(c.value, tuple) else (c.value,)):
+                            if type(x) is int:
+                                vals.add(x)
+                            elif type(x) is not str and type(x) is not bool:  # pragma: no cover - type-checked
+                                vals = set()
+                                break
+            if vals and all(type(x) is int for x in vals):
+                numbers[pos] = sorted(vals)
+        self._numbers = [(pos, ns, frozenset(ns)) for pos, ns in numbers.items()]
+        self._types = tuple(FIELDS[f].type for f in self.fields)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[Hashable, tuple[IRRule, ...]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
         registered = copy.deepcopy(self.definition)
         for rule in registered.values():
             rule["run"] = _never_called
         host.register_rulesets({self.name: registered})
         self._handle = host.get_ruleset(self.name)._handle
 
+    def _key(self, raw: list[Any], feats: list[bool] | None) -> Hashable:
+        """The cache key: the asserted values, each whole number replaced by its gap among the thresholds."""
+        if tuple(map(type, raw)) == self._types:
+            # every value has its field's type (bool is not int here), so equal keys mean equal payloads
+            # up to the number buckets; a bucket is a tuple, never equal to a number
+            key: list[Any] = list(raw)
+            for pos, ns, members in self._numbers:
+                v = key[pos]
+                if -_SAFE_INT < v < _SAFE_INT and v not in members:
+                    key[pos] = ("~", bisect_left(ns, v))
+            return (tuple(key), tuple(feats)) if feats is not None else tuple(key)
+        # a value of another type (a fact not built by the engine): key on the exact JSON text
+        return self._payload(raw, feats)
+
+    def _payload(self, raw: list[Any], feats: list[bool] | None) -> str:
+        vals = [_json_value(v) for v in raw]
+        if feats is not None:
+            vals.extend(["true" if b else "false" for b in feats])
+        return self._template % tuple(vals)
+
+    def payload(self, fact: dict[str, Any]) -> str:
+        """The JSON text asserted for ``fact``: the tested fields, the text features, session and fact id."""
+        return self._payload([fact[f] for f in self.fields], self._text.values(fact) if self.features else None)
+
     def matches(self, fact: dict[str, Any]) -> list[IRRule]:
         """All rules whose conditions hold for ``fact``, in ``pri`` order."""
-        payload = {f: fact[f] for f in self.fields}
-        for name, cond in self.features:
-            payload[name] = cond.holds(fact)
-        payload["sid"] = _SID
-        payload["id"] = 1
-        text = _dumps(payload)
+        raw = [fact[f] for f in self.fields]
+        feats = self._text.values(fact) if self.features else None
+        if self.cache_size:
+            key = self._key(raw, feats)
+            cache = self._cache
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+                self.hits += 1
+                return list(hit)
+            self.misses += 1
+            out = self._assert(self._payload(raw, feats))
+            cache[key] = tuple(out)
+            if len(cache) > self.cache_size:
+                cache.popitem(last=False)
+            return out
+        return self._assert(self._payload(raw, feats))
+
+    def _assert(self, text: str) -> list[IRRule]:
         handle = self._handle
         result = _dre.assert_fact(handle, text)
         names: list[str] = []
@@ -124,17 +281,23 @@ class DurableTable:
                 raise RuntimeError(f"durable_rules: fact already observed in {self.name}: {text}")
         finally:
             _dre.retract_fact(handle, text)
+        by_id = self._by_id
+        if len(names) == 1:
+            return [by_id[names[0]]]
         seen: set[str] = set()
         out: list[IRRule] = []
         for n in names:
             if n not in seen:  # durable_rules can report one rule twice for one fact
                 seen.add(n)
-                out.append(self._by_id[n])
+                out.append(by_id[n])
         return out
 
     def evaluate(self, fact: dict[str, Any]) -> list[IRRule]:
         """Matches with the table's hit policy applied."""
         return self.table.select(self.matches(fact))
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     def close(self) -> None:
         try:

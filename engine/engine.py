@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from .compiler import DurableTable, PolicyHost
 from .errors import EventError
@@ -102,27 +102,91 @@ class CaseState:
         return f
 
 
+_M = TypeVar("_M", bound=BaseModel)
+_setattr = object.__setattr__
+
+
+def _trusted(cls: type[_M]) -> Callable[..., _M]:
+    """A constructor of ``cls`` that skips validation, for values the engine produced itself.
+
+    Pydantic's validation costs microseconds per model and the engine builds
+    several per event (effects, traces, the decision) from values that are
+    already of the right types (validated rules, validated events, the
+    calendar's datetimes).  The instance is what ``cls(**values)`` gives:
+    same fields in the same order, defaults filled, the same fields-set, so
+    equality, ``repr`` and serialisation agree (``tests/test_engine_speed.py``
+    compares them for every effect type).  Events from users are validated.
+    """
+    names = tuple(cls.model_fields)
+    defaults = {n: f.default for n, f in cls.model_fields.items() if not f.is_required() and f.default_factory is None}
+    factories = {n: f.default_factory for n, f in cls.model_fields.items() if f.default_factory is not None}
+    new = cls.__new__
+
+    def make(**values: Any) -> _M:
+        m = new(cls)
+        _setattr(m, "__dict__", {n: values[n] if n in values else defaults[n] if n in defaults
+                                 else factories[n]() for n in names})  # type: ignore[call-arg]
+        _setattr(m, "__pydantic_fields_set__", set(values))
+        _setattr(m, "__pydantic_extra__", None)
+        _setattr(m, "__pydantic_private__", None)
+        return m
+
+    return make
+
+
+_new_trace = _trusted(Trace)
+_new_decision = _trusted(Decision)
+_new_classify = _trusted(Classify)
+_new_route = _trusted(Route)
+_new_mark_hot = _trusted(MarkHot)
+_new_set_deadline = _trusted(SetDeadline)
+_new_remind = _trusted(Remind)
+_new_escalate = _trusted(Escalate)
+_new_deduct = _trusted(Deduct)
+_new_flag = _trusted(FlagAccountability)
+_new_close = _trusted(Close)
+
+
 def _trace(rule: IRRule, fact: dict[str, Any]) -> Trace:
     inputs = {c.field: fact[c.field] for c in rule.conditions}
-    return Trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line, inputs=inputs)
+    return _new_trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line, inputs=inputs)
 
 
 def _builtin(name: str, fact: dict[str, Any] | None = None) -> Trace:
-    return Trace(rule_id=name, table="builtin", file="engine", line=0, inputs=fact or {})
+    return _new_trace(rule_id=name, table="builtin", file="engine", line=0, inputs=dict(fact) if fact else {})
 
 
 class Engine:
     """Evaluates one policy.  Several engines (baseline, candidate) can coexist."""
 
-    def __init__(self, policy: Policy, observer: Observer | None = None) -> None:
+    #: entries of the decision cache of each table (``cache=True``): an LRU, so memory stays flat
+    CACHE_SIZE = 65_536
+
+    def __init__(self, policy: Policy, observer: Observer | None = None, cache: bool = False) -> None:
         self.policy = policy
         self.calendar = policy.calendar
         #: called with (table kind, fact, selected rules) after every table evaluation;
         #: explain and the policy-test runner use it, the default does nothing
         self.observer: Observer = observer or _no_observer
         self._host = PolicyHost()
-        self._tables = {kind: DurableTable(t, self._host) for kind, t in policy.tables.items()}
+        #: ``cache=True`` memoises each table's matches on what durable_rules is given (see
+        #: ``DurableTable``): the same decisions, fewer calls into the C layer
+        self.cache = cache
+        size = self.CACHE_SIZE if cache else 0
+        self._tables = {kind: DurableTable(t, self._host, size) for kind, t in policy.tables.items()}
         self.cases: dict[str, CaseState] = {}
+        self._handlers: dict[type, Callable[[CaseState, Any], list[Effect]]] = {
+            RepostsUpdated: self._reposts,
+            FollowUpPosted: self._follow_up,
+            StatementIssued: self._statement,
+            ReplyFiled: self._reply,
+            DeadlineReached: self._deadline,
+        }
+
+    def cache_info(self) -> dict[str, dict[str, int]]:
+        """Per table: decision-cache hits, misses and entries (all zero without ``cache=True``)."""
+        return {kind: {"hits": t.hits, "misses": t.misses, "entries": len(t._cache)}
+                for kind, t in self._tables.items()}
 
     @classmethod
     def load(cls, rules_dir: str | Path) -> Engine:
@@ -150,13 +214,16 @@ class Engine:
             event = parse_event(event)
         if event.at.tzinfo is None:  # pydantic's AwareDatetime already ensures this
             raise EventError("event timestamp must be timezone-aware")
-        if isinstance(event, PostReceived):
+        handler = self._handlers.get(type(event))  # the exact event classes; subclasses go the long way
+        if handler is None and isinstance(event, PostReceived):
             effects = self._post_received(event)
         else:
             case = self.cases.get(event.case_id)
             if case is None:
                 raise EventError(f"event '{event.type}' for unknown case '{event.case_id}'")
-            if isinstance(event, RepostsUpdated):
+            if handler is not None:
+                effects = handler(case, event)
+            elif isinstance(event, RepostsUpdated):
                 effects = self._reposts(case, event)
             elif isinstance(event, FollowUpPosted):
                 effects = self._follow_up(case, event)
@@ -168,7 +235,7 @@ class Engine:
                 effects = self._deadline(case, event)
             else:  # pragma: no cover - the Event union is closed
                 raise EventError(f"unsupported event {event!r}")
-        return Decision(case_id=event.case_id, event=event.type, at=event.at, effects=tuple(effects))
+        return _new_decision(case_id=event.case_id, event=event.type, at=event.at, effects=tuple(effects))
 
     # -- event handlers ------------------------------------------------------
     def _post_received(self, ev: PostReceived) -> list[Effect]:
@@ -191,31 +258,40 @@ class Engine:
         for rule in self.evaluate("classification", fact):
             case.category = rule.then.category
             kws = tuple(k for c in rule.conditions for k in c.matched_keywords(fact))
-            effects.append(Classify(category=case.category, keywords=kws, trace=_trace(rule, fact)))
+            effects.append(_new_classify(category=case.category, keywords=kws, trace=_trace(rule, fact)))
         # No matching classification or routing rule is a gap in the policy (lint reports it): the
         # decision then has no Classify/Route effect and the case stays unclassified/unrouted, so the
         # desk can handle it by hand and the gap shows up in the metrics rather than as a crash.
-        fact = case.fact("post_received")
+        # each table sees the case as it is then: a new fact only where a field changed (an observer
+        # may keep the facts it is given, so none is changed after it was evaluated)
+        if case.category:
+            fact = {**fact, "category": case.category}
         for rule in self.evaluate("routing", fact):
             then = rule.then
             case.unit = then.unit if then.unit is not None else self.policy.place_owner[case.place]
-            effects.append(Route(unit=case.unit, trace=_trace(rule, fact)))
-        effects.extend(self._hot_check(case, "post_received", ev.at))
-        effects.extend(self._deadlines(case, "post_received", ev.at))
+            effects.append(_new_route(unit=case.unit, trace=_trace(rule, fact)))
+        if case.unit:
+            fact = {**fact, "unit": case.unit}
+        effects.extend(self._hot_check(case, "post_received", ev.at, fact))
+        effects.extend(self._deadlines(case, "post_received", ev.at, fact if not case.hot else None))
         return effects
 
-    def _hot_check(self, case: CaseState, event: str, at: datetime) -> list[Effect]:
+    def _hot_check(self, case: CaseState, event: str, at: datetime,
+                   fact: dict[str, Any] | None = None) -> list[Effect]:
         if case.hot:
             return []
-        fact = case.fact(event)
+        if fact is None:
+            fact = case.fact(event)
         selected = self.evaluate("hot", fact)
         if not selected:
             return []
         case.hot = True
-        return [MarkHot(trace=_trace(selected[0], fact))]
+        return [_new_mark_hot(trace=_trace(selected[0], fact))]
 
-    def _deadlines(self, case: CaseState, event: str, at: datetime) -> list[Effect]:
-        fact = case.fact(event)
+    def _deadlines(self, case: CaseState, event: str, at: datetime,
+                   fact: dict[str, Any] | None = None) -> list[Effect]:
+        if fact is None:
+            fact = case.fact(event)
         out: list[Effect] = []
         for rule in self.evaluate("deadlines", fact):
             spec = rule.then.deadline
@@ -230,7 +306,7 @@ class Engine:
                 raise EventError(f"rule {rule.id} ({rule.where}): reminder ({spec.remind_after}) at "
                                  f"{remind.isoformat()} is not before the deadline ({spec.within}) at "
                                  f"{due.isoformat()}")
-            eff = SetDeadline(deadline=kind, within=str(spec.within), start=at, due=due, remind_at=remind,
+            eff = _new_set_deadline(deadline=kind, within=str(spec.within), start=at, due=due, remind_at=remind,
                               trace=_trace(rule, fact))
             case.deadlines[kind] = eff
             out.append(eff)
@@ -261,7 +337,7 @@ class Engine:
             raise EventError(f"case '{case.case_id}' already has a reply")
         case.replied_at = ev.at
         case.reply_kind = ev.reply_kind
-        return [Close(reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))]
+        return [_new_close(reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))]
 
     def fulfilled_at(self, case: CaseState, kind: str) -> datetime | None:
         return case.statement_at if kind == "external_statement" else case.replied_at
@@ -279,13 +355,13 @@ class Engine:
         for rule in self.evaluate("escalation", fact):
             then, tr = rule.then, _trace(rule, fact)
             if then.remind:
-                out.append(Remind(unit=case.unit, trace=tr))
+                out.append(_new_remind(unit=case.unit, trace=tr))
             if then.escalate is not None:
                 case.escalations += 1
-                out.append(Escalate(unit=case.unit, to=then.escalate.to, level=then.escalate.level, trace=tr))
+                out.append(_new_escalate(unit=case.unit, to=then.escalate.to, level=then.escalate.level, trace=tr))
             if then.deduct is not None:
-                out.append(Deduct(unit=case.unit, points=then.deduct.points,
+                out.append(_new_deduct(unit=case.unit, points=float(then.deduct.points),
                                   reason=then.deduct.reason or rule.id, trace=tr))
             if then.accountability:
-                out.append(FlagAccountability(unit=case.unit, trace=tr))
+                out.append(_new_flag(unit=case.unit, trace=tr))
         return out

@@ -1,0 +1,412 @@
+"""The engine's fast paths give the answers of the slow ones.
+
+``Engine.handle`` builds its effects and decisions without pydantic validation,
+encodes the asserted fact from a template, computes text features in one RE2
+``Set`` and, with ``cache=True``, answers repeated table evaluations from an
+LRU keyed on what durable_rules would be given.  Oracles here:
+
+* recorded event streams of real scenario runs (the shipped rules and a rules
+  directory heavy on text tests) replayed through ``Engine(cache=False)``,
+  ``Engine(cache=True)`` and an engine whose tables are evaluated by the
+  reference evaluator in plain Python (``Table.evaluate``): the same decisions,
+  event by event, and the same (table, fact, selected rules) seen by the
+  observer, for every evaluation (also those the cache answers);
+* models built by the engine's trusted constructor equal the validated ones
+  (``==``, ``repr``, JSON) and survive re-validation;
+* the asserted payload is the JSON ``json`` writes for the same dict;
+* text features equal ``Condition.holds``, also past the RE2 Set's size bound;
+* the cache is bounded; events given as dicts are still validated.
+
+Checked by planting bugs: a cache key without the text features, and a
+key that puts a number equal to a threshold in the gap below it (500 reposts
+keyed like 499), each make the differential test and the bound test fail.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from engine import Engine, Policy
+from engine.compiler import _dumps, _TextFeatures
+from engine.engine import _trusted
+from engine.errors import EventError
+from engine.models import (
+    Classify,
+    Close,
+    Decision,
+    Deduct,
+    Escalate,
+    FlagAccountability,
+    MarkHot,
+    Remind,
+    Route,
+    SetDeadline,
+    Trace,
+)
+
+from .conftest import RULES, SCENARIOS
+from .test_differential import random_fact, vocabulary
+
+# -- recorded event streams ---------------------------------------------------------------------------------
+
+#: added to a copy of the shipped rules: text tests (keywords and regexes) in four tables, new thresholds
+TEXT_RULES = {
+    "classification.yaml": [
+        "  - id: cls-smell-regex",
+        "    when: {text: {matches: '.*(臭|异味|熏).*'}, place: [回龙观, 天通苑北, 天通苑南]}",
+        "    then: {category: 环境卫生}",
+        "  - id: cls-fire-words",
+        "    when: {text: {contains_any: [失火, 着火, 消防]}}",
+        "    then: {category: 治安}",
+    ],
+    "hot.yaml": [
+        "  - id: hot-danger-words",
+        "    when: {text: {contains_any: [失火, 事故, 孩子, 老人]}, reposts: {gte: 40}}",
+        "    then: {hot: true}",
+        "  - id: hot-night-regex",
+        "    when: {text: {matches: '.*(凌晨|半夜|夜间).*'}, reposts: {gt: 120, lte: 400}}",
+        "    then: {hot: true}",
+    ],
+    "escalation.yaml": [
+        "  - id: esc-complaint-words",
+        "    when: {event: follow_up_posted, text: {contains_any: [投诉, 举报, 没人管, 还是]}}",
+        "    then: {remind: true}",
+    ],
+    "deadlines.yaml": [
+        "  - id: deadline-words",
+        "    when: {text: {matches: '.*(垃圾|噪音).*'}, reposts: {gte: 20}}",
+        "    then: {deadline: {for: external_statement, within: 4 hours}}",
+    ],
+}
+
+
+def text_rules(dst: Path) -> Path:
+    shutil.copytree(RULES, dst, ignore=shutil.ignore_patterns("tests"))
+    for name, lines in TEXT_RULES.items():
+        path = dst / name
+        text = path.read_text(encoding="utf-8")
+        head, sep, rest = text.partition("\nrules:\n")
+        assert sep, name
+        path.write_text(head + sep + "\n".join(lines) + "\n" + rest, encoding="utf-8")
+    return dst
+
+
+def record(scenario: Path, rules: Path | None, monkeypatch: pytest.MonkeyPatch) -> tuple[Policy, list[Any]]:
+    """The events a scenario run hands to ``Engine.handle``, in order."""
+    from simulator import load_run_inputs, run_scenario
+
+    events: list[Any] = []
+    real = Engine.handle
+
+    def handle(self: Engine, event: Any) -> Decision:
+        events.append(event)
+        return real(self, event)
+
+    with monkeypatch.context() as m:
+        m.setattr(Engine, "handle", handle)
+        sc, policy, rdir = load_run_inputs(scenario, rules, allow_lint_errors=True)
+        run_scenario(sc, policy, rdir)
+    return policy, events
+
+
+class ReferenceEngine(Engine):
+    """The engine with every table evaluated by the plain-Python reference evaluator, not durable_rules."""
+
+    def evaluate(self, kind: str, fact: dict[str, Any]) -> list[Any]:
+        table = self.policy.tables.get(kind)
+        selected = table.evaluate(fact) if table is not None else []
+        self.observer(kind, fact, selected)
+        return selected
+
+
+Seen = list[tuple[str, dict[str, Any], list[str]]]
+
+
+def replay(engine: Engine, events: list[Any]) -> tuple[list[Any], Seen, dict[str, dict[str, int]]]:
+    """Decisions (or errors) event by event, what the observer saw, and the cache's counts."""
+    seen: list[tuple[str, dict[str, Any], list[str]]] = []
+    engine.observer = lambda kind, fact, selected: seen.append((kind, dict(fact), [r.id for r in selected]))
+    out: list[Any] = []
+    for ev in events:
+        try:
+            out.append(engine.handle(ev))
+        except EventError as exc:  # the same error from every engine is an agreement too
+            out.append(f"EventError: {exc}")
+    info = engine.cache_info()
+    engine.close()
+    return out, seen, info
+
+
+def first_difference(a: list[Any], b: list[Any]) -> Any:
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        if x != y:
+            return i, x, y
+    return None
+
+
+@pytest.fixture(scope="module")
+def streams(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Policy, list[Any]]]:
+    mp = pytest.MonkeyPatch()
+    try:
+        rules = text_rules(tmp_path_factory.mktemp("text") / "rules")
+        return [
+            ("changping-2014", *record(SCENARIOS / "changping-2014.yaml", None, mp)),
+            ("hot-event-surge", *record(SCENARIOS / "hot-event-surge.yaml", None, mp)),
+            ("changping-2014 + text rules", *record(SCENARIOS / "changping-2014.yaml", rules, mp)),
+        ]
+    finally:
+        mp.undo()
+
+
+def test_recorded_streams_decide_the_same_with_and_without_cache_and_in_the_reference(streams):
+    for name, policy, events in streams:
+        plain, plain_seen, _ = replay(Engine(policy), events)
+        cached, cached_seen, info = replay(Engine(policy, cache=True), events)
+        ref, ref_seen, _ = replay(ReferenceEngine(policy), events)
+        assert len(plain) == len(events) > 500, name
+        assert first_difference(plain, ref) is None, name
+        assert first_difference(cached, ref) is None, name
+        # byte-identical serialisation too (a float that came out an int would compare equal above)
+        assert [d.model_dump_json() for d in cached] == [d.model_dump_json() for d in ref], name
+        # the observer saw every evaluation, with the same fact and the same rules, cache or not
+        assert first_difference(plain_seen, ref_seen) is None, name
+        assert first_difference(cached_seen, ref_seen) is None, name
+        for kind, i in info.items():
+            assert i["hits"] + i["misses"] == sum(k == kind for k, _, _ in ref_seen), (name, kind)
+        hits = sum(i["hits"] for i in info.values())
+        assert hits > 0.5 * len(ref_seen), (name, info)  # the cache answered, so it was what got compared
+    kinds = {k for _, _, events in streams for k in {type(e).__name__ for e in events}}
+    assert kinds >= {"PostReceived", "RepostsUpdated", "FollowUpPosted", "ReplyFiled", "DeadlineReached"}
+
+
+def test_the_streams_exercise_what_the_cache_keys_on(streams):
+    """Text features and number thresholds decide differently within the streams (else the test above is weak)."""
+    _, policy, events = streams[2]
+    _, seen, _ = replay(ReferenceEngine(policy), events)
+    fired = {rid for _, _, ids in seen for rid in ids}
+    assert {"cls-smell-regex", "cls-fire-words", "hot-danger-words", "hot-reposts", "esc-complaint-words",
+            "deadline-words"} <= fired, fired
+    hot_facts = [(f["reposts"], ids) for k, f, ids in seen if k == "hot"]
+    assert any(ids == [] and r >= 40 for r, ids in hot_facts)  # a danger-word threshold crossed without the words
+    assert any(ids == ["hot-danger-words"] for _, ids in hot_facts)
+
+
+def test_decisions_survive_revalidation(streams):
+    """What the trusted constructor built is what validation would have accepted, unchanged."""
+    for name, policy, events in streams:
+        decisions, _, _ = replay(Engine(policy, cache=True), events[:3000])
+        for d in decisions:
+            assert isinstance(d, Decision), (name, d)
+            assert Decision.model_validate(d.model_dump()) == d
+            assert Decision.model_validate_json(d.model_dump_json()).model_dump_json() == d.model_dump_json()
+
+
+# -- trusted construction --------------------------------------------------------------------------------------
+
+AT = datetime.fromisoformat("2014-05-14T10:00:00+08:00")
+DUE = datetime.fromisoformat("2014-05-21T17:30:00+08:00")
+
+
+def _tr() -> dict[str, Any]:
+    return {"rule_id": "r", "table": "routing", "file": "routing.yaml", "line": 7, "inputs": {"category": "噪音"}}
+
+
+@pytest.mark.parametrize(("cls", "values"), [
+    (Trace, _tr()),
+    (Classify, {"category": "噪音", "keywords": ("噪音",), "trace": Trace(**_tr())}),
+    (Classify, {"category": "噪音", "trace": Trace(**_tr())}),
+    (Route, {"unit": "城北街道", "trace": Trace(**_tr())}),
+    (MarkHot, {"trace": Trace(**_tr())}),
+    (SetDeadline, {"deadline": "reply", "within": "5 working days", "start": AT, "due": DUE, "remind_at": None,
+                   "trace": Trace(**_tr())}),
+    (SetDeadline, {"deadline": "external_statement", "within": "2 hours", "start": AT, "due": DUE,
+                   "trace": Trace(**_tr())}),
+    (Remind, {"unit": "城北街道", "trace": Trace(**_tr())}),
+    (Escalate, {"unit": "城北街道", "to": "区政府办公室", "level": 1, "trace": Trace(**_tr())}),
+    (Deduct, {"unit": "城北街道", "points": 1.0, "reason": "未按时答复", "trace": Trace(**_tr())}),
+    (FlagAccountability, {"unit": "城北街道", "trace": Trace(**_tr())}),
+    (Close, {"reply_kind": "立行立改", "trace": Trace(**_tr())}),
+    (Decision, {"case_id": "c1", "event": "post_received", "at": AT,
+                "effects": (MarkHot(trace=Trace(**_tr())), Route(unit="城北街道", trace=Trace(**_tr())))}),
+])
+def test_trusted_models_equal_validated_ones(cls, values):
+    fast, slow = _trusted(cls)(**values), cls(**values)
+    assert type(fast) is cls
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
+    with pytest.raises(ValidationError):  # still frozen
+        fast.trace = None  # type: ignore[misc,union-attr]
+
+
+# -- payload and text features ------------------------------------------------------------------------------------
+
+
+def test_payload_is_the_json_of_the_tested_fields_and_features(policy):
+    engine = Engine(policy)
+    rng = random.Random(11)
+    words = vocabulary(policy)
+    for _ in range(500):
+        fact = random_fact(rng, policy, words)
+        fact["text"] += rng.choice(['"', "\\", "\n", "\x00", "😀", ""])
+        for table in engine._tables.values():
+            expected: dict[str, Any] = {f: fact[f] for f in table.fields}
+            expected.update({name: c.holds(fact) for name, c in table.features})
+            expected.update({"sid": "0", "id": 1})
+            text = table.payload(fact)
+            assert text == _dumps(expected)
+            assert json.loads(text) == expected
+    engine.close()
+
+
+def _features(policy: Policy) -> list[tuple[str, Any]]:
+    feats = []
+    for t in policy.tables.values():
+        for c in (c for r in t.rules for c in r.conditions if c.op in ("contains_any", "matches")):
+            feats.append((f"t{len(feats)}", c))
+    return feats
+
+
+@pytest.fixture(scope="module")
+def text_policy(tmp_path_factory) -> Policy:
+    return Policy.load(text_rules(tmp_path_factory.mktemp("feat") / "rules"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_text_features_equal_condition_holds(text_policy, data):
+    feats = _features(text_policy)
+    words = vocabulary(text_policy) + ["臭", "异味", "凌晨", "垃圾"]
+    pieces = data.draw(st.lists(st.sampled_from(words) | st.text(max_size=4), max_size=12))
+    fact = {"text": "".join(pieces)}
+    expected = [c.holds(fact) for _, c in feats]
+    assert _TextFeatures(feats).values(fact) == expected
+
+
+def test_text_features_past_the_set_bound_and_on_text_re2_cannot_take(text_policy, monkeypatch):
+    feats = _features(text_policy)
+    big = _TextFeatures(feats)
+    monkeypatch.setattr(_TextFeatures, "MAX_SET_BYTES", 0)
+    small = _TextFeatures(feats)
+    assert big._sets and not small._sets  # one ran the Set, the other one condition at a time
+    rng = random.Random(3)
+    words = vocabulary(text_policy)
+    plain_feats = [(n, c) for n, c in feats if c.op == "contains_any"]
+    for _ in range(500):
+        fact = {"text": "".join(rng.choice(words + list("的了在是我")) for _ in range(rng.randrange(0, 8)))}
+        expected = [c.holds(fact) for _, c in feats]
+        assert big.values(fact) == small.values(fact) == expected
+        fact["text"] += "\ud800"  # a lone surrogate: no UTF-8 for RE2, but `in` still answers
+        assert _TextFeatures(plain_feats).values(fact) == [c.holds(fact) for _, c in plain_feats]
+
+
+# -- the cache's bound, user events -------------------------------------------------------------------------------
+
+
+def test_cache_is_bounded_and_still_right(policy, monkeypatch):
+    monkeypatch.setattr(Engine, "CACHE_SIZE", 16)
+    engine = Engine(policy, cache=True)
+    rng = random.Random(9)
+    words = vocabulary(policy)
+    for _ in range(3000):
+        fact = random_fact(rng, policy, words)
+        for kind, table in engine._tables.items():
+            assert [r.id for r in engine.evaluate(kind, fact)] == [r.id for r in policy.tables[kind].evaluate(fact)]
+            assert len(table._cache) <= 16
+    info = engine.cache_info()
+    assert all(i["entries"] <= 16 for i in info.values())
+    assert info["classification"]["entries"] == 16 and info["classification"]["misses"] > 1000
+    assert Engine(policy).cache_info()["routing"] == {"hits": 0, "misses": 0, "entries": 0}  # off by default
+    engine.close()
+
+
+def test_cache_is_least_recently_used(policy, monkeypatch):
+    monkeypatch.setattr(Engine, "CACHE_SIZE", 4)
+    engine = Engine(policy, cache=True)
+    table = engine._tables["routing"]
+    base = random_fact(random.Random(1), policy, ["垃圾"])
+    facts = [{**base, "category": c} for c in policy.categories[:6]]
+    for f in facts[:4]:
+        engine.evaluate("routing", f)
+    engine.evaluate("routing", facts[0])  # used again: facts[1] is now the oldest
+    assert table.hits == 1
+    engine.evaluate("routing", facts[4])  # evicts facts[1]
+    engine.evaluate("routing", facts[0])
+    assert table.hits == 2
+    engine.evaluate("routing", facts[1])
+    assert (table.hits, table.misses, len(table._cache)) == (2, 6, 4)
+    engine.close()
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_events_given_as_dicts_are_still_validated(policy, cache):
+    engine = Engine(policy, cache=cache)
+    post = {"post_id": "p1", "channel": "weibo", "author": "张", "text": "小区门口垃圾没人清运", "place": "回龙观",
+            "posted_at": AT.isoformat()}
+    d = engine.handle({"type": "post_received", "case_id": "c1", "at": AT.isoformat(), "post": post})
+    assert {e.type for e in d.effects} >= {"classify", "route", "set_deadline"}
+    with pytest.raises(ValidationError):
+        engine.handle({"type": "reply_filed", "case_id": "c1", "at": AT.isoformat(), "reply_kind": "随便"})
+    with pytest.raises(ValidationError):
+        engine.handle({"type": "statement_issued", "case_id": "c1", "at": "2014-05-14T10:00:00"})  # naive
+    with pytest.raises(ValidationError):
+        engine.handle({"type": "reposts_updated", "case_id": "c1", "at": AT.isoformat(), "reposts": -1})
+    with pytest.raises(ValidationError):
+        engine.handle({"type": "post_received", "case_id": "c2", "at": AT.isoformat(), "post": {**post, "text": ""}})
+    engine.close()
+
+
+def test_trusted_models_fill_defaults_and_default_factories():
+    values = {"rule_id": "r", "table": "t", "file": "f", "line": 1}
+    fast, slow = _trusted(Trace)(**values), Trace(**values)
+    assert fast == slow and fast.inputs == {} and fast.model_fields_set == slow.model_fields_set
+    assert _trusted(Trace)(**values).inputs is not fast.inputs  # a new dict each time, as the factory gives
+
+
+def test_cache_keeps_values_of_other_types_apart(rules_copy):
+    """A fact not built by the engine (1 for true, 2.0 for 2): the cache answers what durable_rules answers.
+
+    Values of another type than their field's are keyed on their exact JSON, so ``True`` and ``1`` never
+    share an entry (the hot rule below puts 1 among the numbers compared, so 1 is not bucketed away).
+    Removing that guard was tried and not caught: durable_rules 2.0.28 also answers ``true`` like ``1``
+    and ``false`` like ``0`` in every comparison here, so the guard is a precaution, not a fix.
+    """
+    hot = rules_copy / "hot.yaml"
+    hot.write_text(hot.read_text(encoding="utf-8").replace("rules:\n", "rules:\n  - id: hot-one\n"
+                   "    when: {followups: 1, reposts: {lte: 1}}\n    then: {hot: true}\n", 1), encoding="utf-8")
+    policy = Policy.load(rules_copy)
+    assert "hot-one" in [r.id for r in policy.tables["hot"].rules]
+    rng = random.Random(4)
+    words = vocabulary(policy)
+    facts = []
+    for _ in range(300):
+        fact = random_fact(rng, policy, words)
+        facts.append(fact)
+        odd = dict(fact)
+        odd["followups"], odd["reposts"] = rng.choice([(1, 1), (True, 1), (1, True), (True, True), (1, 0)])
+        facts.append(dict(odd))
+        for f in rng.sample(["met", "reminder", "replied", "hot", "followups", "escalations", "reposts"], 3):
+            v = odd[f]
+            odd[f] = int(v) if isinstance(v, bool) else (float(v) if rng.random() < 0.5 else bool(v))
+        facts.append(odd)
+    for order in (facts, facts[::-1]):
+        plain, cached = Engine(policy), Engine(policy, cache=True)
+        for fact in order:
+            for kind in plain._tables:
+                assert [r.id for r in cached.evaluate(kind, fact)] == [r.id for r in plain.evaluate(kind, fact)]
+        assert sum(i["hits"] for i in cached.cache_info().values()) > 0
+        plain.close()
+        cached.close()
