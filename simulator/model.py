@@ -300,7 +300,7 @@ class Simulation:
         #: misrouting is measured against it, so a candidate policy cannot grade itself
         self.reference = reference or policy
         self.seed = scenario.seed if seed is None else seed
-        self.engine = Engine(policy)
+        self.engine = Engine(policy, cache=True)  # decisions are pure functions of the fact: memoised (docs/rules.md)
         self.cal = policy.calendar
         self.tz = self.cal.tz
         self.env = simpy.Environment()
