@@ -63,9 +63,9 @@ def _num(v: float | int | None) -> str:
     return "" if v is None else str(v)
 
 
-def event_fields(r: LogRow) -> tuple[Any, ...]:
-    """One events.csv row (EVENT_COLUMNS)."""
-    return (r.case_id, r.activity, r.at.isoformat(), r.resource, r.unit, r.category, r.rule, r.deadline,
+def event_fields(r: LogRow, timestamp: str | None = None) -> tuple[Any, ...]:
+    """One events.csv row (EVENT_COLUMNS); ``timestamp``: ``r.at.isoformat()`` when the caller has it."""
+    return (r.case_id, r.activity, r.at.isoformat() if timestamp is None else timestamp, r.resource, r.unit, r.category, r.rule, r.deadline,
             _iso(r.due), _iso(r.remind_at), _num(r.points), _num(r.reposts), r.merged_post)
 
 
@@ -111,6 +111,7 @@ class EventLogWriter:
         self._heap: list[tuple[datetime, str, int, LogRow]] = []
         self._seq = 0
         self._floor: datetime | None = None
+        self._last: tuple[datetime, str] = (datetime.min, "")  # the last timestamp formatted
         self.rows_written = 0
 
     def add(self, row: LogRow) -> None:
@@ -130,17 +131,26 @@ class EventLogWriter:
         out = []
         pop = heapq.heappop
         while heap and heap[0][0] < now:
-            out.append(event_fields(pop(heap)[3]))
+            out.append(pop(heap)[3])
         self._write(out)
 
     def pending(self) -> int:
         """Rows waiting for the clock."""
         return len(self._heap)
 
-    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+    def _write(self, rows: list[LogRow]) -> None:
         if self._f is None:
             raise ValueError(f"{self.path}: the event log is closed")
-        self._w.writerows(rows)
+        # about half the rows share their time with the row before (a decision's effects): format it once
+        last, text = self._last
+        out = []
+        for r in rows:
+            at = r.at
+            if not (at == last and at.tzinfo is last.tzinfo and at.fold == last.fold):
+                last, text = at, at.isoformat()
+            out.append(event_fields(r, text))
+        self._last = (last, text)
+        self._w.writerows(out)
         self.rows_written += len(rows)
 
     def close(self) -> None:
@@ -149,7 +159,7 @@ class EventLogWriter:
             return
         heap, self._heap = self._heap, []
         heap.sort()  # a heap's list sorted by the same keys: the order the pops would give, faster
-        self._write([event_fields(item[3]) for item in heap])
+        self._write([item[3] for item in heap])
         self._f.close()
         self._f = None
 
