@@ -28,12 +28,11 @@ import heapq
 import json
 import math
 import os
-import pickle
 import statistics
 import tempfile
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -195,8 +194,6 @@ class CasesWriter:
     the incomplete output too.
     """
 
-    CHUNK = 4096  # rows per pickle record in a spilled run
-
     def __init__(self, path: str | Path, run_size: int = 50_000) -> None:
         if run_size < 1:
             raise ValueError("run_size must be at least 1")
@@ -221,24 +218,19 @@ class CasesWriter:
         return list(self._runs)
 
     def _spill(self) -> None:
+        # a run is CSV like the output (no pickle: nothing but text is read back); csv round-trips every field
+        # as the same text, so the merged file has the bytes a single sort would write
         self._buf.sort(key=itemgetter(0))
         fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".run", dir=self.path.parent)
         self._runs.append(Path(name))
-        with os.fdopen(fd, "wb") as f:
-            buf = self._buf
-            for i in range(0, len(buf), self.CHUNK):
-                pickle.dump(buf[i:i + self.CHUNK], f, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(self._buf)
         self._buf = []
 
     @staticmethod
-    def _read_run(path: Path) -> Iterator[tuple[Any, ...]]:
-        with path.open("rb") as f:
-            while True:
-                try:
-                    chunk = pickle.load(f)
-                except EOFError:
-                    return
-                yield from chunk
+    def _read_run(path: Path) -> Iterator[list[str]]:
+        with path.open(newline="", encoding="utf-8") as f:
+            yield from csv.reader(f)
 
     def close(self) -> None:
         if self._closed:
@@ -246,7 +238,7 @@ class CasesWriter:
         self._closed = True
         try:
             self._buf.sort(key=itemgetter(0))
-            rows: Iterable[tuple[Any, ...]] = self._buf
+            rows: Iterable[Sequence[Any]] = self._buf
             if self._runs:
                 rows = heapq.merge(*(self._read_run(p) for p in self._runs), self._buf, key=itemgetter(0))
             write_csv(self.path, CASE_COLUMNS, rows)
