@@ -10,9 +10,10 @@ deadline has passed.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,14 @@ def policy_fingerprint(rules_dir: str | Path) -> str:
         h.update(b"\0")
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    """Write one whole CSV file (cases.csv, backlog.csv; events.csv streams through the same csv dialect)."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
 
 
 def compute_metrics(run: RunResult) -> dict[str, Any]:
