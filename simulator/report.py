@@ -11,14 +11,14 @@ from __future__ import annotations
 import html
 import io
 import warnings
-from collections import Counter
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .metrics import UNROUTED
-from .model import COLLECT, RunResult
+if TYPE_CHECKING:
+    from .model import RunResult
+    from .stream import ReportData
 
-__all__ = ["report_sections", "render_report"]
+__all__ = ["report_sections", "sections_from", "render_report"]
 
 
 def _svg(fig: Any) -> str:
@@ -31,7 +31,7 @@ def _svg(fig: Any) -> str:
     return text[text.index("<svg"):]
 
 
-def _plots(run: RunResult) -> list[tuple[str, str, str]]:
+def _plots(data: ReportData) -> list[tuple[str, str, str]]:
     """(id, title, svg) for each plot."""
     import matplotlib
 
@@ -40,15 +40,13 @@ def _plots(run: RunResult) -> list[tuple[str, str, str]]:
 
     plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 100,
                          "svg.hashsalt": "wenzheng"})  # deterministic element ids
-    cal = run.calendar
     out: list[tuple[str, str, str]] = []
-    forms = [c for c in run.cases if c.opened_at is not None]
 
     # 1. posts and open cases over time
-    per_day = Counter(r.at.date() for r in run.log if r.activity == COLLECT)
-    start, end = run.start.date(), (run.end - timedelta(days=1)).date()
+    per_day = data.posts_per_day
+    start, end = data.start, data.last_day
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    backlog = {date.fromisoformat(d): n for d, n in run.backlog}
+    backlog = {date.fromisoformat(d): n for d, n in data.backlog}
     fig, ax = plt.subplots(figsize=(9, 3))
     ax.bar(days, [per_day.get(d, 0) for d in days], width=1.0, color="#9ecae1", label="posts per day")  # type: ignore[arg-type]
     ax2 = ax.twinx()
@@ -62,11 +60,12 @@ def _plots(run: RunResult) -> list[tuple[str, str, str]]:
     out.append(("plot-volume", "Posts and open cases over time", _svg(fig)))
 
     # 2. reply time against the 5-working-day deadline
-    wd = [cal.working_days_between(c.opened_at, c.replied_at) for c in forms if c.replied_at is not None]
+    wd = sorted(data.reply_working_days.items())  # (working day N, forms): a histogram already
     fig, ax = plt.subplots(figsize=(6, 3))
     if wd:
-        top = max(max(wd), 6)
-        ax.hist(wd, bins=[x - 0.5 for x in range(top + 2)], color="#6baed6", edgecolor="white")
+        top = max(wd[-1][0], 6)
+        ax.hist([d for d, _ in wd], weights=[n for _, n in wd], bins=[x - 0.5 for x in range(top + 2)],
+                color="#6baed6", edgecolor="white")
     ax.axvline(5.5, color="#d62728", ls="--", label="deadline: 5 working days")
     ax.set_xlabel("reply on working day N after receipt (0 = same day)")
     ax.set_ylabel("forms")
@@ -74,8 +73,7 @@ def _plots(run: RunResult) -> list[tuple[str, str, str]]:
     out.append(("plot-reply", "Reply time against the 5-working-day deadline", _svg(fig)))
 
     # 3. statement times on hot events
-    mins = [(c.statement_at - c.hot_at).total_seconds() / 60 for c in forms
-            if c.hot_at is not None and c.statement_at is not None]
+    mins = data.statement_minutes
     fig, ax = plt.subplots(figsize=(6, 3))
     if mins:
         ax.hist(mins, bins=20, color="#fd8d3c", edgecolor="white")
@@ -87,16 +85,7 @@ def _plots(run: RunResult) -> list[tuple[str, str, str]]:
     return out
 
 
-def _league(run: RunResult, metrics: dict[str, Any]) -> str:
-    rows: dict[str, dict[str, float]] = {}
-    for c in run.cases:
-        if c.opened_at is None:
-            continue
-        r = rows.setdefault(c.unit or UNROUTED, {"forms": 0, "replied": 0, "on_time": 0, "supervised": 0})
-        r["forms"] += 1
-        r["replied"] += c.replied_at is not None
-        r["on_time"] += c.replied_at is not None and c.reply_due is not None and c.replied_at <= c.reply_due
-        r["supervised"] += c.escalations > 0
+def _league(rows: dict[str, dict[str, int]], metrics: dict[str, Any]) -> str:
     ded = metrics.get("deductions_by_unit", {})
     top = max([*ded.values(), 1.0])
     order = sorted(rows, key=lambda u: (-ded.get(u, 0.0), -rows[u]["forms"], u))
@@ -124,12 +113,21 @@ def _quarterly(metrics: dict[str, Any]) -> str:
 
 def report_sections(run: RunResult, metrics: dict[str, Any]) -> dict[str, str]:
     """HTML fragments of one run's report (picklable, so a worker can build them)."""
+    from .stream import RunAccumulator, feed_run
+
+    acc = RunAccumulator(run.calendar, run.start, run.end)
+    feed_run(run, acc)
+    return sections_from(acc.report_data(), metrics)
+
+
+def sections_from(data: ReportData, metrics: dict[str, Any]) -> dict[str, str]:
+    """HTML fragments of one run's report from what a ``RunAccumulator`` kept for it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plots = _plots(run)
+        plots = _plots(data)
     figures = "".join(f'<figure id="{pid}"><figcaption>{html.escape(title)}</figcaption>{svg}</figure>'
                       for pid, title, svg in plots)
-    return {"plots": figures, "league": _league(run, metrics), "quarterly": _quarterly(metrics),
+    return {"plots": figures, "league": _league(data.league, metrics), "quarterly": _quarterly(metrics),
             "n_plots": str(len(plots))}
 
 

@@ -1,0 +1,666 @@
+"""Streaming results: the event log, cases and metrics of a run, written and counted as the run goes.
+
+A run of a megacity's traffic cannot keep every case and every event-log row
+to the end (about 10 KB a post).  The pieces here take them one at a time and
+keep only what the outputs need:
+
+- ``EventLogWriter`` writes events.csv in (time, case id, insertion) order
+  while the run goes: a row waits in a heap only until the clock has passed
+  its time;
+- ``CasesWriter`` writes cases.csv sorted by case id from forms finished in
+  any order, in bounded memory (sorted runs spilled next to the output and
+  merged at the end);
+- ``RunAccumulator`` counts every metric of docs/metrics.md and keeps what the
+  report draws, in counters and compact arrays;
+- ``RunSink`` bundles the three: it is what the model calls.
+
+The in-memory path (``compute_metrics``, ``quarterly_table``, ``write_run``,
+``report_sections`` on a finished ``RunResult``) feeds the same classes with
+``feed_run``, so each metric has one implementation and both paths give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import heapq
+import json
+import math
+import os
+import statistics
+import tempfile
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .metrics import EVENT_COLUMNS, UNROUTED, _rate, _round, quantile, quarter_of
+
+if TYPE_CHECKING:
+    from .model import CaseRecord, DeskStats, LogRow, RunResult
+
+__all__ = ["EventLogWriter", "CasesWriter", "RunAccumulator", "QuarterlyTable", "RunSink", "ReportData", "feed_run",
+           "quantile_counts", "CASE_COLUMNS", "event_fields", "case_fields", "write_csv", "write_metrics_json"]
+
+#: cases.csv columns (one row per form)
+CASE_COLUMNS = ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
+                "opened_at", "hot_at", "statement_at", "statement_due", "reply_due", "replied_at",
+                "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h",
+                "reminders", "accountability"]
+
+
+def _iso(v: Any) -> str:
+    return v.isoformat() if v is not None else ""
+
+
+def _num(v: float | int | None) -> str:
+    return "" if v is None else str(v)
+
+
+def event_fields(r: LogRow, timestamp: str | None = None) -> tuple[Any, ...]:
+    """One events.csv row (EVENT_COLUMNS); ``timestamp``: ``r.at.isoformat()`` when the caller has it."""
+    return (r.case_id, r.activity, r.at.isoformat() if timestamp is None else timestamp, r.resource, r.unit, r.category, r.rule, r.deadline,
+            _iso(r.due), _iso(r.remind_at), _num(r.points), _num(r.reposts), r.merged_post)
+
+
+def case_fields(c: CaseRecord) -> tuple[Any, ...]:
+    """One cases.csv row (CASE_COLUMNS)."""
+    return (c.case_id, c.channel, c.place, c.true_category, c.category, c.true_unit, c.unit,
+            _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
+            _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
+            c.followups, c.deductions, c.merged_posts, len(c.repost_times), c.reminders,
+            int(c.accountability))
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    """A whole CSV file, through ``metrics._write_csv`` (looked up at call time: tests replace it)."""
+    from . import metrics
+
+    metrics._write_csv(path, header, rows)
+
+
+def write_metrics_json(path: Path, doc: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+# -- events.csv ------------------------------------------------------------------------------------------------
+
+
+class EventLogWriter:
+    """events.csv, written as the run goes, in (at, case_id, insertion order) order.
+
+    Contract: ``advance(now)`` promises that no row with ``at < now`` will be
+    added any more; it writes every buffered row with ``at < now``.  Rows for
+    the future (a unit's 调查办理 at its next working moment) wait in a heap.
+    ``close()`` writes the rest.  A row added before the last ``advance``
+    value breaks the order of the file and raises ``ValueError`` (a bug in
+    the caller, not bad input).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._f: IO[str] | None = self.path.open("w", newline="", encoding="utf-8")
+        self._w = csv.writer(self._f, lineterminator="\n")
+        self._w.writerow(EVENT_COLUMNS)
+        self._heap: list[tuple[datetime, str, int, LogRow]] = []
+        self._seq = 0
+        self._floor: datetime | None = None
+        self._last: tuple[datetime, str] = (datetime.min, "")  # the last timestamp formatted
+        self.rows_written = 0
+
+    def add(self, row: LogRow) -> None:
+        if self._floor is not None and row.at < self._floor:
+            raise ValueError(f"event-log row at {row.at.isoformat()} ({row.case_id} {row.activity}) added after "
+                             f"advance({self._floor.isoformat()}): rows must not be added for the past")
+        heapq.heappush(self._heap, (row.at, row.case_id, self._seq, row))
+        self._seq += 1
+
+    def advance(self, now: datetime) -> None:
+        if self._floor is not None and now < self._floor:
+            return  # the clock never goes back; an earlier promise stays
+        self._floor = now
+        heap = self._heap
+        if not heap or heap[0][0] >= now:
+            return
+        out = []
+        pop = heapq.heappop
+        while heap and heap[0][0] < now:
+            out.append(pop(heap)[3])
+        self._write(out)
+
+    def pending(self) -> int:
+        """Rows waiting for the clock."""
+        return len(self._heap)
+
+    def _write(self, rows: list[LogRow]) -> None:
+        if self._f is None:
+            raise ValueError(f"{self.path}: the event log is closed")
+        # about half the rows share their time with the row before (a decision's effects): format it once
+        last, text = self._last
+        out = []
+        for r in rows:
+            at = r.at
+            if not (at == last and at.tzinfo is last.tzinfo and at.fold == last.fold):
+                last, text = at, at.isoformat()
+            out.append(event_fields(r, text))
+        self._last = (last, text)
+        self._w.writerows(out)
+        self.rows_written += len(rows)
+
+    def close(self) -> None:
+        """Write every row still waiting and close the file."""
+        if self._f is None:
+            return
+        heap, self._heap = self._heap, []
+        heap.sort()  # a heap's list sorted by the same keys: the order the pops would give, faster
+        self._write([item[3] for item in heap])
+        self._f.close()
+        self._f = None
+
+    def abort(self) -> None:
+        """Close without writing what waits (the caller discards the incomplete file)."""
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+        self._heap = []
+
+    def __enter__(self) -> EventLogWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+# -- cases.csv -------------------------------------------------------------------------------------------------
+
+
+class CasesWriter:
+    """cases.csv sorted by case id, from forms added in any order, in bounded memory.
+
+    Each added form (a case without ``opened_at`` is not a form and is
+    skipped) is formatted at once; every ``run_size`` rows are sorted and
+    spilled to a temporary file next to the output, and ``close()`` merges the
+    runs (``heapq.merge``: stable, so equal ids keep the order they came in).
+    Temporary files are removed by ``close()`` and ``abort()``, also when the
+    merge fails; used as a context manager, an exception aborts and removes
+    the incomplete output too.
+    """
+
+    def __init__(self, path: str | Path, run_size: int = 50_000) -> None:
+        if run_size < 1:
+            raise ValueError("run_size must be at least 1")
+        self.path = Path(path)
+        self.run_size = run_size
+        self._buf: list[tuple[Any, ...]] = []
+        self._runs: list[Path] = []
+        self._closed = False
+        self.rows = 0
+
+    def add(self, rec: CaseRecord) -> None:
+        if rec.opened_at is None:
+            return
+        if self._closed:
+            raise ValueError(f"{self.path}: the cases writer is closed")
+        self._buf.append(case_fields(rec))
+        self.rows += 1
+        if len(self._buf) >= self.run_size:
+            self._spill()
+
+    def temp_files(self) -> list[Path]:
+        return list(self._runs)
+
+    def _spill(self) -> None:
+        # a run is CSV like the output (no pickle: nothing but text is read back); csv round-trips every field
+        # as the same text, so the merged file has the bytes a single sort would write
+        self._buf.sort(key=itemgetter(0))
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".run", dir=self.path.parent)
+        self._runs.append(Path(name))
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(self._buf)
+        self._buf = []
+
+    @staticmethod
+    def _read_run(path: Path) -> Iterator[list[str]]:
+        with path.open(newline="", encoding="utf-8") as f:
+            yield from csv.reader(f)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._buf.sort(key=itemgetter(0))
+            rows: Iterable[Sequence[Any]] = self._buf
+            if self._runs:
+                rows = heapq.merge(*(self._read_run(p) for p in self._runs), self._buf, key=itemgetter(0))
+            write_csv(self.path, CASE_COLUMNS, rows)
+        finally:
+            self._buf = []
+            self._remove_runs()
+
+    def abort(self) -> None:
+        """Remove the temporary runs and any incomplete output."""
+        self._closed = True
+        self._buf = []
+        self._remove_runs()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _remove_runs(self) -> None:
+        for p in self._runs:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        self._runs = []
+
+    def __enter__(self) -> CasesWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+# -- metrics ---------------------------------------------------------------------------------------------------
+
+
+def quantile_counts(counts: Mapping[int, int], q: float) -> float | None:
+    """``quantile`` of the multiset ``{value: count}``: the same linear interpolation, without the list."""
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    keys = sorted(k for k, c in counts.items() if c > 0)
+
+    def kth(i: int) -> float:  # the i-th smallest value (0-based)
+        for k in keys:
+            i -= counts[k]
+            if i < 0:
+                return float(k)
+        raise IndexError(i)
+
+    if n == 1:
+        return kth(0)
+    pos = (n - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, n - 1)
+    x_lo, x_hi = kth(lo), kth(hi)
+    return float(x_lo + (x_hi - x_lo) * (pos - lo))
+
+
+class _ExactSum:
+    """A running sum without rounding error (Shewchuk's partials, as ``math.fsum`` keeps them).
+
+    ``value()`` equals ``math.fsum`` of every value added, in any order, so a
+    mean over forms streamed in any order equals ``statistics.fmean`` of the list.
+    """
+
+    __slots__ = ("partials", "n")
+
+    def __init__(self) -> None:
+        self.partials: list[float] = []
+        self.n = 0
+
+    def add(self, x: float) -> None:
+        self.n += 1
+        partials = self.partials
+        i = 0
+        for y in partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo:
+                partials[i] = lo
+                i += 1
+            x = hi
+        partials[i:] = [x]
+
+    def value(self) -> float:
+        return math.fsum(self.partials)
+
+
+class QuarterlyTable:
+    """The statistics table per quarter and unit, as the district leadership receives it.
+
+    收集 collected: forms issued to the unit in the quarter; 转办 forwarded: the
+    same forms (every collected problem is forwarded with a form); 答复 replied;
+    按时 on time; 逾期 overdue (late or never); 督办 supervised (escalated at
+    least once); 扣分 deduction points booked in the quarter.  The per-unit
+    figures (reply rate by unit, the report's league table) are its quarters summed.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _row(self, q: str, unit: str) -> dict[str, Any]:
+        key = (q, unit)
+        r = self._rows.get(key)
+        if r is None:
+            r = self._rows[key] = {"quarter": q, "unit": unit, "collected": 0, "forwarded": 0, "replied": 0,
+                                   "on_time": 0, "overdue": 0, "supervised": 0, "deductions": 0.0}
+        return r
+
+    def add_case(self, c: CaseRecord) -> None:
+        if c.opened_at is None:
+            return
+        r = self._row(quarter_of(c.opened_at), c.unit or UNROUTED)
+        r["collected"] += 1
+        r["forwarded"] += 1
+        if c.replied_at is not None:
+            r["replied"] += 1
+        if c.replied_at is not None and c.reply_due is not None and c.replied_at <= c.reply_due:
+            r["on_time"] += 1
+        else:
+            r["overdue"] += 1
+        if c.escalations:
+            r["supervised"] += 1
+
+    def add_deduction(self, at: datetime, unit: str, points: float) -> None:
+        self._row(quarter_of(at), unit or UNROUTED)["deductions"] += points
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(self._rows[k]) for k in sorted(self._rows)]
+
+    def by_unit(self) -> dict[str, dict[str, int]]:
+        """Per unit with forms: forms, replied, on_time, supervised (its quarters summed)."""
+        out: dict[str, dict[str, int]] = {}
+        for (_, unit), r in self._rows.items():
+            if not r["collected"]:
+                continue
+            u = out.setdefault(unit, {"forms": 0, "replied": 0, "on_time": 0, "supervised": 0})
+            u["forms"] += r["collected"]
+            u["replied"] += r["replied"]
+            u["on_time"] += r["on_time"]
+            u["supervised"] += r["supervised"]
+        return out
+
+
+@dataclass
+class ReportData:
+    """What the report draws, in compact form (picklable: a worker builds it, the parent renders)."""
+
+    start: date
+    last_day: date
+    posts_per_day: dict[date, int]
+    backlog: list[tuple[str, int]]
+    reply_working_days: dict[int, int]  # working day N after receipt → replied forms
+    statement_minutes: list[float]  # minutes from turning hot to the statement, per statement
+    league: dict[str, dict[str, int]]  # unit → forms, replied, on_time, supervised
+
+
+@dataclass
+class _Counts:
+    forms: int = 0
+    replied: int = 0
+    on_time: int = 0
+    hot: int = 0
+    hot_ok: int = 0
+    misrouted: int = 0
+    misclassified: int = 0
+    unrouted: int = 0
+    issued_by_end: int = 0
+    replied_by_end: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    follow_ups: int = 0
+    accountability: int = 0
+    promises: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+    deadline_days: _ExactSum = field(default_factory=_ExactSum)
+
+
+class RunAccumulator:
+    """Every metric of a run, counted one form, deduction and log row at a time.
+
+    ``add_case`` once per case when nothing can change it any more (cases that
+    never became forms are ignored); ``add_deduction`` for every deduction in
+    the order booked; ``add_log`` for every event-log row (only 收集整理 rows
+    are counted, per day, for the report); then ``finish`` with the run-level
+    values gives the metrics dict of docs/metrics.md.  What it keeps grows
+    with the number of units, quarters, days and hot events, not with forms:
+    reply times in working days are integers held as a histogram; statement
+    minutes (hot events only) as 8-byte doubles.
+    """
+
+    def __init__(self, calendar: Any, start: datetime, end: datetime) -> None:
+        from .model import COLLECT  # at run time: the model imports this module
+
+        self._collect = COLLECT
+        self.calendar = calendar
+        self.start = start
+        self.end = end
+        self.c = _Counts()
+        self.reply_wd: Counter[int] = Counter()
+        self.statement_minutes = array("d")
+        self.table = QuarterlyTable()
+        self.deductions_by_unit: dict[str, float] = defaultdict(float)
+        self.posts_per_day: Counter[date] = Counter()
+        self.backlog: list[tuple[str, int]] = []
+
+    def add_case(self, c: CaseRecord) -> None:
+        opened = c.opened_at
+        if opened is None:
+            return
+        n = self.c
+        n.forms += 1
+        replied = c.replied_at
+        self.table.add_case(c)
+        if replied is not None:
+            n.replied += 1
+            self.reply_wd[self.calendar.working_days_between(opened, replied)] += 1
+        if replied is not None and c.reply_due is not None and replied <= c.reply_due:
+            n.on_time += 1
+        if not c.unit:
+            n.unrouted += 1
+        if c.hot_at is not None:
+            n.hot += 1
+            if c.statement_at is not None and c.statement_due is not None and c.statement_at <= c.statement_due:
+                n.hot_ok += 1
+            if c.statement_at is not None:
+                self.statement_minutes.append((c.statement_at - c.hot_at).total_seconds() / 60)
+        if c.true_unit and c.unit != c.true_unit:
+            n.misrouted += 1
+        if c.category != c.true_category:
+            n.misclassified += 1
+        if opened < self.end:
+            n.issued_by_end += 1
+            if replied is not None and replied < self.end:
+                n.replied_by_end += 1
+        n.reminders += c.reminders
+        n.escalations += c.escalations
+        n.follow_ups += c.followups
+        n.accountability += bool(c.accountability)
+        n.promises += c.promise_due is not None
+        n.promises_kept += c.promise_kept is True
+        n.promises_broken += c.promise_kept is False
+        if c.reply_due:
+            n.deadline_days.add((c.reply_due - opened).total_seconds() / 86400)
+
+    def add_deduction(self, at: datetime, unit: str, points: float, reason: str = "") -> None:
+        self.deductions_by_unit[unit or UNROUTED] += points
+        self.table.add_deduction(at, unit, points)
+
+    def add_log(self, row: LogRow) -> None:
+        if row.activity == self._collect:
+            self.posts_per_day[row.at.date()] += 1
+
+    # -- results ----------------------------------------------------------------------------------------------
+
+    def finish(self, *, scenario_name: str, seed: int, drained_at: datetime, posts: int, desk: DeskStats,
+               backlog: list[tuple[str, int]], intake: Mapping[str, int]) -> dict[str, Any]:
+        """The metrics dict (rounded as metrics.json holds it)."""
+        self.backlog = list(backlog)
+        n = self.c
+        units = self.table.by_unit()
+        stmt = self.statement_minutes
+        metrics: dict[str, Any] = {
+            "posts": posts,
+            "forms": n.forms,
+            "answered_by_desk": desk.answered_directly,
+            "replied": n.replied,
+            "reply_rate": _rate(n.replied, n.forms),
+            "on_time_rate": _rate(n.on_time, n.forms),
+            "reply_rate_as_of": _rate(n.replied_by_end, n.issued_by_end),
+            "hot_events": n.hot,
+            "statement_2h_rate": _rate(n.hot_ok, n.hot),
+            "statement_minutes_median": quantile(stmt, 0.5),
+            "reply_working_days_median": quantile_counts(self.reply_wd, 0.5),
+            "reply_working_days_p90": quantile_counts(self.reply_wd, 0.9),
+            "reminders": n.reminders,
+            "escalations": n.escalations,
+            "follow_ups": n.follow_ups,
+            "deductions_total": float(sum(self.deductions_by_unit.values())),
+            "deductions_by_unit": dict(sorted(self.deductions_by_unit.items())),
+            "reply_rate_by_unit": {u: units[u]["replied"] / units[u]["forms"] for u in sorted(units)},
+            "accountability_flags": n.accountability,
+            "misrouting_rate": _rate(n.misrouted, n.forms),
+            "unrouted_forms": n.unrouted,
+            "misclassification_rate": _rate(n.misclassified, n.forms),
+            "desk_utilisation": (desk.busy_minutes / desk.staffed_minutes) if desk.staffed_minutes else None,
+            "desk_utilisation_by_rota_line": {k: desk.busy_by_line.get(k, 0.0) / v
+                                              for k, v in sorted(desk.staffed_by_line.items()) if v},
+            "desk_wait_minutes_mean": statistics.fmean(desk.waits_minutes) if desk.waits_minutes else None,
+            "desk_wait_minutes_p90": quantile(desk.waits_minutes, 0.9),
+            "backlog_max": max((b for _, b in backlog), default=0),
+            "merged_posts": desk.merged,
+            "payloads_accepted": intake.get("accepted", 0),
+            "payloads_rejected": sum(v for k, v in intake.items() if k not in ("accepted", "duplicate")),
+            "payloads_duplicate": intake.get("duplicate", 0),
+            "payloads_rejected_by_reason": {k: v for k, v in intake.items() if k not in ("accepted", "duplicate")},
+            "promises": n.promises,
+            "promises_kept": n.promises_kept,
+            "promises_broken": n.promises_broken,
+            # statistics.fmean is math.fsum / n: the exact running sum gives the same float in any order
+            "reply_deadline_calendar_days_mean": (n.deadline_days.value() / n.deadline_days.n) if n.forms else None,
+            "quarterly": self.table.rows(),
+            "run": {
+                "scenario": scenario_name,
+                "seed": seed,
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+                "drained_at": drained_at.isoformat(),
+            },
+        }
+        return _round(metrics)  # type: ignore[no-any-return]
+
+    def report_data(self) -> ReportData:
+        return ReportData(start=self.start.date(), last_day=(self.end - timedelta(days=1)).date(),
+                          posts_per_day=dict(self.posts_per_day), backlog=list(self.backlog),
+                          reply_working_days=dict(self.reply_wd), statement_minutes=list(self.statement_minutes),
+                          league=self.table.by_unit())
+
+
+# -- the sink the model calls ------------------------------------------------------------------------------------
+
+
+class RunSink:
+    """What a run streams its results into: the event log, cases and metrics (optionally files in ``out_dir``).
+
+    The model calls, as the run goes:
+
+    - ``log(row)`` for every event-log row, in the order the rows happen
+      (rows for a later time, such as 调查办理 at the unit's next working
+      moment, may be logged early);
+    - ``deduction(at, unit, points, reason)`` for every deduction, in the order booked;
+    - ``case(rec)`` once per case, when nothing can change the record any more
+      (at the latest, for every case still held, before ``finish``);
+    - ``advance(now)`` whenever the clock moves on: a promise that no row with
+      ``at < now`` will be logged any more (lets the event log write out);
+    - ``finish(...)`` once, at the end: the metrics dict;
+    - ``close(metrics, extra, report)``: writes metrics.json, backlog.csv and
+      report.html and completes events.csv and cases.csv (``abort()`` on error).
+    """
+
+    def __init__(self, calendar: Any, start: datetime, end: datetime, out_dir: str | Path | None = None,
+                 cases_run_size: int = 50_000) -> None:
+        self.acc = RunAccumulator(calendar, start, end)
+        self.out = Path(out_dir) if out_dir is not None else None
+        self.events: EventLogWriter | None = None
+        self.cases: CasesWriter | None = None
+        if self.out is not None:
+            self.out.mkdir(exist_ok=True)
+            self.events = EventLogWriter(self.out / "events.csv")
+            self.cases = CasesWriter(self.out / "cases.csv", cases_run_size)
+        self.metrics: dict[str, Any] | None = None
+
+    def log(self, row: LogRow) -> None:
+        self.acc.add_log(row)
+        if self.events is not None:
+            self.events.add(row)
+
+    def deduction(self, at: datetime, unit: str, points: float, reason: str = "") -> None:
+        self.acc.add_deduction(at, unit, points, reason)
+
+    def case(self, rec: CaseRecord) -> None:
+        self.acc.add_case(rec)
+        if self.cases is not None:
+            self.cases.add(rec)
+
+    def advance(self, now: datetime) -> None:
+        if self.events is not None:
+            self.events.advance(now)
+
+    def finish(self, *, scenario_name: str, seed: int, drained_at: datetime, posts: int, desk: DeskStats,
+               backlog: list[tuple[str, int]], intake: Mapping[str, int]) -> dict[str, Any]:
+        self.metrics = self.acc.finish(scenario_name=scenario_name, seed=seed, drained_at=drained_at, posts=posts,
+                                       desk=desk, backlog=backlog, intake=intake)
+        return self.metrics
+
+    def close(self, metrics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
+              report: bool = True) -> None:
+        """Write the files (needs ``out_dir``); ``metrics`` defaults to what ``finish`` gave."""
+        if self.out is None or self.events is None or self.cases is None:
+            raise ValueError("this sink writes no files (no out_dir)")
+        doc = dict(metrics if metrics is not None else self.metrics or {})
+        if extra:
+            doc["run"] = {**doc.get("run", {}), **extra}
+        try:
+            write_metrics_json(self.out / "metrics.json", doc)
+            self.events.close()
+            self.cases.close()
+            write_csv(self.out / "backlog.csv", ["date", "open_forms"], self.acc.backlog)
+            if report:
+                from .report import render_report, sections_from
+
+                (self.out / "report.html").write_text(
+                    render_report(f"{doc['run']['scenario']} — seed {doc['run']['seed']}", doc,
+                                  sections_from(self.acc.report_data(), doc)), encoding="utf-8")
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        if self.events is not None:
+            self.events.abort()
+        if self.cases is not None:
+            self.cases.abort()
+
+
+def feed_run(run: RunResult, sink: RunSink | RunAccumulator) -> dict[str, Any]:
+    """Stream a finished in-memory run into ``sink``: the in-memory path of every metric and file."""
+    if isinstance(sink, RunSink):
+        for r in run.log:
+            sink.log(r)
+        for at, unit, points, reason in run.deductions:
+            sink.deduction(at, unit, points, reason)
+        for c in run.cases:
+            sink.case(c)
+    else:
+        for r in run.log:
+            sink.add_log(r)
+        for at, unit, points, reason in run.deductions:
+            sink.add_deduction(at, unit, points, reason)
+        for c in run.cases:
+            sink.add_case(c)
+    return sink.finish(scenario_name=run.scenario.name, seed=run.seed, drained_at=run.drained_at, posts=run.posts,
+                       desk=run.desk, backlog=run.backlog, intake=run.intake)
