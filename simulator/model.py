@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ from .platforms import (
     weibo_status,
 )
 from .scenario import ArrivalSpec, Scenario, UnitBehaviour
+from .stream import RunSink
 from .worktime import advance_working, next_working_moment
 
 __all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult", "day_factor", "arrival_minutes",
@@ -171,7 +173,7 @@ class _Staff:
 
 @dataclass
 class DeskStats:
-    waits_minutes: list[float] = field(default_factory=list)
+    waits_minutes: Sequence[float] = field(default_factory=lambda: array("d"))  # 8 bytes a post
     busy_minutes: float = 0.0
     staffed_minutes: float = 0.0
     answered_directly: int = 0
@@ -337,6 +339,9 @@ class Simulation:
         self._emit: Callable[[LogRow], None] = self.log.append
         #: called once per form when nothing more can happen to it (streaming runs); None keeps every case
         self._finish: Callable[[CaseRecord], None] | None = None
+        #: a streaming run (``stream_to``): rows, deductions and finished forms go to the sink, not kept
+        self.sink: RunSink | None = None
+        self._record_decisions = True  # per-case decision lists are for comparing policies in memory
         self.deductions: list[tuple[datetime, str, float, str]] = []
         self.backlog: list[tuple[str, int]] = []
         self.posts = 0
@@ -387,6 +392,28 @@ class Simulation:
             rec.lazy_checks = None
         if self._finish is not None:
             self._finish(rec)
+
+    def stream_to(self, sink: RunSink) -> None:
+        """Make this a streaming run (before ``run``): log rows, deductions and finished forms go to ``sink``
+        as the run goes and leave memory; the result then holds no cases, rows or deductions."""
+        self.sink = sink
+        self._record_decisions = False
+        self._emit = sink.log
+        self._finish = self._hand_over
+
+    def _hand_over(self, rec: CaseRecord) -> None:
+        """A streaming run: the finished form goes to the sink and leaves memory (model and engine)."""
+        assert self.sink is not None
+        self.sink.case(rec)
+        del self.cases[rec.case_id]
+        self.engine.forget(rec.case_id)
+
+    def _advance(self):  # type: ignore[no-untyped-def]
+        """A streaming run: every simulated hour, let the event log write out what is now in the past."""
+        assert self.sink is not None
+        while not self.done.triggered:
+            yield self.env.timeout(60.0 - self.env.now % 60.0)
+            self.sink.advance(self.now())
 
     def _keep_alive(self, at: datetime) -> None:
         """A moment the run lasts until although nothing happens then (a timer not scheduled because it
@@ -674,7 +701,7 @@ class Simulation:
         rec, raw, actionable, queued_at = item
         now = self.env.now
         self._emit(LogRow(rec.case_id, TAKE, self.now(), s.name, "", ""))
-        self.desk.waits_minutes.append(now - queued_at)
+        self.desk.waits_minutes.append(now - queued_at)  # type: ignore[attr-defined]
         service = self.sc.desk.triage_minutes.sample(self.rng_desk)
         if now < self._horizon:  # like the staffed minutes: while posts arrive, not in the drain
             self.desk.busy_minutes += service
@@ -746,7 +773,8 @@ class Simulation:
     def _apply(self, rec: CaseRecord, decision: Decision) -> None:
         at = decision.at
         for eff in decision.effects:
-            if isinstance(eff, Classify | Route | SetDeadline | Escalate | Deduct | FlagAccountability):
+            if self._record_decisions and isinstance(eff, Classify | Route | SetDeadline | Escalate | Deduct
+                                                     | FlagAccountability):
                 rec.decisions.append(_decision_row(eff))
             if isinstance(eff, Classify):
                 rec.category = eff.category
@@ -776,7 +804,10 @@ class Simulation:
                 self._supervised(rec, self._behaviour(rec).respond_to_escalation)
             elif isinstance(eff, Deduct):
                 rec.deductions += eff.points
-                self.deductions.append((at, eff.unit, eff.points, eff.reason))
+                if self.sink is not None:
+                    self.sink.deduction(at, eff.unit, eff.points, eff.reason)
+                else:
+                    self.deductions.append((at, eff.unit, eff.points, eff.reason))
                 self._emit(LogRow(rec.case_id, DEDUCT, at, "assessment", eff.unit, rec.category,
                                        rule=eff.trace.rule_id, points=eff.points))
             elif isinstance(eff, FlagAccountability):
@@ -1031,11 +1062,17 @@ class Simulation:
             self.env.process(self._scripted(item))
         self._start_desk()
         self.env.process(self._daily())
+        if self.sink is not None:
+            self.env.process(self._advance())
         self.env.run(until=self.done)
         for rec in self.cases.values():
             if rec.lazy_checks:
                 self.updates.count_updates["accepted"] += len(rec.lazy_checks)
                 rec.lazy_checks = None
+        if self.sink is not None:  # the forms still open at the end
+            for rec in sorted(self.cases.values(), key=lambda r: r.case_id):
+                self.sink.case(rec)
+            self.cases.clear()
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .metrics import write_run
 from .pool import map_in_order
-from .runner import load_run_inputs, run_scenario
+from .runner import load_run_inputs, stream_scenario
 from .stats import mean_ci
 
 __all__ = ["run_replications", "summarise", "SCALAR_METRICS"]
@@ -32,14 +31,12 @@ SCALAR_METRICS = (
 def _one(args: tuple[str, str | None, int, str | None, bool, bool]) -> dict[str, Any]:
     scenario_path, rules, seed, out, first, allow_lint_errors = args
     sc, policy, rules_dir = load_run_inputs(scenario_path, rules, allow_lint_errors)
-    result, metrics = run_scenario(sc, policy, rules_dir, seed=seed)
-    if out is not None:
-        # the first replication carries the plots and tables into the summary report
-        write_run(result, metrics, out, report=first)
-        if first:
-            from .report import report_sections
-
-            metrics = {**metrics, "_report": report_sections(result, metrics)}
+    # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
+    run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
+                          report=first)
+    metrics = run.metrics
+    if out is not None and first:  # the first replication carries the plots and tables into the summary report
+        metrics = {**metrics, "_report": run.report_sections()}
     return metrics
 
 

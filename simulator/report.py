@@ -23,7 +23,7 @@ __all__ = ["report_sections", "sections_from", "render_report"]
 
 def _svg(fig: Any) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible bytes
     import matplotlib.pyplot as plt
 
     plt.close(fig)

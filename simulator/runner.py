@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from engine.lint import calendar_window_problems, load_checked
 from .metrics import compute_metrics, policy_fingerprint
 from .model import RunResult, Simulation
 from .scenario import Scenario, check_against_policy, load_scenario
+from .stream import RunSink
 
-__all__ = ["load_run_inputs", "run_scenario"]
+__all__ = ["load_run_inputs", "run_scenario", "stream_scenario", "StreamedRun"]
 
 
 def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None,
@@ -46,11 +48,17 @@ def _where(sc: Scenario, key: str) -> tuple[str, int | None, int | None]:
     return str(sc.path), None, None
 
 
-def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
-                 progress: Callable[[float], None] | None = None) -> tuple[RunResult, dict[str, Any]]:
+def _simulation(scenario: Scenario, policy: Policy, seed: int | None,
+                progress: Callable[[float], None] | None) -> Simulation:
     reference_dir = scenario.reference_rules
     reference = Policy.load(reference_dir) if reference_dir is not None else None
-    sim = Simulation(scenario, policy, seed=seed, progress=progress, reference=reference)
+    return Simulation(scenario, policy, seed=seed, progress=progress, reference=reference)
+
+
+def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
+                 progress: Callable[[float], None] | None = None) -> tuple[RunResult, dict[str, Any]]:
+    """Run in memory: every case and log row is kept (for comparing policies and for tests)."""
+    sim = _simulation(scenario, policy, seed, progress)
     try:
         result = sim.run()
     finally:
@@ -58,3 +66,42 @@ def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int 
     metrics = compute_metrics(result)
     metrics["run"]["policy"] = policy_fingerprint(rules_dir)
     return result, metrics
+
+
+def stream_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
+                    progress: Callable[[float], None] | None = None, out_dir: Path | None = None,
+                    report: bool = True, extra: dict[str, Any] | None = None) -> StreamedRun:
+    """Run streaming: events.csv and cases.csv are written as the run goes (with ``out_dir``, an existing or
+    creatable folder, then metrics.json, backlog.csv and report.html at the end), finished forms leave
+    memory, every metric is counted on the way.  Byte-identical files to ``write_run`` on ``run_scenario``'s
+    result for the same seed (tested).  Without ``out_dir`` nothing per case is kept: metrics only."""
+    sim = _simulation(scenario, policy, seed, progress)
+    sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=out_dir)
+    sim.stream_to(sink)
+    try:
+        try:
+            result = sim.run()
+        finally:
+            sim.engine.close()
+        metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
+                              posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
+        metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+        if out_dir is not None:
+            sink.close(metrics, extra=extra, report=report)
+    except BaseException:
+        sink.abort()
+        raise
+    return StreamedRun(metrics, sink)
+
+
+@dataclass
+class StreamedRun:
+    """What a streaming run returns: its metrics, and the sink (its report data, for a summary report)."""
+
+    metrics: dict[str, Any]
+    sink: RunSink
+
+    def report_sections(self) -> dict[str, str]:
+        from .report import sections_from
+
+        return sections_from(self.sink.acc.report_data(), self.metrics)

@@ -34,7 +34,7 @@ from .params import (
     with_overrides,
 )
 from .pool import map_in_order
-from .runner import load_run_inputs, run_scenario
+from .runner import load_run_inputs, stream_scenario
 from .scenario import Scenario, check_against_policy
 from .stats import mean_ci
 
@@ -136,7 +136,7 @@ def _one(job: tuple[str, str | None, str, float | int, int]) -> dict[str, float 
     scenario_path, rules, path, value, seed = job
     sc, policy, rules_dir = load_run_inputs(scenario_path, rules)
     varied = with_overrides(sc, [(path, value)])
-    _, metrics = run_scenario(varied, policy, rules_dir, seed=seed)
+    metrics = stream_scenario(varied, policy, rules_dir, seed=seed).metrics  # metrics only: nothing per case kept
     return {k: (None if metrics.get(k) is None else float(metrics[k])) for k in METRICS}
 
 

@@ -172,8 +172,9 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     """Run a scenario through its policy; write metrics.json and the event log; print a summary."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from simulator import load_run_inputs, run_scenario, write_run
+    from simulator import load_run_inputs
     from simulator.replications import run_replications, summarise
+    from simulator.runner import stream_scenario
 
     sc, policy, rules_dir = load_run_inputs(scenario, rules)
     _say_warnings(rules_dir, len(policy.lint_warnings))
@@ -185,9 +186,8 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     with staged_dir(target, kind="run" if replications == 1 else "replications") as staging, progress:
         if replications == 1:
             task = progress.add_task(f"{sc.name} seed {base_seed}", total=1.0)
-            result, metrics = run_scenario(sc, policy, rules_dir, seed=base_seed,
-                                           progress=lambda f: progress.update(task, completed=f))
-            write_run(result, metrics, staging)
+            metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
+                                      progress=lambda f: progress.update(task, completed=f)).metrics
         else:
             task = progress.add_task(f"{sc.name} × {replications}", total=replications)
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
