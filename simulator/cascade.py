@@ -7,50 +7,182 @@ Poisson(``n``) number of further reposts after exponential delays of mean
 ``reaction`` minutes.  With branching ratio ``n < 1`` a cascade dies out;
 its expected size is ``a / (1 - n)``; ``n`` close to 1 gives the heavy tail
 of viral posts.  Simulated exactly with the cluster (branching)
-representation.
+representation: Poisson(``a``) immigrants at exponential(``τ``) times, then
+generation by generation.
+
+A generation of ``m`` reposts has Poisson(``n·m``) children in all (a sum of
+independent Poissons), each the child of a parent chosen uniformly (given the
+total, Poisson counts are multinomial with equal shares), after an
+exponential(``reaction``) delay.  One Poisson draw per generation instead of
+one per repost; generations of at least :data:`VECTOR_MIN` children are drawn
+with numpy from uniform bits taken from the same ``random.Random``, so a
+cascade is still a function of that one generator.  (numpy is imported at
+the first such generation, not at start-up.)
+
+Truncation: reposts after ``horizon`` are dropped with their descendants
+(which come later still).  When a cascade has more than ``cap`` reposts,
+the earliest ``cap`` are kept, so the count at any time ``t`` is exactly
+``min(N(t), cap)``; descendants of a repost later than the ``cap``-th
+earliest one found so far cannot enter the earliest ``cap``, so they are
+never simulated, which bounds the work.
 """
 
 from __future__ import annotations
 
-import math
 import random
+from bisect import bisect_right
+from functools import lru_cache
+from math import exp, floor, lgamma, log, sqrt
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["poisson", "hawkes_cascade"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["poisson", "hawkes_cascade", "VECTOR_MIN"]
+
+#: Generations with at least this many children are drawn with numpy (~15 µs of fixed cost per
+#: generation against ~0.4 µs per child in the scalar loop).
+VECTOR_MIN = 48
+#: Below this mean a Poisson is drawn by inversion (one uniform, ~mean steps), from it by PTRS.
+_INVERSION_MAX = 10.0
+_TWO_M53 = 2.0**-53
+
+
+@lru_cache(maxsize=64)
+def _poisson_cdf(mean: float) -> list[float]:
+    """P(X <= k), k = 0, 1, ... until the sum no longer grows in floating point (the tail beyond
+    has mass below 1e-16)."""
+    p = exp(-mean)
+    s = p
+    out = [s]
+    k = 0
+    while True:
+        k += 1
+        p *= mean / k
+        t = s + p
+        if t == s or t >= 1.0:
+            return out
+        s = t
+        out.append(s)
 
 
 def poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw (Knuth for small means, counting unit-rate arrivals for large)."""
+    """A Poisson draw: inversion with one uniform for small means, PTRS for large ones.
+
+    PTRS is Hörmann's transformed rejection with squeeze ("The transformed rejection method for
+    generating Poisson random variables", Insurance: Mathematics and Economics 12, 1993), the
+    algorithm numpy uses for means >= 10: ~1.2 iterations of two uniforms whatever the mean.
+    """
     if mean <= 0:
         return 0
-    if mean < 30:
-        limit, k, p = math.exp(-mean), 0, 1.0
-        while True:
-            p *= rng.random()
-            if p <= limit:
-                return k
-            k += 1
-    k, t = 0, rng.expovariate(1.0)
-    while t <= mean:
-        k += 1
-        t += rng.expovariate(1.0)
-    return k
+    if mean < _INVERSION_MAX:
+        # X = min{k : F(k) > u}; the table is cached, so this is one bisection
+        return bisect_right(_poisson_cdf(mean), rng.random())
+    rnd = rng.random
+    slam, loglam = sqrt(mean), log(mean)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_invalpha = log(1.1239 + 1.1328 / (b - 3.4))
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = rnd() - 0.5
+        v = 1.0 - rnd()  # in (0, 1]: log(v) is finite
+        us = 0.5 - abs(u)
+        if us == 0.0:  # u = -0.5 exactly (probability 2^-53): outside the hat's support
+            continue
+        k = floor((2 * a / us + b) * u + mean + 0.43)
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if log(v) + log_invalpha - log(a / (us * us) + b) <= -mean + k * loglam - lgamma(k + 1):
+            return k
+
+
+def _uniforms(rng: random.Random, count: int) -> np.ndarray:
+    """``count`` uniforms in [0, 1) from the generator's bits (53 bits each, like ``random()``)."""
+    import numpy as np
+
+    bits = np.frombuffer(rng.randbytes(8 * count), dtype="<u8")
+    return (bits >> np.uint64(11)) * _TWO_M53
+
+
+def _exponentials(rng: random.Random, count: int, mean: float) -> np.ndarray:
+    import numpy as np
+
+    return -mean * np.log1p(-_uniforms(rng, count))
 
 
 def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, branching: float,
                    reaction_minutes: float, horizon_minutes: float, cap: int) -> list[float]:
-    """Sorted repost times (minutes after posting) within the horizon, at most ``cap`` of them."""
-    times: list[float] = []
-    queue: list[float] = []
-    for _ in range(poisson(rng, direct)):
-        t = rng.expovariate(1.0 / decay_minutes)
-        if t <= horizon_minutes:
-            queue.append(t)
-    while queue and len(times) < cap:
-        t = queue.pop()
-        times.append(t)
-        for _ in range(poisson(rng, branching)):
-            child = t + rng.expovariate(1.0 / reaction_minutes)
-            if child <= horizon_minutes:
-                queue.append(child)
-    times.sort()
-    return times
+    """Sorted repost times (minutes after posting) within the horizon: the earliest ``cap`` of them."""
+    immigrants = poisson(rng, direct)
+    if immigrants == 0 or cap <= 0:
+        return []
+    limit = horizon_minutes
+    rnd = rng.random
+    frontier: Any  # a list of floats, or a numpy array for large generations
+    if immigrants >= VECTOR_MIN:
+        import numpy as np
+
+        if immigrants > cap:
+            # only the earliest cap immigrants can matter (descendants come after their immigrant):
+            # the order statistics of iid exponentials have independent spacings Exp(rate·(k - j))
+            # (Rényi), so the earliest cap are drawn directly, already sorted
+            spacings = _exponentials(rng, cap, decay_minutes) / np.arange(immigrants, immigrants - cap, -1)
+            first = np.cumsum(spacings)
+            frontier = first[first <= limit]
+            if len(frontier) == cap:
+                limit = float(frontier[-1])
+        else:
+            first = _exponentials(rng, immigrants, decay_minutes)
+            frontier = first[first <= limit]
+    else:
+        frontier = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
+        if immigrants > cap:  # a cap below VECTOR_MIN: keep the earliest cap
+            frontier.sort()
+            del frontier[cap:]
+            limit = frontier[-1] if len(frontier) == cap else limit
+    parts: list[Any] = [frontier]
+    vector = not isinstance(frontier, list)
+    total = len(frontier)
+    while len(frontier) and branching > 0:
+        m = len(frontier)
+        children = poisson(rng, branching * m)
+        if children == 0:
+            break
+        kids: Any
+        if children >= VECTOR_MIN:
+            import numpy as np
+
+            # a uniform u < 1 times m rounds to at most m - 1 (round to nearest), so the index is valid
+            idx = (_uniforms(rng, children) * m).astype(np.intp)
+            kids = np.asarray(frontier, dtype=float)[idx] - reaction_minutes * np.log1p(-_uniforms(rng, children))
+            kids = kids[kids <= limit]
+            vector = True
+        else:
+            ps: list[float] = frontier if isinstance(frontier, list) else frontier.tolist()
+            kids = [t for t in [ps[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
+                                for _ in range(children)] if t <= limit]
+        if not len(kids):
+            break
+        parts.append(kids)
+        total += len(kids)
+        if total > cap:
+            # keep the earliest cap; later reposts and their descendants can no longer enter
+            import numpy as np
+
+            kept = np.sort(np.concatenate([np.asarray(p, dtype=float) for p in parts]))[:cap]
+            limit = float(kept[-1])
+            parts, total, vector = [kept], cap, True
+            kids = kids[kids <= limit] if isinstance(kids, np.ndarray) else [t for t in kids if t <= limit]
+        frontier = kids
+    if vector:
+        import numpy as np
+
+        return np.sort(np.concatenate([np.asarray(p, dtype=float) for p in parts])).tolist()  # type: ignore[no-any-return]
+    out: list[float] = []
+    for p in parts:
+        out += p
+    out.sort()
+    return out
