@@ -48,10 +48,10 @@ _INVERSION_MAX = 10.0
 _TWO_M53 = 2.0**-53
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _poisson_cdf(mean: float) -> list[float]:
     """P(X <= k), k = 0, 1, ... until the sum no longer grows in floating point (the tail beyond
-    has mass below 1e-16)."""
+    has mass below 1e-16): the partial sums :func:`poisson`'s inversion loop walks through."""
     p = exp(-mean)
     s = p
     out = [s]
@@ -60,7 +60,7 @@ def _poisson_cdf(mean: float) -> list[float]:
         k += 1
         p *= mean / k
         t = s + p
-        if t == s or t >= 1.0:
+        if t == s:
             return out
         s = t
         out.append(s)
@@ -76,8 +76,30 @@ def poisson(rng: random.Random, mean: float) -> int:
     if mean <= 0:
         return 0
     if mean < _INVERSION_MAX:
-        # X = min{k : F(k) > u}; the table is cached, so this is one bisection
-        return bisect_right(_poisson_cdf(mean), rng.random())
+        # X = min{k : F(k) > u}, walking the partial sums of the pmf
+        u = rng.random()
+        p = exp(-mean)
+        s, k = p, 0
+        while u >= s:
+            k += 1
+            p *= mean / k
+            t = s + p
+            if t == s:
+                break
+            s = t
+        return k
+    return _ptrs(rng, mean)
+
+
+def _poisson_repeated(rng: random.Random, mean: float) -> int:
+    """:func:`poisson` with the same draws, for means that recur (a branching ratio times a small
+    generation size): the partial sums are cached, the inversion is one bisection."""
+    if mean < _INVERSION_MAX:
+        return bisect_right(_poisson_cdf(mean), rng.random()) if mean > 0 else 0
+    return _ptrs(rng, mean)
+
+
+def _ptrs(rng: random.Random, mean: float) -> int:
     rnd = rng.random
     slam, loglam = sqrt(mean), log(mean)
     b = 0.931 + 2.53 * slam
@@ -148,7 +170,7 @@ def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, bran
     total = len(frontier)
     while len(frontier) and branching > 0:
         m = len(frontier)
-        children = poisson(rng, branching * m)
+        children = _poisson_repeated(rng, branching * m)
         if children == 0:
             break
         kids: Any

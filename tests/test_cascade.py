@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.cascade import VECTOR_MIN, hawkes_cascade, poisson
+from simulator.cascade import VECTOR_MIN, _poisson_repeated, hawkes_cascade, poisson
 
 from .test_known_answers import cascade_size_pmf, expected_count_by
 
@@ -85,6 +85,13 @@ def test_poisson_matches_its_pmf(mean):
     xs = [poisson(rng, mean) for _ in range(runs)]
     assert min(xs) >= 0
     assert chisquare_pmf(xs, lambda k: stats.poisson.pmf(k, mean), runs) > ALPHA / len(POISSON_MEANS)
+
+
+def test_cached_inversion_is_the_same_inversion():
+    """The cascade's cached partial sums walk the same inversion as ``poisson``: the same draws."""
+    for mean in (0.01, 0.5, 1.0, 4.5, 9.5, 12.0, 80.0):
+        a, b = random.Random(5), random.Random(5)
+        assert [poisson(a, mean) for _ in range(3000)] == [_poisson_repeated(b, mean) for _ in range(3000)]
 
 
 def test_poisson_edge_cases():
