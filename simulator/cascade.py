@@ -143,8 +143,28 @@ def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, bran
         return []
     limit = horizon_minutes
     rnd = rng.random
-    frontier: Any  # a list of floats, or a numpy array for large generations
-    if immigrants >= VECTOR_MIN:
+    frontier: Any  # reposts whose children are still to be drawn: a list, or a numpy array
+    parts: list[Any]  # every repost found so far (frontier included), in lists and arrays
+    if immigrants < VECTOR_MIN:
+        times = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
+        i = 0
+        if 0 < branching < _INVERSION_MAX:
+            # a small cascade: repost by repost, breadth first, its number of children by inversion
+            # with one uniform (the cached partial sums of Poisson(branching)), until it is done or
+            # enough reposts wait for their children to draw them a generation at a time
+            cdf = _poisson_cdf(branching)
+            while i < len(times) and len(times) - i < VECTOR_MIN and len(times) <= cap:
+                t = times[i]
+                i += 1
+                for _ in range(bisect_right(cdf, rnd())):
+                    x = t - reaction_minutes * log(1.0 - rnd())
+                    if x <= limit:
+                        times.append(x)
+            if i == len(times) and i <= cap:
+                times.sort()
+                return times
+        frontier, parts, vector = times[i:], [times], False
+    else:
         import numpy as np
 
         if immigrants > cap:
@@ -153,23 +173,24 @@ def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, bran
             # (Rényi), so the earliest cap are drawn directly, already sorted
             spacings = _exponentials(rng, cap, decay_minutes) / np.arange(immigrants, immigrants - cap, -1)
             first = np.cumsum(spacings)
-            frontier = first[first <= limit]
-            if len(frontier) == cap:
-                limit = float(frontier[-1])
         else:
             first = _exponentials(rng, immigrants, decay_minutes)
-            frontier = first[first <= limit]
-    else:
-        frontier = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
-        if immigrants > cap:  # a cap below VECTOR_MIN: keep the earliest cap
-            frontier.sort()
-            del frontier[cap:]
-            limit = frontier[-1] if len(frontier) == cap else limit
-    parts: list[Any] = [frontier]
-    vector = not isinstance(frontier, list)
-    total = len(frontier)
-    while len(frontier) and branching > 0:
+        frontier = first[first <= limit]
+        parts, vector = [frontier], True
+    total = sum(len(p) for p in parts)
+    while True:
+        if total > cap:
+            # keep the earliest cap; later reposts and their descendants can no longer enter
+            import numpy as np
+
+            kept = np.sort(np.concatenate([np.asarray(p, dtype=float) for p in parts]))[:cap]
+            limit = float(kept[-1])
+            parts, total, vector = [kept], cap, True
+            frontier = np.asarray(frontier, dtype=float)
+            frontier = frontier[frontier <= limit]
         m = len(frontier)
+        if m == 0 or branching <= 0:
+            break
         children = _poisson_repeated(rng, branching * m)
         if children == 0:
             break
@@ -178,26 +199,17 @@ def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, bran
             import numpy as np
 
             # a uniform u < 1 times m rounds to at most m - 1 (round to nearest), so the index is valid
-            idx = (_uniforms(rng, children) * m).astype(np.intp)
-            kids = np.asarray(frontier, dtype=float)[idx] - reaction_minutes * np.log1p(-_uniforms(rng, children))
+            u = _uniforms(rng, 2 * children)
+            idx = (u[:children] * m).astype(np.intp)
+            kids = np.asarray(frontier, dtype=float)[idx] - reaction_minutes * np.log1p(-u[children:])
             kids = kids[kids <= limit]
             vector = True
         else:
             ps: list[float] = frontier if isinstance(frontier, list) else frontier.tolist()
             kids = [t for t in [ps[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
                                 for _ in range(children)] if t <= limit]
-        if not len(kids):
-            break
         parts.append(kids)
         total += len(kids)
-        if total > cap:
-            # keep the earliest cap; later reposts and their descendants can no longer enter
-            import numpy as np
-
-            kept = np.sort(np.concatenate([np.asarray(p, dtype=float) for p in parts]))[:cap]
-            limit = float(kept[-1])
-            parts, total, vector = [kept], cap, True
-            kids = kids[kids <= limit] if isinstance(kids, np.ndarray) else [t for t in kids if t <= limit]
         frontier = kids
     if vector:
         import numpy as np

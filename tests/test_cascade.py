@@ -215,10 +215,23 @@ def test_same_distribution_as_the_original_for_large_cascades():
 def test_horizon_and_cap_respected_and_output_sorted():
     rng = random.Random(51)
     for _ in range(300):
-        direct, cap = rng.choice([0.5, 5.0, 60.0, 2000.0]), rng.choice([1, 7, 100, 5000])
-        times = hawkes_cascade(rng, direct, 30.0, rng.choice([0.0, 0.5, 0.9]), 20.0, 300.0, cap)
-        assert len(times) <= cap and times == sorted(times) and all(0 <= t <= 300.0 for t in times)
+        direct, cap = rng.choice([0.5, 5.0, 60.0, 2000.0]), rng.choice([1, 7, 100, 5000, 10**6])
+        horizon = rng.choice([20.0, 300.0])  # 20: a large share of the reposts fall near the horizon
+        times = hawkes_cascade(rng, direct, 30.0, rng.choice([0.0, 0.5, 0.9]), 20.0, horizon, cap)
+        assert len(times) <= cap and times == sorted(times) and all(0 <= t <= horizon for t in times)
         assert all(isinstance(t, float) for t in times)
+
+
+@pytest.mark.parametrize("a", [3.0, 20.0, 150.0])  # repost by repost; mixed; numpy generations
+def test_mean_total_of_repost_times(a):
+    """E[sum of repost times] = a (τ/(1-n) + r n/(1-n)²): generation g has a n^g reposts at mean
+    time τ + g r.  With τ = 1 the reaction delays make most of it."""
+    tau, n, r, runs = 1.0, 0.5, 20.0, 4000
+    rng = random.Random(35)
+    sums = [sum(hawkes_cascade(rng, a, tau, n, r, 1e12, 10**8)) for _ in range(runs)]
+    want = a * (tau / (1 - n) + r * n / (1 - n) ** 2)
+    z = (np.mean(sums) - want) / (np.std(sums, ddof=1) / math.sqrt(runs))
+    assert abs(z) < stats.norm.ppf(1 - ALPHA / 2), f"{np.mean(sums):.1f} vs {want:.1f} (z = {z:.2f})"
 
 
 def test_a_cap_that_does_not_bind_changes_nothing():
