@@ -10,14 +10,16 @@ of viral posts.  Simulated exactly with the cluster (branching)
 representation: Poisson(``a``) immigrants at exponential(``τ``) times, then
 generation by generation.
 
-A generation of ``m`` reposts has Poisson(``n·m``) children in all (a sum of
-independent Poissons), each the child of a parent chosen uniformly (given the
-total, Poisson counts are multinomial with equal shares), after an
-exponential(``reaction``) delay.  One Poisson draw per generation instead of
-one per repost; generations of at least :data:`VECTOR_MIN` children are drawn
-with numpy from uniform bits taken from the same ``random.Random``, so a
-cascade is still a function of that one generator.  (numpy is imported at
-the first such generation, not at start-up.)
+A small cascade is drawn repost by repost, breadth first, each repost's
+number of children by inversion with a single uniform.  Once
+:data:`GENERATION_MIN` reposts wait for their children, a generation at a
+time: ``m`` reposts have Poisson(``n·m``) children in all (a sum of
+independent Poissons), each the child of a parent chosen uniformly (given
+the total, Poisson counts are multinomial with equal shares), after an
+exponential(``reaction``) delay: one Poisson draw per generation instead of
+one per repost.  Pure Python on purpose: numpy would be faster for the
+largest generations but takes ~0.2 s to import, more than all the cascades
+of a changping-2014 run.
 
 Truncation: reposts after ``horizon`` are dropped with their descendants
 (which come later still).  When a cascade has more than ``cap`` reposts,
@@ -27,7 +29,7 @@ earliest one found so far cannot enter the earliest ``cap``, so they are
 never simulated, which bounds the work.
 
 :func:`hawkes_cascade` and :func:`poisson` are the original simulation,
-repost by repost with Knuth's Poisson sampler (~3x slower): kept, with their
+repost by repost with Knuth's Poisson sampler (slower): kept, with their
 exact draws, so that runs stay byte-identical (and the gate's baselines hold)
 until the model switches to :func:`fast_hawkes_cascade`, which has the same
 signature and the same distribution but other draws.
@@ -39,19 +41,14 @@ import random
 from bisect import bisect_right
 from functools import lru_cache
 from math import exp, floor, lgamma, log, sqrt
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import numpy as np
+__all__ = ["poisson", "hawkes_cascade", "fast_poisson", "fast_hawkes_cascade", "GENERATION_MIN"]
 
-__all__ = ["poisson", "hawkes_cascade", "fast_poisson", "fast_hawkes_cascade", "VECTOR_MIN"]
-
-#: Generations with at least this many children are drawn with numpy (~15 µs of fixed cost per
-#: generation against ~0.4 µs per child in the scalar loop).
-VECTOR_MIN = 48
+#: Small cascades are simulated repost by repost until this many reposts wait for their children;
+#: from then on a generation at a time.
+GENERATION_MIN = 48
 #: Below this mean a Poisson is drawn by inversion (one uniform, ~mean steps), from it by PTRS.
 _INVERSION_MAX = 10.0
-_TWO_M53 = 2.0**-53
 
 
 @lru_cache(maxsize=256)
@@ -127,20 +124,6 @@ def _ptrs(rng: random.Random, mean: float) -> int:
             return k
 
 
-def _uniforms(rng: random.Random, count: int) -> np.ndarray:
-    """``count`` uniforms in [0, 1) from the generator's bits (53 bits each, like ``random()``)."""
-    import numpy as np
-
-    bits = np.frombuffer(rng.randbytes(8 * count), dtype="<u8")
-    return (bits >> np.uint64(11)) * _TWO_M53
-
-
-def _exponentials(rng: random.Random, count: int, mean: float) -> np.ndarray:
-    import numpy as np
-
-    return -mean * np.log1p(-_uniforms(rng, count))
-
-
 def fast_hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, branching: float,
                         reaction_minutes: float, horizon_minutes: float, cap: int) -> list[float]:
     """Sorted repost times (minutes after posting) within the horizon: the earliest ``cap`` of them."""
@@ -149,83 +132,56 @@ def fast_hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float,
         return []
     limit = horizon_minutes
     rnd = rng.random
-    frontier: Any  # reposts whose children are still to be drawn: a list, or a numpy array
-    parts: list[Any]  # every repost found so far (frontier included), in lists and arrays
-    if immigrants < VECTOR_MIN:
-        times = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
-        i = 0
-        if 0 < branching < _INVERSION_MAX:
-            # a small cascade: repost by repost, breadth first, its number of children by inversion
-            # with one uniform (the cached partial sums of Poisson(branching)), until it is done or
-            # enough reposts wait for their children to draw them a generation at a time
-            cdf = _poisson_cdf(branching)
-            while i < len(times) and len(times) - i < VECTOR_MIN and len(times) <= cap:
-                t = times[i]
-                i += 1
-                for _ in range(bisect_right(cdf, rnd())):
-                    x = t - reaction_minutes * log(1.0 - rnd())
-                    if x <= limit:
-                        times.append(x)
-            if i == len(times) and i <= cap:
-                times.sort()
-                return times
-        frontier, parts, vector = times[i:], [times], False
+    times: list[float]  # every repost found so far
+    if immigrants > cap:
+        # only the earliest cap immigrants can matter (descendants come after their immigrant):
+        # the order statistics of iid exponentials have independent spacings Exp(rate·(k - j))
+        # (Rényi), so the earliest cap are drawn directly, already sorted
+        times, t = [], 0.0
+        for j in range(cap):
+            t -= decay_minutes * log(1.0 - rnd()) / (immigrants - j)
+            if t > limit:
+                break
+            times.append(t)
+        if len(times) == cap:
+            limit = t
     else:
-        import numpy as np
-
-        if immigrants > cap:
-            # only the earliest cap immigrants can matter (descendants come after their immigrant):
-            # the order statistics of iid exponentials have independent spacings Exp(rate·(k - j))
-            # (Rényi), so the earliest cap are drawn directly, already sorted
-            spacings = _exponentials(rng, cap, decay_minutes) / np.arange(immigrants, immigrants - cap, -1)
-            first = np.cumsum(spacings)
-        else:
-            first = _exponentials(rng, immigrants, decay_minutes)
-        frontier = first[first <= limit]
-        parts, vector = [frontier], True
-    total = sum(len(p) for p in parts)
+        times = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
+    i = 0  # times[i:] are the reposts whose children are still to be drawn
+    if 0 < branching < _INVERSION_MAX:
+        # repost by repost, breadth first, the number of children by inversion with one uniform
+        # (the cached partial sums of Poisson(branching)), until the cascade is done or enough
+        # reposts wait for their children to draw them a generation at a time
+        cdf = _poisson_cdf(branching)
+        while i < len(times) and len(times) - i < GENERATION_MIN and len(times) <= cap:
+            t = times[i]
+            i += 1
+            for _ in range(bisect_right(cdf, rnd())):
+                x = t - reaction_minutes * log(1.0 - rnd())
+                if x <= limit:
+                    times.append(x)
+        if i == len(times) and i <= cap:  # done: most cascades end here
+            times.sort()
+            return times
+    frontier = times[i:]
     while True:
-        if total > cap:
+        if len(times) > cap:
             # keep the earliest cap; later reposts and their descendants can no longer enter
-            import numpy as np
-
-            kept = np.sort(np.concatenate([np.asarray(p, dtype=float) for p in parts]))[:cap]
-            limit = float(kept[-1])
-            parts, total, vector = [kept], cap, True
-            frontier = np.asarray(frontier, dtype=float)
-            frontier = frontier[frontier <= limit]
+            times.sort()
+            del times[cap:]
+            limit = times[-1]
+            frontier = [t for t in frontier if t <= limit]
         m = len(frontier)
         if m == 0 or branching <= 0:
             break
         children = _poisson_repeated(rng, branching * m)
-        if children == 0:
-            break
-        kids: Any
-        if children >= VECTOR_MIN:
-            import numpy as np
-
-            # a uniform u < 1 times m rounds to at most m - 1 (round to nearest), so the index is valid
-            u = _uniforms(rng, 2 * children)
-            idx = (u[:children] * m).astype(np.intp)
-            kids = np.asarray(frontier, dtype=float)[idx] - reaction_minutes * np.log1p(-u[children:])
-            kids = kids[kids <= limit]
-            vector = True
-        else:
-            ps: list[float] = frontier if isinstance(frontier, list) else frontier.tolist()
-            kids = [t for t in [ps[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
+        # each child's parent is uniform among the generation (int(m·u) <= m - 1 for u < 1 in
+        # round-to-nearest arithmetic), its delay exponential
+        frontier = [t for t in [frontier[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
                                 for _ in range(children)] if t <= limit]
-        parts.append(kids)
-        total += len(kids)
-        frontier = kids
-    if vector:
-        import numpy as np
-
-        return np.sort(np.concatenate([np.asarray(p, dtype=float) for p in parts])).tolist()  # type: ignore[no-any-return]
-    out: list[float] = []
-    for p in parts:
-        out += p
-    out.sort()
-    return out
+        times += frontier
+    times.sort()
+    return times
 
 
 # -- the original simulation ------------------------------------------------------------------------
