@@ -119,9 +119,11 @@ def test_compare_reports_rule_changes_and_pairing_gain_in_text_and_json(rules_co
     import simulator.compare
 
     edit(rules_copy / "deadlines.yaml", "within: 5 working days", "within: 4 working days")
-    res = compare_policies(SHORT, str(RULES), str(rules_copy), 2014, 3, 1)
+    # 8 replications: with 3 the width reduction of one seed ranges from -0.7 to +0.7 (measured over seeds),
+    # with 8 it is 0.52-0.64; the claim below needs the larger sample to be a test rather than luck
+    res = compare_policies(SHORT, str(RULES), str(rules_copy), 2014, 8, 1)
     monkeypatch.setattr(simulator.compare, "compare_policies", lambda *args, **kw: res)  # the CLI prints it
-    assert main(["compare", SHORT, "--baseline", str(RULES), "--candidate", str(rules_copy), "--replications", "3",
+    assert main(["compare", SHORT, "--baseline", str(RULES), "--candidate", str(rules_copy), "--replications", "8",
                  "--quiet", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     (rc,) = doc["rule_changes"]
