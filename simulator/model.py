@@ -160,6 +160,7 @@ class CaseRecord:
     redelivered: bool = False  # the platform delivered the first post twice
     timers: int = 0  # timers (and waits for a unit's capacity) still to fire for this case
     lazy_checks: list[datetime] | None = None  # count polls not yet reported to the engine (_sync_reposts)
+    cancellable: list[tuple[Any, float, Any]] | None = None  # (timeout, minute, tag) of timers _cancel may drop
 
 
 @dataclass(slots=True)
@@ -334,6 +335,8 @@ class Simulation:
         self._shift_ends: set[float] = set()  # shift ends with an event scheduled
         self._scripted_left = 0  # scripted posts still to come
         self._alive_until = 0.0  # minutes: the run drains no earlier (see _keep_alive)
+        self._cancel_timers = True  # drop timers that can no longer lead to anything (see _fulfilled)
+        self._may_react: dict[tuple[str, bool, tuple[tuple[str, Any], ...]], bool] = {}
         self._horizon = (self.t_end - self.t0).total_seconds() / 60.0
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
@@ -367,7 +370,7 @@ class Simulation:
     def _delay_until(self, at: datetime) -> float:
         return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
 
-    def _schedule(self, at: datetime, action: Callable[[], None], rec: CaseRecord) -> None:
+    def _schedule(self, at: datetime, action: Callable[[], None], rec: CaseRecord, tag: Any = None) -> None:
         """Run ``action`` for the case ``rec`` at ``at`` (keeps the run, and the case, alive until it has fired).
 
         A bare timeout with a callback, not a process: timers are most of the
@@ -384,7 +387,63 @@ class Simulation:
                 self._case_finished(rec)
             self._maybe_done()
 
-        self.env.timeout(self._delay_until(at)).callbacks.append(fire)
+        delay = self._delay_until(at)
+        event = self.env.timeout(delay)
+        event.callbacks.append(fire)
+        if tag is not None and self._cancel_timers:
+            if rec.cancellable is None:
+                rec.cancellable = []
+            rec.cancellable.append((event, self.env.now + delay, tag))
+
+    def _cancel(self, rec: CaseRecord, cancel: Callable[[Any], bool]) -> None:
+        """Take back the case's pending timers whose tag ``cancel`` accepts: their callbacks are dropped
+        (the timeout stays in SimPy's queue, empty) and the run still drains when they would have fired."""
+        if not rec.cancellable:
+            return
+        keep = []
+        for event, at, tag in rec.cancellable:
+            if event.callbacks is None:  # fired
+                continue
+            if cancel(tag):
+                event.callbacks.clear()
+                self._pending -= 1
+                rec.timers -= 1
+                if at > self._alive_until:
+                    self._alive_until = at
+            else:
+                keep.append((event, at, tag))
+        rec.cancellable = keep or None
+
+    def _deadline_may_react(self, deadline: str, reminder: bool, known: tuple[tuple[str, Any], ...]) -> bool:
+        """Whether some escalation rule can match ``deadline_reached`` for a deadline already met, given the
+        fields ``known`` that can no longer change (conditions on the other fields assumed to hold)."""
+        key = (deadline, reminder, known)
+        hit = self._may_react.get(key)
+        if hit is None:
+            table = self.policy.tables.get("escalation")
+            fact = {"event": "deadline_reached", "deadline": deadline, "reminder": reminder, "met": True,
+                    **dict(known)}
+            hit = table is not None and any(all(c.holds(fact) for c in rule.conditions if c.field in fact)
+                                            for rule in table.rules)
+            self._may_react[key] = hit
+        return hit
+
+    def _fulfilled(self, rec: CaseRecord, deadline: str) -> None:
+        """The reply (or statement) is in: a timer of that deadline still to come can only find it met, and
+        a follow-up timer finds the case answered.  Drop those that cannot lead to anything."""
+        if not rec.cancellable:
+            return
+        if deadline == "reply":
+            known: tuple[tuple[str, Any], ...] = (("replied", True), ("reply_kind", rec.reply_kind))
+        else:
+            known = (("statement_issued", True),)
+
+        def cancel(tag: Any) -> bool:
+            if tag == "follow-up" or tag == "plan":
+                return deadline == "reply"
+            return bool(tag[0] == deadline and not self._deadline_may_react(deadline, tag[1], known))
+
+        self._cancel(rec, cancel)
 
     def _case_finished(self, rec: CaseRecord) -> None:
         """Nothing can happen to the case any more: replied, no timer left (only unanswered cases take
@@ -848,8 +907,8 @@ class Simulation:
             return go
 
         if eff.remind_at is not None:
-            self._schedule(eff.remind_at, fire(True), rec)
-        self._schedule(eff.due, fire(False), rec)
+            self._schedule(eff.remind_at, fire(True), rec, (eff.deadline, True))
+        self._schedule(eff.due, fire(False), rec, (eff.deadline, False))
 
     # -- units ------------------------------------------------------------------
     def case_rng(self, rec: CaseRecord, purpose: str) -> random.Random:
@@ -933,10 +992,12 @@ class Simulation:
                 rec.slot[0].release(rec.slot[1])
                 rec.slot = None
             self._handle(rec, ReplyFiled(case_id=rec.case_id, at=self.now(), reply_kind=kind))  # type: ignore[arg-type]
+            self._fulfilled(rec, "reply")
             if kind == "近期解决":
                 self._promise(rec)
 
-        self._schedule(at, go, rec)
+        self._cancel(rec, lambda tag: tag == "plan")  # a reply planned before is superseded: it would do nothing
+        self._schedule(at, go, rec, "plan")
 
     def _promise(self, rec: CaseRecord) -> None:
         """近期解决: the reply promises a fix by a date; the promise is kept or broken."""
@@ -978,6 +1039,7 @@ class Simulation:
             rec.statement_at = self.now()
             self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
             self._handle(rec, StatementIssued(case_id=rec.case_id, at=self.now()))
+            self._fulfilled(rec, "external_statement")
 
         self._schedule(at + timedelta(minutes=minutes), go, rec)
 
@@ -1040,7 +1102,7 @@ class Simulation:
                 if rec.replied_at is None:
                     self._follow_up(rec)
 
-            self._schedule(at, go, rec)
+            self._schedule(at, go, rec, "follow-up")
 
     # -- bookkeeping ----------------------------------------------------------------
     def _daily(self):  # type: ignore[no-untyped-def]

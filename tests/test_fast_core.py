@@ -173,3 +173,45 @@ def test_a_streamed_run_writes_the_same_files_as_the_in_memory_run(scenario: str
         assert (tmp_path / "stream" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
     # metrics only: nothing written, the same numbers
     assert stream_scenario(sc, policy, rules_dir, seed=seed).metrics == metrics
+
+
+def _cancel_run(cancel: bool, rules: str | None = None, seed: int = 6):  # type: ignore[no-untyped-def]
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml", rules)
+    sc = with_overrides(sc, [("end", "2014-08-31")])
+    sim = Simulation(sc, policy, seed=seed)
+    sim._cancel_timers = cancel
+    try:
+        return sim.run(), sim
+    finally:
+        sim.engine.close()
+
+
+def _same_run(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert compute_metrics(a) == compute_metrics(b)
+    assert a.log == b.log
+    assert [c.decisions for c in a.cases] == [c.decisions for c in b.cases]
+    assert a.drained_at == b.drained_at and a.backlog == b.backlog
+
+
+def test_timers_dropped_after_the_reply_change_nothing() -> None:
+    """After a reply, follow-up timers, superseded reply plans and deadline timers no rule can react to
+    (the deadline is met) are dropped; the run is identical to one that lets them all fire."""
+    (fast, sim), (slow, _) = _cancel_run(True), _cancel_run(False)
+    _same_run(fast, slow)
+    assert sim._may_react and not any(sim._may_react.values())  # shipped rules: a met deadline means nothing
+
+
+def test_deadline_timers_a_rule_reacts_to_are_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree("rules", rules, ignore=shutil.ignore_patterns("tests"))
+    with (rules / "escalation.yaml").open("a", encoding="utf-8") as f:
+        f.write("  - id: check-a-not-possible-reply\n"
+                "    when: {event: deadline_reached, deadline: reply, reminder: false, met: true, "
+                "reply_kind: 条件不具备}\n"
+                "    then: {escalate: {to: 区政府办公室, level: 1}}\n")
+    (fast, sim), (slow, _) = _cancel_run(True, str(rules)), _cancel_run(False, str(rules))
+    assert any(d[2].startswith("check-a-not-possible-reply") for c in slow.cases for d in c.decisions)
+    _same_run(fast, slow)
+    assert any(sim._may_react.values()) and not all(sim._may_react.values())
