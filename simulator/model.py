@@ -311,6 +311,7 @@ class Simulation:
         self.env = simpy.Environment()
         self.t0 = datetime.combine(scenario.start, time(0), tzinfo=self.tz)
         self.t_end = datetime.combine(scenario.end + timedelta(days=1), time(0), tzinfo=self.tz)
+        self._now_minutes, self._now = 0.0, self.t0
         self.progress = progress or (lambda f: None)
         #: sees every intact payload sent: (case id, "post" | "follow-up" | "counts", payload)
         self.tap = tap or (lambda case_id, kind, payload: None)
@@ -356,6 +357,9 @@ class Simulation:
         self.done = self.env.event()
         self._behaviours: dict[str, UnitBehaviour] = {}
         self._repost_thresholds = repost_thresholds(policy)
+        routing = self.reference.tables.get("routing")
+        self._routing_fields = sorted({c.field for r in routing.rules for c in r.conditions}) if routing else []
+        self._true_units: dict[tuple[Any, ...], list[Any]] = {}
         a = scenario.arrivals
         total = sum(a.hour_profile)
         self._hour_share = [x / total for x in a.hour_profile]
@@ -365,7 +369,11 @@ class Simulation:
 
     # -- clock ----------------------------------------------------------------
     def now(self) -> datetime:
-        return self.t0 + timedelta(minutes=self.env.now)
+        t = self.env.now
+        if t != self._now_minutes:  # several calls per instant: the datetime is made once
+            self._now_minutes = t
+            self._now = self.t0 + timedelta(minutes=t)
+        return self._now
 
     def _delay_until(self, at: datetime) -> float:
         return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
@@ -825,7 +833,13 @@ class Simulation:
         case = self.engine.cases[rec.case_id]
         fact = case.fact("post_received", category=rec.true_category, place=rec.place)
         table = self.reference.tables.get("routing")
-        chosen = table.evaluate(fact) if table is not None else []
+        if table is None:
+            return ""
+        # the answer depends only on the fields the routing rules test: remembered per combination
+        key = tuple(fact[f] for f in self._routing_fields)
+        chosen = self._true_units.get(key)
+        if chosen is None:
+            chosen = self._true_units[key] = table.evaluate(fact)
         if not chosen:
             return ""
         then = chosen[0].then
