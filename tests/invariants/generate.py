@@ -173,7 +173,13 @@ def fixed_scenario(**units: Any) -> dict[str, Any]:
             "categories": {c: 1 for c in CATEGORIES}, "places": {p: 1 for p in PLACES}, "same_problem_share": 0.2,
             "reposts": {"direct": {"median": 30, "p90": 400}, "decay_minutes": 40, "branching": 0.5,
                         "reaction_minutes": 20},
+            # viral posts (one of them past midnight, when statements are slow): some miss the 2-hour
+            # statement while spreading past 2,000 reposts, for the accountability rule
             "scripted": [{"at": "2014-09-27T21:00:00+08:00", "place": "城北", "category": "噪音",
+                          "direct_reposts": 3000},
+                         {"at": "2014-09-30T23:40:00+08:00", "place": "城北", "category": "噪音",
+                          "direct_reposts": 3000},
+                         {"at": "2014-10-03T16:10:00+08:00", "place": "城北", "category": "噪音",
                           "direct_reposts": 3000}],
         },
         "platforms": {"duplicate_delivery": 0.05, "malformed": 0.05},
