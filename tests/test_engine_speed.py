@@ -114,6 +114,9 @@ def record(scenario: Path, rules: Path | None, monkeypatch: pytest.MonkeyPatch) 
 
     with monkeypatch.context() as m:
         m.setattr(Engine, "handle", handle)
+        # every count poll an engine event (the model otherwise defers those that cannot change a decision):
+        # the fullest stream the policy can see
+        m.setattr("simulator.model.repost_thresholds", lambda policy: None)
         sc, policy, rdir = load_run_inputs(scenario, rules, allow_lint_errors=True)
         run_scenario(sc, policy, rdir)
     return policy, events
