@@ -28,11 +28,8 @@ the earliest ``cap`` are kept, so the count at any time ``t`` is exactly
 earliest one found so far cannot enter the earliest ``cap``, so they are
 never simulated, which bounds the work.
 
-:func:`hawkes_cascade` and :func:`poisson` are the original simulation,
-repost by repost with Knuth's Poisson sampler (slower): kept, with their
-exact draws, so that runs stay byte-identical (and the gate's baselines hold)
-until the model switches to :func:`fast_hawkes_cascade`, which has the same
-signature and the same distribution but other draws.
+The original simulation (repost by repost, Knuth's Poisson sampler) is kept
+in ``tests/test_cascade.py`` as the peer the distribution is tested against.
 """
 
 from __future__ import annotations
@@ -42,7 +39,7 @@ from bisect import bisect_right
 from functools import lru_cache
 from math import exp, floor, lgamma, log, sqrt
 
-__all__ = ["poisson", "hawkes_cascade", "fast_poisson", "fast_hawkes_cascade", "GENERATION_MIN"]
+__all__ = ["poisson", "hawkes_cascade", "GENERATION_MIN"]
 
 #: Small cascades are simulated repost by repost until this many reposts wait for their children;
 #: from then on a generation at a time.
@@ -54,7 +51,7 @@ _INVERSION_MAX = 10.0
 @lru_cache(maxsize=256)
 def _poisson_cdf(mean: float) -> list[float]:
     """P(X <= k), k = 0, 1, ... until the sum no longer grows in floating point (the tail beyond
-    has mass below 1e-16): the partial sums :func:`fast_poisson`'s inversion loop walks through."""
+    has mass below 1e-16): the partial sums :func:`poisson`'s inversion loop walks through."""
     p = exp(-mean)
     s = p
     out = [s]
@@ -69,7 +66,7 @@ def _poisson_cdf(mean: float) -> list[float]:
         out.append(s)
 
 
-def fast_poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
     """A Poisson draw: inversion with one uniform for small means, PTRS for large ones.
 
     PTRS is Hörmann's transformed rejection with squeeze ("The transformed rejection method for
@@ -95,7 +92,7 @@ def fast_poisson(rng: random.Random, mean: float) -> int:
 
 
 def _poisson_repeated(rng: random.Random, mean: float) -> int:
-    """:func:`fast_poisson` with the same draws, for means that recur (a branching ratio times a small
+    """:func:`poisson` with the same draws, for means that recur (a branching ratio times a small
     generation size): the partial sums are cached, the inversion is one bisection."""
     if mean < _INVERSION_MAX:
         return bisect_right(_poisson_cdf(mean), rng.random()) if mean > 0 else 0
@@ -124,10 +121,10 @@ def _ptrs(rng: random.Random, mean: float) -> int:
             return k
 
 
-def fast_hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, branching: float,
+def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, branching: float,
                         reaction_minutes: float, horizon_minutes: float, cap: int) -> list[float]:
     """Sorted repost times (minutes after posting) within the horizon: the earliest ``cap`` of them."""
-    immigrants = fast_poisson(rng, direct)
+    immigrants = poisson(rng, direct)
     if immigrants == 0 or cap <= 0:
         return []
     limit = horizon_minutes
@@ -185,41 +182,3 @@ def fast_hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float,
 
 
 # -- the original simulation ------------------------------------------------------------------------
-
-def poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw (Knuth for small means, counting unit-rate arrivals for large)."""
-    if mean <= 0:
-        return 0
-    if mean < 30:
-        limit, k, p = exp(-mean), 0, 1.0
-        while True:
-            p *= rng.random()
-            if p <= limit:
-                return k
-            k += 1
-    k, t = 0, rng.expovariate(1.0)
-    while t <= mean:
-        k += 1
-        t += rng.expovariate(1.0)
-    return k
-
-
-def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, branching: float,
-                   reaction_minutes: float, horizon_minutes: float, cap: int) -> list[float]:
-    """Sorted repost times (minutes after posting) within the horizon, at most ``cap`` of them
-    (when the cap binds, the first ``cap`` found depth first, not the earliest)."""
-    times: list[float] = []
-    queue: list[float] = []
-    for _ in range(poisson(rng, direct)):
-        t = rng.expovariate(1.0 / decay_minutes)
-        if t <= horizon_minutes:
-            queue.append(t)
-    while queue and len(times) < cap:
-        t = queue.pop()
-        times.append(t)
-        for _ in range(poisson(rng, branching)):
-            child = t + rng.expovariate(1.0 / reaction_minutes)
-            if child <= horizon_minutes:
-                queue.append(child)
-    times.sort()
-    return times

@@ -57,7 +57,7 @@ from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
 from engine.models import Decision
 
-from .cascade import fast_hawkes_cascade
+from .cascade import hawkes_cascade
 from .content import ContentGenerator, Gazetteer
 from .platforms import (
     COMMENT_SHARE,
@@ -554,7 +554,7 @@ class Simulation:
         rec = CaseRecord(case_id, channel, place, category, posted)
         if channel == "weibo" and direct > 0:
             r = a.reposts
-            rec.repost_times = array("d", fast_hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
+            rec.repost_times = array("d", hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
                                                          r.reaction_minutes, r.horizon_minutes, r.cap))
         geo = None
         if channel == "weibo" and self.rng_content.random() < self.sc.platforms.geo_share:

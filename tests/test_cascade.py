@@ -18,8 +18,6 @@ from scipy import stats
 from simulator.cascade import (
     GENERATION_MIN,
     _poisson_repeated,
-    fast_hawkes_cascade,
-    fast_poisson,
     hawkes_cascade,
     poisson,
 )
@@ -89,7 +87,7 @@ def test_poisson_matches_its_pmf(mean):
     """Inversion below 10, PTRS from 10: chi-square against scipy's pmf, Bonferroni over the means."""
     rng = random.Random(int(mean * 1000))
     runs = 20_000
-    xs = [fast_poisson(rng, mean) for _ in range(runs)]
+    xs = [poisson(rng, mean) for _ in range(runs)]
     assert min(xs) >= 0
     assert chisquare_pmf(xs, lambda k: stats.poisson.pmf(k, mean), runs) > ALPHA / len(POISSON_MEANS)
 
@@ -98,12 +96,12 @@ def test_cached_inversion_is_the_same_inversion():
     """The cascade's cached partial sums walk the same inversion as ``poisson``: the same draws."""
     for mean in (0.01, 0.5, 1.0, 4.5, 9.5, 12.0, 80.0):
         a, b = random.Random(5), random.Random(5)
-        assert [fast_poisson(a, mean) for _ in range(3000)] == [_poisson_repeated(b, mean) for _ in range(3000)]
+        assert [poisson(a, mean) for _ in range(3000)] == [_poisson_repeated(b, mean) for _ in range(3000)]
 
 
 def test_poisson_edge_cases():
     rng = random.Random(0)
-    assert fast_poisson(rng, 0.0) == 0 and fast_poisson(rng, -1.0) == 0
+    assert poisson(rng, 0.0) == 0 and poisson(rng, -1.0) == 0
 
     class Extreme(random.Random):
         """Uniforms at the ends of [0, 1): the largest u inverts to a finite tail value."""
@@ -115,8 +113,8 @@ def test_poisson_edge_cases():
         def random(self) -> float:
             return self.u
 
-    assert fast_poisson(Extreme(0.0), 3.0) == 0
-    assert 10 < fast_poisson(Extreme(1 - 2**-53), 3.0) < 40
+    assert poisson(Extreme(0.0), 3.0) == 0
+    assert 10 < poisson(Extreme(1 - 2**-53), 3.0) < 40
     # PTRS with u = 0 (so u - 0.5 = -0.5, outside the hat) must not divide by zero: it loops to the
     # next pair, here the same value again, so stop it by switching to a middle value
     values = iter([0.0, 0.0] + [0.5] * 100)
@@ -125,7 +123,7 @@ def test_poisson_edge_cases():
         def random(self) -> float:
             return next(values)
 
-    assert fast_poisson(Scripted(0), 50.0) in range(40, 61)
+    assert poisson(Scripted(0), 50.0) in range(40, 61)
 
 
 # -- the cascade: closed forms --------------------------------------------------------------------
@@ -134,7 +132,7 @@ def test_poisson_edge_cases():
 def test_mean_size_is_direct_over_one_minus_branching(a, n):
     runs = 3000
     rng = random.Random(31)
-    sizes = [len(fast_hawkes_cascade(rng, a, 40.0, n, 20.0, 1e12, 10**8)) for _ in range(runs)]
+    sizes = [len(hawkes_cascade(rng, a, 40.0, n, 20.0, 1e12, 10**8)) for _ in range(runs)]
     mean, var = a / (1 - n), a / (1 - n) ** 3
     z = (np.mean(sizes) - mean) / math.sqrt(var / runs)
     assert abs(z) < stats.norm.ppf(1 - ALPHA / 2), f"mean {np.mean(sizes):.2f} vs {mean} (z = {z:.2f})"
@@ -144,7 +142,7 @@ def test_mean_size_is_direct_over_one_minus_branching(a, n):
 def test_empty_cascades_have_probability_exp_minus_direct(a):
     runs = 10_000
     rng = random.Random(32)
-    empty = sum(not fast_hawkes_cascade(rng, a, 40.0, 0.5, 20.0, 1440.0, 1000) for _ in range(runs))
+    empty = sum(not hawkes_cascade(rng, a, 40.0, 0.5, 20.0, 1440.0, 1000) for _ in range(runs))
     assert stats.binomtest(empty, runs, math.exp(-a)).pvalue > ALPHA
 
 
@@ -153,7 +151,7 @@ def test_size_distribution_drawn_a_generation_at_a_time():
     a, n, runs = 100.0, 0.5, 2000
     assert a > GENERATION_MIN
     rng = random.Random(33)
-    sizes = [len(fast_hawkes_cascade(rng, a, 40.0, n, 20.0, 1e12, 10**8)) for _ in range(runs)]
+    sizes = [len(hawkes_cascade(rng, a, 40.0, n, 20.0, 1e12, 10**8)) for _ in range(runs)]
     pmf = cascade_size_pmf(a, n, 800)
     assert chisquare_pmf(sizes, lambda k: pmf[np.minimum(k, 800)] * (k <= 800), runs) > ALPHA
 
@@ -163,7 +161,7 @@ def test_counts_by_check_time(a):
     """E[N(t)] by the closed form (inverse Laplace transform), at 5 check times, Bonferroni."""
     tau, n, r, runs = 40.0, 0.6, 20.0, 2000
     rng = random.Random(34)
-    cascades = [fast_hawkes_cascade(rng, a, tau, n, r, 720.0, 10**8) for _ in range(runs)]
+    cascades = [hawkes_cascade(rng, a, tau, n, r, 720.0, 10**8) for _ in range(runs)]
     for t in (10, 40, 120, 360, 720):
         xs = [np.searchsorted(c, t, side="right") for c in cascades]
         want = expected_count_by(t, a, tau, n, r)
@@ -185,7 +183,7 @@ def _compare(direct, runs: int, seed: int) -> None:
     rng_old, rng_new = random.Random(seed), random.Random(seed + 2)
     old = [reference_cascade(rng_old, direct(rng_old), p["decay"], p["branching"], p["reaction"], p["horizon"])
            for _ in range(runs)]
-    new = [fast_hawkes_cascade(rng_new, direct(rng_new), p["decay"], p["branching"], p["reaction"], p["horizon"], 10**8)
+    new = [hawkes_cascade(rng_new, direct(rng_new), p["decay"], p["branching"], p["reaction"], p["horizon"], 10**8)
            for _ in range(runs)]
     for c in new:
         assert c == sorted(c) and all(0 <= t <= p["horizon"] for t in c)
@@ -224,7 +222,7 @@ def test_horizon_and_cap_respected_and_output_sorted():
     for _ in range(300):
         direct, cap = rng.choice([0.5, 5.0, 60.0, 2000.0]), rng.choice([1, 7, 100, 5000, 10**6])
         horizon = rng.choice([20.0, 300.0])  # 20: a large share of the reposts fall near the horizon
-        times = fast_hawkes_cascade(rng, direct, 30.0, rng.choice([0.0, 0.5, 0.9]), 20.0, horizon, cap)
+        times = hawkes_cascade(rng, direct, 30.0, rng.choice([0.0, 0.5, 0.9]), 20.0, horizon, cap)
         assert len(times) <= cap and times == sorted(times) and all(0 <= t <= horizon for t in times)
         assert all(isinstance(t, float) for t in times)
 
@@ -235,7 +233,7 @@ def test_mean_total_of_repost_times(a):
     time τ + g r.  With τ = 1 the reaction delays make most of it."""
     tau, n, r, runs = 1.0, 0.5, 20.0, 4000
     rng = random.Random(35)
-    sums = [sum(fast_hawkes_cascade(rng, a, tau, n, r, 1e12, 10**8)) for _ in range(runs)]
+    sums = [sum(hawkes_cascade(rng, a, tau, n, r, 1e12, 10**8)) for _ in range(runs)]
     want = a * (tau / (1 - n) + r * n / (1 - n) ** 2)
     z = (np.mean(sums) - want) / (np.std(sums, ddof=1) / math.sqrt(runs))
     assert abs(z) < stats.norm.ppf(1 - ALPHA / 2), f"{np.mean(sums):.1f} vs {want:.1f} (z = {z:.2f})"
@@ -245,8 +243,8 @@ def test_a_cap_that_does_not_bind_changes_nothing():
     """The cap only prunes once it is exceeded: below it, the same draws give the same cascade."""
     binding = 0
     for seed in range(200):
-        free = fast_hawkes_cascade(random.Random(seed), 30.0, 40.0, 0.7, 20.0, 1440.0, 10**8)
-        capped = fast_hawkes_cascade(random.Random(seed), 30.0, 40.0, 0.7, 20.0, 1440.0, 100)
+        free = hawkes_cascade(random.Random(seed), 30.0, 40.0, 0.7, 20.0, 1440.0, 10**8)
+        capped = hawkes_cascade(random.Random(seed), 30.0, 40.0, 0.7, 20.0, 1440.0, 100)
         if len(free) <= 100:
             assert capped == free
         else:
@@ -262,8 +260,8 @@ def test_the_cap_keeps_the_earliest_reposts(direct, branching, cap):
     second case draws more immigrants than the cap (order statistics by spacings)."""
     runs = 1500
     rng_free, rng_cap = random.Random(61), random.Random(62)
-    free = [fast_hawkes_cascade(rng_free, direct, 40.0, branching, 20.0, 1440.0, 10**8) for _ in range(runs)]
-    capped = [fast_hawkes_cascade(rng_cap, direct, 40.0, branching, 20.0, 1440.0, cap) for _ in range(runs)]
+    free = [hawkes_cascade(rng_free, direct, 40.0, branching, 20.0, 1440.0, 10**8) for _ in range(runs)]
+    capped = [hawkes_cascade(rng_cap, direct, 40.0, branching, 20.0, 1440.0, cap) for _ in range(runs)]
     for i in (cap - 1, cap // 2):
         xs = [c[i] for c in free if len(c) >= cap]
         ys = [c[i] for c in capped if len(c) == cap]
@@ -279,7 +277,7 @@ def test_huge_cascades_are_cheap_under_a_small_cap():
     import time
 
     t0 = time.perf_counter()
-    times = fast_hawkes_cascade(random.Random(7), 100_000.0, 40.0, 0.9, 20.0, 1440.0, 1000)
+    times = hawkes_cascade(random.Random(7), 100_000.0, 40.0, 0.9, 20.0, 1440.0, 1000)
     assert len(times) == 1000 and times == sorted(times)
     assert time.perf_counter() - t0 < 2.0
 
@@ -292,43 +290,6 @@ def test_parent_index_stays_in_range():
 
 
 def test_deterministic_for_a_seed():
-    a = [fast_hawkes_cascade(random.Random(9), d, 40.0, 0.5, 20.0, 1440.0, 10**6) for d in (0.5, 5.0, 80.0, 500.0)]
-    b = [fast_hawkes_cascade(random.Random(9), d, 40.0, 0.5, 20.0, 1440.0, 10**6) for d in (0.5, 5.0, 80.0, 500.0)]
+    a = [hawkes_cascade(random.Random(9), d, 40.0, 0.5, 20.0, 1440.0, 10**6) for d in (0.5, 5.0, 80.0, 500.0)]
+    b = [hawkes_cascade(random.Random(9), d, 40.0, 0.5, 20.0, 1440.0, 10**6) for d in (0.5, 5.0, 80.0, 500.0)]
     assert a == b
-
-
-def test_the_original_simulation_is_kept_draw_for_draw():
-    """Until the model switches, runs stay byte-identical: the module's original functions are the peer."""
-    for seed in range(30):
-        a, b = random.Random(seed), random.Random(seed)
-        for direct in (0.3, 4.0, 45.0):
-            assert hawkes_cascade(a, direct, 40.0, 0.5, 20.0, 1440.0, 10**6) == \
-                reference_cascade(b, direct, 40.0, 0.5, 20.0, 1440.0)
-        assert [poisson(a, m) for m in (0.5, 7.0, 80.0)] == [reference_poisson(b, m) for m in (0.5, 7.0, 80.0)]
-
-
-ORACLES = {  # the repository's cascade oracles, written for the original: (module, test, arguments)
-    "size distribution": ("test_known_answers", "test_cascade_size_distribution", ()),
-    "counts by check time, n = 0.5": ("test_known_answers", "test_cascade_counts_at_check_times", (0.5,)),
-    "counts by check time, n = 0.6": ("test_known_answers", "test_cascade_counts_at_check_times", (0.6,)),
-    "threshold crossing and Ogata": ("test_known_answers", "test_threshold_crossing_share", ()),
-    "cap": ("test_survivor_oracles", "test_cascade_never_exceeds_its_cap", ()),
-    "mean size": ("test_validation", "test_hawkes_cascade_mean_size", ()),
-    "poisson mean and variance": ("test_validation", "test_poisson_sampler_mean_and_variance", ()),
-}
-
-
-@pytest.mark.parametrize("name", list(ORACLES))
-def test_the_existing_oracles_hold_for_the_fast_cascade(monkeypatch, name):
-    """The same oracles, unchanged, with the fast functions in place of the original ones."""
-    import importlib
-
-    import simulator.cascade
-
-    module, test, args = ORACLES[name]
-    mod = importlib.import_module(f"tests.{module}")
-    for target in (mod, simulator.cascade):
-        if hasattr(target, "hawkes_cascade"):
-            monkeypatch.setattr(target, "hawkes_cascade", fast_hawkes_cascade)
-    monkeypatch.setattr(simulator.cascade, "poisson", fast_poisson)
-    getattr(mod, test)(*args)
