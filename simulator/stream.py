@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from .metrics import EVENT_COLUMNS, UNROUTED, _rate, _round, quantile, quarter_of
 
@@ -91,7 +91,26 @@ def write_metrics_json(path: Path, doc: Mapping[str, Any]) -> None:
 # -- events.csv ------------------------------------------------------------------------------------------------
 
 
-class EventLogWriter:
+class _Writer:
+    """A streaming file writer as a context manager: ``close()`` on success, ``abort()`` on an exception."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class EventLogWriter(_Writer):
     """events.csv, written as the run goes, in (at, case_id, insertion order) order.
 
     Contract: ``advance(now)`` promises that no row with ``at < now`` will be
@@ -169,20 +188,12 @@ class EventLogWriter:
             self._f = None
         self._heap = []
 
-    def __enter__(self) -> EventLogWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, *_: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 # -- cases.csv -------------------------------------------------------------------------------------------------
 
 
-class CasesWriter:
+class CasesWriter(_Writer):
     """cases.csv sorted by case id, from forms added in any order, in bounded memory.
 
     Each added form (a case without ``opened_at`` is not a form and is
@@ -260,14 +271,6 @@ class CasesWriter:
                 p.unlink()
         self._runs = []
 
-    def __enter__(self) -> CasesWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, *_: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 # -- metrics ---------------------------------------------------------------------------------------------------
