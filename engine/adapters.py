@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -137,10 +137,14 @@ class PostAdapter:
     owns its state; a live deployment keeps one per intake process.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, remember: int | None = None) -> None:
         self.counts: Counter[str] = Counter()
         self.count_updates: Counter[str] = Counter()  # statuses/count batches: accepted or the reason
         self._seen: set[str] = set()
+        #: ``remember``: how many of the latest ids to keep for dropping redeliveries (None: all).  Platforms
+        #: retry within seconds to minutes, so a long run need not keep every id it ever saw.
+        self._remember = remember
+        self._order: deque[str] = deque()
 
     def _finish(self, build: Any) -> AdapterResult:
         try:
@@ -152,6 +156,10 @@ class PostAdapter:
             self.counts["duplicate"] += 1
             return AdapterResult(None, "duplicate", f"message {post.post_id} was already received")
         self._seen.add(post.post_id)
+        if self._remember is not None:
+            self._order.append(post.post_id)
+            if len(self._order) > self._remember:
+                self._seen.discard(self._order.popleft())
         self.counts["accepted"] += 1
         return AdapterResult(post)
 

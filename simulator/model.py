@@ -323,8 +323,10 @@ class Simulation:
         self.rng_desk = random.Random(f"{s}/desk")
         self.rng_reposts = random.Random(f"{s}/reposts")
         self.rng_platform = random.Random(f"{s}/platform")
-        self.adapter = PostAdapter()
-        self.updates = PostAdapter()  # follow-ups and count polls: a second intake, counted apart
+        # the platforms redeliver at once (platforms.duplicate_delivery): the latest 100,000 ids are plenty, and
+        # a month of megacity traffic does not keep 1.75 million of them
+        self.adapter = PostAdapter(remember=100_000)
+        self.updates = PostAdapter(remember=100_000)  # follow-ups and count polls: a second intake, counted apart
         self.gazetteer = Gazetteer()
         self._follow_up_seq = 0
         self._open_by_problem: dict[tuple[str, str], list[CaseRecord]] = {}

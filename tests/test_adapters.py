@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -189,3 +190,17 @@ def test_weibo_counts_never_raises():
         r = a.weibo_counts(j)  # type: ignore[arg-type]
         assert r.accepted or r.reason in {"malformed", "too-large", "missing-field", "wrong-type"}
     assert sum(a.count_updates.values()) == len(junk)
+
+
+def test_a_bounded_adapter_remembers_the_latest_ids_only():
+    """``remember=N``: a redelivery among the latest N ids is dropped; an id older than that is forgotten."""
+    t = datetime(2014, 5, 14, 10, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    msgs = [wechat_message(1000 + i, t, f"第{i}条", "oX7wQabc") for i in range(5)]
+    a = PostAdapter(remember=3)
+    assert all(a.wechat(m).accepted for m in msgs)
+    assert a.wechat(msgs[4]).reason == "duplicate" and a.wechat(msgs[2]).reason == "duplicate"
+    assert a.wechat(msgs[1]).accepted  # fell out of the window of 3: taken as new
+    assert a.counts == {"accepted": 6, "duplicate": 2}
+    assert len(a._seen) == 3
+    unbounded = PostAdapter()
+    assert all(unbounded.wechat(m).accepted for m in msgs) and unbounded.wechat(msgs[0]).reason == "duplicate"
