@@ -307,9 +307,9 @@ def even_rota(desk: dict[str, Any], staff: int, origin: str = "<parameter>") -> 
     The scenario's shifts are kept; those its rota uses must tile the day (e.g. D 08-16, E 16-24, N 00-08).
     The cycle is L = min(N, 7) days; each member works w = round(5L/7) of them (a five-day week), at least one
     day per shift so every shift of every day is covered.  The base pattern puts the shifts in the order of the
-    day, the extra working days to the shifts the scenario's own rota staffs most (ties: earlier start), then
-    the days off: N=7 gives ``DDEEN--`` (2 day, 2 evening, 1 night: the Changping desk), N=3 ``DEN`` (one
-    person per shift, every day: the understaffed desk).  Line i starts the base pattern i days later and
+    day (by start time from midnight), the extra working days to the shifts the scenario's own rota staffs
+    most (ties: earlier start), then the days off: N=7 gives ``NDDEE--`` (2 day, 2 evening, 1 night: the
+    Changping desk), N=3 ``NDE`` (one person per shift, every day: the understaffed desk).  Line i starts the base pattern i days later and
     has ``N // L`` members, one more for the first ``N % L`` lines.  Fewer members than shifts cannot
     staff the desk 24 hours (one shift a day each): a :class:`ParameterError`.
     """

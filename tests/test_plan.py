@@ -189,7 +189,7 @@ def test_cli_exit_codes_and_json(fake_cell, capsys):
     assert main([*args, "--target", "statement_2h_rate >= 0.9"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["answer"] == 5 and doc["neighbour"] == {"value": 4, "verdict": "fails"}
-    assert sorted(doc) == sorted(["scenario", "parameter", "goal", "targets", "confidence", "range", "invalid",
+    assert sorted(doc) == sorted(["scenario", "parameter", "goal", "targets", "confidence", "values", "invalid",
                                   "overrides", "base_seed", "replications_start", "max_replications", "answer",
                                   "neighbour", "assumption", "note", "total_runs", "evidence"])
     assert doc["total_runs"] == sum(e["replications"] for e in doc["evidence"])
