@@ -20,9 +20,9 @@ import pytest
 from scipy import stats
 
 import sweeps.plan as plan_mod
-from simulator.params import with_overrides
+from simulator.params import ParameterError, with_overrides
 from simulator.runner import load_run_inputs, stream_scenario
-from sweeps.plan import CellJob, plan_search
+from sweeps.plan import CellJob, candidate_values, plan_search
 from sweeps.targets import Target, TargetError, judge, parse_target
 from wenzheng.cli import main
 
@@ -172,6 +172,22 @@ def test_all_targets_must_hold():
                       [parse_target("reply_rate >= 0.25"), parse_target("desk_wait_minutes_mean <= 3.5")],
                       cell=cell, base_seed=100)
     assert res.answer == 7  # reply rate alone: 3; waiting alone: 7
+
+
+def test_candidate_values():
+    sc, _, _ = load_run_inputs(SHORT)
+    assert candidate_values(sc, "desk.staff", 3, 7, None, "t") == ("desk.staff", [3, 4, 5, 6, 7])
+    assert candidate_values(sc, "desk.staff", 2, 8, 3, "t") == ("desk.staff", [2, 5, 8])
+    assert candidate_values(sc, "units.default.no_reply", 0, 0.2, 0.05, "t") == \
+        ("units.default.no_reply", [0, 0.05, 0.1, 0.15, 0.2])
+    assert candidate_values(sc, "units.default.no_reply", 0, 0.22, 0.1, "t")[1] == [0, 0.1, 0.2]
+    with pytest.raises(ParameterError, match="takes whole numbers"):
+        candidate_values(sc, "desk.staff", 3, 7, 0.5, "t")
+    with pytest.raises(ParameterError, match="give --step"):
+        candidate_values(sc, "units.default.no_reply", 0, 0.2, None, "t")
+    with pytest.raises(ParameterError, match="at most 10000"):
+        candidate_values(sc, "desk.staff", 0, 10_000, None, "t")  # 10,001 values
+    assert len(candidate_values(sc, "desk.staff", 1, 10_000, 1, "t")[1]) == 10_000
 
 
 # --------------------------------------------------------------------------- the command, synthetic cell
