@@ -354,10 +354,18 @@ def _minutes(clock: Any) -> int:
 
 def overrides_record(overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """``(path, value)`` pairs as JSON data for a result's "run" section (dates and times as ISO text)."""
-    import json
+    return {path: _plain(value) for path, value in overrides}
 
-    return {path: json.loads(json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat")
-                                        else str(v), ensure_ascii=False)) for path, value in overrides}
+
+def _plain(value: Any) -> Any:
+    """A value read from ``--set`` as JSON-ready data: mappings and lists kept, dates and times as ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _dotted(key: str) -> str:

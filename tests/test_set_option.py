@@ -182,3 +182,18 @@ def test_sensitivity_with_set(small, capsys):
 def test_sensitivity_set_and_vary_the_same_path(small, capsys):
     assert main(["sensitivity", str(small), "--vary", "desk.staff=3..7", "--set", "desk.staff=4", "--quiet"]) == 2
     assert "both set (--set) and varied (--vary)" in capsys.readouterr().err
+
+
+def test_overrides_record_is_json_data():
+    """Dates, times and nested values from --set are recorded as JSON data (dates as ISO text)."""
+    from datetime import date
+
+    from simulator.params import overrides_record, parse_assignment
+
+    pairs = [parse_assignment("end=2014-10-05"), parse_assignment("units.default.working_hours=[08:30, 17:30]"),
+             parse_assignment("desk.triage_minutes={median: 2, p90: 5}")]
+    assert pairs[0] == ("end", date(2014, 10, 5))
+    record = overrides_record(pairs)
+    assert json.loads(json.dumps(record)) == record == {
+        "end": "2014-10-05", "units.default.working_hours": ["08:30", "17:30"],
+        "desk.triage_minutes": {"median": 2, "p90": 5}}
