@@ -22,12 +22,13 @@ Two things make the comparison readable:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.policy import TABLE_KINDS, Policy
 
+from .params import with_overrides
 from .pool import map_in_order
 from .replications import SCALAR_METRICS
 from .runner import load_run_inputs, run_scenario
@@ -61,9 +62,12 @@ def case_summary(rec: Any) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-def _job(args: tuple[str, str, int]) -> tuple[dict[str, Any], dict[str, dict[str, tuple[str, list[str]]]]]:
-    scenario, rules, seed = args
+def _job(args: tuple[str, str, int, tuple[tuple[str, Any], ...]]
+         ) -> tuple[dict[str, Any], dict[str, dict[str, tuple[str, list[str]]]]]:
+    scenario, rules, seed, overrides = args
     sc, policy, rules_dir = load_run_inputs(scenario, rules)
+    if overrides:  # --set: the same scenario inputs under both policies
+        sc = with_overrides(sc, overrides, "--set")
     result, metrics = run_scenario(sc, policy, rules_dir, seed=seed)
     cases = {c.case_id: case_summary(c) for c in result.cases if c.opened_at is not None}
     return metrics, cases
@@ -85,9 +89,10 @@ class ComparisonResult:
 
 
 def compare_policies(scenario: str, rules_a: str, rules_b: str, base_seed: int, n: int, workers: int,
-                     progress: Callable[[int], None] | None = None) -> ComparisonResult:
+                     progress: Callable[[int], None] | None = None,
+                     overrides: Sequence[tuple[str, Any]] = ()) -> ComparisonResult:
     seeds = [base_seed + i for i in range(n)]
-    jobs = [(scenario, r, s) for s in seeds for r in (rules_a, rules_b)]
+    jobs = [(scenario, r, s, tuple(overrides)) for s in seeds for r in (rules_a, rules_b)]
     outputs: list[Any] = map_in_order(_job, jobs, workers, progress)
     res = ComparisonResult(seeds, [o[0] for o in outputs[0::2]], [o[0] for o in outputs[1::2]])
     for key in SCALAR_METRICS:

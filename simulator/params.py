@@ -51,6 +51,8 @@ __all__ = [
     "parse_range",
     "parameter_paths",
     "is_integer_parameter",
+    "even_rota",
+    "overrides_record",
 ]
 
 Segment = str | int
@@ -281,6 +283,11 @@ def with_overrides(sc: Scenario, overrides: Iterable[tuple[str, Any]], origin: s
         parts, _ = _resolve(parse_path(path, origin), data, origin, path)
         set_value(data, parts, value)
         paths.append(format_path(parts))
+    if "desk.staff" in paths and not any(p == "desk.rota" or p.startswith("desk.rota.") for p in paths):
+        # the rota must account for every member: a new team size alone gets an even rotating rota
+        staff = data["desk"]["staff"]
+        if isinstance(staff, int) and not isinstance(staff, bool) and staff >= 1:
+            data["desk"]["rota"] = even_rota(data["desk"], staff, origin)
     try:
         new = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -292,6 +299,73 @@ def with_overrides(sc: Scenario, overrides: Iterable[tuple[str, Any]], origin: s
     new._docs = sc._docs
     new._reference_rules = sc._reference_rules
     return new
+
+
+def even_rota(desk: dict[str, Any], staff: int, origin: str = "<parameter>") -> list[dict[str, Any]]:
+    """The rota ``desk.staff=N`` gets when the rota itself is not set: N members rotating evenly.
+
+    The scenario's shifts are kept; those its rota uses must tile the day (e.g. D 08-16, E 16-24, N 00-08).
+    The cycle is L = min(N, 7) days; each member works w = round(5L/7) of them (a five-day week), at least one
+    day per shift so every shift of every day is covered.  The base pattern puts the shifts in the order of the
+    day (by start time from midnight), the extra working days to the shifts the scenario's own rota staffs
+    most (ties: earlier start), then the days off: N=7 gives ``NDDEE--`` (2 day, 2 evening, 1 night: the
+    Changping desk), N=3 ``NDE`` (one person per shift, every day: the understaffed desk).  Line i starts the base pattern i days later and
+    has ``N // L`` members, one more for the first ``N % L`` lines.  Fewer members than shifts cannot
+    staff the desk 24 hours (one shift a day each): a :class:`ParameterError`.
+    """
+    shifts: dict[str, Any] = desk.get("shifts") or {}
+    rota: list[dict[str, Any]] = desk.get("rota") or []
+    used = sorted({c for line in rota for c in str(line.get("pattern", "")) if c in shifts},
+                  key=lambda c: (_minutes(shifts[c]["start"]), c))
+    windows = []
+    for c in used:
+        a, b = _minutes(shifts[c]["start"]), _minutes(shifts[c]["end"])
+        windows.append((a, b + 1440 if b <= a else b))
+    tiles = bool(windows) and sum(b - a for a, b in windows) == 1440 and all(
+        windows[i][1] % 1440 == windows[(i + 1) % len(windows)][0] for i in range(len(windows)))
+    if not tiles:
+        raise _fail(origin, "desk.staff alone needs shifts that tile the day (one after the other, 24 hours in "
+                            f"all); this scenario's rota uses {', '.join(used) or 'none'}: set desk.rota too",
+                    "desk.staff")
+    k = len(used)
+    if staff < k:
+        raise _fail(origin, f"a desk of {staff} cannot be staffed 24 hours on the scenario's {k} shifts "
+                            f"({', '.join(used)}; one shift a day per member): desk.staff must be at least {k}, "
+                            "or set desk.rota too", "desk.staff")
+    cycle = min(staff, 7)
+    work = min(cycle, max(k, round(5 * cycle / 7)))
+    load = {c: sum(int(line.get("count", 1)) * str(line.get("pattern", "")).count(c) for line in rota) for c in used}
+    by_load = sorted(used, key=lambda c: (-load[c], _minutes(shifts[c]["start"]), c))
+    per = dict.fromkeys(used, 1)
+    for i in range(work - k):
+        per[by_load[i % k]] += 1
+    base = "".join(c * per[c] for c in used) + "-" * (cycle - work)
+    return [{"name": f"值班组{i + 1}" if staff > cycle else f"值班员{i + 1}", "pattern": base[-i:] + base[:-i]
+             if i else base, "count": staff // cycle + (1 if i < staff % cycle else 0)} for i in range(cycle)]
+
+
+def _minutes(clock: Any) -> int:
+    """Minutes from midnight of a shift time as scenario data holds it (a time, or 'HH:MM')."""
+    if hasattr(clock, "hour"):
+        return int(clock.hour) * 60 + int(clock.minute)
+    h, _, m = str(clock).partition(":")
+    return int(h) * 60 + int(m or 0)
+
+
+def overrides_record(overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """``(path, value)`` pairs as JSON data for a result's "run" section (dates and times as ISO text)."""
+    return {path: _plain(value) for path, value in overrides}
+
+
+def _plain(value: Any) -> Any:
+    """A value read from ``--set`` as JSON-ready data: mappings and lists kept, dates and times as ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _dotted(key: str) -> str:

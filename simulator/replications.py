@@ -8,10 +8,11 @@ same numbers as a serial run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .params import overrides_record, with_overrides
 from .pool import map_in_order
 from .runner import load_run_inputs, stream_scenario
 from .stats import mean_ci
@@ -33,16 +34,18 @@ SCALAR_METRICS = (
 _LOADED: dict[tuple[str, str | None, bool], Any] = {}
 
 
-def _one(args: tuple[str, str | None, int, str | None, bool, bool]) -> dict[str, Any]:
-    scenario_path, rules, seed, out, first, allow_lint_errors = args
+def _one(args: tuple[str, str | None, int, str | None, bool, bool, tuple[tuple[str, Any], ...]]) -> dict[str, Any]:
+    scenario_path, rules, seed, out, first, allow_lint_errors, overrides = args
     key = (scenario_path, rules, allow_lint_errors)
     if key not in _LOADED:
         _LOADED.clear()
         _LOADED[key] = load_run_inputs(scenario_path, rules, allow_lint_errors)
     sc, policy, rules_dir = _LOADED[key]
+    if overrides:  # --set: the same overrides in every replication, recorded in its metrics.json
+        sc = with_overrides(sc, overrides, "--set")
     # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
     run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
-                          report=first)
+                          report=first, extra={"overrides": overrides_record(overrides)} if overrides else None)
     metrics = run.metrics
     if out is not None and first:  # the first replication carries the plots and tables into the summary report
         metrics = {**metrics, "_report": run.report_sections()}
@@ -51,10 +54,13 @@ def _one(args: tuple[str, str | None, int, str | None, bool, bool]) -> dict[str,
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
                      out: Path | None, progress: Callable[[int], None] | None = None,
-                     allow_lint_errors: bool = False) -> list[dict[str, Any]]:
-    """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …"""
+                     allow_lint_errors: bool = False,
+                     overrides: Sequence[tuple[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …
+
+    ``overrides``: ``(path, value)`` pairs set on the scenario in every replication (``--set``)."""
     jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0,
-             allow_lint_errors) for i in range(n)]
+             allow_lint_errors, tuple(overrides)) for i in range(n)]
     _LOADED.clear()
     try:
         return map_in_order(_one, jobs, workers, progress)

@@ -132,19 +132,21 @@ def plan_factors(sc: Scenario, policy: Any, specs: Sequence[tuple[str, float, fl
     return factors
 
 
-def _one(job: tuple[str, str | None, str, float | int, int]) -> dict[str, float | None]:
-    scenario_path, rules, path, value, seed = job
+def _one(job: tuple[str, str | None, str, float | int, int, tuple[tuple[str, Any], ...]]) -> dict[str, float | None]:
+    scenario_path, rules, path, value, seed, overrides = job
     sc, policy, rules_dir = load_run_inputs(scenario_path, rules)
-    varied = with_overrides(sc, [(path, value)])
+    varied = with_overrides(sc, [*overrides, (path, value)])  # --set first, then the varied parameter
     metrics = stream_scenario(varied, policy, rules_dir, seed=seed).metrics  # metrics only: nothing per case kept
     return {k: (None if metrics.get(k) is None else float(metrics[k])) for k in METRICS}
 
 
 def run_sensitivity(scenario_path: str, rules: str | None, factors: list[Factor], seeds: list[int],
                     workers: int = 1, progress: Callable[[int], None] | None = None,
-                    scenario_name: str = "") -> SensitivityResult:
-    """Run every factor × value × seed; the same seeds at every value (common random numbers)."""
-    jobs = [(scenario_path, rules, f.path, v, s) for f in factors for v in f.values for s in seeds]
+                    scenario_name: str = "", overrides: Sequence[tuple[str, Any]] = ()) -> SensitivityResult:
+    """Run every factor × value × seed; the same seeds at every value (common random numbers).
+
+    ``overrides``: ``(path, value)`` pairs (``--set``) set on the scenario before the varied parameter."""
+    jobs = [(scenario_path, rules, f.path, v, s, tuple(overrides)) for f in factors for v in f.values for s in seeds]
     results: list[dict[str, float | None]] = map_in_order(_one, jobs, workers, progress)
     res = SensitivityResult(scenario_name, list(seeds), factors)
     it = iter(results)

@@ -156,6 +156,38 @@ def _sensitivity_owned(path: Path) -> bool:
         head_contains(b'{\n  "scenario"', size=16)(path) and _SENSITIVITY_JSON_TAIL(path))
 
 
+_SET = click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+                    help="Set a scenario input by dotted path, e.g. desk.staff=3 or units.default.no_reply=0.1 "
+                         "(repeatable; checked against the scenario schema; docs/sweeps.md).")
+
+
+def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[tuple[str, Any]]]:
+    """The scenario with every ``--set`` applied and checked (schema, policy's names, calendar), and the
+    normalised ``(path, value)`` pairs for the workers and the results; unchanged without ``--set``."""
+    if not sets:
+        return sc, []
+    from engine.errors import ScenarioError
+    from engine.lint import calendar_window_problems
+    from simulator.params import format_path, parse_assignment, parse_path, with_overrides
+    from simulator.scenario import check_against_policy
+
+    pairs: list[tuple[str, Any]] = []
+    for text in sets:
+        path, value = parse_assignment(text, f"--set {text}")
+        norm = format_path(parse_path(path, f"--set {text}"))
+        if any(p == norm for p, _ in pairs):
+            raise UserError(f"--set {norm} is given twice")
+        pairs.append((norm, value))
+    varied = with_overrides(sc, pairs, "--set " + " ".join(sets))
+    check_against_policy(varied, set(policy.places), set(policy.categories),
+                         {u: s.type for u, s in policy.units.items()})
+    problems = calendar_window_problems(policy, varied.start, varied.end, ("--set", None, None),
+                                        ("--set", None, None))
+    if problems:
+        raise ScenarioError(problems)
+    return varied, pairs
+
+
 @app.command()
 @click.argument("scenario", type=_PATH)
 @click.option("--rules", type=_PATH, default=None, help="Rules directory (overrides the scenario's).")
@@ -167,16 +199,20 @@ def _sensitivity_owned(path: Path) -> bool:
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Processes for replications.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_SET
 def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | None, replications: int,
-        workers: int, quiet: bool) -> None:
+        workers: int, quiet: bool, sets: tuple[str, ...]) -> None:
     """Run a scenario through its policy; write metrics.json and the event log; print a summary."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from simulator import load_run_inputs
+    from simulator.params import overrides_record
     from simulator.replications import run_replications, summarise
     from simulator.runner import stream_scenario
 
     sc, policy, rules_dir = load_run_inputs(scenario, rules)
+    sc, overrides = _apply_sets(sc, policy, sets)
+    recorded = {"overrides": overrides_record(overrides)} if overrides else None
     _say_warnings(rules_dir, len(policy.lint_warnings))
     base_seed = sc.seed if seed is None else seed
     target = out_dir or Path("runs") / sc.name
@@ -187,13 +223,16 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
         if replications == 1:
             task = progress.add_task(f"{sc.name} seed {base_seed}", total=1.0)
             metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
-                                      progress=lambda f: progress.update(task, completed=f)).metrics
+                                      progress=lambda f: progress.update(task, completed=f), extra=recorded).metrics
         else:
             task = progress.add_task(f"{sc.name} × {replications}", total=replications)
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
-                                    workers, staging, progress=lambda n: progress.update(task, completed=n))
+                                    workers, staging, progress=lambda n: progress.update(task, completed=n),
+                                    overrides=overrides)
             sections = reps[0].pop("_report", None)
             metrics = summarise(reps)
+            if recorded:
+                metrics["run"].update(recorded)
             if sections is not None:
                 from simulator.report import render_report
 
@@ -205,6 +244,8 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     title = f"{sc.name} — seed {base_seed}" if replications == 1 else \
         f"{sc.name} — mean of {replications} replications (seeds {base_seed}–{base_seed + replications - 1})"
+    if overrides:
+        title += " — with " + ", ".join(f"{p}={v}" for p, v in overrides)
     print_summary(metrics, title)
     out.print(f"results in {target}/ (report.html, metrics.json, events.csv, cases.csv, backlog.csv"
               + (", one folder per replication)" if replications > 1 else ")"))
@@ -224,24 +265,29 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--all-metrics", is_flag=True, help="Show every metric, not only the key ones and those that differ.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_SET
 def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, workers: int, seed: int | None,
-            out_dir: Path | None, limit: int, fmt: str, all_metrics: bool, quiet: bool) -> None:
+            out_dir: Path | None, limit: int, fmt: str, all_metrics: bool, quiet: bool, sets: tuple[str, ...]) -> None:
     """Policy A/B on common random numbers: paired metric differences and every impacted case."""
     from rich.progress import Progress
 
     from simulator import load_run_inputs
     from simulator.compare import compare_policies
+    from simulator.params import overrides_record
 
-    sc, _, _ = load_run_inputs(scenario, rules_a)
-    load_run_inputs(scenario, rules_b)
+    sc, policy_a, _ = load_run_inputs(scenario, rules_a)
+    _, policy_b, _ = load_run_inputs(scenario, rules_b)
+    sc, overrides = _apply_sets(sc, policy_a, sets)
+    _apply_sets(sc, policy_b, sets)
     if out_dir is not None:
         check_output_dir(out_dir)
     base_seed = sc.seed if seed is None else seed
     with Progress(console=err.console, disable=quiet or fmt == "json") as progress:
         task = progress.add_task(f"{sc.name}: A/B × {replications}", total=2 * replications)
         res = compare_policies(str(scenario), str(rules_a), str(rules_b), base_seed, replications, workers,
-                               progress=lambda n: progress.update(task, completed=n))
-    doc = {"scenario": sc.name, "seeds": res.seeds, "baseline": str(rules_a), "candidate": str(rules_b),
+                               progress=lambda n: progress.update(task, completed=n), overrides=overrides)
+    doc = {"scenario": sc.name, **({"overrides": overrides_record(overrides)} if overrides else {}),
+           "seeds": res.seeds, "baseline": str(rules_a), "candidate": str(rules_b),
            "metrics": res.diffs, "rule_changes": res.rule_changes, "impacted_cases": res.impacted_cases,
            "impacts": res.impacts}
     if out_dir is not None:
@@ -760,10 +806,11 @@ EXIT_TERMINATED = 128 + 15
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @click.option("--out", "out_file", type=_OUT, default=None, help="Write the result here instead of to stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_SET
 @_FORCE
 def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replications: int, workers: int,
                 seed: int | None, rules: Path | None, fmt: str, out_file: Path | None, quiet: bool,
-                force: bool) -> None:
+                sets: tuple[str, ...], force: bool) -> None:
     """One-at-a-time sensitivity of the reply rate, on-time rate and 2-hour compliance to scenario inputs."""
     from rich.progress import Progress
 
@@ -781,20 +828,98 @@ def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replicatio
     if out_file is not None:  # before any run: a result that cannot be written is not computed
         check_output_file(out_file, _sensitivity_owned, force, "--out")
     sc, policy, _ = load_run_inputs(scenario, rules)
+    sc, overrides = _apply_sets(sc, policy, sets)
     factors = plan_factors(sc, policy, specs, points, origin=lambda p, lo, hi: f"--vary {p}={lo:g}..{hi:g}")
+    for f in factors:
+        if any(p == f.path for p, _ in overrides):
+            raise UserError(f"{f.path} is both set (--set) and varied (--vary): give it once")
     base_seed = sc.seed if seed is None else seed
     seeds = list(range(base_seed, base_seed + replications))
     total = sum(len(f.values) for f in factors) * replications
     with Progress(console=err.console, disable=quiet) as progress:
         task = progress.add_task(f"{sc.name}: {len(factors)} parameter(s)", total=total)
         res = run_sensitivity(str(scenario), str(rules) if rules else None, factors, seeds, workers,
-                              progress=lambda n: progress.update(task, completed=n), scenario_name=sc.name)
+                              progress=lambda n: progress.update(task, completed=n), scenario_name=sc.name,
+                              overrides=overrides)
     text = {"text": render_text, "json": render_json, "csv": render_csv}[fmt](res)
     if out_file is not None:
         atomic_write_text(out_file, text, _sensitivity_owned, force, "--out")
         err.print(f"wrote {out_file}")
     else:
         click.echo(text, nl=False)
+
+
+@app.command()
+@click.argument("scenario", type=_PATH)
+@click.option("--vary", "vary", required=True, metavar="PATH=LO..HI",
+              help="The parameter to plan and its range, e.g. desk.staff=1..7.")
+@click.option("--target", "target_texts", multiple=True, required=True, metavar='"METRIC OP VALUE"',
+              help='A target every answer must meet, e.g. "statement_2h_rate >= 0.95" (OP: >=, <=, >, <; '
+                   "repeatable: all must hold).")
+@click.option("--confidence", type=click.FloatRange(0.5, 1, min_open=True, max_open=True), default=0.95,
+              show_default=True, help="Confidence of each one-sided bound.")
+@click.option("--minimize/--maximize", "minimize", default=True, show_default=True,
+              help="The smallest value meeting the targets, or the largest.")
+@click.option("--step", type=float, default=None,
+              help="Distance between the values tried (default 1 for a whole-number parameter; required otherwise).")
+@click.option("--replications-start", type=click.IntRange(2, 10000), default=5, show_default=True,
+              help="Replications at each value tried before any is added.")
+@click.option("--max-replications", type=click.IntRange(2, 10000), default=40, show_default=True,
+              help="Replications at most per value: doubled from the start while the verdict is uncertain.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="First seed (default: the scenario's).")
+@click.option("--rules", type=_PATH, default=None, help="Rules directory (overrides the scenario's).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the runs go: a local process pool, or a Dask cluster (--scheduler).")
+@click.option("--scheduler", default=None, metavar="URL", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Processes (local executor).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress messages.")
+@_SET
+def plan(scenario: Path, vary: str, target_texts: tuple[str, ...], confidence: float, minimize: bool,
+         step: float | None, replications_start: int, max_replications: int, seed: int | None,
+         rules: Path | None, executor: str, scheduler: str | None, workers: int, fmt: str, quiet: bool,
+         sets: tuple[str, ...]) -> None:
+    """The smallest (or largest) value of a parameter meeting every target with the stated confidence.
+
+    Exit 0 with an answer, 1 when no value in the range meets the targets (or only uncertainly), 2 for
+    unusable input.  Binary search, assuming the targets' metrics are monotone in the parameter.
+    """
+    from simulator import load_run_inputs
+    from simulator.params import parse_range
+    from sweeps.plan import candidate_values, check_values, plan_search, render_json, render_text
+    from sweeps.targets import parse_target
+
+    if max_replications < replications_start:
+        raise UserError(f"--max-replications {max_replications} is below --replications-start "
+                        f"{replications_start}")
+    if executor == "local" and scheduler is not None:
+        raise UserError("--scheduler is for --executor dask")
+    targets = [parse_target(t, f"--target {t}") for t in target_texts]
+    path, lo, hi = parse_range(vary, f"--vary {vary}")
+    sc, policy, _ = load_run_inputs(scenario, rules)
+    sc, overrides = _apply_sets(sc, policy, sets)
+    origin = f"--vary {vary}"
+    norm, values = candidate_values(sc, path, lo, hi, step, origin)
+    if any(p == norm for p, _ in overrides):
+        raise UserError(f"{norm} is both set (--set) and varied (--vary): give it once")
+    valid, invalid = check_values(sc, policy, norm, values, overrides, origin)
+    if not valid:
+        raise UserError(f"no value of {norm} in {lo:g}..{hi:g} makes a valid scenario: "
+                        f"{norm}={invalid[0][0]:g}: {invalid[0][1]}")
+    base_seed = sc.seed if seed is None else seed
+    def say(n: int) -> None:
+        if not quiet and err.console.is_terminal:
+            err.print(f"plan: {n} runs …", end="\r")
+
+    res = plan_search(str(scenario), str(rules) if rules else None, sc.name, norm, valid, targets,
+                      goal="minimize" if minimize else "maximize", confidence=confidence,
+                      replications_start=replications_start, max_replications=max_replications,
+                      base_seed=base_seed, overrides=overrides, invalid=invalid, executor=executor,
+                      workers=workers, scheduler=scheduler, progress=say)
+    click.echo(render_json(res) if fmt == "json" else render_text(res), nl=False)
+    if res.answer is None:
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
 
 
 def main(argv: list[str] | None = None) -> int:
