@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-from sweeps.executors import DASK_INSTALL_HINT, ExecutorError, LocalExecutor, SerialExecutor, get_executor
+from sweeps.executors import (
+    DASK_INSTALL_HINT,
+    ExecutorError,
+    LocalExecutor,
+    SerialExecutor,
+    get_executor,
+)
 from sweeps.grid import SweepFolder, plan_sweep, render_csv, run_sweep, table_rows
 from sweeps.tasks import noop_task
 from wenzheng.cli import main
