@@ -162,15 +162,23 @@ def _cell_owned(path: Path) -> bool:
 class SweepFolder:
     """A sweep's results folder, reused in place when resuming (see the module docstring)."""
 
-    def __init__(self, target: Path, option: str = "--out") -> None:
-        from wenzheng.outputs import MANIFEST, OutputError, check_output_dir, read_manifest
+    @staticmethod
+    def check(target: Path, option: str = "--out") -> dict[str, Any] | None:
+        """Refuse (exit 2) a folder that is not new, empty or a sweep's; its manifest when it has one."""
+        from wenzheng.outputs import OutputError, check_output_dir, read_manifest
 
-        self.option = option
         check_output_dir(target, option)  # foreign files, symlinks, the current folder, not writable: refused
         manifest = read_manifest(target) if target.is_dir() else None
         if manifest is not None and manifest.get("kind") != KIND:
             raise OutputError(f"{option} {target}: holds a wenzheng result of another kind "
                               f"({manifest.get('kind')}); a sweep resumes only its own folder: give a new one")
+        return manifest
+
+    def __init__(self, target: Path, option: str = "--out") -> None:
+        from wenzheng.outputs import MANIFEST
+
+        self.option = option
+        manifest = self.check(target, option)
         self.path = Path(os.path.abspath(target))
         (self.path / "cells").mkdir(parents=True, exist_ok=True)
         if manifest is None:

@@ -838,12 +838,13 @@ def sweep(scenarios: tuple[Path, ...], sets: tuple[str, ...], rules: tuple[Path,
     if scheduler is not None and executor != "dask":
         raise ExecutorError("--scheduler is for --executor dask")
     plan = plan_sweep(list(scenarios), list(sets), list(rules), replications, seed)
-    folder = SweepFolder(out_dir)
+    SweepFolder.check(out_dir)  # refused before a cluster is started or reached
     n_workers = workers or os.cpu_count() or 1
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("runs · cells {task.fields[cells]} · {task.fields[rate]} runs/s · ETA"),
                         TimeRemainingColumn(), console=err.console, disable=quiet)
     with get_executor(executor, n_workers, scheduler) as ex:
+        folder = SweepFolder(out_dir)
         err.print(f"sweep: {len(plan.cells)} cells × {replications} replications on {ex.describe()}")
         with progress:
             task = progress.add_task("sweep", total=None, cells="…", rate="–")
