@@ -75,17 +75,23 @@ def run_cell(job: CellJob) -> dict[str, float | None]:
 def map_cells(fn: Callable[[CellJob], dict[str, float | None]], jobs: Sequence[CellJob], executor: str = "local",
               workers: int = 1, scheduler: str | None = None,
               progress: Callable[[int], None] | None = None) -> list[dict[str, float | None]]:
-    """``[fn(j) for j in jobs]`` in order on the chosen executor (local: a process pool of ``workers``)."""
-    if executor == "dask":
-        try:
-            from sweeps.executors import get_executor  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise ExecutorUnavailable("--executor dask is not available yet in this build (sweeps.executors is "
-                                      "missing); use --executor local") from None
-        return list(get_executor(executor, workers, scheduler).map(fn, jobs, progress))
-    from simulator.pool import map_in_order
+    """``[fn(j) for j in jobs]`` in order on the chosen executor (``sweeps.executors``: serial, a local process
+    pool of ``workers``, or Dask)."""
+    from sweeps.executors import get_executor
 
-    return map_in_order(fn, jobs, workers, progress)
+    done = 0
+
+    def on_result(_index: int, _result: Any) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done)
+
+    ex = get_executor(executor, workers, scheduler)
+    try:
+        return list(ex.map(fn, jobs, on_result))
+    finally:
+        ex.close()
 
 
 def candidate_values(sc: Scenario, path: str, lo: float, hi: float, step: float | None,

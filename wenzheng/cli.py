@@ -922,6 +922,93 @@ def plan(scenario: Path, vary: str, target_texts: tuple[str, ...], confidence: f
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
 
+@app.command()
+@click.argument("scenarios", nargs=-1, required=True, type=_PATH)
+@click.option("--set", "sets", multiple=True, metavar="PATH=V1,V2,...",
+              help="A scenario parameter by dotted path and the values to sweep, e.g. desk.staff=3,5,7 "
+                   "(repeatable: the grid is the cartesian product).")
+@click.option("--rules", "rules", multiple=True, type=_PATH,
+              help="A rules directory to compare (repeatable; default: each scenario's own).")
+@click.option("--replications", type=click.IntRange(1, 10000), default=5, show_default=True,
+              help="Replications per cell, the same seeds in every cell (common random numbers).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="First seed (default: each scenario's own).")
+@click.option("--out", "out_dir", type=_OUT, default=Path("runs/sweep"), show_default=True,
+              help="Results folder: new, empty, or a previous sweep's (then only missing cells are computed).")
+@click.option("--executor", type=click.Choice(["local", "dask", "serial"]), default="local", show_default=True,
+              help="local: a process pool on this machine; dask: a Dask cluster (--scheduler, or a local one).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Processes (local) or local Dask workers (default: the number of CPUs).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="The Dask scheduler's address (with --executor dask; default: start a local cluster).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def sweep(scenarios: tuple[Path, ...], sets: tuple[str, ...], rules: tuple[Path, ...], replications: int,
+          seed: int | None, out_dir: Path, executor: str, workers: int | None, scheduler: str | None,
+          quiet: bool) -> None:
+    """Run the grid scenarios × --set values × rule sets, N replications per cell; write sweep.csv,
+    sweep.parquet, sweep.html and the per-cell results (resumable)."""
+    import os
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from sweeps.executors import ExecutorError, get_executor
+    from sweeps.grid import SweepFolder, plan_sweep, run_sweep
+
+    if scheduler is not None and executor != "dask":
+        raise ExecutorError("--scheduler is for --executor dask")
+    plan = plan_sweep(list(scenarios), list(sets), list(rules), replications, seed)
+    SweepFolder.check(out_dir)  # refused before a cluster is started or reached
+    n_workers = workers or os.cpu_count() or 1
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("runs · cells {task.fields[cells]} · {task.fields[rate]} runs/s · ETA"),
+                        TimeRemainingColumn(), console=err.console, disable=quiet)
+    with get_executor(executor, n_workers, scheduler) as ex:
+        folder = SweepFolder(out_dir)
+        err.print(f"sweep: {len(plan.cells)} cells × {replications} replications on {ex.describe()}")
+        with progress:
+            task = progress.add_task("sweep", total=None, cells="…", rate="–")
+
+            def on_progress(runs: int, runs_total: int, cells_done: int, cells_total: int) -> None:
+                progress.update(task, completed=runs, total=runs_total, cells=f"{cells_done}/{cells_total}")
+                speed = progress.tasks[0].speed
+                progress.update(task, rate=f"{speed:.2f}" if speed else "–")
+
+            results, computed = run_sweep(plan, ex, folder, on_progress)
+    files = _write_sweep_tables(folder, plan, results)
+    reused = plan.runs - computed
+    out.print(f"{len(plan.cells)} cells, {computed} runs computed"
+              + (f", {reused} reused from {out_dir}/cells" if reused else "")
+              + f"; results in {out_dir}/ ({', '.join(files)}, cells/)")
+
+
+
+def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
+    from sweeps.grid import render_csv, table_rows, write_parquet
+    from sweeps.report import SIGNATURE, render_html
+
+    rows = table_rows(plan, results)
+    written = ["sweep.csv"]
+    folder.write_text(Path("sweep.csv"), render_csv(plan, rows), head_contains(b"scenario,rules,", size=32))
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        err.print("sweep.parquet not written: pyarrow is not installed (pip install -e '.[parquet]')")
+    else:
+        with folder.open_atomic(Path("sweep.parquet"), head_contains(b"PAR1", size=4)) as tmp:
+            write_parquet(plan, rows, tmp)
+        written.append("sweep.parquet")
+    folder.write_text(Path("sweep.html"), render_html(plan, rows, f"Sweep: {', '.join(plan.scenario_labels)}"),
+                      head_contains(SIGNATURE.encode(), size=512))
+    written.append("sweep.html")
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading

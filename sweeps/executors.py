@@ -1,0 +1,200 @@
+"""Where the runs of a sweep execute: in this process, on a local process pool, or on a Dask cluster.
+
+Every executor has one method, ``map(fn, tasks, on_result=None) -> list``:
+``[fn(t) for t in tasks]`` in task order, whatever the order in which the
+runs finish; ``on_result(i, result)`` is called as each one finishes (in
+finishing order), so that the caller can keep finished work when the map is
+interrupted.  ``fn`` must be a pure function of its task (same task, same
+result, on any machine): then the serial, pool and cluster results are
+identical, and a task that a cluster reruns after losing a worker gives the
+same result as the first attempt would have.
+
+Dask is an optional dependency (``pip install -e '.[dask]'``); it is imported
+only when ``--executor dask`` is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol, TypeVar
+
+from engine.errors import WenzhengError
+
+__all__ = ["Executor", "ExecutorError", "SerialExecutor", "LocalExecutor", "DaskExecutor", "get_executor",
+           "DASK_INSTALL_HINT", "CONNECT_TIMEOUT_S"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+OnResult = Callable[[int, Any], None]
+
+DASK_INSTALL_HINT = "pip install -e '.[dask]'"
+#: how long to wait for a Dask scheduler before giving up (seconds)
+CONNECT_TIMEOUT_S = 5.0
+
+
+class ExecutorError(WenzhengError):
+    """An executor that cannot be used: Dask not installed, a scheduler that cannot be reached (exit code 2)."""
+
+
+class Executor(Protocol):
+    name: str
+    workers: int
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: OnResult | None = None) -> list[R]: ...
+
+    def close(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+class _Base:
+    name = "base"
+    workers = 1
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return self.name
+
+    def __enter__(self) -> _Base:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialExecutor(_Base):
+    """In this process, one run after the other (the reference the others must equal)."""
+
+    name = "serial"
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: OnResult | None = None) -> list[R]:
+        results: list[R] = []
+        for i, task in enumerate(tasks):
+            r = fn(task)
+            results.append(r)
+            if on_result:
+                on_result(i, r)
+        return results
+
+
+class LocalExecutor(_Base):
+    """A process pool on this machine (``--workers`` processes)."""
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+
+    def describe(self) -> str:
+        return f"local pool, {self.workers} worker(s)"
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: OnResult | None = None) -> list[R]:
+        if self.workers == 1 or len(tasks) <= 1:
+            return SerialExecutor().map(fn, tasks, on_result)
+        results: list[Any] = [None] * len(tasks)
+        pool = ProcessPoolExecutor(max_workers=self.workers)
+        try:
+            index: dict[Future[R], int] = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+            pending = set(index)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=index.__getitem__):
+                    r = fut.result()
+                    results[index[fut]] = r
+                    if on_result:
+                        on_result(index[fut], r)
+        except BaseException:
+            # Ctrl-C, SIGTERM or a failed run: drop the queued runs and wait only for those running, so that
+            # nothing is still computing (or writing) after the caller has handled the interruption
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
+
+
+class DaskExecutor(_Base):
+    """A Dask distributed cluster: ``scheduler`` (tcp://HOST:PORT), or a LocalCluster of ``workers`` processes.
+
+    Tasks are submitted as pure functions of their data with keys derived from the data (``pure=True``):
+    when a worker dies the scheduler reruns its tasks on another worker, and each result is taken once,
+    by task position, so nothing is lost or counted twice.
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int = 2, scheduler: str | None = None,
+                 timeout: float = CONNECT_TIMEOUT_S, retries: int = 2) -> None:
+        try:
+            import logging
+
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ExecutorError(f"--executor dask needs Dask distributed, which is not installed: "
+                                f"{DASK_INSTALL_HINT}") from None
+        self.scheduler = scheduler
+        self.retries = retries
+        self._cluster: Any = None
+        if scheduler is None:
+            self._cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self.client: Any = Client(self._cluster, set_as_default=False)
+        else:
+            try:
+                self.client = Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler within "
+                                    f"{timeout:g} s ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                                    f"start one with `dask scheduler` and workers with "
+                                    f"`dask worker {scheduler}`") from None
+        self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
+
+    def describe(self) -> str:
+        where = self.scheduler or "a local Dask cluster"
+        return f"dask ({where}, {self.workers} worker(s))"
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: OnResult | None = None) -> list[R]:
+        from distributed import as_completed
+
+        if not tasks:
+            return []
+        futures = self.client.map(fn, list(tasks), pure=True, retries=self.retries)
+        positions: dict[str, list[int]] = {}
+        for i, fut in enumerate(futures):
+            positions.setdefault(fut.key, []).append(i)
+        results: list[Any] = [None] * len(tasks)
+        try:
+            for fut in as_completed(futures, loop=self.client.loop):
+                r = fut.result()
+                # equal tasks share one key (one run); each position is filled once
+                for i in positions.pop(fut.key, []):
+                    results[i] = r
+                    if on_result:
+                        on_result(i, r)
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+        return results
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+def get_executor(kind: str, workers: int = 1, scheduler: str | None = None,
+                 timeout: float = CONNECT_TIMEOUT_S) -> SerialExecutor | LocalExecutor | DaskExecutor:
+    """``serial`` | ``local`` (process pool of ``workers``) | ``dask`` (``scheduler`` URL, or a LocalCluster)."""
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "local":
+        if scheduler is not None:
+            raise ExecutorError("--scheduler is for --executor dask")
+        return LocalExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(workers, scheduler, timeout)
+    raise ExecutorError(f"unknown executor '{kind}' (serial, local or dask)")
