@@ -59,6 +59,8 @@ class CellJob:
     path: str
     value: float | int
     seed: int
+    #: the scenario and policy as data (``sweeps.tasks.Inputs``): the run needs no shared file system
+    inputs: Any = None
 
 
 def run_cell(job: CellJob) -> dict[str, float | None]:
@@ -66,6 +68,10 @@ def run_cell(job: CellJob) -> dict[str, float | None]:
     from simulator.replications import SCALAR_METRICS
     from simulator.runner import load_run_inputs, stream_scenario
 
+    if job.inputs is not None:  # shipped as data: rebuilt on the worker (sweeps.tasks)
+        from sweeps.tasks import RunTask, run_task
+
+        return run_task(RunTask(job.inputs, (*job.overrides, (job.path, job.value)), job.seed))
     sc, policy, rules_dir = load_run_inputs(job.scenario, job.rules)
     varied = with_overrides(sc, [*job.overrides, (job.path, job.value)])
     metrics = stream_scenario(varied, policy, rules_dir, seed=job.seed).metrics  # metrics only
@@ -184,6 +190,11 @@ def plan_search(scenario: str, rules: str | None, sc_name: str, parameter: str, 
     if not values:
         raise ValueError("no values to search")
     run = cell if cell is not None else run_cell
+    inputs = None
+    if cell is None:  # once: every run ships the scenario and policy as data (a test may inject its own cells)
+        from sweeps.tasks import collect_inputs
+
+        inputs = collect_inputs(scenario, rules)
     res = PlanResult(sc_name, parameter, goal, list(targets), confidence, list(values), list(invalid), base_seed,
                      replications_start, max_replications, list(overrides))
     runs_done = 0
@@ -195,7 +206,7 @@ def plan_search(scenario: str, rules: str | None, sc_name: str, parameter: str, 
         while True:
             if len(ev.runs) < want:
                 seeds = list(range(base_seed + len(ev.runs), base_seed + want))
-                jobs = [CellJob(scenario, rules, tuple(overrides), parameter, v, s) for s in seeds]
+                jobs = [CellJob(scenario, rules, tuple(overrides), parameter, v, s, inputs) for s in seeds]
                 got = map_cells(run, jobs, executor, workers, scheduler, _offset(progress, runs_done))
                 runs_done += len(got)
                 ev.seeds.extend(seeds)
