@@ -235,16 +235,16 @@ def test_cli_bad_input_exit_2(fake_cell, capsys, args, message):
     assert message in captured.err and "Traceback" not in captured.err
 
 
-def test_dask_not_available_yet(fake_cell, capsys):
-    try:
-        import sweeps.executors  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("sweeps.executors exists: the Dask executor is tested with it")
-    assert main(["plan", str(SHORT), "--vary", "desk.staff=3..7", "--target", "reply_rate >= 0.5",
-                 "--executor", "dask"]) == 2
-    assert "not available yet" in capsys.readouterr().err
+def test_the_same_plan_on_dask_as_on_the_local_pool(capsys):
+    """Acceptance: the same answer and the same evidence with --executor dask (a LocalCluster of 2 processes)."""
+    pytest.importorskip("distributed")
+    args = ["plan", str(SHORT), "--vary", "desk.staff=3..5", "--target", "reply_rate >= 0.5", "--format", "json",
+            "--replications-start", "2", "--max-replications", "4", "--quiet"]
+    assert main([*args, "--executor", "local", "--workers", "2"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main([*args, "--executor", "dask", "--workers", "2"]) == 0
+    dask = json.loads(capsys.readouterr().out)
+    assert local["answer"] is not None and dask == local
 
 
 # --------------------------------------------------------------------------- a real scenario
