@@ -18,7 +18,21 @@ if TYPE_CHECKING:
     from .model import RunResult
     from .stream import ReportData
 
-__all__ = ["report_sections", "sections_from", "render_report"]
+__all__ = ["report_sections", "sections_from", "render_report", "PLOTS_RENDERED_SCRIPT"]
+
+#: counts the plots a browser really drew (SVG boxes of real size with real marks) into
+#: ``data-plots-rendered``: the headless-Chromium tests compare it with ``data-plots-expected``
+PLOTS_RENDERED_SCRIPT = """<script>
+(function () {
+  var n = 0;
+  document.querySelectorAll("figure svg").forEach(function (s) {
+    var b = s.getBoundingClientRect();
+    if (b.width > 50 && b.height > 50 && s.querySelectorAll("path, rect, use").length > 10) n += 1;
+  });
+  document.body.setAttribute("data-plots-rendered", String(n));
+})();
+</script>
+"""
 
 
 def _svg(fig: Any) -> str:
@@ -182,16 +196,7 @@ Metric definitions: docs/metrics.md.</p>
 <h2>Plots</h2>{sections['plots']}
 <h2>Unit league table 单位排名（按扣分）</h2>{sections['league']}
 <h2>Quarterly statistics table 季度统计表</h2>{sections['quarterly']}
-<script>
-(function () {{
-  var n = 0;
-  document.querySelectorAll("figure svg").forEach(function (s) {{
-    var b = s.getBoundingClientRect();
-    if (b.width > 50 && b.height > 50 && s.querySelectorAll("path, rect, use").length > 10) n += 1;
-  }});
-  document.body.setAttribute("data-plots-rendered", String(n));
-}})();
-</script>
+{PLOTS_RENDERED_SCRIPT}
 </body></html>
 """
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from simulator.report import PLOTS_RENDERED_SCRIPT
+
 from .grid import Sweep
 
 __all__ = ["render_html", "SIGNATURE"]
@@ -154,15 +156,6 @@ cell). Scenarios: {html.escape(', '.join(sweep.scenario_labels))}. Rules: {html.
 Swept: {swept}. The numbers: <code>sweep.csv</code> / <code>sweep.parquet</code>; metric definitions: docs/metrics.md.</p>
 <h2>Plots</h2>{figures}
 {skip}
-<script>
-(function () {{
-  var n = 0;
-  document.querySelectorAll("figure svg").forEach(function (s) {{
-    var b = s.getBoundingClientRect();
-    if (b.width > 50 && b.height > 50 && s.querySelectorAll("path, rect, use").length > 10) n += 1;
-  }});
-  document.body.setAttribute("data-plots-rendered", String(n));
-}})();
-</script>
+{PLOTS_RENDERED_SCRIPT}
 </body></html>
 """
