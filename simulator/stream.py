@@ -30,6 +30,7 @@ import math
 import os
 import statistics
 import tempfile
+from abc import ABC, abstractmethod
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -91,14 +92,14 @@ def write_metrics_json(path: Path, doc: Mapping[str, Any]) -> None:
 # -- events.csv ------------------------------------------------------------------------------------------------
 
 
-class _Writer:
+class _Writer(ABC):
     """A streaming file writer as a context manager: ``close()`` on success, ``abort()`` on an exception."""
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
-    def abort(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def abort(self) -> None: ...
 
     def __enter__(self) -> Self:
         return self

@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+import distributed  # a test dependency (the test extra): if missing these tests fail, not skip
 import pytest
 
 from sweeps.executors import (
@@ -21,8 +22,6 @@ from sweeps.tasks import noop_task
 from wenzheng.cli import main
 
 from .sweep_helpers import REPS, SETS, Counting, make_inputs
-
-distributed = pytest.importorskip("distributed")
 
 
 def _square(x: int) -> int:

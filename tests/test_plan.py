@@ -237,7 +237,6 @@ def test_cli_bad_input_exit_2(fake_cell, capsys, args, message):
 
 def test_the_same_plan_on_dask_as_on_the_local_pool(capsys):
     """Acceptance: the same answer and the same evidence with --executor dask (a LocalCluster of 2 processes)."""
-    pytest.importorskip("distributed")
     args = ["plan", str(SHORT), "--vary", "desk.staff=3..5", "--target", "reply_rate >= 0.5", "--format", "json",
             "--replications-start", "2", "--max-replications", "4", "--quiet"]
     assert main([*args, "--executor", "local", "--workers", "2"]) == 0
