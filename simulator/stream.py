@@ -33,7 +33,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -652,19 +652,18 @@ class RunSink:
 
 def feed_run(run: RunResult, sink: RunSink | RunAccumulator) -> dict[str, Any]:
     """Stream a finished in-memory run into ``sink``: the in-memory path of every metric and file."""
+    log: Callable[[LogRow], None]
+    deduction: Callable[[datetime, str, float, str], None]
+    case: Callable[[CaseRecord], None]
     if isinstance(sink, RunSink):
-        for r in run.log:
-            sink.log(r)
-        for at, unit, points, reason in run.deductions:
-            sink.deduction(at, unit, points, reason)
-        for c in run.cases:
-            sink.case(c)
+        log, deduction, case = sink.log, sink.deduction, sink.case
     else:
-        for r in run.log:
-            sink.add_log(r)
-        for at, unit, points, reason in run.deductions:
-            sink.add_deduction(at, unit, points, reason)
-        for c in run.cases:
-            sink.add_case(c)
+        log, deduction, case = sink.add_log, sink.add_deduction, sink.add_case
+    for r in run.log:
+        log(r)
+    for at, unit, points, reason in run.deductions:
+        deduction(at, unit, points, reason)
+    for c in run.cases:
+        case(c)
     return sink.finish(scenario_name=run.scenario.name, seed=run.seed, drained_at=run.drained_at, posts=run.posts,
                        desk=run.desk, backlog=run.backlog, intake=run.intake)

@@ -116,14 +116,7 @@ class KeyedStream(random.Random):
 
     def random(self) -> float:
         """A float in [0, 1): the top 53 bits of the next 64-bit word."""
-        pos = self._pos
-        if pos == 8:
-            self._words = _WORDS(_blake2b(self._key + _BLOCK.pack(self._block),
-                                          person=self._person).digest())
-            self._block += 1
-            pos = 0
-        self._pos = pos + 1
-        return (self._words[pos] >> 11) * _TWO_M53
+        return (self._next_word() >> 11) * _TWO_M53
 
     def getrandbits(self, k: int) -> int:
         """A non-negative int of ``k`` random bits (the top bits of the next words)."""
