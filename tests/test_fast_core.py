@@ -107,26 +107,35 @@ def test_a_case_declared_finished_never_changes_again(scenario: str) -> None:
             assert row.at <= finished[row.case_id][0], row
 
 
-def _polls_run(scenario: str, every_poll: bool, seed: int = 4, rules: str | None = None):  # type: ignore[no-untyped-def]
+def _switched_run(scenario: str, seed: int, rules: str | None = None, **switches: object):  # type: ignore[no-untyped-def]
+    """A run (changping-2014 cut to July–August) with model switches set: (result, simulation)."""
     sc, policy, _ = load_run_inputs(f"scenarios/{scenario}.yaml", rules)
     if scenario == "changping-2014":
         sc = with_overrides(sc, [("end", "2014-08-31")])
     sim = Simulation(sc, policy, seed=seed)
-    if every_poll:
-        sim._repost_thresholds = None
+    for name, value in switches.items():
+        setattr(sim, name, value)
     try:
-        return sim.run()
+        return sim.run(), sim
     finally:
         sim.engine.close()
 
 
+def _same_run(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert compute_metrics(a) == compute_metrics(b)
+    assert a.log == b.log  # the 逾期 rows carry the count the engine had: the same
+    assert [c.decisions for c in a.cases] == [c.decisions for c in b.cases]
+    assert a.drained_at == b.drained_at and a.backlog == b.backlog
+
+
+EVERY_POLL = {"_repost_thresholds": None}  # every count poll an engine event
+
+
 @pytest.mark.parametrize("scenario", ["changping-2014", "hot-event-surge"])
 def test_polls_reported_late_change_nothing(scenario: str) -> None:
-    lazy, every = _polls_run(scenario, False), _polls_run(scenario, True)
+    (lazy, _), (every, _) = _switched_run(scenario, 4), _switched_run(scenario, 4, **EVERY_POLL)
     assert sum(c.hot_at is not None for c in every.cases) >= 3
-    assert compute_metrics(lazy) == compute_metrics(every)
-    assert lazy.log == every.log  # the 逾期 rows carry the count the engine had: the same
-    assert [c.decisions for c in lazy.cases] == [c.decisions for c in every.cases]
+    _same_run(lazy, every)
     assert lazy.updates_intake == every.updates_intake
 
 
@@ -147,12 +156,9 @@ def test_polls_reported_late_change_nothing_for_rules_reading_the_count_on_other
         f.write("  - id: follow-up-on-a-spreading-post\n"
                 "    when: {event: follow_up_posted, replied: false, reposts: {gte: 30}}\n"
                 "    then: {escalate: {to: 区委宣传部, level: 2}}\n")
-    lazy = _polls_run("changping-2014", False, rules=str(rules))
-    every = _polls_run("changping-2014", True, rules=str(rules))
+    (lazy, _), (every, _) = _switched_run("changping-2014", 4, str(rules)), _switched_run("changping-2014", 4, str(rules), **EVERY_POLL)
     assert any(d[2].startswith("follow-up-on-a-spreading-post") for c in every.cases for d in c.decisions)
-    assert compute_metrics(lazy) == compute_metrics(every)
-    assert lazy.log == every.log
-    assert [c.decisions for c in lazy.cases] == [c.decisions for c in every.cases]
+    _same_run(lazy, every)
 
 
 @pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 11), ("hot-event-surge", 3), ("golden-week-2014", 5)])
@@ -175,28 +181,10 @@ def test_a_streamed_run_writes_the_same_files_as_the_in_memory_run(scenario: str
     assert stream_scenario(sc, policy, rules_dir, seed=seed).metrics == metrics
 
 
-def _cancel_run(cancel: bool, rules: str | None = None, seed: int = 6):  # type: ignore[no-untyped-def]
-    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml", rules)
-    sc = with_overrides(sc, [("end", "2014-08-31")])
-    sim = Simulation(sc, policy, seed=seed)
-    sim._cancel_timers = cancel
-    try:
-        return sim.run(), sim
-    finally:
-        sim.engine.close()
-
-
-def _same_run(a, b) -> None:  # type: ignore[no-untyped-def]
-    assert compute_metrics(a) == compute_metrics(b)
-    assert a.log == b.log
-    assert [c.decisions for c in a.cases] == [c.decisions for c in b.cases]
-    assert a.drained_at == b.drained_at and a.backlog == b.backlog
-
-
 def test_timers_dropped_after_the_reply_change_nothing() -> None:
     """After a reply, follow-up timers, superseded reply plans and deadline timers no rule can react to
     (the deadline is met) are dropped; the run is identical to one that lets them all fire."""
-    (fast, sim), (slow, _) = _cancel_run(True), _cancel_run(False)
+    (fast, sim), (slow, _) = _switched_run("changping-2014", 6), _switched_run("changping-2014", 6, _cancel_timers=False)
     _same_run(fast, slow)
     assert sim._may_react and not any(sim._may_react.values())  # shipped rules: a met deadline means nothing
 
@@ -211,7 +199,7 @@ def test_deadline_timers_a_rule_reacts_to_are_kept(tmp_path) -> None:  # type: i
                 "    when: {event: deadline_reached, deadline: reply, reminder: false, met: true, "
                 "reply_kind: 条件不具备}\n"
                 "    then: {escalate: {to: 区政府办公室, level: 1}}\n")
-    (fast, sim), (slow, _) = _cancel_run(True, str(rules)), _cancel_run(False, str(rules))
+    (fast, sim), (slow, _) = _switched_run("changping-2014", 6, str(rules)), _switched_run("changping-2014", 6, str(rules), _cancel_timers=False)
     assert any(d[2].startswith("check-a-not-possible-reply") for c in slow.cases for d in c.decisions)
     _same_run(fast, slow)
     assert any(sim._may_react.values()) and not all(sim._may_react.values())
