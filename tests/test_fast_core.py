@@ -203,3 +203,41 @@ def test_deadline_timers_a_rule_reacts_to_are_kept(tmp_path) -> None:  # type: i
     assert any(d[2].startswith("check-a-not-possible-reply") for c in slow.cases for d in c.decisions)
     _same_run(fast, slow)
     assert any(sim._may_react.values()) and not all(sim._may_react.values())
+
+
+class _EveryTimer(Simulation):
+    """The model as it was: a timer for every follow-up a citizen might post, also those the citizen will not."""
+
+    def _start_citizen(self, rec):  # type: ignore[no-untyped-def]
+        c = self.sc.citizens
+        rng = self.case_rng(rec, "citizen")
+        at = rec.opened_at or self.now()
+        for _ in range(c.max_follow_ups):
+            at = at + timedelta(days=c.follow_up_after_days.sample(rng))
+            wants = rng.random() < c.follow_up_probability
+
+            def go(wants: bool = wants) -> None:
+                if rec.replied_at is None and wants:
+                    self._follow_up(rec)
+
+            self._schedule(at, go, rec, "follow-up")
+
+
+def test_timers_not_scheduled_leave_the_drain_where_it_was() -> None:
+    """Citizens who will not post again get no timer: the run still lasts exactly as long as with one (drain
+    time, daily backlog rows), and nothing else changes."""
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    # citizens who rarely post again, late: the run's last moment is one of theirs, not a deadline's or a promise's
+    sc = with_overrides(sc, [("end", "2014-07-31"), ("citizens.follow_up_probability", 0.05),
+                             ("citizens.follow_up_after_days.median", 40), ("citizens.follow_up_after_days.p90", 80)])
+    runs = []
+    for cls in (Simulation, _EveryTimer):
+        sim = cls(sc, policy, seed=8)
+        try:
+            runs.append(sim.run())
+        finally:
+            sim.engine.close()
+    noted, timed = runs
+    assert noted.drained_at == timed.drained_at and noted.backlog == timed.backlog
+    assert noted.drained_at > noted.end + timedelta(days=20)  # the drain is real: weeks of follow-ups
+    _same_run(noted, timed)
