@@ -44,6 +44,7 @@ from simulator.model import (
     COLLECT,
     DESK_ANSWER,
     HANDLE,
+    TAKE,
     CaseRecord,
     LogRow,
     RunResult,
@@ -525,3 +526,37 @@ def test_desk_utilisation_counts_only_work_while_posts_arrive():
     m = compute_metrics(result)
     # the desk's utilisation is its lines' utilisations weighted by their staffed time
     assert m["desk_utilisation"] == pytest.approx(TRIAGE * len(before) / result.desk.staffed_minutes)
+
+
+class _PostsAt(_BarePosts):
+    """Bare posts at fixed minutes instead of a Poisson stream."""
+
+    MINUTES = (100.0, 200.0, 300.0, 400.0, 500.0)
+
+    def _arrivals(self):  # type: ignore[no-untyped-def]
+        for t in self.MINUTES:
+            yield self.env.timeout(t - self.env.now)
+            self._new_post()
+        yield self.env.timeout(1440 - self.env.now)
+        self._arrivals_done = True
+        self._maybe_done()
+
+
+def test_the_longest_idle_member_takes_the_next_post():
+    """Two members on one round-the-clock shift, posts far enough apart that both are idle at each: the member
+    idle longest takes it, so they alternate (first the one listed first, who was ready first)."""
+    from simulator.params import with_overrides
+
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    sc = with_overrides(sc, [("start", "2014-07-01"), ("end", "2014-07-01"), ("arrivals.scripted", []),
+                             ("desk", {"staff": 2, "shifts": {"D": {"start": "00:00", "end": "00:00"}},
+                                       "rota": [{"name": "甲", "pattern": "D"}, {"name": "乙", "pattern": "D"}],
+                                       "handover_minutes": 0, "triage_minutes": {"median": 10, "p90": 10}})])
+    sim = _PostsAt(sc, policy, seed=1)
+    try:
+        result = sim.run()
+    finally:
+        sim.engine.close()
+    takes = [(row.at, row.resource) for row in result.log if row.activity == TAKE]
+    assert [r for _, r in takes] == ["甲", "乙", "甲", "乙", "甲"]
+    assert [(t - result.start).total_seconds() / 60 for t, _ in takes] == list(_PostsAt.MINUTES)
