@@ -59,17 +59,20 @@ class Problem:
 
     def detail(self) -> str:
         """The message with its key, rule and suggestion, without the location."""
+        from .messages import t
+
         text = self.message
         if self.key:
-            text += f" (at key: {self.key})"
+            text += t("problem.at_key", key=self.key)
         if self.rule_id:
-            text += f" [rule {self.rule_id}]"
+            text += t("problem.rule", rule=self.rule_id)
         if self.suggestion:
-            text += f"; did you mean '{self.suggestion}'?"
+            text += t("problem.did_you_mean", suggestion=self.suggestion)
         return text
 
     def lint_line(self) -> str:
-        """``file:line:col: severity code message``, the format editors and CI parse."""
+        """``file:line:col: severity code message``, the format editors and CI parse (the severity word and the
+        code stay English whatever the language, so that editors' problem matchers keep working)."""
         return f"{self.location()}: {self.severity} {self.code} {self.detail()}"
 
     def as_dict(self) -> dict[str, object]:

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Human-facing output is Chinese by default (engine/i18n.py).  Most tests assert the English wording, so the
+# suite runs in English (this process and every CLI subprocess it starts); tests of the Chinese default and of
+# both languages set the language themselves (tests/test_i18n.py, the `zh` fixture below).
+os.environ["WENZHENG_LANG"] = "en"
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -25,6 +31,12 @@ def engine(policy):
     e = Engine(policy)
     yield e
     e.close()
+
+
+@pytest.fixture()
+def zh(monkeypatch):
+    """Run the test with the default language: no WENZHENG_LANG in the environment, so output is Chinese."""
+    monkeypatch.delenv("WENZHENG_LANG", raising=False)
 
 
 @pytest.fixture()

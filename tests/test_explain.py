@@ -17,7 +17,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, c.out, c.err
 
 
-def test_national_day_reasoning_in_chinese(capsys):
+def test_national_day_reasoning_in_chinese(capsys, zh):
     code, out, _ = run(capsys, "--text", "小区垃圾好几天没人清运", "--place", "回龙观", "--at", "2014-09-30T16:00+08:00")
     assert code == 0
     assert ("答复时限：5 个工作日，自 2014-09-30 16:00 次日起算：10-01…10-07 国庆节假期不计，"

@@ -9,6 +9,7 @@ key, no traceback), 3 an internal error (a bug: traceback shown), 130 Ctrl-C.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 # matplotlib are imported inside the commands that use them, so that `wenzheng --help` starts fast (docs/benchmarks.md)
 from engine.errors import CalendarError, DurationError, WenzhengError
 
+from .messages import t
 from .outputs import (
     OutPath,
     atomic_file,
@@ -37,10 +39,45 @@ from .outputs import (
 )
 
 
-@click.group(name="wenzheng", context_settings={"help_option_names": ["-h", "--help"]})
+def _lang_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--lang``: the language of everything the command prints, for this invocation only."""
+    from engine.i18n import ENV_VAR, normalise_lang, reset_lang, set_lang
+
+    if value is None:
+        env = os.environ.get(ENV_VAR)
+        if env and normalise_lang(env) is None:
+            raise click.BadParameter(f"{ENV_VAR}={env!r}：应为 zh 或 en / must be zh or en", param_hint=ENV_VAR)
+        return None
+    token = set_lang(value)
+    ctx.call_on_close(lambda: reset_lang(token))
+    return value
+
+
+def _lang_option(expose: bool = False) -> click.Option:
+    return click.Option(["--lang"], type=click.Choice(["zh", "en"]), default=None, is_eager=True,
+                        expose_value=expose, callback=_lang_callback,
+                        help="输出语言 / output language: zh (default) or en; also WENZHENG_LANG.")
+
+
+class _Group(click.Group):
+    """Every command (and sub-group) accepts ``--lang`` wherever it is written: ``wenzheng --lang en lint`` and
+    ``wenzheng lint --lang en`` both work."""
+
+    group_class = type  # sub-groups are _Group too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(p.name == "lang" for p in cmd.params):
+            cmd.params.append(_lang_option())
+        super().add_command(cmd, name)
+
+
+@click.group(name="wenzheng", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wenzheng")
 def app() -> None:
     """问政 wenzheng: policy engine and simulator for handling citizens' online complaints."""
+
+
+app.params.append(_lang_option())
 
 class _LazyConsole:
     """A rich Console made on first use: importing rich costs a third of the CLI's start-up (docs/benchmarks.md)."""
@@ -638,10 +675,11 @@ def _print_bench(r: dict[str, Any]) -> None:
 @click.option("--channel", type=click.Choice(["weibo", "wechat"]), default="weibo", show_default=True)
 @click.option("--reposts", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--at", "at_", help="When the form is issued, ISO 8601 with offset (with --text).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, is_eager=True, callback=_lang_callback,
+              help="输出语言 / output language: zh (default) or en; also WENZHENG_LANG.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def explain(source: str | None, rules: Path, text: str | None, place: str | None, channel: str, reposts: int,
-            at_: str | None, lang: str, fmt: str) -> None:
+            at_: str | None, lang: str | None, fmt: str) -> None:
     """Explain every decision on a post (and later events on its case).
 
     SOURCE is a YAML/JSON file, or - for standard input, holding either a post
@@ -697,7 +735,9 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        click.echo(render(result, lang))
+        from engine.i18n import get_lang
+
+        click.echo(render(result, lang or get_lang()))
 
 
 def _loc_of(key: str) -> list[str | int]:
@@ -1030,13 +1070,13 @@ def _main(argv: list[str] | None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort as exc:
-        err.print("interrupted")
+        err.print(t("cli.interrupted"))
         return EXIT_TERMINATED if isinstance(exc.__cause__, Terminated) else EXIT_INTERRUPT
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        err.print("interrupted")
+        err.print(t("cli.interrupted"))
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPT
     except WenzhengError as exc:
         print(f"error: {exc}", file=sys.stderr)
