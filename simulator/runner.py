@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from .model import RunResult, Simulation
 from .scenario import Scenario, check_against_policy, load_scenario
 from .stream import RunSink
 
-__all__ = ["load_run_inputs", "run_scenario", "stream_scenario", "StreamedRun"]
+__all__ = ["load_run_inputs", "run_scenario", "stream_scenario", "StreamedRun", "run_record"]
 
 
 def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None,
@@ -38,6 +39,28 @@ def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None,
     if problems:  # before simulating, not a year into the run
         raise ScenarioError(problems)
     return sc, policy, rules_dir
+
+
+def run_record(policy: Policy, start: datetime, drained_at: datetime) -> dict[str, Any]:
+    """What the reports need of the policy, recorded in metrics.json ``run`` (a run folder names no rules folder):
+
+    - ``unit_types``: each unit's type (street, town, bureau, office) from units.yaml, for the grouped tables;
+    - ``calendar``: the days from the first day of the run to the day draining ended that differ from the
+      weekday rule (``holidays``: Monday–Friday off; ``workdays``: Saturday/Sunday worked), and ``through``,
+      the last day covered, so that working days can be counted from the files alone.
+    """
+    cal = policy.calendar
+    holidays: list[str] = []
+    workdays: list[str] = []
+    d = cal.local(start).date()
+    last = cal.local(drained_at).date()
+    while d <= last and cal.covers(d):
+        work = cal.is_workday(d)
+        if work != (d.weekday() < 5):
+            (workdays if work else holidays).append(d.isoformat())
+        d += timedelta(days=1)
+    return {"unit_types": {u: s.type for u, s in sorted(policy.units.items())},
+            "calendar": {"holidays": holidays, "workdays": workdays, "through": (d - timedelta(days=1)).isoformat()}}
 
 
 def _where(sc: Scenario, key: str) -> tuple[str, int | None, int | None]:
@@ -65,6 +88,7 @@ def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int 
         sim.engine.close()
     metrics = compute_metrics(result)
     metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+    metrics["run"].update(run_record(policy, result.start, result.drained_at))
     return result, metrics
 
 
@@ -86,6 +110,7 @@ def stream_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: i
         metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
                               posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
         metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+        metrics["run"].update(run_record(policy, sim.t0, result.drained_at))
         if out_dir is not None:
             sink.close(metrics, extra=extra, report=report)
     except BaseException:

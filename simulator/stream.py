@@ -52,7 +52,7 @@ __all__ = ["EventLogWriter", "CasesWriter", "RunAccumulator", "QuarterlyTable", 
 CASE_COLUMNS = ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
                 "opened_at", "hot_at", "statement_at", "statement_due", "reply_due", "replied_at",
                 "reply_kind", "escalations", "followups", "deductions", "merged_posts", "reposts_24h",
-                "reminders", "accountability"]
+                "reminders", "accountability", "promise_due", "promise_kept"]
 
 
 def _iso(v: Any) -> str:
@@ -75,7 +75,7 @@ def case_fields(c: CaseRecord) -> tuple[Any, ...]:
             _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
             _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
             c.followups, c.deductions, c.merged_posts, len(c.repost_times), c.reminders,
-            int(c.accountability))
+            int(c.accountability), _iso(c.promise_due), "" if c.promise_kept is None else int(c.promise_kept))
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
