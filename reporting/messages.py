@@ -130,6 +130,20 @@ t = Catalogue("reporting", {
     "ld.none.places": ("政策中没有街道或镇。", "the policy has no streets or towns."),
 
 
+    "qr.title": ("网络舆情反馈单办理情况统计表（{year}年第{n}季度）",
+                 "Feedback forms: statistics for the district leadership, {year} Q{n}"),
+    "qr.period": ("统计期间：", "period: "),
+    "qr.meta": ("情景 {scenario}；{n} 次重复的平均值；运行日期 {date}；由 wenzheng 模拟生成",
+                "scenario {scenario}; mean of {n} replications; run on {date}; simulated by wenzheng"),
+    "qr.meta_one": ("情景 {scenario}；运行日期 {date}；由 wenzheng 模拟生成",
+                    "scenario {scenario}; run on {date}; simulated by wenzheng"),
+    "qr.no_quarter": ("运行不包含季度「{quarter}」；可选：{quarters}",
+                      "the run has no quarter '{quarter}'; it has: {quarters}"),
+    "qr.no_chromium": ("找不到 chromium：生成 PDF 需要无头 Chromium（apt-get install chromium），或改用 --format html",
+                       "chromium not found: the PDF needs headless Chromium (apt-get install chromium), "
+                       "or use --format html"),
+    "qr.pdf_failed": ("Chromium 未能生成 PDF：{why}", "Chromium did not print the PDF: {why}"),
+
     # --- the run report page and its plots (reporting/page.py, plots.py) ---
 
 

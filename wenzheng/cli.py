@@ -480,6 +480,50 @@ def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool, for
     click.echo(f"wrote {target}")
 
 
+@app.command()
+@click.argument("run_dir", type=_PATH)
+@click.option("--quarter", default=None, metavar="YYYYQn", help="Only this quarter, e.g. 2014Q3 (default: every "
+              "quarter of the run, one page each).")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf", show_default=True)
+@click.option("--out", "out_file", type=_OUT, default=None,
+              help="Output file (default RUN_DIR/quarterly-report[-QUARTER].pdf or .html).")
+@_FORCE
+def report(run_dir: Path, quarter: str | None, fmt: str, out_file: Path | None, force: bool) -> None:
+    """The printable quarterly report for the district leadership: one A4 landscape page per quarter."""
+    import re
+
+    from reporting.folder import RunFolder
+    from reporting.leaders import load_runs
+    from reporting.quarterly import html_to_pdf, quarterly_html
+
+    from .outputs import register_file
+
+    if quarter is not None and not re.fullmatch(r"\d{4}Q[1-4]", quarter.strip()):
+        raise UserError(t("report.bad_quarter", value=quarter))
+    quarter = quarter.strip() if quarter else None
+    folder = RunFolder.load(run_dir)
+    target = out_file or run_dir / f"quarterly-report{'-' + quarter if quarter else ''}.{fmt}"
+    owned = _report_owned(fmt)
+    check_output_file(target, owned, force)
+    runs = load_runs(folder)
+    page = quarterly_html(folder, quarter, runs=runs)
+    with atomic_file(target, owned, force) as tmp:
+        if fmt == "html":
+            tmp.write_text(page, encoding="utf-8")
+        else:
+            html_to_pdf(page, tmp)
+    register_file(target)  # inside a result folder: list it in the manifest, so the folder stays ours
+    click.echo(t("report.wrote", path=target, pages=page.count("<section class='page'")))
+
+
+def _report_owned(fmt: str) -> Callable[[Path], bool]:
+    from reporting.quarterly import PDF_TITLE, SIGNATURE
+
+    if fmt == "html":
+        return head_contains(SIGNATURE.encode(), size=512)
+    return head_contains(PDF_TITLE.encode(), size=1 << 20)  # Chromium writes the <title> into the PDF's Info
+
+
 def _export_owned(fmt: str) -> Callable[[Path], bool]:
     from simulator.export import COLUMNS, SIGNATURE_KEY, XES_SIGNATURE
 

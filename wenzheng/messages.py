@@ -16,6 +16,9 @@ t = Catalogue("wenzheng", {
 
 
     # --- report ---
+    "report.bad_quarter": ("--quarter 的值「{value}」不是季度；应写 年份Q季度，如 2014Q3",
+                           "--quarter '{value}' is not a quarter: write YEARQn, e.g. 2014Q3"),
+    "report.wrote": ("已写出 {path}（{pages} 页）", "wrote {path} ({pages} pages)"),
 
 
 })
