@@ -336,3 +336,18 @@ def test_run_records_unit_types_calendar_and_promise_columns(runs):
     promised = sum(bool(r["promise_due"]) for r in rows)
     assert (promised, kept, broken) == (m["promises"], m["promises_kept"], m["promises_broken"])
     assert promised and all(r["reply_kind"] == "近期解决" for r in rows if r["promise_due"])
+
+
+def test_in_memory_run_records_the_same_run_record(runs, tmp_path):
+    """Both paths (run_scenario + write_run, and the streamed run) record unit types and the calendar."""
+    from simulator.metrics import write_run
+    from simulator.runner import load_run_inputs, run_scenario
+
+    one, _ = runs
+    sc, policy, rules_dir = load_run_inputs(SHORT)
+    result, metrics = run_scenario(sc, policy, rules_dir, seed=sc.seed)
+    write_run(result, metrics, tmp_path / "mem", report=False)
+    streamed = json.loads((one / "metrics.json").read_text(encoding="utf-8"))["run"]
+    memory = json.loads((tmp_path / "mem" / "metrics.json").read_text(encoding="utf-8"))["run"]
+    assert memory["unit_types"] == streamed["unit_types"] and memory["calendar"] == streamed["calendar"]
+    assert (tmp_path / "mem" / "cases.csv").read_bytes() == (one / "cases.csv").read_bytes()
