@@ -225,8 +225,6 @@ def read_run(run: Path, metrics: dict[str, Any], label: str = "", list_cap: int 
             p = data.promises[unit]
             p["promises"] += 1
             p["kept" if kept == "1" else "broken" if kept == "0" else "pending"] += 1
-            if kept == "" or datetime.fromisoformat(r["promise_due"]) >= end_dt:
-                p["due_after_period"] += 1
         if opened < end_dt and due is not None and due < end_dt and (replied is None or replied >= end_dt):
             due_day = due.date()
             data.overdue.add(due, {
