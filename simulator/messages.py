@@ -19,7 +19,7 @@ t = Catalogue("simulator", {
     "scenario.kind.escalation": ("督办规则文件", "an escalation rules file"),
     "scenario.kind.calendar": ("工作日历文件", "a calendar file"),
     "scenario.kind.policy-tests": ("规则测试文件", "a policy test file"),
-    "scenario.kind.baseline": ("CI 门禁基线文件", "a CI gate baseline file"),
+    "scenario.kind.baseline": ("门禁基线文件", "a CI gate baseline file"),
     "scenario.is_run_dir": ("是一次运行的结果文件夹（含 metrics.json），不是情景文件",
                             "is the results folder of a run (it holds metrics.json), not a scenario"),
     "scenario.is_dir": ("是文件夹，不是情景文件", "is a folder, not a scenario file"),

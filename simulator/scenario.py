@@ -396,7 +396,7 @@ def _not_a_scenario(path: Path, doc: SourceDoc | None, data: Any) -> Problem | N
             # the labels are message keys: tests/test_i18n.py checks that each one exists
             label = t(_OTHER_KINDS[kind])
             return Problem(str(path), line, col, t("scenario.is_other_kind", what=label, kind=kind) + hint,
-                           key="kind", code="not-a-scenario")
+                           code="not-a-scenario")
         if kind is None and isinstance(data.get("run"), dict) and "posts" in data:
             return Problem(str(path), None, None, t("scenario.is_metrics") + hint, code="not-a-scenario")
     elif isinstance(data, list) and path.suffix.lower() == ".json":
