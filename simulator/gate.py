@@ -234,9 +234,9 @@ class CheckOutcome:
             t("gate.lower_bound", conf=conf, bound=f"{self.bound:+.4g}") if self.check.better == "higher"
             else t("gate.upper_bound", conf=conf, bound=f"{self.bound:+.4g}"))
         verdict = t("gate.ok") if self.passed else t("gate.regression")
-        return (f"{self.baseline}: {self.metric}: {f(self.baseline_mean)} → {f(self.current_mean)} "
-                + t("gate.line_detail", diff=diff, bound=bound, rule=self.check.describe())
-                + f" {verdict}{' — ' + self.note if self.note else ''}")
+        return (f"{self.baseline}: {self.metric}: {f(self.baseline_mean)} → {f(self.current_mean)}"
+                + t("gate.line_detail", diff=diff, bound=bound, rule=self.check.describe(), verdict=verdict)
+                + (" — " + self.note if self.note else ""))
 
 
 def decision_rule(confidence: float = 0.95) -> str:

@@ -119,7 +119,7 @@ t = Catalogue("simulator", {
     "gate.upper_bound": ("，{conf} 单侧上界 {bound}", ", {conf} upper bound {bound}"),
     "gate.ok": ("通过", "ok"),
     "gate.regression": ("退化", "REGRESSION"),
-    "gate.line_detail": ("（Δ {diff}{bound}；{rule}）", "(Δ {diff}{bound}; {rule})"),
+    "gate.line_detail": ("（Δ {diff}{bound}；{rule}）{verdict}", " (Δ {diff}{bound}; {rule}) {verdict}"),
     "gate.decision_rule": ("配对差值均值（现在 − 基线，同一组种子；Student t）的 {conf} 单侧置信界显示该指标比基线差出"
                            "超过其容差时，检查不通过：这是非劣效检验，容差以内的随机波动不算退化",
                            "a check fails when the one-sided {conf} confidence bound on the mean paired difference "
