@@ -81,4 +81,18 @@ t = Catalogue("sweeps", {
     "plan.fails": ("未达到", "fails"),
     "plan.uncertain": ("不确定", "uncertain"),
     "plan.total": ("运行总数：{n}", "total runs: {n}"),
+    # the sweep's HTML report (sweeps/report.py): its text only
+    "report.title": ("扫描：{scenarios}", "Sweep: {scenarios}"),
+    "report.heatmap_caption": ("{metric}：{n} 次重复的均值", "{metric}: mean over {n} replications"),
+    "report.line_caption": ("{metric} 随 {axis} 的变化{note}：均值与 95% 置信区间",
+                            "{metric} against {axis}{note}: mean and 95% CI"),
+    "report.the_rules_set": ("规则集", "the rules set"),
+    "report.none": ("无", "none"),
+    "report.not_plotted": ("未绘图（为空或各单元格相同）：{metrics}。", "Not plotted (empty or the same in every cell): {metrics}."),
+    "report.intro": ("{cells} 个单元格 × {n} 次重复，共用随机数（每个单元格用同一组种子）。情景：{scenarios}。规则：{rules}。"
+                     "扫描：{swept}。数据见 <code>sweep.csv</code> / <code>sweep.parquet</code>；指标定义见 docs/metrics.md。",
+                     "{cells} cells × {n} replications on common random numbers (the same seeds in every cell). "
+                     "Scenarios: {scenarios}. Rules: {rules}. Swept: {swept}. The numbers: <code>sweep.csv</code> / "
+                     "<code>sweep.parquet</code>; metric definitions: docs/metrics.md."),
+    "report.plots": ("图表", "Plots"),
 })

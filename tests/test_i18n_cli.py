@@ -198,6 +198,14 @@ def test_sweep_summary_in_both_languages(zh, capsys, tmp_path):
     assert code == 0 and "新算 0 次运行，2 次沿用" in out
     code, out, err = _run(capsys, [*argv, "--out", str(tmp_path / "en"), "--lang", "en"])
     assert code == 0 and "2 cells, 2 runs computed; results in" in out and "sweep: 2 cells × 1 replications" in err
+    # the HTML report's text follows the language too (its structure and plot ids do not)
+    zh_html = (tmp_path / "zh" / "sweep.html").read_text(encoding="utf-8")
+    en_html = (tmp_path / "en" / "sweep.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh_html and "<title>扫描：short-test</title>" in zh_html
+    assert "2 个单元格 × 1 次重复，共用随机数" in zh_html and "<h2>图表</h2>" in zh_html
+    assert '<html lang="en">' in en_html and "<title>Sweep: short-test</title>" in en_html
+    assert "2 cells × 1 replications on common random numbers" in en_html and "<h2>Plots</h2>" in en_html
+    assert re.findall(r'<figure id="([^"]+)"', zh_html) == re.findall(r'<figure id="([^"]+)"', en_html)
 
 
 @pytest.fixture()

@@ -1046,6 +1046,7 @@ def sweep(scenarios: tuple[Path, ...], sets: tuple[str, ...], rules: tuple[Path,
 
 def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
     from sweeps.grid import render_csv, table_rows, write_parquet
+    from sweeps.messages import t as sweeps_t
     from sweeps.report import SIGNATURE, render_html
 
     rows = table_rows(plan, results)
@@ -1059,7 +1060,7 @@ def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
         with folder.open_atomic(Path("sweep.parquet"), head_contains(b"PAR1", size=4)) as tmp:
             write_parquet(plan, rows, tmp)
         written.append("sweep.parquet")
-    folder.write_text(Path("sweep.html"), render_html(plan, rows, f"Sweep: {', '.join(plan.scenario_labels)}"),
+    folder.write_text(Path("sweep.html"), render_html(plan, rows, sweeps_t("report.title", scenarios=", ".join(plan.scenario_labels))),
                       head_contains(SIGNATURE.encode(), size=512))
     written.append("sweep.html")
     return written
