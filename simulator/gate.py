@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine.errors import Problem, SourceError, suggest
 from engine.yamlsrc import load_yaml, validation_problems
 
+from .messages import t
 from .metrics import policy_fingerprint
 from .replications import SCALAR_METRICS, run_replications
 from .stats import one_sided_bound
@@ -60,10 +61,10 @@ class Margin:
         return abs(baseline_mean) * self.amount / 100.0 if self.percent else self.amount
 
     def describe(self) -> str:
-        verb = "fall" if self.better == "higher" else "rise"
-        if self.amount == 0:
-            return f"may not {verb}"
-        return f"may {verb} by at most {self.amount:g}{'%' if self.percent else ''}"
+        amount = f"{self.amount:g}{'%' if self.percent else ''}"
+        if self.better == "higher":
+            return t("gate.may_not_fall") if self.amount == 0 else t("gate.may_fall", amount=amount)
+        return t("gate.may_not_rise") if self.amount == 0 else t("gate.may_rise", amount=amount)
 
 
 #: The documented default of every metric the gate knows how to judge (docs/results.md, "Margins").
@@ -93,11 +94,11 @@ class Check(BaseModel):
     def _at_most_one_margin(self) -> Check:
         given = [k for k in _MARGIN_KEYS if getattr(self, k) is not None]
         if len(given) > 1:
-            raise ValueError(f"give at most one margin, not {' and '.join(given)}")
+            raise ValueError(t("gate.one_margin", given=" and ".join(given)))
         if given and self.better is not None:
             allowed = ("max_drop", "max_drop_pct") if self.better == "higher" else ("max_rise", "max_rise_pct")
             if given[0] not in allowed:
-                raise ValueError(f"a '{self.better}-is-better' check needs exactly one of {' or '.join(allowed)}")
+                raise ValueError(t("gate.margin_for_direction", better=self.better, allowed=" or ".join(allowed)))
         return self
 
     def resolve(self, metric: str) -> Margin:
@@ -110,14 +111,13 @@ class Check(BaseModel):
         better = self.better or (("higher" if given.startswith("max_drop") else "lower") if given else None) \
             or (default.better if default else None)
         if better is None:
-            raise ValueError(f"'{metric}' has no default check: give better (higher or lower) and a margin "
-                             f"({' or '.join(_MARGIN_KEYS)})")
+            raise ValueError(t("gate.no_default_check", metric=metric, keys=" or ".join(_MARGIN_KEYS)))
         if default is not None and better != default.better:
-            raise ValueError(f"'{metric}': {default.better} is better, not {better}")
+            raise ValueError(t("gate.wrong_direction", metric=metric, right=default.better, wrong=better))
         if given is None:
             if default is None:
-                raise ValueError(f"'{metric}' has no default margin: give one of "
-                                 f"{'max_drop or max_drop_pct' if better == 'higher' else 'max_rise or max_rise_pct'}")
+                raise ValueError(t("gate.no_default_margin", metric=metric,
+                                   keys="max_drop or max_drop_pct" if better == "higher" else "max_rise or max_rise_pct"))
             return default
         return Margin(better, float(getattr(self, given)), percent=given.endswith("_pct"), why="set in the baseline")
 
@@ -161,16 +161,16 @@ class Loaded:
 
 def load_baselines(directory: Path, only: tuple[str, ...] = ()) -> list[Loaded]:
     if not directory.is_dir():
-        raise SourceError([Problem(str(directory), None, None, "baseline directory not found", code="io")])
+        raise SourceError([Problem(str(directory), None, None, t("gate.no_dir"), code="io")])
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
     if only:
         files = [f for f in files if f.stem in only]
         missing = set(only) - {f.stem for f in files}
         if missing:
-            raise SourceError([Problem(str(directory), None, None, f"no baseline for {', '.join(sorted(missing))}",
+            raise SourceError([Problem(str(directory), None, None, t("gate.no_baseline_for", names=", ".join(sorted(missing))),
                                        code="io")])
     if not files:
-        raise SourceError([Problem(str(directory), None, None, "no baseline files (*.yaml, *.json)", code="io")])
+        raise SourceError([Problem(str(directory), None, None, t("gate.no_files"), code="io")])
     out, problems = [], []
     for f in files:
         try:
@@ -185,7 +185,7 @@ def load_baselines(directory: Path, only: tuple[str, ...] = ()) -> list[Loaded]:
         unknown = [m for m in data.checks if m not in SCALAR_METRICS]
         for m in unknown:
             line, col = doc.locate(["checks", m])
-            problems.append(Problem(str(f), line, col, f"unknown metric '{m}'", key=f"checks.{m}",
+            problems.append(Problem(str(f), line, col, t("gate.unknown_metric", metric=m), key=f"checks.{m}",
                                     suggestion=suggest(m, SCALAR_METRICS)))
         margins: dict[str, Margin] = {}
         for m, check in data.checks.items():
@@ -201,7 +201,7 @@ def load_baselines(directory: Path, only: tuple[str, ...] = ()) -> list[Loaded]:
         loaded = Loaded(f, doc, data, margins)
         if not loaded.scenario_path().is_file():
             line, col = doc.locate(["scenario"])
-            problems.append(Problem(str(f), line, col, f"scenario '{data.scenario}' not found", key="scenario"))
+            problems.append(Problem(str(f), line, col, t("gate.scenario_missing", scenario=data.scenario), key="scenario"))
             continue
         out.append(loaded)
     if problems:
@@ -229,18 +229,19 @@ class CheckOutcome:
             return "—" if v is None else f"{v:.4g}"
 
         diff = "—" if self.diff is None else f"{self.diff:+.4g}"
-        side = "lower" if self.check.better == "higher" else "upper"
-        bound = "" if self.bound is None else f", {self.confidence:.0%} {side} bound {self.bound:+.4g}"
-        verdict = "ok" if self.passed else "REGRESSION"
-        return (f"{self.baseline}: {self.metric}: {f(self.baseline_mean)} → {f(self.current_mean)} "
-                f"(Δ {diff}{bound}; {self.check.describe()}) {verdict}{' — ' + self.note if self.note else ''}")
+        conf = f"{self.confidence:.0%}"
+        bound = "" if self.bound is None else (
+            t("gate.lower_bound", conf=conf, bound=f"{self.bound:+.4g}") if self.check.better == "higher"
+            else t("gate.upper_bound", conf=conf, bound=f"{self.bound:+.4g}"))
+        verdict = t("gate.ok") if self.passed else t("gate.regression")
+        return (f"{self.baseline}: {self.metric}: {f(self.baseline_mean)} → {f(self.current_mean)}"
+                + t("gate.line_detail", diff=diff, bound=bound, rule=self.check.describe(), verdict=verdict)
+                + (" — " + self.note if self.note else ""))
 
 
 def decision_rule(confidence: float = 0.95) -> str:
     """The gate's decision rule in one sentence (printed in every report)."""
-    return (f"a check fails when the one-sided {confidence:.0%} confidence bound on the mean paired difference "
-            "(now − baseline, same seeds; Student t) shows the metric worse than the baseline by more than its "
-            "margin: non-inferiority, so noise within the margin passes")
+    return t("gate.decision_rule", conf=f"{confidence:.0%}")
 
 
 def _seeds(b: Loaded, scenario_seed: int) -> list[int]:
@@ -268,12 +269,12 @@ def evaluate(b: Loaded, reps: list[dict[str, Any]]) -> list[CheckOutcome]:
         current = sum(now_vals) / len(now_vals) if now_vals else None
         if obs is None:
             outcomes.append(CheckOutcome(b.name, metric, check, None, current, None, None, 0.0, False, conf,
-                                         note="no observed values: run `wenzheng baseline update`"))
+                                         note=t("gate.note_no_observed")))
             continue
         pairs = [(o, n) for o, n in zip(obs.per_seed, now, strict=False) if o is not None and n is not None]
         if not pairs:
             outcomes.append(CheckOutcome(b.name, metric, check, obs.mean, current, None, None, 0.0, True, conf,
-                                         note="not defined in these runs (e.g. no hot events)"))
+                                         note=t("gate.note_undefined")))
             continue
         d = [float(n) - float(o) for o, n in pairs]
         m, bound = one_sided_bound(d, "lower" if check.better == "higher" else "upper", conf)
@@ -380,19 +381,21 @@ def junit_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Pr
 def markdown_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Problem] = ()) -> str:
     failures = [o for o in outcomes if not o.passed]
     confs = sorted({o.confidence for o in outcomes}) or [0.95]
-    head = "### wenzheng gate: " + ("✅ no regressions" if not failures else f"❌ {len(failures)} regression(s)")
+    # the head keeps "### wenzheng gate" in every language: wenzheng recognises its own file by it (cli.py)
+    head = "### wenzheng gate" + (
+        t("gate.md_no_regressions") if not failures else t("gate.md_regressions", n=len(failures)))
     if lint:
-        head += f", ❌ {len(lint)} lint error(s)"
+        head += t("gate.md_lint_errors", n=len(lint))
     lines = [head, ""]
     if lint:
-        lines += ["**Lint errors in the rules checked** (measured anyway):", ""]
+        lines += [t("gate.md_lint_title"), ""]
         lines += [f"- `{p.lint_line()}`" for p in lint]
         lines.append("")
     lines += [
-             f"**Decision rule:** {decision_rule(confs[0])}."
-             + ("" if len(confs) == 1 else f" (Confidence per baseline: {', '.join(f'{c:.0%}' for c in confs)}.)"),
-             "", f"{len(outcomes)} checks, {seconds:.1f} s.", "",
-             "| scenario | metric | baseline | now | Δ | one-sided bound | allowed | result |",
+             t("gate.md_rule", rule=decision_rule(confs[0]))
+             + ("" if len(confs) == 1 else t("gate.md_confidences", confs=", ".join(f"{c:.0%}" for c in confs))),
+             "", t("gate.md_count", n=len(outcomes), seconds=f"{seconds:.1f}"), "",
+             t("gate.md_table_head"),
              "|---|---|---:|---:|---:|---:|---|---|"]
     for o in outcomes:
         def f(v: float | None) -> str:
@@ -401,7 +404,7 @@ def markdown_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence
         side = "≥" if o.check.better == "higher" else "≤"
         bound = "—" if o.bound is None else f"{side} {o.bound:+.4g} ({o.confidence:.0%})"
         lines.append(f"| {o.baseline} | `{o.metric}` | {f(o.baseline_mean)} | {f(o.current_mean)} | {diff} | "
-                     f"{bound} | {o.check.describe()} | {'✅' if o.passed else '❌ ' + (o.note or 'regression')} |")
+                     f"{bound} | {o.check.describe()} | {'✅' if o.passed else '❌ ' + (o.note or t('gate.md_regression'))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -409,14 +412,15 @@ def text_report(outcomes: list[CheckOutcome], seconds: float, lint: Sequence[Pro
     """The terminal report: the decision rule, lint errors, every failing check, a one-line summary."""
     failed = [o for o in outcomes if not o.passed]
     confs = sorted({o.confidence for o in outcomes}) or [0.95]
-    lines = [f"wenzheng gate — {decision_rule(confs[0])}"]
+    lines = [t("gate.text_head", rule=decision_rule(confs[0]))]
     lines += [p.lint_line() for p in lint]
     if lint:
-        lines.append(f"{len(lint)} lint error(s) in the rules checked (measured anyway)")
+        lines.append(t("gate.text_lint", n=len(lint)))
     lines += [o.line() for o in failed]
-    lines.append(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks hold"
-                 + (f"; regressions: {', '.join(sorted({f'{o.baseline}:{o.metric}' for o in failed}))}"
-                    if failed else "") + f" ({seconds:.1f} s)")
+    regressions = t("gate.text_regressions", names=", ".join(sorted({f"{o.baseline}:{o.metric}" for o in failed}))) \
+        if failed else ""
+    lines.append(t("gate.text_hold", ok=len(outcomes) - len(failed), n=len(outcomes), regressions=regressions,
+                   seconds=f"{seconds:.1f}"))
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 from engine.errors import Problem, ScenarioError, suggest
 from engine.yamlsrc import SourceDoc, validation_problems
 
+from .messages import t
 from .scenario import Scenario
 
 __all__ = [
@@ -80,13 +81,13 @@ def parse_path(text: str, origin: str = "<parameter>") -> list[Segment]:
     where the schema has a list, a key elsewhere)."""
     text = text.strip()
     if not text:
-        raise _fail(origin, "empty parameter path (e.g. units.default.no_reply)")
+        raise _fail(origin, t("params.empty_path"))
     parts: list[Segment] = []
     pos = 0
     while pos < len(text):
         m = _SEGMENT.match(text, pos)
         if m is None:
-            raise _fail(origin, f"'{text}' is not a dotted path (e.g. units.default.no_reply or desk.rota[0].pattern)",
+            raise _fail(origin, t("params.not_dotted_eg", text=text),
                         text)
         parts.append(int(m.group(2)) if m.group(2) is not None else m.group(1))
         pos = m.end()
@@ -94,9 +95,9 @@ def parse_path(text: str, origin: str = "<parameter>") -> list[Segment]:
             if text[pos] == ".":
                 pos += 1
                 if pos == len(text) or text[pos] in ".[":
-                    raise _fail(origin, f"'{text}' has an empty segment", text)
+                    raise _fail(origin, t("params.empty_segment", text=text), text)
             elif text[pos] != "[":
-                raise _fail(origin, f"'{text}' is not a dotted path", text)
+                raise _fail(origin, t("params.not_dotted", text=text), text)
     return parts
 
 
@@ -156,7 +157,7 @@ def _resolve(parts: list[Segment], data: Any, origin: str, text: str) -> tuple[l
     done: list[Segment] = []
     for i, part in enumerate(parts):
         rest = parts[i + 1:]
-        here = format_path(done) or "the scenario"
+        here = format_path(done) or t("params.the_scenario")
         models = [a for a in alts if _is_model(a)]
         containers = [c for a in alts if (c := _container(a)) is not None]
         nxt: list[Any] = []
@@ -168,7 +169,7 @@ def _resolve(parts: list[Segment], data: Any, origin: str, text: str) -> tuple[l
                 if str(part) in fields:
                     nxt.extend(_alternatives(fields[str(part)]))
             if not nxt:
-                raise _unknown(origin, text, done, str(part), rest, known, f"{here} has no key '{part}'")
+                raise _unknown(origin, text, done, str(part), rest, known, t("params.no_key", here=here, key=part))
             part = str(part)
         elif containers:
             kind, ktype, vtype = containers[0]
@@ -180,25 +181,24 @@ def _resolve(parts: list[Segment], data: Any, origin: str, text: str) -> tuple[l
                 if fixed is not None:
                     if key not in fixed:
                         raise _unknown(origin, text, done, key, rest, set(fixed),
-                                       f"'{key}' is not a key of {here} (allowed: {', '.join(sorted(fixed))})")
+                                       t("params.not_allowed_key", key=key, here=here, allowed=", ".join(sorted(fixed))))
                 elif key not in present and not any(_is_model(a) for a in value_alts):
                     raise _unknown(origin, text, done, key, rest, present,
-                                   f"{here} has no key '{key}'" + (f" (it has: {_some(present)})" if present else ""))
+                                   t("params.no_key", here=here, key=key) + (t("params.it_has", keys=_some(present)) if present else ""))
                 nxt = value_alts
                 part = key
             else:
                 size = len(node) if isinstance(node, list | tuple) else 0
                 if isinstance(part, str) and not part.isdigit():
-                    raise _fail(origin, f"{here} is a list: address its items by index (0 to {size - 1}), "
-                                        f"not '{part}'", text)
+                    raise _fail(origin, t("params.list_index", here=here, last=size - 1, part=part), text)
                 idx = int(part)
                 limit = size if kind == "list" else len(vtype)
                 if not 0 <= idx < limit:
-                    raise _fail(origin, f"index {idx} is out of range: {here} has {limit} item(s)", text)
+                    raise _fail(origin, t("params.index_range", idx=idx, here=here, limit=limit), text)
                 nxt = _alternatives(vtype if kind == "list" else vtype[idx])
                 part = idx
         else:
-            raise _fail(origin, f"{here} is a single value; it has no key '{part}'", text)
+            raise _fail(origin, t("params.single_value", here=here, key=part), text)
         done.append(part)
         alts = nxt
         node = _child(node, part)
@@ -220,7 +220,7 @@ def _some(keys: Iterable[str], n: int = 8) -> str:
 def _unknown(origin: str, text: str, done: list[Segment], bad: str, rest: list[Segment], known: set[str],
              message: str) -> ParameterError:
     close = suggest(bad, known)
-    return _fail(origin, f"unknown parameter '{text}': {message}", text,
+    return _fail(origin, t("params.unknown", text=text, message=message), text,
                  format_path([*done, close, *rest]) if close else None)
 
 
@@ -292,7 +292,7 @@ def with_overrides(sc: Scenario, overrides: Iterable[tuple[str, Any]], origin: s
         new = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = validation_problems(SourceDoc(origin, data), exc, Scenario)
-        raise ParameterError([Problem(origin, None, None, f"{p.message} (setting {', '.join(paths)})",
+        raise ParameterError([Problem(origin, None, None, p.message + t("params.setting", paths=", ".join(paths)),
                                       key=_dotted(p.key), suggestion=p.suggestion, code="parameter")
                               for p in problems]) from None
     new = new.model_copy(update={"path": sc.path})
@@ -324,14 +324,11 @@ def even_rota(desk: dict[str, Any], staff: int, origin: str = "<parameter>") -> 
     tiles = bool(windows) and sum(b - a for a, b in windows) == 1440 and all(
         windows[i][1] % 1440 == windows[(i + 1) % len(windows)][0] for i in range(len(windows)))
     if not tiles:
-        raise _fail(origin, "desk.staff alone needs shifts that tile the day (one after the other, 24 hours in "
-                            f"all); this scenario's rota uses {', '.join(used) or 'none'}: set desk.rota too",
+        raise _fail(origin, t("params.staff_tile", used=", ".join(used) or t("common.none")),
                     "desk.staff")
     k = len(used)
     if staff < k:
-        raise _fail(origin, f"a desk of {staff} cannot be staffed 24 hours on the scenario's {k} shifts "
-                            f"({', '.join(used)}; one shift a day per member): desk.staff must be at least {k}, "
-                            "or set desk.rota too", "desk.staff")
+        raise _fail(origin, t("params.staff_too_few", staff=staff, k=k, used=", ".join(used)), "desk.staff")
     cycle = min(staff, 7)
     work = min(cycle, max(k, round(5 * cycle / 7)))
     load = {c: sum(int(line.get("count", 1)) * str(line.get("pattern", "")).count(c) for line in rota) for c in used}
@@ -380,13 +377,13 @@ def parse_assignment(text: str, origin: str = "--set") -> tuple[str, Any]:
 
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
-        raise _fail(origin, f"'{text}' is not PATH=VALUE (e.g. units.default.no_reply=0.1)")
+        raise _fail(origin, t("params.not_assignment", text=text))
     try:
         value = YAML(typ="safe", pure=True).load(raw) if raw.strip() else None
     except YAMLError as exc:
-        raise _fail(origin, f"cannot read the value '{raw}': {exc}", path.strip()) from None
+        raise _fail(origin, t("params.bad_value", raw=raw, exc=exc), path.strip()) from None
     if value is None:
-        raise _fail(origin, f"'{text}' has no value after '='", path.strip())
+        raise _fail(origin, t("params.no_value", text=text), path.strip())
     return path.strip(), value
 
 
@@ -398,13 +395,13 @@ def parse_range(text: str, origin: str = "--vary") -> tuple[str, float, float]:
     """``PATH=LO..HI`` → (path, lo, hi); LO ≤ HI, both numbers."""
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
-        raise _fail(origin, f"'{text}' is not PATH=LO..HI (e.g. units.default.no_reply=0..0.2)")
+        raise _fail(origin, t("params.not_range_assignment", text=text))
     m = _RANGE.match(raw)
     if m is None:
-        raise _fail(origin, f"'{raw}' is not a range LO..HI of two numbers (e.g. 0..0.2)", path.strip())
+        raise _fail(origin, t("params.not_range", raw=raw), path.strip())
     lo, hi = float(m.group(1)), float(m.group(2))
     if lo > hi:
-        raise _fail(origin, f"the range {raw} runs backwards: write LO..HI with LO ≤ HI", path.strip())
+        raise _fail(origin, t("params.range_backwards", raw=raw), path.strip())
     return path.strip(), lo, hi
 
 

@@ -31,6 +31,7 @@ from engine.schema import parse_clock
 from engine.yamlsrc import SourceDoc, load_yaml, validation_problems
 
 from .dists import Delay, MedianP90
+from .messages import t
 
 __all__ = [
     "Scenario",
@@ -69,7 +70,7 @@ def _positive_total(weights: Any) -> Any:
     if weights is not None:
         values = weights.values() if isinstance(weights, dict) else weights
         if not sum(values) > 0:
-            raise ValueError("weights must not all be zero")
+            raise ValueError(t("scenario.weights_zero"))
     return weights
 
 
@@ -111,18 +112,18 @@ class DeskSpec(_Strict):
     def _rota(self) -> DeskSpec:
         for letter in self.shifts:
             if len(letter) != 1 or letter == "-":
-                raise ValueError(f"shift names are single letters other than '-', got '{letter}'")
+                raise ValueError(t("scenario.shift_name", letter=letter))
         lengths = {len(line.pattern) for line in self.rota}
         if len(lengths) != 1:
-            raise ValueError(f"every rota pattern must cover the same cycle; lengths {sorted(lengths)}")
+            raise ValueError(t("scenario.rota_lengths", lengths=sorted(lengths)))
         for line in self.rota:
             unknown = sorted(set(line.pattern) - set(self.shifts) - {"-"})
             if unknown:
-                raise ValueError(f"rota line '{line.name}' uses undefined shift(s) {', '.join(unknown)} "
-                                 f"(defined: {', '.join(self.shifts)})")
+                raise ValueError(t("scenario.rota_undefined", line=line.name, unknown=", ".join(unknown),
+                                   defined=", ".join(self.shifts)))
         members = sum(line.count for line in self.rota)
         if members != self.staff:
-            raise ValueError(f"the rota lists {members} staff but the desk has {self.staff}")
+            raise ValueError(t("scenario.rota_staff", members=members, staff=self.staff))
         cycle = lengths.pop()
         covered = [0] * (cycle * 1440)
         for line in self.rota:
@@ -135,8 +136,7 @@ class DeskSpec(_Strict):
         gap = next((m for m, n in enumerate(covered) if n == 0), None)
         if gap is not None:
             day, minute = divmod(gap, 1440)
-            raise ValueError(f"no staff on duty on day {day} of the rota cycle at {minute // 60:02d}:{minute % 60:02d}; "
-                             f"the desk is staffed 24 hours")
+            raise ValueError(t("scenario.rota_gap", day=day, clock=f"{minute // 60:02d}:{minute % 60:02d}"))
         return self
 
     @property
@@ -189,7 +189,7 @@ class ScriptedPost(_Strict):
     @classmethod
     def _aware(cls, v: datetime) -> datetime:
         if v.tzinfo is None:
-            raise ValueError("timestamp needs a UTC offset, e.g. 2014-07-08T20:30:00+08:00")
+            raise ValueError(t("scenario.needs_offset"))
         return v
 
 
@@ -306,10 +306,10 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _period(self) -> Scenario:
         if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise ValueError(t("scenario.end_before_start", end=self.end, start=self.start))
         if (self.end - self.start).days + 1 > MAX_PERIOD_DAYS:
-            raise ValueError(f"the period {self.start} to {self.end} is {(self.end - self.start).days + 1} days; "
-                             f"at most {MAX_PERIOD_DAYS} (two years)")
+            raise ValueError(t("scenario.period_too_long", start=self.start, end=self.end,
+                               days=(self.end - self.start).days + 1, most=MAX_PERIOD_DAYS))
         return self
 
     def rules_dir(self) -> Path:
@@ -372,24 +372,62 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
+#: the files people mistake for a scenario: rule files by kind, policy tests (message keys of simulator/messages.py)
+_OTHER_KINDS = {
+    "routing": "scenario.kind.routing", "classification": "scenario.kind.classification",
+    "units": "scenario.kind.units", "hot": "scenario.kind.hot", "deadlines": "scenario.kind.deadlines",
+    "escalation": "scenario.kind.escalation", "calendar": "scenario.kind.calendar",
+    "policy-tests": "scenario.kind.policy-tests", "baseline": "scenario.kind.baseline",
+}
+
+
+def _not_a_scenario(path: Path, doc: SourceDoc | None, data: Any) -> Problem | None:
+    """One clear problem when ``path`` is plainly another wenzheng file (a rule file, policy tests, a baseline, a
+    run's results) rather than a scenario, instead of a validation line for every key it lacks; else None."""
+    hint = t("scenario.where_scenarios")
+    if path.is_dir():
+        if (path / "metrics.json").is_file():
+            return Problem(str(path), None, None, t("scenario.is_run_dir") + hint, code="not-a-scenario")
+        return Problem(str(path), None, None, t("scenario.is_dir") + hint, code="not-a-scenario")
+    if isinstance(data, dict):
+        kind = data.get("kind")
+        if isinstance(kind, str) and kind in _OTHER_KINDS and doc is not None:
+            line, col = doc.locate(["kind"])
+            # the labels are message keys: tests/test_i18n.py checks that each one exists
+            label = t(_OTHER_KINDS[kind])
+            return Problem(str(path), line, col, t("scenario.is_other_kind", what=label, kind=kind) + hint,
+                           code="not-a-scenario")
+        if kind is None and isinstance(data.get("run"), dict) and "posts" in data:
+            return Problem(str(path), None, None, t("scenario.is_metrics") + hint, code="not-a-scenario")
+    elif isinstance(data, list) and path.suffix.lower() == ".json":
+        return Problem(str(path), None, None, t("scenario.is_json_results") + hint, code="not-a-scenario")
+    return None
+
+
 def _load_merged(path: Path, seen: tuple[Path, ...] = ()) -> tuple[list[SourceDoc], dict[str, Any]]:
+    if path.is_dir():
+        raise ScenarioError([_not_a_scenario(path, None, None)])  # type: ignore[list-item]
     doc, data = load_yaml(path, ScenarioError)
+    other = _not_a_scenario(path, doc, data)
+    if other is not None:
+        raise ScenarioError([other])
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), 1, 1, "a scenario file must be a mapping with 'kind: scenario'")])
+        raise ScenarioError([Problem(str(path), 1, 1, t("scenario.not_mapping"))])
     base_name = data.get("extends")
     if base_name is None:
         return [doc], data
     if not isinstance(base_name, str):
         line, col = doc.locate(["extends"])
-        raise ScenarioError([Problem(str(path), line, col, "'extends' must be a file path", key="extends")])
+        raise ScenarioError([Problem(str(path), line, col, t("scenario.extends_not_path"), key="extends")])
     base_path = (path.parent / base_name).resolve()
     if base_path in seen or base_path == path.resolve():
         line, col = doc.locate(["extends"])
-        raise ScenarioError([Problem(str(path), line, col, f"'extends' makes a cycle through {base_name}",
+        raise ScenarioError([Problem(str(path), line, col, t("scenario.extends_cycle", name=base_name),
                                      key="extends")])
     if not base_path.is_file():
         line, col = doc.locate(["extends"])
-        raise ScenarioError([Problem(str(path), line, col, f"base scenario '{base_name}' not found", key="extends")])
+        raise ScenarioError([Problem(str(path), line, col, t("scenario.extends_missing", name=base_name),
+                                     key="extends")])
     docs, base = _load_merged(base_path, seen + (path.resolve(),))
     merged = _merge(base, {k: v for k, v in data.items() if k != "extends"})
     # the base's relative rules path is relative to the base file
@@ -450,7 +488,8 @@ def check_against_policy(scenario: Scenario, places: set[str], categories: set[s
     def bad(loc: list[str | int], what: str, name: str, known: set[str]) -> None:
         doc = next((d for d in docs if d.locate(loc)[0] is not None and _has(d.data, loc)), docs[0])
         line, col = doc.locate(loc)
-        problems.append(Problem(doc.path, line, col, f"unknown {what} '{name}' (not in the policy's rules)",
+        problems.append(Problem(doc.path, line, col, t("scenario.unknown_name", what={"place": t("scenario.what.place"), "category": t("scenario.what.category"),
+                                                            "unit": t("scenario.what.unit")}[what], name=name),
                                 key=key_path(loc), suggestion=suggest(name, known), code=f"unknown-{what}"))
 
     for p in scenario.arrivals.places:

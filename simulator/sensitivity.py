@@ -25,6 +25,7 @@ from typing import Any
 from engine.errors import Problem, ScenarioError
 from engine.lint import calendar_window_problems
 
+from .messages import t
 from .params import (
     ParameterError,
     format_path,
@@ -109,7 +110,7 @@ def plan_factors(sc: Scenario, policy: Any, specs: Sequence[tuple[str, float, fl
         norm = format_path(parse_path(path, where))
         base = get_value(sc, norm, where)
         if norm in seen:
-            raise ParameterError([Problem(where, None, None, f"parameter '{norm}' is varied twice", key=norm,
+            raise ParameterError([Problem(where, None, None, t("sens.varied_twice", path=norm), key=norm,
                                           code="parameter")])
         seen.add(norm)
         integer = is_integer_parameter(sc, norm, where)
@@ -117,8 +118,8 @@ def plan_factors(sc: Scenario, policy: Any, specs: Sequence[tuple[str, float, fl
         fractional = [v for v in values if integer and not isinstance(v, int)]
         if fractional:
             raise ParameterError([Problem(
-                where, None, None, f"{norm} takes whole numbers, but {len(values)} points from {lo:g} to {hi:g} "
-                f"include {fractional[0]:g}; choose --points so that (HI − LO)/(points − 1) is whole",
+                where, None, None, t("sens.whole_numbers", path=norm, n=len(values), lo=f"{lo:g}", hi=f"{hi:g}",
+                                     bad=f"{fractional[0]:g}"),
                 key=norm, code="parameter")])
         for v in values:
             varied = with_overrides(sc, [(norm, v)], where)
@@ -162,7 +163,7 @@ def run_sensitivity(scenario_path: str, rules: str | None, factors: list[Factor]
 
 def _fmt_value(v: Any) -> str:
     if v is None:
-        return "unset"
+        return t("sens.unset")
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
@@ -184,21 +185,23 @@ def _cell(s: dict[str, Any]) -> str:
 def render_text(res: SensitivityResult) -> str:
     """A Markdown pipe table (readable in a terminal, pasteable into docs): mean [95% CI] per value, then
     the swing in percentage points."""
-    lines = [f"One-at-a-time sensitivity: {res.scenario}, {len(res.seeds)} replication(s) per value on "
-             f"common random numbers (seeds {res.seeds[0]}–{res.seeds[-1]}); mean [95% CI]", ""]
-    head = "| parameter | value | " + " | ".join(METRICS.values()) + " |"
+    # the title opens with a fixed phrase per language: wenzheng recognises a file it wrote by it (cli.py)
+    lines = [t("sens.title", scenario=res.scenario, n=len(res.seeds), first=res.seeds[0], last=res.seeds[-1]), ""]
+    labels = {"reply_rate": t("sens.m.reply_rate"), "reply_rate_as_of": t("sens.m.reply_rate_as_of"),
+              "on_time_rate": t("sens.m.on_time_rate"), "statement_2h_rate": t("sens.m.statement_2h_rate")}
+    head = f"| {t('sens.parameter')} | {t('sens.value')} | " + " | ".join(labels.get(m, m) for m in METRICS) + " |"
     lines += [head, "|" + "---|" * (2 + len(METRICS))]
     for f in res.factors:
         for i, v in enumerate(f.values):
-            mark = " (scenario)" if f.base is not None and isinstance(f.base, int | float) \
+            mark = t("sens.scenario_mark") if f.base is not None and isinstance(f.base, int | float) \
                 and abs(float(v) - float(f.base)) < 1e-12 else ""
             cells = [_cell(res.summary(f.path, i, m)) for m in METRICS]
             lines.append(f"| `{f.path}` | {_fmt_value(v)}{mark} | " + " | ".join(cells) + " |")
         swings = []
         for m in METRICS:
             s = res.swing(f.path, m)
-            swings.append("—" if s is None else f"**{100 * s:.1f} pp**")
-        lines.append(f"| `{f.path}` | swing (scenario: {_fmt_value(f.base)}) | " + " | ".join(swings) + " |")
+            swings.append("—" if s is None else f"**{100 * s:.1f} {t('sens.pp')}**")
+        lines.append(f"| `{f.path}` | {t('sens.swing', base=_fmt_value(f.base))} | " + " | ".join(swings) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,8 @@ from typing import Any, Protocol, TypeVar
 
 from engine.errors import WenzhengError
 
+from .messages import t
+
 __all__ = ["Executor", "ExecutorError", "SerialExecutor", "LocalExecutor", "DaskExecutor", "get_executor",
            "DASK_INSTALL_HINT", "CONNECT_TIMEOUT_S"]
 
@@ -89,7 +91,7 @@ class LocalExecutor(_Base):
         self.workers = max(1, workers)
 
     def describe(self) -> str:
-        return f"local pool, {self.workers} worker(s)"
+        return t("exec.local", n=self.workers)
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: OnResult | None = None) -> list[R]:
         if self.workers == 1 or len(tasks) <= 1:
@@ -132,8 +134,7 @@ class DaskExecutor(_Base):
 
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ExecutorError(f"--executor dask needs Dask distributed, which is not installed: "
-                                f"{DASK_INSTALL_HINT}") from None
+            raise ExecutorError(t("exec.no_dask", hint=DASK_INSTALL_HINT)) from None
         self.scheduler = scheduler
         self.retries = retries
         self._cluster: Any = None
@@ -145,15 +146,13 @@ class DaskExecutor(_Base):
             try:
                 self.client = Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:
-                raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler within "
-                                    f"{timeout:g} s ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
-                                    f"start one with `dask scheduler` and workers with "
-                                    f"`dask worker {scheduler}`") from None
+                raise ExecutorError(t("exec.unreachable", scheduler=scheduler, timeout=f"{timeout:g}",
+                                      why=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")) from None
         self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
 
     def describe(self) -> str:
-        where = self.scheduler or "a local Dask cluster"
-        return f"dask ({where}, {self.workers} worker(s))"
+        where = self.scheduler or t("exec.local_cluster")
+        return t("exec.dask", where=where, n=self.workers)
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: OnResult | None = None) -> list[R]:
         from distributed import as_completed
@@ -193,8 +192,8 @@ def get_executor(kind: str, workers: int = 1, scheduler: str | None = None,
         return SerialExecutor()
     if kind == "local":
         if scheduler is not None:
-            raise ExecutorError("--scheduler is for --executor dask")
+            raise ExecutorError(t("exec.scheduler_needs_dask"))
         return LocalExecutor(workers)
     if kind == "dask":
         return DaskExecutor(workers, scheduler, timeout)
-    raise ExecutorError(f"unknown executor '{kind}' (serial, local or dask)")
+    raise ExecutorError(t("exec.unknown", kind=kind))

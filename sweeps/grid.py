@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .messages import t
 from .tasks import Inputs, RunTask, collect_inputs
 
 __all__ = ["Axis", "Cell", "Sweep", "parse_set", "plan_sweep", "run_sweep", "table_rows", "render_csv",
@@ -69,7 +70,7 @@ def parse_set(text: str) -> Axis:
     if len({json.dumps(v, sort_keys=True, default=str) for v in values}) != len(values):
         from simulator.params import _fail
 
-        raise _fail(origin, f"'{raw}' lists a value twice", path)
+        raise _fail(origin, t("grid.value_twice", raw=raw), path)
     return Axis(path, tuple(values), origin)
 
 
@@ -123,7 +124,7 @@ def plan_sweep(scenarios: Sequence[Path], sets: Sequence[str], rules: Sequence[P
         if norm in seen:
             from simulator.params import _fail
 
-            raise _fail(ax.origin, f"'{ax.path}' is swept twice (also by {seen[norm]})", ax.path)
+            raise _fail(ax.origin, t("grid.swept_twice", path=ax.path, other=seen[norm]), ax.path)
         seen[norm] = ax.origin
     rule_sets: list[Path | None] = list(rules) or [None]
     loaded = []
@@ -170,8 +171,7 @@ class SweepFolder:
         check_output_dir(target, option)  # foreign files, symlinks, the current folder, not writable: refused
         manifest = read_manifest(target) if target.is_dir() else None
         if manifest is not None and manifest.get("kind") != KIND:
-            raise OutputError(f"{option} {target}: holds a wenzheng result of another kind "
-                              f"({manifest.get('kind')}); a sweep resumes only its own folder: give a new one")
+            raise OutputError(t("grid.other_kind", option=option, target=target, kind=manifest.get("kind")))
         return manifest
 
     def __init__(self, target: Path, option: str = "--out") -> None:

@@ -39,6 +39,7 @@ from simulator.params import (
 )
 from simulator.scenario import Scenario
 
+from .messages import t
 from .targets import Target, Verdict, judge
 
 __all__ = ["CellJob", "ExecutorUnavailable", "PlanResult", "ValueEvidence", "candidate_values", "map_cells",
@@ -108,22 +109,19 @@ def candidate_values(sc: Scenario, path: str, lo: float, hi: float, step: float 
     integer = is_integer_parameter(sc, norm, origin)
     if step is None:
         if not integer:
-            raise _fail(origin, f"{norm} takes any number: give --step (e.g. --step 0.05) to say which values "
-                                "to try", norm)
+            raise _fail(origin, t("plan.needs_step", path=norm), norm)
         step = 1
     if not (math.isfinite(step) and step > 0):
-        raise _fail(origin, f"--step must be a positive number, got {step:g}", norm)
+        raise _fail(origin, t("plan.bad_step", step=f"{step:g}"), norm)
     count = math.floor((hi - lo) / step + 1e-9) + 1
     if count > 10_000:
-        raise _fail(origin, f"{count} values from {lo:g} to {hi:g} by {step:g}: at most 10000 (each is checked "
-                            "before any run)", norm)
+        raise _fail(origin, t("plan.too_many", count=count, lo=f"{lo:g}", hi=f"{hi:g}", step=f"{step:g}"), norm)
     values: list[float | int] = []
     for i in range(count):
         v = round(lo + i * step, 12)
         if integer:
             if not float(v).is_integer():
-                raise _fail(origin, f"{norm} takes whole numbers, but the values from {lo:g} by {step:g} "
-                                    f"include {v:g}", norm)
+                raise _fail(origin, t("plan.whole_numbers", path=norm, lo=f"{lo:g}", step=f"{step:g}", bad=f"{v:g}"), norm)
             values.append(int(v))
         else:
             values.append(v)
@@ -222,8 +220,8 @@ def plan_search(scenario: str, rules: str | None, sc_name: str, parameter: str, 
     # order the values so that the answer is the *first* that meets: ascending to minimise, descending to maximise
     order = list(values) if goal == "minimize" else list(reversed(values))
     if evaluate(order[-1]) != "meets":
-        res.note = (f"no value in the range meets every target: the most favourable end "
-                    f"({parameter}={order[-1]:g}) {res.evidence[order[-1]].verdict}")
+        res.note = t("plan.note_none", parameter=parameter, value=f"{order[-1]:g}",
+                     verdict=_verdict(res.evidence[order[-1]].verdict))
         return res
     left, right = -1, len(order) - 1  # invariant: order[right] meets; order[left] does not (or left = -1)
     while right - left > 1:
@@ -233,23 +231,23 @@ def plan_search(scenario: str, rules: str | None, sc_name: str, parameter: str, 
         else:
             left = mid
     res.answer = order[right]
-    word = "smaller" if goal == "minimize" else "larger"
     if left < 0:
         beyond = [v for v, _ in invalid if (v < res.answer if goal == "minimize" else v > res.answer)]
         if beyond:
-            res.note = (f"the {'lowest' if goal == 'minimize' else 'highest'} valid value of the range meets every "
-                        f"target; {', '.join(f'{v:g}' for v in beyond)}: not a valid scenario (below)")
+            values_text = ", ".join(f"{v:g}" for v in beyond)
+            res.note = t("plan.note_lowest_valid", values=values_text) if goal == "minimize" else \
+                t("plan.note_highest_valid", values=values_text)
         else:
-            res.note = (f"the {'lowest' if goal == 'minimize' else 'highest'} value of the range meets every "
-                        f"target: a {word} value outside the range may too")
+            res.note = t("plan.note_lowest") if goal == "minimize" else t("plan.note_highest")
         return res
     res.neighbour = order[left]
     res.neighbour_verdict = res.evidence[order[left]].verdict
     if res.neighbour_verdict == "fails":
-        res.note = f"confirmed: {parameter}={order[left]:g} fails a target"
+        res.note = t("plan.note_confirmed", parameter=parameter, value=f"{order[left]:g}")
     else:
-        res.note = (f"{parameter}={order[left]:g} is uncertain after {len(res.evidence[order[left]].runs)} "
-                    f"replications (--max-replications): the answer may be {word}")
+        n = len(res.evidence[order[left]].runs)
+        res.note = t("plan.note_uncertain_min", parameter=parameter, value=f"{order[left]:g}", n=n) \
+            if goal == "minimize" else t("plan.note_uncertain_max", parameter=parameter, value=f"{order[left]:g}", n=n)
     return res
 
 
@@ -265,6 +263,23 @@ def _offset(progress: Callable[[int], None] | None, before: int) -> Callable[[in
 
 def _fmt(x: float | None) -> str:
     return "—" if x is None else f"{x:.4g}"
+
+
+def _verdict(code: str) -> str:
+    """A verdict code (meets, fails, uncertain; the JSON keeps the code) in the current language."""
+    return {"meets": t("plan.meets"), "fails": t("plan.fails"), "uncertain": t("plan.uncertain")}.get(code, code)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
 
 
 def as_dict(res: PlanResult) -> dict[str, Any]:
@@ -310,39 +325,38 @@ def render_json(res: PlanResult) -> str:
 def render_text(res: PlanResult) -> str:
     d = as_dict(res)
     pct = f"{100 * res.confidence:g}%"
-    word = "smallest" if res.goal == "minimize" else "largest"
-    lines = [f"plan: {res.scenario}, the {word} {res.parameter} in {res.values[0]:g}..{res.values[-1]:g} meeting "
-             + " and ".join(f"'{t}'" for t in res.targets) + f" with {pct} confidence"]
+    range_text = f"{res.values[0]:g}..{res.values[-1]:g}"
+    targets = t("plan.and").join(f"'{tg}'" for tg in res.targets)
+    lines = [t("plan.head_min" if res.goal == "minimize" else "plan.head_max", scenario=res.scenario,
+               parameter=res.parameter, range=range_text, targets=targets, pct=pct)]
     if res.overrides:
-        lines.append("with " + ", ".join(f"{p}={v}" for p, v in res.overrides))
+        lines.append(t("plan.with", sets=", ".join(f"{p}={v}" for p, v in res.overrides)))
     if res.answer is not None:
-        lines.append(f"answer: {res.parameter} = {res.answer:g}")
+        lines.append(t("plan.answer", parameter=res.parameter, value=f"{res.answer:g}"))
     else:
-        lines.append("answer: none")
+        lines.append(t("plan.no_answer"))
     lines.append(res.note)
-    lines.append("search: binary search, assuming every target's metric is monotone in the parameter; "
-                 f"{res.replications_start} replications per value, doubled where uncertain up to "
-                 f"{res.max_replications}; the same seeds from {res.base_seed} at every value")
+    lines.append(t("plan.search", start=res.replications_start, most=res.max_replications, seed=res.base_seed))
     for v, why in res.invalid:
-        lines.append(f"not a valid scenario at {res.parameter}={v:g}: {why}")
+        lines.append(t("plan.invalid", parameter=res.parameter, value=f"{v:g}", why=why))
     lines.append("")
-    lines.append(f"evidence (mean over replications, one-sided {pct} bounds [lower, upper]):")
-    header = ["value", "reps", "verdict"] + [str(t) for t in res.targets]
+    lines.append(t("plan.evidence", pct=pct))
+    header = [t("plan.col_value"), t("plan.col_reps"), t("plan.col_verdict")] + [str(tg) for tg in res.targets]
     rows = [header]
     for e in d["evidence"]:
-        cells = [f"{e['value']:g}", str(e["replications"]), e["verdict"]]
+        cells = [f"{e['value']:g}", str(e["replications"]), _verdict(e["verdict"])]
         for name in header[3:]:
-            t = e["targets"][name]
-            cells.append(f"{_fmt(t['mean'])} [{_fmt(t['lower'])}, {_fmt(t['upper'])}] {t['verdict']}")
+            tv = e["targets"][name]
+            cells.append(f"{_fmt(tv['mean'])} [{_fmt(tv['lower'])}, {_fmt(tv['upper'])}] {_verdict(tv['verdict'])}")
         rows.append(cells)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
     for j, r in enumerate(rows):
-        lines.append("  ".join(c.rjust(w) if i < 2 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        lines.append("  ".join(_pad(c, w, right=i < 2) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
                      .rstrip())
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append(f"total runs: {res.total_runs}")
+    lines.append(t("plan.total", n=res.total_runs))
     return "\n".join(lines) + "\n"
 
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from engine.i18n import get_lang
 from simulator.report import PLOTS_RENDERED_SCRIPT
 
 from .grid import Sweep
+from .messages import t
 
 __all__ = ["render_html", "SIGNATURE"]
 
@@ -93,7 +95,7 @@ def _plots(sweep: Sweep, rows: list[dict[str, Any]]) -> tuple[list[tuple[str, st
                 axs[k // ncols][k % ncols].axis("off")
             if image is not None:
                 fig.colorbar(image, ax=axs, shrink=0.8, label=metric)
-            out.append((f"plot-{metric}", f"{metric}: mean over {sweep.replications} replications", _svg(fig)))
+            out.append((f"plot-{metric}", t("report.heatmap_caption", metric=metric, n=sweep.replications), _svg(fig)))
             continue
         plot_axes = axes if axes else [None]
         for ax_i, axis in enumerate(plot_axes):
@@ -126,8 +128,8 @@ def _plots(sweep: Sweep, rows: list[dict[str, Any]]) -> tuple[list[tuple[str, st
             others = [a for a in axes if a is not axis]
             note = (" (" + ", ".join(f"{a.path}={a.values[0]}" for a in others) + ")") if others else ""
             pid = f"plot-{metric}" + (f"-{ax_i}" if len(plot_axes) > 1 else "")
-            out.append((pid, f"{metric} against {axis.path if axis else 'the rules set'}{note}: mean and 95% CI",
-                        _svg(fig)))
+            out.append((pid, t("report.line_caption", metric=metric, note=note,
+                               axis=axis.path if axis else t("report.the_rules_set")), _svg(fig)))
     return out, skipped
 
 
@@ -136,11 +138,13 @@ def render_html(sweep: Sweep, rows: list[dict[str, Any]], title: str) -> str:
     figures = "".join(f'<figure id="{html.escape(pid)}"><figcaption>{html.escape(cap)}</figcaption>{svg}</figure>'
                       for pid, cap, svg in plots)
     swept = ", ".join(f"<code>{html.escape(a.path)}</code> ∈ {{{html.escape(', '.join(map(str, a.values)))}}}"
-                      for a in sweep.axes) or "none"
-    skip = (f"<p>Not plotted (empty or the same in every cell): {html.escape(', '.join(skipped))}.</p>"
-            if skipped else "")
+                      for a in sweep.axes) or html.escape(t("report.none"))
+    skip = f"<p>{html.escape(t('report.not_plotted', metrics=', '.join(skipped)))}</p>" if skipped else ""
+    intro = t("report.intro", cells=len(sweep.cells), n=sweep.replications,
+              scenarios=html.escape(", ".join(sweep.scenario_labels)), rules=html.escape(", ".join(sweep.rules_labels)),
+              swept=swept)
     return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="generator" content="{SIGNATURE}">
+<html lang="{'en' if get_lang() == 'en' else 'zh-CN'}"><head><meta charset="utf-8"><meta name="generator" content="{SIGNATURE}">
 <title>{html.escape(title)}</title>
 <style>
 body {{ font-family: system-ui, "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; margin: 2em auto; max-width: 1200px;
@@ -151,10 +155,8 @@ svg {{ max-width: 100%; height: auto; }}
 </style></head>
 <body data-plots-expected="{len(plots)}">
 <h1>{html.escape(title)}</h1>
-<p>{len(sweep.cells)} cells × {sweep.replications} replications on common random numbers (the same seeds in every
-cell). Scenarios: {html.escape(', '.join(sweep.scenario_labels))}. Rules: {html.escape(', '.join(sweep.rules_labels))}.
-Swept: {swept}. The numbers: <code>sweep.csv</code> / <code>sweep.parquet</code>; metric definitions: docs/metrics.md.</p>
-<h2>Plots</h2>{figures}
+<p>{intro}</p>
+<h2>{html.escape(t("report.plots"))}</h2>{figures}
 {skip}
 {PLOTS_RENDERED_SCRIPT}
 </body></html>

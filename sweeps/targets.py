@@ -22,6 +22,8 @@ from engine.errors import Problem, ScenarioError, suggest
 from simulator.replications import SCALAR_METRICS
 from simulator.stats import one_sided_bound
 
+from .messages import t
+
 __all__ = ["Target", "TargetError", "Verdict", "parse_target", "judge"]
 
 Verdict = Literal["meets", "fails", "uncertain"]
@@ -57,19 +59,17 @@ def parse_target(text: str, origin: str = "--target") -> Target:
     """``"statement_2h_rate >= 0.95"`` → Target; metric from SCALAR_METRICS, op ``>= <= > <``, a finite number."""
     m = _TARGET.match(text)
     if m is None:
-        raise _fail(origin, f"'{text}' is not METRIC OP VALUE (e.g. \"statement_2h_rate >= 0.95\"; "
-                            "OP is one of >=, <=, >, <)")
+        raise _fail(origin, t("target.syntax", text=text))
     metric, op, raw = m.groups()
     if metric not in SCALAR_METRICS:
         close = suggest(metric, SCALAR_METRICS)
-        raise _fail(origin, f"unknown metric '{metric}' (the metrics: docs/metrics.md; e.g. statement_2h_rate, "
-                            "reply_rate, on_time_rate, desk_wait_minutes_mean)", metric, close)
+        raise _fail(origin, t("target.unknown_metric", metric=metric), metric, close)
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise _fail(origin, f"'{raw}' is not a number (in '{text}')", metric)
+        raise _fail(origin, t("target.not_number", raw=raw, text=text), metric)
     return Target(metric, op, value)
 
 

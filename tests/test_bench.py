@@ -138,7 +138,7 @@ def test_bad_scenario_is_exit_2_before_any_measurement(capsys, tmp_path):
     assert main(["bench", "--repeat", "0"]) == 2
 
 
-def test_text_output_has_chinese_labels_first(capsys):
+def test_text_output_has_chinese_labels_first(zh, capsys):  # the default language (tests/test_i18n_cli.py: English)
     assert main(["bench", "--scenario", str(DATA / "short.yaml"), "--repeat", "1", "--events", "100"]) == 0
     text = capsys.readouterr().out
     for label in ("路由决策 µs/次 (routing µs/decision)", "引擎", "(engine)", "帖子/秒", "(posts/s)",

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import WenzhengError
 
+from .messages import t
+
 if TYPE_CHECKING:
     from engine.policy import Policy
 
@@ -231,7 +233,7 @@ def scenario_bench(scenario: Path, repeat: int, progress: Callable[[str], None] 
     runs = []
     for i in range(repeat):
         if progress:
-            progress(f"{name}: run {i + 1} of {repeat}")
+            progress(t("bench.run_i", name=name, i=i + 1, n=repeat))
         runs.append(_one_run(scenario))
     # the same seed every run: the work is identical, only the time differs
     posts, forms = runs[0]["posts"], runs[0]["forms"]
@@ -248,10 +250,10 @@ def startup_seconds(repeat: int) -> float:
     """Wall time of ``python -m wenzheng --help`` in a fresh process (interpreter start-up included), median."""
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t0 = time.perf_counter()
         subprocess.run([*_python(), "-m", "wenzheng", "--help"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t)
+        times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
 
@@ -267,11 +269,11 @@ def run_bench(rules: Path, scenarios: Sequence[Path], events: int, repeat: int,
     for s in scenarios:
         load_run_inputs(s)
     if progress:
-        progress(f"routing: {events} decisions × {repeat}")
+        progress(t("bench.routing_progress", events=events, n=repeat))
     routing = routing_bench(policy, rules, events, repeat)
     results = [scenario_bench(p, repeat, progress) for p in paths]
     if progress:
-        progress("CLI start-up")
+        progress(t("bench.startup_progress"))
     return {"wenzheng_version": __version__, "python_version": platform.python_version(),
             "repeat": repeat, "decisions_timed": events, "startup_seconds": startup_seconds(repeat),
             "routing": routing, "scenarios": results}

@@ -132,43 +132,44 @@ def _ci(m: dict[str, Any], key: str, fmt: Any) -> str:
 
 
 def print_summary(m: dict[str, Any], title: str) -> None:
-    t = RichTable(title=title, show_header=True, header_style="bold")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
+    """The run's summary tables in the current language (the metric keys stay those of metrics.json)."""
+    table = RichTable(title=title, show_header=True, header_style="bold")
+    table.add_column(t("sum.metric"))
+    table.add_column(t("sum.value"), justify="right")
     reps = m.get("replications")
     if reps:
-        t.add_column("95% CI", justify="right")
+        table.add_column(t("sum.ci95"), justify="right")
     rows = [
-        ("posts", "posts", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        ("forms issued (反馈单)", "forms", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        ("reply rate", "reply_rate", _pct),
-        ("on-time reply rate (5 working days)", "on_time_rate", _pct),
-        ("hot events", "hot_events", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        ("2-hour statement compliance (hot)", "statement_2h_rate", _pct),
-        ("reply time, median (working days)", "reply_working_days_median", _num),
-        ("reply time, p90 (working days)", "reply_working_days_p90", _num),
-        ("reply deadline, mean (calendar days)", "reply_deadline_calendar_days_mean", _num),
-        ("escalations", "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        ("deductions (points)", "deductions_total", _num),
-        ("misrouting rate", "misrouting_rate", _pct),
-        ("desk utilisation", "desk_utilisation", _pct),
-        ("desk wait, mean (minutes)", "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
-        ("payloads rejected / duplicates", "payloads_rejected",
+        (t("sum.posts"), "posts", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (t("sum.forms"), "forms", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (t("sum.reply_rate"), "reply_rate", _pct),
+        (t("sum.on_time_rate"), "on_time_rate", _pct),
+        (t("sum.hot_events"), "hot_events", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (t("sum.statement_2h_rate"), "statement_2h_rate", _pct),
+        (t("sum.reply_median"), "reply_working_days_median", _num),
+        (t("sum.reply_p90"), "reply_working_days_p90", _num),
+        (t("sum.deadline_mean"), "reply_deadline_calendar_days_mean", _num),
+        (t("sum.escalations"), "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (t("sum.deductions"), "deductions_total", _num),
+        (t("sum.misrouting_rate"), "misrouting_rate", _pct),
+        (t("sum.desk_utilisation"), "desk_utilisation", _pct),
+        (t("sum.desk_wait"), "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
+        (t("sum.payloads"), "payloads_rejected",
          lambda v: f"{_num(v, '{:.0f}')} / {_num(m.get('payloads_duplicate'), '{:.0f}')}"),
     ]
     for label, key, fmt in rows:
         cells = [label, fmt(m.get(key))]
         if reps:
             cells.append(_ci(m, key, fmt))
-        t.add_row(*cells)
-    out.print(t)
+        table.add_row(*cells)
+    out.print(table)
     ded = m.get("deductions_by_unit") or {}
     rates = m.get("reply_rate_by_unit") or {}
     if ded or rates:
-        u = RichTable(title="units by deductions" + (" — mean per replication" if reps else ""))
-        u.add_column("unit")
-        u.add_column("reply rate", justify="right")
-        u.add_column("deductions (points)", justify="right")
+        u = RichTable(title=t("sum.units_title") + (t("sum.units_per_replication") if reps else ""))
+        u.add_column(t("sum.unit"))
+        u.add_column(t("sum.reply_rate"), justify="right")
+        u.add_column(t("sum.deductions"), justify="right")
         for unit in sorted(set(ded) | set(rates), key=lambda x: (-ded.get(x, 0.0), x)):
             u.add_row(unit, _pct(rates.get(unit)), f"{ded.get(unit, 0.0):g}")
         out.print(u)
@@ -183,6 +184,7 @@ _JUNIT_OWNED = head_contains(b'<testsuite name="wenzheng-')
 _MARKDOWN_OWNED = head_contains(b"### wenzheng gate", size=64)
 _SCHEMA_OWNED = json_title_startswith("wenzheng ")
 _SENSITIVITY_OWNED_BY_KIND = (head_contains(b"One-at-a-time sensitivity:", size=64),
+                              head_contains("逐一敏感性分析：".encode(), size=64),
                               head_contains(b"parameter,value,scenario_value,metric", size=64))
 _SENSITIVITY_JSON_TAIL = head_contains(b'"swing"', tail=True)
 
@@ -213,7 +215,7 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
         path, value = parse_assignment(text, f"--set {text}")
         norm = format_path(parse_path(path, f"--set {text}"))
         if any(p == norm for p, _ in pairs):
-            raise UserError(f"--set {norm} is given twice")
+            raise UserError(t("set.twice", path=norm))
         pairs.append((norm, value))
     varied = with_overrides(sc, pairs, "--set " + " ".join(sets))
     check_against_policy(varied, set(policy.places), set(policy.categories),
@@ -258,11 +260,11 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                         TimeElapsedColumn(), console=err.console, disable=quiet, transient=False)
     with staged_dir(target, kind="run" if replications == 1 else "replications") as staging, progress:
         if replications == 1:
-            task = progress.add_task(f"{sc.name} seed {base_seed}", total=1.0)
+            task = progress.add_task(t("run.progress_one", name=sc.name, seed=base_seed), total=1.0)
             metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
                                       progress=lambda f: progress.update(task, completed=f), extra=recorded).metrics
         else:
-            task = progress.add_task(f"{sc.name} × {replications}", total=replications)
+            task = progress.add_task(t("run.progress_many", name=sc.name, n=replications), total=replications)
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
                                     workers, staging, progress=lambda n: progress.update(task, completed=n),
                                     overrides=overrides)
@@ -279,10 +281,10 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    title = f"{sc.name} — seed {base_seed}" if replications == 1 else \
-        f"{sc.name} — mean of {replications} replications (seeds {base_seed}–{base_seed + replications - 1})"
+    title = t("run.title_one", name=sc.name, seed=base_seed) if replications == 1 else \
+        t("run.title_many", name=sc.name, n=replications, first=base_seed, last=base_seed + replications - 1)
     if overrides:
-        title += " — with " + ", ".join(f"{p}={v}" for p, v in overrides)
+        title += t("run.title_with", sets=", ".join(f"{p}={v}" for p, v in overrides))
     print_summary(metrics, title)
     out.print(f"results in {target}/ (report.html, metrics.json, events.csv, cases.csv, backlog.csv"
               + (", one folder per replication)" if replications > 1 else ")"))
@@ -320,7 +322,7 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
         check_output_dir(out_dir)
     base_seed = sc.seed if seed is None else seed
     with Progress(console=err.console, disable=quiet or fmt == "json") as progress:
-        task = progress.add_task(f"{sc.name}: A/B × {replications}", total=2 * replications)
+        task = progress.add_task(t("compare.progress", name=sc.name, n=replications), total=2 * replications)
         res = compare_policies(str(scenario), str(rules_a), str(rules_b), base_seed, replications, workers,
                                progress=lambda n: progress.update(task, completed=n), overrides=overrides)
     doc = {"scenario": sc.name, **({"overrides": overrides_record(overrides)} if overrides else {}),
@@ -334,12 +336,13 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
         return
     key_metrics = {"forms", "reply_rate", "on_time_rate", "statement_2h_rate", "reply_working_days_p90",
                    "escalations", "deductions_total", "misrouting_rate", "unrouted_forms"}
-    click.echo(f"rule changes: {len(res.rule_changes)}" if res.rule_changes else "rule changes: none")
+    click.echo(t("compare.rule_changes", n=len(res.rule_changes)) if res.rule_changes else t("compare.no_rule_changes"))
     for rc in res.rule_changes:
         click.echo("  " + _rule_change_line(rc))
-    t = RichTable(title=f"{sc.name}: candidate − baseline, paired over seeds {res.seeds[0]}–{res.seeds[-1]}")
-    for col in ("metric", "baseline", "candidate", "difference", "95% CI", "CI width paired/unpaired"):
-        t.add_column(col, justify="left" if col == "metric" else "right", no_wrap=True)
+    table = RichTable(title=t("compare.title", name=sc.name, first=res.seeds[0], last=res.seeds[-1]))
+    for i, col in enumerate((t("sum.metric"), t("compare.baseline"), t("compare.candidate"), t("compare.difference"),
+                             t("sum.ci95"), t("compare.width"))):
+        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
     unchanged = 0
     for key, d in res.diffs.items():
         differs = d["diff"] != 0 or (d["ci_low"] not in (None, 0))
@@ -351,32 +354,45 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
             f"{d['paired_ci_width']:.3g}/{d['unpaired_ci_width']:.3g}" + (
                 "" if d["ci_width_reduction"] is None else f" (−{d['ci_width_reduction']:.0%})"
                 if d["ci_width_reduction"] >= 0 else f" (+{-d['ci_width_reduction']:.0%})")
-        t.add_row(key, f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci, width,
-                  style="bold" if differs else None)
-    out.print(t, soft_wrap=True)
+        table.add_row(key, f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci, width,
+                      style="bold" if differs else None)
+    out.print(table, soft_wrap=True)
     if unchanged:
-        click.echo(f"({unchanged} other metrics identical; --all-metrics shows them)")
-    click.echo(f"impacted cases: {res.impacted_cases} (over {len(res.seeds)} replication(s))")
+        click.echo(t("compare.unchanged", n=unchanged))
+    click.echo(t("compare.impacted", n=res.impacted_cases, reps=len(res.seeds)))
     for item in res.impacts[:limit]:
-        click.echo(f"  seed {item['seed']} case {item['case_id']}:")
+        click.echo("  " + t("compare.case", seed=item["seed"], case=item["case_id"]))
         for ch in item["changes"]:
-            click.echo(f"    {ch['field']}: {ch['baseline'] or '(none)'} → {ch['candidate'] or '(none)'}")
-            click.echo(f"      baseline:  {'; '.join(ch['baseline_rules']) or '—'}")
-            click.echo(f"      candidate: {'; '.join(ch['candidate_rules']) or '—'}")
+            click.echo(f"    {ch['field']}: {_impact_value(ch['baseline'])} → {_impact_value(ch['candidate'])}")
+            click.echo("      " + t("compare.by_baseline", rules="; ".join(ch["baseline_rules"]) or "—"))
+            click.echo("      " + t("compare.by_candidate", rules="; ".join(ch["candidate_rules"]) or "—"))
     if res.impacted_cases > limit:
-        click.echo(f"  … {res.impacted_cases - limit} more" + (f" in {out_dir}/impact.csv" if out_dir else
-                                                                 " (use --out to write them all)"))
+        more = res.impacted_cases - limit
+        click.echo("  " + (t("compare.more_in", n=more, path=f"{out_dir}/impact.csv") if out_dir else
+                           t("compare.more", n=more)))
+
+
+def _impact_value(value: str | None) -> str:
+    """A case field's value in ``compare``'s text: the codes "form" / "no form" (kept in the JSON and CSV) read
+    in the current language."""
+    if not value:
+        return t("compare.none")
+    return {"form": t("compare.form"), "no form": t("compare.no_form")}.get(value, value)
 
 
 def _rule_change_line(rc: dict[str, Any]) -> str:
     """One rule-definition change of ``compare``, e.g. 'modified routing rule route-parks (then) at …'."""
     if rc["rule"] is None:  # a table-level change: hit policy or rule order
-        return f"modified {rc['table']} {', '.join(rc['what'])}: {rc['baseline']} → {rc['candidate']}"
-    where = {"added": f"at {rc['candidate']}", "removed": f"at {rc['baseline']}",
-             "modified": f"at {rc['baseline']}" + ("" if rc["baseline"] == rc["candidate"] else
-                                                   f" → {rc['candidate']}")}[rc["change"]]
-    what = f" ({', '.join(rc['what'])})" if rc["what"] else ""
-    return f"{rc['change']} {rc['table']} rule {rc['rule']}{what} {where}"
+        return t("compare.table_change", table=rc["table"], what=", ".join(rc["what"]), baseline=rc["baseline"],
+                 candidate=rc["candidate"])
+    where = {"added": rc["candidate"], "removed": rc["baseline"],
+             "modified": rc["baseline"] + ("" if rc["baseline"] == rc["candidate"] else f" → {rc['candidate']}")
+             }[rc["change"]]
+    what = ", ".join(rc["what"])
+    change = {"added": t("compare.added"), "removed": t("compare.removed"), "modified": t("compare.modified")
+              }[rc["change"]]
+    return t("compare.rule_change", change=change, table=rc["table"], rule=rc["rule"],
+             what=t("compare.rule_what", what=what) if what else "", where=where)
 
 
 def _write_comparison(out_dir: Path, doc: dict[str, Any]) -> None:
@@ -436,14 +452,14 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
     lint_errors = [p for d in sorted(rules_dirs) for p in load_checked(d, allow_lint_errors=True)[1]
                    if p.severity == "error"]
     if junit is not None and markdown is not None and junit.resolve() == markdown.resolve():
-        raise UserError(f"--junit and --markdown name the same file {junit}")
+        raise UserError(t("check.same_file", path=junit))
     if junit is not None:
         check_output_file(junit, _JUNIT_OWNED, force, "--junit")
     if markdown is not None:
         check_output_file(markdown, _MARKDOWN_OWNED, force, "--markdown")
     t0 = _time.perf_counter()
     outcomes = run_gate(baselines, rules, workers,
-                        progress=None if fmt == "json" else lambda name: err.print(f"checking {name} …"),
+                        progress=None if fmt == "json" else lambda name: err.print(t("check.checking", name=name)),
                         allow_lint_errors=True)
     seconds = _time.perf_counter() - t0
     if junit is not None:
@@ -560,7 +576,7 @@ def baseline_update(baseline_dir: Path, rules: Path | None, only: tuple[str, ...
     for b in loaded:
         changes = record_baseline(b, rules, workers, write=write)
         moved = [(m, old, new) for m, old, new in changes if old != new]
-        click.echo(f"{b.path}: {len(moved)} of {len(changes)} metrics changed")
+        click.echo(t("baseline.changed", path=b.path, moved=len(moved), n=len(changes)))
         for metric, old, new in moved:
             click.echo(f"  {metric}: {'—' if old is None else f'{old:.6g}'} → {'—' if new is None else f'{new:.6g}'}")
 
@@ -611,7 +627,7 @@ def validate(rules: Path) -> None:
 
 def _say_warnings(rules: Path, n: int) -> None:
     if n:
-        click.echo(f"{rules}: {n} lint warning(s); 'wenzheng lint {rules}' lists them", err=True)
+        click.echo(t("run.lint_warnings", rules=rules, n=n), err=True)
 
 
 @app.command()
@@ -681,7 +697,7 @@ def bench(rules: Path, scenarios: tuple[Path, ...], repeat: int | None, quick: b
 
     chosen = list(scenarios) or list(DEFAULT_SCENARIOS[:1] if quick else DEFAULT_SCENARIOS)
     result = run_bench(rules, chosen, events, repeat or (1 if quick else 3),
-                       progress=lambda what: err.print(f"bench: {what} …"))
+                       progress=lambda what: err.print(t("bench.progress", what=what)))
     if json_out:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -689,26 +705,27 @@ def bench(rules: Path, scenarios: tuple[Path, ...], repeat: int | None, quick: b
 
 
 def _print_bench(r: dict[str, Any]) -> None:
-    """The human tables of ``bench``: Chinese labels first, English below."""
-    median = f"中位数，{r['repeat']} 次 (median of {r['repeat']})"
-    t = RichTable(title=f"路由决策 µs/次 (routing µs/decision), {r['decisions_timed']:,} 次/轮 (a pass), {median}")
-    for col in ("规则表\n(table)", "规则数\n(rules)", "引擎\n(engine)", "durable C 层\n(C layer alone)",
-                "参考求值器\n(reference evaluator)"):
-        t.add_column(col, justify="left" if col.startswith("规则表") else "right", no_wrap=True)
+    """The human tables of ``bench`` in the current language (Chinese also names each column in English)."""
+    median = t("bench.median", n=r["repeat"])
+    table = RichTable(title=t("bench.routing_title", n=f"{r['decisions_timed']:,}", median=median))
+    for i, col in enumerate((t("bench.col_table"), t("bench.col_rules"), t("bench.col_engine"),
+                             t("bench.col_c_layer"), t("bench.col_reference"))):
+        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
     for row in r["routing"]:
-        t.add_row(row["table"], str(row["rules"]), f"{row['engine_us_per_decision']:.2f}",
-                  f"{row['c_layer_us_per_decision']:.2f}", f"{row['reference_us_per_decision']:.2f}")
-    out.print(t)
-    s = RichTable(title=f"场景 (scenarios): 每次新进程, 写出结果 (fresh process, results written), {median}")
-    for col in ("场景\n(scenario)", "帖子\n(posts)", "反馈单\n(forms)", "帖子/秒\n(posts/s)", "反馈单/秒\n(forms/s)",
-                "用时 秒\n(wall s)", "峰值内存 MB\n(peak RSS MB)", "导入 秒\n(imports s)"):
-        s.add_column(col, justify="left" if col.startswith("场景") else "right", no_wrap=True)
+        table.add_row(row["table"], str(row["rules"]), f"{row['engine_us_per_decision']:.2f}",
+                      f"{row['c_layer_us_per_decision']:.2f}", f"{row['reference_us_per_decision']:.2f}")
+    out.print(table)
+    s = RichTable(title=t("bench.scenarios_title", median=median))
+    for i, col in enumerate((t("bench.col_scenario"), t("bench.col_posts"), t("bench.col_forms"),
+                             t("bench.col_posts_s"), t("bench.col_forms_s"), t("bench.col_wall"), t("bench.col_rss"),
+                             t("bench.col_imports"))):
+        s.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
     for sc in r["scenarios"]:
         s.add_row(sc["scenario"], f"{sc['posts']:,}", f"{sc['forms']:,}", f"{sc['posts_per_second']:,.0f}",
                   f"{sc['forms_per_second']:,.0f}", f"{sc['wall_seconds']:.2f}", f"{sc['peak_rss_mb']:.0f}",
                   f"{sc['import_seconds']:.2f}")
     out.print(s)
-    out.print(f"命令行启动 秒 (CLI start-up s, wenzheng --help): {r['startup_seconds']:.3f}")
+    out.print(t("bench.startup", seconds=f"{r['startup_seconds']:.3f}"))
 
 
 @app.command()
@@ -916,19 +933,19 @@ def sensitivity(scenario: Path, varies: tuple[str, ...], points: int, replicatio
     factors = plan_factors(sc, policy, specs, points, origin=lambda p, lo, hi: f"--vary {p}={lo:g}..{hi:g}")
     for f in factors:
         if any(p == f.path for p, _ in overrides):
-            raise UserError(f"{f.path} is both set (--set) and varied (--vary): give it once")
+            raise UserError(t("set.and_vary", path=f.path))
     base_seed = sc.seed if seed is None else seed
     seeds = list(range(base_seed, base_seed + replications))
     total = sum(len(f.values) for f in factors) * replications
     with Progress(console=err.console, disable=quiet) as progress:
-        task = progress.add_task(f"{sc.name}: {len(factors)} parameter(s)", total=total)
+        task = progress.add_task(t("sens.progress", name=sc.name, n=len(factors)), total=total)
         res = run_sensitivity(str(scenario), str(rules) if rules else None, factors, seeds, workers,
                               progress=lambda n: progress.update(task, completed=n), scenario_name=sc.name,
                               overrides=overrides)
     text = {"text": render_text, "json": render_json, "csv": render_csv}[fmt](res)
     if out_file is not None:
         atomic_write_text(out_file, text, _sensitivity_owned, force, "--out")
-        err.print(f"wrote {out_file}")
+        err.print(t("sens.wrote", path=out_file))
     else:
         click.echo(text, nl=False)
 
@@ -975,10 +992,9 @@ def plan(scenario: Path, vary: str, target_texts: tuple[str, ...], confidence: f
     from sweeps.targets import parse_target
 
     if max_replications < replications_start:
-        raise UserError(f"--max-replications {max_replications} is below --replications-start "
-                        f"{replications_start}")
+        raise UserError(t("plan.max_below_start", most=max_replications, start=replications_start))
     if executor == "local" and scheduler is not None:
-        raise UserError("--scheduler is for --executor dask")
+        raise UserError(t("plan.scheduler_needs_dask"))
     targets = [parse_target(t, f"--target {t}") for t in target_texts]
     path, lo, hi = parse_range(vary, f"--vary {vary}")
     sc, policy, _ = load_run_inputs(scenario, rules)
@@ -986,15 +1002,15 @@ def plan(scenario: Path, vary: str, target_texts: tuple[str, ...], confidence: f
     origin = f"--vary {vary}"
     norm, values = candidate_values(sc, path, lo, hi, step, origin)
     if any(p == norm for p, _ in overrides):
-        raise UserError(f"{norm} is both set (--set) and varied (--vary): give it once")
+        raise UserError(t("set.and_vary", path=norm))
     valid, invalid = check_values(sc, policy, norm, values, overrides, origin)
     if not valid:
-        raise UserError(f"no value of {norm} in {lo:g}..{hi:g} makes a valid scenario: "
-                        f"{norm}={invalid[0][0]:g}: {invalid[0][1]}")
+        raise UserError(t("plan.none_valid", path=norm, range=f"{lo:g}..{hi:g}", value=f"{invalid[0][0]:g}",
+                          why=invalid[0][1]))
     base_seed = sc.seed if seed is None else seed
     def say(n: int) -> None:
         if not quiet and err.console.is_terminal:
-            err.print(f"plan: {n} runs …", end="\r")
+            err.print(t("plan.progress", n=n), end="\r")
 
     res = plan_search(str(scenario), str(rules) if rules else None, sc.name, norm, valid, targets,
                       goal="minimize" if minimize else "maximize", confidence=confidence,
@@ -1045,18 +1061,18 @@ def sweep(scenarios: tuple[Path, ...], sets: tuple[str, ...], rules: tuple[Path,
     from sweeps.grid import SweepFolder, plan_sweep, run_sweep
 
     if scheduler is not None and executor != "dask":
-        raise ExecutorError("--scheduler is for --executor dask")
+        raise ExecutorError(t("plan.scheduler_needs_dask"))
     plan = plan_sweep(list(scenarios), list(sets), list(rules), replications, seed)
     SweepFolder.check(out_dir)  # refused before a cluster is started or reached
     n_workers = workers or os.cpu_count() or 1
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("runs · cells {task.fields[cells]} · {task.fields[rate]} runs/s · ETA"),
+                        TextColumn(t("sweep.progress_fields")),
                         TimeRemainingColumn(), console=err.console, disable=quiet)
     with get_executor(executor, n_workers, scheduler) as ex:
         folder = SweepFolder(out_dir)
-        err.print(f"sweep: {len(plan.cells)} cells × {replications} replications on {ex.describe()}")
+        err.print(t("sweep.start", cells=len(plan.cells), n=replications, where=ex.describe()))
         with progress:
-            task = progress.add_task("sweep", total=None, cells="…", rate="–")
+            task = progress.add_task(t("sweep.task"), total=None, cells="…", rate="–")
 
             def on_progress(runs: int, runs_total: int, cells_done: int, cells_total: int) -> None:
                 progress.update(task, completed=runs, total=runs_total, cells=f"{cells_done}/{cells_total}")
@@ -1066,14 +1082,15 @@ def sweep(scenarios: tuple[Path, ...], sets: tuple[str, ...], rules: tuple[Path,
             results, computed = run_sweep(plan, ex, folder, on_progress)
     files = _write_sweep_tables(folder, plan, results)
     reused = plan.runs - computed
-    out.print(f"{len(plan.cells)} cells, {computed} runs computed"
-              + (f", {reused} reused from {out_dir}/cells" if reused else "")
-              + f"; results in {out_dir}/ ({', '.join(files)}, cells/)")
+    out.print(t("sweep.done", cells=len(plan.cells), computed=computed)
+              + (t("sweep.reused", n=reused, path=f"{out_dir}/cells") if reused else "")
+              + t("sweep.results", path=f"{out_dir}/", files=", ".join(files)))
 
 
 
 def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
     from sweeps.grid import render_csv, table_rows, write_parquet
+    from sweeps.messages import t as sweeps_t
     from sweeps.report import SIGNATURE, render_html
 
     rows = table_rows(plan, results)
@@ -1082,12 +1099,12 @@ def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        err.print("sweep.parquet not written: pyarrow is not installed (pip install -e '.[parquet]')")
+        err.print(t("sweep.no_parquet"))
     else:
         with folder.open_atomic(Path("sweep.parquet"), head_contains(b"PAR1", size=4)) as tmp:
             write_parquet(plan, rows, tmp)
         written.append("sweep.parquet")
-    folder.write_text(Path("sweep.html"), render_html(plan, rows, f"Sweep: {', '.join(plan.scenario_labels)}"),
+    folder.write_text(Path("sweep.html"), render_html(plan, rows, sweeps_t("report.title", scenarios=", ".join(plan.scenario_labels))),
                       head_contains(SIGNATURE.encode(), size=512))
     written.append("sweep.html")
     return written
@@ -1107,7 +1124,29 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _requested_lang(argv: list[str] | None) -> str | None:
+    """The ``--lang`` of the command line, for the messages printed after the command has ended (its error, a
+    usage error click raised before it read ``--lang``); None when not given or not zh/en."""
+    args = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = args[i + 1] if arg == "--lang" and i + 1 < len(args) else \
+            arg.partition("=")[2] if arg.startswith("--lang=") else None
+        if value in ("zh", "en"):
+            return value
+    return None
+
+
 def _main(argv: list[str] | None) -> int:
+    from engine.i18n import lang_scope
+
+    # the command's --lang ends with the command; its error is printed after, in the same language
+    with lang_scope(_requested_lang(argv)):
+        return _run_app(argv)
+
+
+def _run_app(argv: list[str] | None) -> int:
     try:
         rv = app.main(args=argv, standalone_mode=False, prog_name="wenzheng")
         return int(rv) if isinstance(rv, int) else EXIT_OK
@@ -1117,20 +1156,21 @@ def _main(argv: list[str] | None) -> int:
         err.print(t("cli.interrupted"))
         return EXIT_TERMINATED if isinstance(exc.__cause__, Terminated) else EXIT_INTERRUPT
     except click.ClickException as exc:
-        exc.show(file=sys.stderr)
+        from .clickmsg import show_usage_error
+
+        show_usage_error(exc)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         err.print(t("cli.interrupted"))
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPT
     except WenzhengError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(t("cli.error", message=exc), file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # the file system refused a path the user gave (too long, no permission, ...)
         name = str(exc.filename)[:300] if exc.filename is not None else ""
-        print(f"error: {name + ': ' if name else ''}{exc.strerror or exc}", file=sys.stderr)
+        print(t("cli.error", message=f"{name + ': ' if name else ''}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
     except Exception:
         traceback.print_exc()
-        print("internal error: this is a bug in wenzheng; please report it with the traceback above",
-              file=sys.stderr)
+        print(t("cli.internal_error"), file=sys.stderr)
         return EXIT_BUG
