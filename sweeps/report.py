@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from simulator.report import PLOTS_RENDERED_SCRIPT
+from reporting.page import PLOTS_RENDERED_SCRIPT
 
 from .grid import Sweep
 
