@@ -149,20 +149,21 @@ def basic_sections(folder: RunFolder, lang: str) -> list[Section]:
     rows = _quarterly_rows(folder)
     units: dict[str, dict[str, float]] = {}
     for r in rows:
-        u = units.setdefault(r["unit"], {"forms": 0, "replied": 0, "on_time": 0, "supervised": 0, "deductions": 0})
-        u["forms"] += r["collected"]
-        u["replied"] += r["replied"]
-        u["on_time"] += r["on_time"]
-        u["supervised"] += r["supervised"]
-        u["deductions"] += r["deductions"]
+        sums = units.setdefault(r["unit"], {"forms": 0, "replied": 0, "on_time": 0, "supervised": 0,
+                                            "deductions": 0})
+        sums["forms"] += r["collected"]
+        sums["replied"] += r["replied"]
+        sums["on_time"] += r["on_time"]
+        sums["supervised"] += r["supervised"]
+        sums["deductions"] += r["deductions"]
     top = max([*(u["deductions"] for u in units.values()), 1.0])
     order = sorted((u for u in units if units[u]["forms"]),
                    key=lambda u: (-units[u]["deductions"], -units[u]["forms"], u))
     body = []
-    for rank, u in enumerate(order, 1):
-        r = units[u]
+    for rank, name in enumerate(order, 1):
+        r = units[name]
         bar = f'<div class="bar" style="width:{100 * r["deductions"] / top:.1f}%"></div>'
-        body.append(f"<tr><td>{rank}</td><td>{html.escape(u)}</td><td class='num'>{r['forms']:g}</td>"
+        body.append(f"<tr><td>{rank}</td><td>{html.escape(name)}</td><td class='num'>{r['forms']:g}</td>"
                     f"<td class='num'>{_pct(r['replied'] / r['forms'])}</td>"
                     f"<td class='num'>{_pct(r['on_time'] / r['forms'])}</td>"
                     f"<td class='num'>{r['supervised']:g}</td><td class='num'>{r['deductions']:g}</td>"

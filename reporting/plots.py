@@ -99,6 +99,7 @@ def _integer_y(ax: Any) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1))  # counts start at 0; an empty plot still has 0 and 1
 
 
 # -- data for each plot (pure functions: tested without drawing) --------------------------------------------------
