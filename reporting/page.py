@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from .folder import RunFolder, Section
 from .messages import t
 from .plots import CJK_FONTS, Plot, cjk_font, draw_plots
 
-__all__ = ["write_report", "render_page", "load_report_data", "summary_rows", "basic_sections", "WrittenReport",
+__all__ = ["write_report", "render_page", "load_report_data", "report_data_from_json", "summary_rows", "basic_sections", "WrittenReport",
            "SectionsFor", "PLOTS_RENDERED_SCRIPT", "REPORT_FILE"]
 
 REPORT_FILE = "report.html"
@@ -69,12 +71,24 @@ def _backlog(run: Path) -> list[tuple[str, int]]:
         return [(r["date"], int(r["open_forms"])) for r in csv.DictReader(f)]
 
 
+def report_data_from_json(text: str, backlog: Sequence[tuple[str, int]] = ()) -> ReportData:
+    """``ReportData`` from the text of report-data.json (``ReportData.to_json``); ``backlog``: backlog.csv's rows."""
+    doc = json.loads(text)
+    return ReportData(start=date.fromisoformat(doc["start"]), last_day=date.fromisoformat(doc["last_day"]),
+                      posts_per_day={date.fromisoformat(d): int(n) for d, n in doc["posts_per_day"].items()},
+                      backlog=list(backlog),
+                      reply_working_days={int(k): int(v) for k, v in doc["reply_working_days"].items()},
+                      statement_minutes=[float(x) for x in doc["statement_minutes"]],
+                      posts_per_hour={k: int(v) for k, v in doc.get("posts_per_hour", {}).items()},
+                      open_forms_per_hour={k: int(v) for k, v in doc.get("open_forms_per_hour", {}).items()})
+
+
 def load_report_data(run: Path) -> ReportData:
     """What the plots draw for one run: its report-data.json and backlog.csv."""
     path = run / REPORT_DATA
     if not path.is_file():
         raise SourceError([Problem(str(path), None, None, t("page.no_report_data"), code="run-folder")])
-    return ReportData.from_json(path.read_text(encoding="utf-8"), _backlog(run))
+    return report_data_from_json(path.read_text(encoding="utf-8"), _backlog(run))
 
 
 # -- the summary table -----------------------------------------------------------------------------------------

@@ -406,7 +406,7 @@ class ReportData:
     """What the report draws and the other files of a run do not hold, in compact form.
 
     Written as ``report-data.json`` beside metrics.json (``to_json``), read back by the report
-    (``from_json``), so that a report can be rebuilt from a finished run's folder.  Only totals, counts and
+    (``reporting.page.load_report_data``), so that a report can be rebuilt from a finished run's folder.  Only totals, counts and
     the statement times of hot events: its size grows with days and hot events, not with forms.
     """
 
@@ -433,18 +433,6 @@ class ReportData:
             "statement_minutes": sorted(self.statement_minutes),
         }
         return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str, backlog: Sequence[tuple[str, int]] = ()) -> ReportData:
-        """Read ``report-data.json``; ``backlog``: backlog.csv's rows (the file the report shows)."""
-        doc = json.loads(text)
-        return cls(start=date.fromisoformat(doc["start"]), last_day=date.fromisoformat(doc["last_day"]),
-                   posts_per_day={date.fromisoformat(d): int(n) for d, n in doc["posts_per_day"].items()},
-                   backlog=list(backlog),
-                   reply_working_days={int(k): int(v) for k, v in doc["reply_working_days"].items()},
-                   statement_minutes=[float(x) for x in doc["statement_minutes"]],
-                   posts_per_hour={k: int(v) for k, v in doc.get("posts_per_hour", {}).items()},
-                   open_forms_per_hour={k: int(v) for k, v in doc.get("open_forms_per_hour", {}).items()})
 
 
 @dataclass

@@ -18,12 +18,12 @@ import pytest
 
 from reporting import plots
 from reporting.folder import RunFolder
-from reporting.page import summary_rows, write_report
+from reporting.page import report_data_from_json, summary_rows, write_report
 from reporting.plots import REPLY_OVERFLOW_AFTER, reply_bins, time_bins
 from simulator import load_run_inputs, run_scenario, write_run
 from simulator.model import COLLECT
 from simulator.params import with_overrides
-from simulator.stream import REPORT_DATA, ReportData
+from simulator.stream import REPORT_DATA
 from wenzheng.cli import main
 
 from .conftest import DATA
@@ -86,7 +86,7 @@ def test_a_one_day_scenario_has_its_backlog_row(one_day):
 
 def test_report_data_holds_what_the_plots_need(short_run):
     result, run = short_run
-    data = ReportData.from_json((run / REPORT_DATA).read_text(encoding="utf-8"))
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"))
     posts = [r for r in result.log if r.activity == COLLECT]
     assert sum(data.posts_per_day.values()) == len(posts)
     assert sum(data.reply_working_days.values()) == sum(1 for c in result.cases if c.replied_at is not None)
@@ -99,7 +99,7 @@ def test_report_data_holds_what_the_plots_need(short_run):
 def test_a_one_day_run_is_drawn_hourly_from_midnight(one_day):
     """Regression: the megacity-day plot was one bar over the whole day, starting at 12:00 of the day before."""
     result, run = one_day
-    data = ReportData.from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
     unit, starts, posts = time_bins(data)
     assert unit == "hour"
     assert starts == [datetime(2014, 9, 25, h) for h in range(24)]
@@ -146,7 +146,7 @@ def drawn(monkeypatch) -> list[Any]:
 def test_count_axes_have_integer_ticks(one_day, drawn):
     """Regression: fractional y-ticks (0.5 forms) on plots of counts."""
     _, run = one_day
-    data = ReportData.from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
     plots.draw_plots([data])
     assert len(drawn) == 3
     for fig in drawn:
@@ -159,7 +159,7 @@ def test_a_one_day_plot_spans_that_day_and_shows_the_backlog_line(one_day, drawn
     import matplotlib.dates as mdates
 
     _, run = one_day
-    data = ReportData.from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
     plots.draw_plots([data])
     ax = drawn[0].axes[0]
     lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
@@ -187,10 +187,10 @@ def test_every_plot_pools_all_replications(replicated, drawn):
     volume, reply, statement = drawn
     assert sum(p.get_height() for p in reply.axes[0].patches) == sum(r["replied"] for r in reps)
     assert sum(p.get_height() for p in statement.axes[0].patches) == sum(
-        len(ReportData.from_json((r / REPORT_DATA).read_text(encoding="utf-8")).statement_minutes)
+        len(report_data_from_json((r / REPORT_DATA).read_text(encoding="utf-8")).statement_minutes)
         for r in folder.runs)
     # posts: the mean over replications, per day
-    per_day = [ReportData.from_json((r / REPORT_DATA).read_text(encoding="utf-8")).posts_per_day for r in folder.runs]
+    per_day = [report_data_from_json((r / REPORT_DATA).read_text(encoding="utf-8")).posts_per_day for r in folder.runs]
     assert sum(p.get_height() for p in volume.axes[0].patches) == pytest.approx(
         sum(sum(d.values()) for d in per_day) / 3)
     assert len(volume.axes[1].collections) == 1, "the band of the open forms over replications"

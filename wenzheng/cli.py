@@ -283,12 +283,12 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     out.print(_closing_line(target), soft_wrap=True, highlight=False)
 
 
-def _write_run_report(folder: Path) -> None:
+def _write_run_report(run_dir: Path) -> None:
     """report.html (and each replication's) from the run folder's files: the same pages a later rebuild gives."""
     from reporting.folder import RunFolder
     from reporting.page import write_report
 
-    for warning in write_report(RunFolder.load(folder)).warnings:
+    for warning in write_report(RunFolder.load(run_dir)).warnings:
         err.print(f"[yellow]{t('run.warning')}[/yellow]{warning}", highlight=False)
 
 
