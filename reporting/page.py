@@ -26,6 +26,7 @@ from typing import Any
 
 from engine.errors import Problem, SourceError
 from engine.i18n import get_lang, lang_scope
+from simulator.pool import map_in_order
 from simulator.stream import REPORT_DATA, ReportData
 
 from .folder import RunFolder, Section
@@ -249,39 +250,49 @@ def render_page(title: str, metrics: dict[str, Any], plots: Sequence[Plot], sect
 """
 
 
-def write_report(folder: RunFolder, lang: str | None = None, sections: SectionsFor | None = None) -> WrittenReport:
+def write_report(folder: RunFolder, lang: str | None = None, sections: SectionsFor | None = None,
+                 workers: int = 1) -> WrittenReport:
     """Write ``report.html`` into the run folder (and into each replication's folder) in ``lang``
-    (default: the current language).  ``sections``: the tables below the plots, per page."""
+    (default: the current language).  ``sections``: the tables below the plots, per page (a module-level
+    function: the replications' pages are drawn on ``workers`` processes)."""
     provider = sections or basic_sections
     written = WrittenReport()
     with lang_scope(lang):
         lang = get_lang()
         if lang == "zh" and cjk_font() is None:
             written.warnings.append(t("page.no_font", fonts=", ".join(CJK_FONTS)))
-        data = [load_report_data(run) for run in folder.runs]
         m = folder.metrics
-        run = m.get("run", {})
+        scenario = m.get("run", {}).get("scenario", "")
         if not folder.replicated:
-            title = t("page.title_run", scenario=run.get("scenario", ""), seed=run.get("seed", ""))
-            page = render_page(title, m, draw_plots(data), provider(folder, lang))
+            title = t("page.title_run", scenario=scenario, seed=m.get("run", {}).get("seed", ""))
+            page = render_page(title, m, draw_plots([load_report_data(folder.root)]), provider(folder, lang))
             written.pages.append(_write(folder.root, page))
             return written
-        links = []
-        for i, (rep, rep_data) in enumerate(zip(folder.runs, data, strict=True), 1):
-            rep_folder = RunFolder.load(rep)
-            rm = rep_folder.metrics
-            seed = rm.get("run", {}).get("seed", "")
-            title = t("page.title_rep", scenario=run.get("scenario", ""), i=i, seed=seed)
-            page = render_page(title, rm, draw_plots([rep_data]), provider(rep_folder, lang),
-                               back=f"../{REPORT_FILE}")
-            written.pages.append(_write(rep, page))
-            links.append((f"{rep.name}/{REPORT_FILE}", t("page.rep_link", i=i, seed=seed)))
+        jobs = [(str(rep), lang, i, scenario, provider) for i, rep in enumerate(folder.runs, 1)]
+        links: list[tuple[str, str]] = []
+        for path, seed in map_in_order(_replication_page, jobs, workers):
+            written.pages.append(Path(path))
+            links.append((f"{Path(path).parent.name}/{REPORT_FILE}", t("page.rep_link", i=len(links) + 1, seed=seed)))
         seeds = m.get("seeds") or [""]
-        title = t("page.title_reps", scenario=run.get("scenario", ""), n=len(folder.runs))
+        title = t("page.title_reps", scenario=scenario, n=len(folder.runs))
         note = t("page.pooled", n=len(folder.runs), first=seeds[0], last=seeds[-1])
+        data = [load_report_data(run) for run in folder.runs]
         page = render_page(title, m, draw_plots(data), provider(folder, lang), note=note, links=links)
         written.pages.insert(0, _write(folder.root, page))
     return written
+
+
+def _replication_page(job: tuple[str, str, int, str, SectionsFor]) -> tuple[str, Any]:
+    """Draw and write one replication's page (in a worker process too); its path and seed."""
+    rep, lang, i, scenario, provider = job
+    with lang_scope(lang):
+        folder = RunFolder.load(Path(rep))
+        m = folder.metrics
+        seed = m.get("run", {}).get("seed", "")
+        title = t("page.title_rep", scenario=scenario, i=i, seed=seed)
+        page = render_page(title, m, draw_plots([load_report_data(folder.root)]), provider(folder, lang),
+                           back=f"../{REPORT_FILE}")
+        return str(_write(folder.root, page)), seed
 
 
 def _write(folder: Path, page: str) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ def _setup() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # WenQuanYi Zen Hei has one weight (medium): matplotlib would log a warning for every plot
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     font = cjk_font()
     plt.rcParams.update({
         "svg.fonttype": "path",  # glyphs as outlines: the same picture without the font

@@ -274,7 +274,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _write_run_report(staging)
+        _write_run_report(staging, workers)
     title = f"{sc.name} — seed {base_seed}" if replications == 1 else \
         f"{sc.name} — mean of {replications} replications (seeds {base_seed}–{base_seed + replications - 1})"
     if overrides:
@@ -283,12 +283,12 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     out.print(_closing_line(target), soft_wrap=True, highlight=False)
 
 
-def _write_run_report(run_dir: Path) -> None:
+def _write_run_report(run_dir: Path, workers: int) -> None:
     """report.html (and each replication's) from the run folder's files: the same pages a later rebuild gives."""
     from reporting.folder import RunFolder
     from reporting.page import write_report
 
-    for warning in write_report(RunFolder.load(run_dir)).warnings:
+    for warning in write_report(RunFolder.load(run_dir), workers=workers).warnings:
         err.print(f"[yellow]{t('run.warning')}[/yellow]{warning}", highlight=False)
 
 
