@@ -337,3 +337,38 @@ def test_report_files_are_readable_by_the_group(tmp_path):
     for p in (tmp_path / "r" / "report.html", tmp_path / "r" / "001" / "report.html",
               tmp_path / "r" / "001" / REPORT_DATA):
         assert p.stat().st_mode & 0o777 == 0o640, p
+
+
+def test_a_multi_day_plot_spans_the_period_with_daily_bars_from_midnight(short_run, drawn):
+    import matplotlib.dates as mdates
+
+    result, run = short_run
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    plots.draw_plots([data])
+    ax = drawn[0].axes[0]
+    first, last = result.start.date(), (result.end - timedelta(days=1)).date()
+    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    assert (lo, hi) == (datetime.combine(first, datetime.min.time()),
+                        datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    bars = ax.patches
+    assert len(bars) == (last - first).days + 1
+    assert mdates.num2date(bars[0].get_x()).replace(tzinfo=None) == datetime.combine(first, datetime.min.time())
+    # the open-forms line: backlog.csv's rows of the period, each drawn at the end of its day
+    line = drawn[0].axes[1].get_lines()[0]
+    rows = [(d, n) for d, n in _backlog(run) if first.isoformat() <= d <= last.isoformat()]
+    assert list(line.get_ydata()) == [n for _, n in rows]
+
+
+def test_xes_export_of_a_replicated_run_keeps_replications_apart(replicated, tmp_path):
+    from defusedxml import ElementTree
+
+    from simulator.export import export_log
+
+    path = export_log(replicated, "xes", tmp_path / "all.xes")
+    ns = {"x": "http://www.xes-standard.org/"}
+    traces = ElementTree.parse(path).getroot().findall("x:trace", ns)
+    names = [t.find("x:string[@key='concept:name']", ns).get("value") for t in traces]
+    reps = [t.find("x:string[@key='replication']", ns).get("value") for t in traces]
+    assert len(names) == len(set(names)), "no case id shared between replications"
+    assert all(n.startswith(r + "/") for n, r in zip(names, reps, strict=True))
+    assert set(reps) == {"000", "001", "002"}
