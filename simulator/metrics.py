@@ -103,7 +103,8 @@ def quarterly_table(run: RunResult) -> list[dict[str, Any]]:
 
 def write_run(run: RunResult, metrics: dict[str, Any], out_dir: str | Path, extra: dict[str, Any] | None = None,
               report: bool = True) -> Path:
-    """Write metrics.json, events.csv, cases.csv, backlog.csv and report.html into the folder ``out_dir``.
+    """Write metrics.json, events.csv, cases.csv, backlog.csv and report-data.json into the folder ``out_dir``
+    (the report page is drawn from them by ``reporting.page.write_report``).
 
     The folder is created if missing (its parent must exist) and the files are
     written in place: making that safe (a staging folder renamed into place,

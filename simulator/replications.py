@@ -45,11 +45,8 @@ def _one(args: tuple[str, str | None, int, str | None, bool, bool, tuple[tuple[s
         sc = with_overrides(sc, overrides, "--set")
     # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
     run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
-                          report=first, extra={"overrides": overrides_record(overrides)} if overrides else None)
-    metrics = run.metrics
-    if out is not None and first:  # the first replication carries the plots and tables into the summary report
-        metrics = {**metrics, "_report": run.report_sections()}
-    return metrics
+                          extra={"overrides": overrides_record(overrides)} if overrides else None)
+    return run.metrics
 
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,

@@ -96,7 +96,7 @@ def stream_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: i
                     progress: Callable[[float], None] | None = None, out_dir: Path | None = None,
                     report: bool = True, extra: dict[str, Any] | None = None) -> StreamedRun:
     """Run streaming: events.csv and cases.csv are written as the run goes (with ``out_dir``, an existing or
-    creatable folder, then metrics.json, backlog.csv and report.html at the end), finished forms leave
+    creatable folder, then metrics.json, backlog.csv and report-data.json at the end), finished forms leave
     memory, every metric is counted on the way.  Byte-identical files to ``write_run`` on ``run_scenario``'s
     result for the same seed (tested).  Without ``out_dir`` nothing per case is kept: metrics only."""
     sim = _simulation(scenario, policy, seed, progress)
@@ -121,12 +121,7 @@ def stream_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: i
 
 @dataclass
 class StreamedRun:
-    """What a streaming run returns: its metrics, and the sink (its report data, for a summary report)."""
+    """What a streaming run returns: its metrics, and the sink (its accumulator: what the report draws)."""
 
     metrics: dict[str, Any]
     sink: RunSink
-
-    def report_sections(self) -> dict[str, str]:
-        from .report import sections_from
-
-        return sections_from(self.sink.acc.report_data(), self.metrics)

@@ -14,8 +14,8 @@ keep only what the outputs need:
   report draws, in counters and compact arrays;
 - ``RunSink`` bundles the three: it is what the model calls.
 
-The in-memory path (``compute_metrics``, ``quarterly_table``, ``write_run``,
-``report_sections`` on a finished ``RunResult``) feeds the same classes with
+The in-memory path (``compute_metrics``, ``quarterly_table``, ``write_run`` on a
+finished ``RunResult``) feeds the same classes with
 ``feed_run``, so each metric has one implementation and both paths give
 byte-identical files.
 """
@@ -46,7 +46,13 @@ if TYPE_CHECKING:
     from .model import CaseRecord, DeskStats, LogRow, RunResult
 
 __all__ = ["EventLogWriter", "CasesWriter", "RunAccumulator", "QuarterlyTable", "RunSink", "ReportData", "feed_run",
-           "quantile_counts", "CASE_COLUMNS", "event_fields", "case_fields", "write_csv", "write_metrics_json"]
+           "quantile_counts", "CASE_COLUMNS", "event_fields", "case_fields", "write_csv", "write_metrics_json",
+           "REPORT_DATA", "HOURLY_MAX_DAYS"]
+
+#: the file beside metrics.json with what the report's plots draw and the other files do not hold
+REPORT_DATA = "report-data.json"
+#: periods of at most this many days also keep posts and open forms per hour (the report draws them hourly)
+HOURLY_MAX_DAYS = 7
 
 #: cases.csv columns (one row per form)
 CASE_COLUMNS = ["case_id", "channel", "place", "true_category", "category", "true_unit", "unit", "posted_at",
@@ -388,17 +394,45 @@ class QuarterlyTable:
         return out
 
 
+Hour = tuple[date, int]  # (local date, hour 0-23)
+
+
+def _hour_key(h: Hour) -> str:
+    return f"{h[0].isoformat()}T{h[1]:02d}"
+
+
 @dataclass
 class ReportData:
-    """What the report draws, in compact form (picklable: a worker builds it, the parent renders)."""
+    """What the report draws and the other files of a run do not hold, in compact form.
+
+    Written as ``report-data.json`` beside metrics.json (``to_json``), read back by the report
+    (``reporting.page.load_report_data``), so that a report can be rebuilt from a finished run's folder.  Only totals, counts and
+    the statement times of hot events: its size grows with days and hot events, not with forms.
+    """
 
     start: date
     last_day: date
     posts_per_day: dict[date, int]
-    backlog: list[tuple[str, int]]
+    backlog: list[tuple[str, int]]  # (day, forms open at the end of that day), as backlog.csv
     reply_working_days: dict[int, int]  # working day N after receipt → replied forms
-    statement_minutes: list[float]  # minutes from turning hot to the statement, per statement
-    league: dict[str, dict[str, int]]  # unit → forms, replied, on_time, supervised
+    statement_minutes: list[float]  # minutes from turning hot to the statement, per statement (sorted)
+    league: dict[str, dict[str, int]] = field(default_factory=dict)  # unit → forms, replied, on_time, supervised
+    #: per hour of the period (periods of at most HOURLY_MAX_DAYS days, else empty): "YYYY-MM-DDTHH" → posts
+    posts_per_hour: dict[str, int] = field(default_factory=dict)
+    #: per hour of the period, as ``posts_per_hour``: forms open at the end of that hour
+    open_forms_per_hour: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        doc = {
+            "start": self.start.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "posts_per_day": {d.isoformat(): n for d, n in sorted(self.posts_per_day.items())},
+            "posts_per_hour": dict(sorted(self.posts_per_hour.items())),
+            "open_forms_per_hour": dict(sorted(self.open_forms_per_hour.items())),
+            "reply_working_days": {str(k): v for k, v in sorted(self.reply_working_days.items())},
+            "statement_minutes": sorted(self.statement_minutes),
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
 @dataclass
@@ -449,6 +483,9 @@ class RunAccumulator:
         self.table = QuarterlyTable()
         self.deductions_by_unit: dict[str, float] = defaultdict(float)
         self.posts_per_day: Counter[date] = Counter()
+        self.posts_per_hour: Counter[Hour] = Counter()
+        self.opened_per_hour: Counter[Hour] = Counter()  # forms issued in each hour
+        self.replied_per_hour: Counter[Hour] = Counter()  # forms replied in each hour
         self.backlog: list[tuple[str, int]] = []
 
     def add_case(self, c: CaseRecord) -> None:
@@ -459,8 +496,10 @@ class RunAccumulator:
         n.forms += 1
         replied = c.replied_at
         self.table.add_case(c)
+        self.opened_per_hour[(opened.date(), opened.hour)] += 1
         if replied is not None:
             n.replied += 1
+            self.replied_per_hour[(replied.date(), replied.hour)] += 1
             self.reply_wd[self.calendar.working_days_between(opened, replied)] += 1
         if replied is not None and c.reply_due is not None and replied <= c.reply_due:
             n.on_time += 1
@@ -496,14 +535,22 @@ class RunAccumulator:
 
     def add_log(self, row: LogRow) -> None:
         if row.activity == self._collect:
-            self.posts_per_day[row.at.date()] += 1
+            at = row.at
+            self.posts_per_day[at.date()] += 1
+            self.posts_per_hour[(at.date(), at.hour)] += 1
 
     # -- results ----------------------------------------------------------------------------------------------
 
     def finish(self, *, scenario_name: str, seed: int, drained_at: datetime, posts: int, desk: DeskStats,
                backlog: list[tuple[str, int]], intake: Mapping[str, int]) -> dict[str, Any]:
-        """The metrics dict (rounded as metrics.json holds it)."""
-        self.backlog = list(backlog)
+        """The metrics dict (rounded as metrics.json holds it).
+
+        ``backlog``: the model's snapshots of open forms, taken at 00:00 of each day while the run goes;
+        the snapshot at 00:00 of day d is the end of day d - 1, and backlog.csv dates each row by the day
+        it ends.  A day of the period that ended after the run had drained (no snapshot) gets its row from
+        the forms issued and replied by then, so every day of the period has one.
+        """
+        self.backlog = backlog = self._backlog_rows(backlog)
         n = self.c
         units = self.table.by_unit()
         stmt = self.statement_minutes
@@ -557,11 +604,46 @@ class RunAccumulator:
         }
         return _round(metrics)  # type: ignore[no-any-return]
 
+    def _last_day(self) -> date:
+        return (self.end - timedelta(microseconds=1)).date()  # ``end`` is exclusive
+
+    def _open_at_end_of(self, day: date) -> int:
+        """Forms issued minus forms replied up to the end of ``day``."""
+        return (sum(n for (d, _), n in self.opened_per_hour.items() if d <= day)
+                - sum(n for (d, _), n in self.replied_per_hour.items() if d <= day))
+
+    def _backlog_rows(self, snapshots: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+        rows = {(date.fromisoformat(d) - timedelta(days=1)).isoformat(): n for d, n in snapshots}
+        day, last = self.start.date(), self._last_day()
+        while day <= last:
+            if day.isoformat() not in rows:
+                rows[day.isoformat()] = self._open_at_end_of(day)
+            day += timedelta(days=1)
+        return sorted(rows.items())
+
     def report_data(self) -> ReportData:
-        return ReportData(start=self.start.date(), last_day=(self.end - timedelta(days=1)).date(),
+        start, last = self.start.date(), self._last_day()
+        per_hour: dict[str, int] = {}
+        open_per_hour: dict[str, int] = {}
+        if (last - start).days < HOURLY_MAX_DAYS:
+            opened = self.opened_per_hour
+            replied = self.replied_per_hour
+            open_forms = (sum(n for h, n in opened.items() if h[0] < start)
+                          - sum(n for h, n in replied.items() if h[0] < start))
+            day = start
+            while day <= last:
+                for hour in range(24):
+                    h = (day, hour)
+                    key = _hour_key(h)
+                    per_hour[key] = self.posts_per_hour.get(h, 0)
+                    open_forms += opened.get(h, 0) - replied.get(h, 0)
+                    open_per_hour[key] = open_forms
+                day += timedelta(days=1)
+        return ReportData(start=start, last_day=last,
                           posts_per_day=dict(self.posts_per_day), backlog=list(self.backlog),
-                          reply_working_days=dict(self.reply_wd), statement_minutes=list(self.statement_minutes),
-                          league=self.table.by_unit())
+                          reply_working_days=dict(self.reply_wd),
+                          statement_minutes=sorted(self.statement_minutes),
+                          league=self.table.by_unit(), posts_per_hour=per_hour, open_forms_per_hour=open_per_hour)
 
 
 # -- the sink the model calls ------------------------------------------------------------------------------------
@@ -582,7 +664,9 @@ class RunSink:
       ``at < now`` will be logged any more (lets the event log write out);
     - ``finish(...)`` once, at the end: the metrics dict;
     - ``close(metrics, extra, report)``: writes metrics.json, backlog.csv and
-      report.html and completes events.csv and cases.csv (``abort()`` on error).
+      report-data.json (what the report draws; ``report=False``: not written) and completes events.csv and
+      cases.csv (``abort()`` on error).  The report page itself is built from these files afterwards
+      (``reporting.page.write_report``: the simulator does not draw).
     """
 
     def __init__(self, calendar: Any, start: datetime, end: datetime, out_dir: str | Path | None = None,
@@ -634,11 +718,7 @@ class RunSink:
             self.cases.close()
             write_csv(self.out / "backlog.csv", ["date", "open_forms"], self.acc.backlog)
             if report:
-                from .report import render_report, sections_from
-
-                (self.out / "report.html").write_text(
-                    render_report(f"{doc['run']['scenario']} — seed {doc['run']['seed']}", doc,
-                                  sections_from(self.acc.report_data(), doc)), encoding="utf-8")
+                (self.out / REPORT_DATA).write_text(self.acc.report_data().to_json(), encoding="utf-8")
         except BaseException:
             self.abort()
             raise

@@ -16,7 +16,7 @@ import html
 from typing import Any
 
 from engine.i18n import get_lang
-from simulator.report import PLOTS_RENDERED_SCRIPT
+from reporting.page import PLOTS_RENDERED_SCRIPT
 
 from .grid import Sweep
 from .messages import t

@@ -175,7 +175,7 @@ def test_a_streamed_run_writes_the_same_files_as_the_in_memory_run(scenario: str
     streamed = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=tmp_path / "stream")
     assert streamed.metrics == metrics
     assert sorted(p.name for p in (tmp_path / "stream").iterdir()) == sorted(p.name for p in (tmp_path / "memory").iterdir())
-    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv", "report.html"):
+    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv", "report-data.json"):
         assert (tmp_path / "stream" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes(), name
     # metrics only: nothing written, the same numbers
     assert stream_scenario(sc, policy, rules_dir, seed=seed).metrics == metrics

@@ -99,15 +99,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[Oracl
 
 
 def _backlog_csv(oracle: Oracle, rep: Path) -> tuple[Any, Any]:
-    """backlog.csv row d = open forms at the end of day d - 1 (the 00:00 snapshot of d)."""
+    """backlog.csv row d = open forms at the end of day d (regression: rows carried the next day's date)."""
     with (rep / "backlog.csv").open(encoding="utf-8", newline="") as f:
         theirs = {r["date"]: int(r["open_forms"]) for r in csv.DictReader(f)}
     ends = oracle.metrics["_backlog_by_day"]
-    mine = {
-        (dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat(): n
-        for d, n in ends.items()
-        if (dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat() in theirs
-    }
+    mine = {d: n for d, n in ends.items() if d in theirs}
+    assert len(mine) == len(theirs), "every backlog.csv row is a day the oracle counts"
     return mine, theirs
 
 

@@ -73,7 +73,8 @@ def test_rerun_replaces_the_previous_result_whole(tmp_path):
     assert {"000/events.csv", "001/events.csv", "replications.json", "metrics.json", MANIFEST} <= _files(out)
     assert _manifest_matches(out)
     assert main(["run", SHORT, "--out", str(out), "--quiet", "--seed", "7"]) == 0
-    assert _files(out) == {"metrics.json", "events.csv", "cases.csv", "backlog.csv", "report.html", MANIFEST}
+    assert _files(out) == {"metrics.json", "events.csv", "cases.csv", "backlog.csv", "report-data.json", "report.html",
+                           MANIFEST}
     assert _manifest_matches(out)
     assert json.loads((out / "metrics.json").read_text(encoding="utf-8"))["run"]["seed"] == 7
     assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["kind"] == "run"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from reporting.folder import RunFolder
+from reporting.page import write_report
 from simulator import load_run_inputs, run_scenario, write_run
 from simulator.export import COLUMNS, FIVE_STEPS, export_log
 from wenzheng.cli import main
@@ -24,15 +26,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def run_dir(tmp_path_factory) -> Path:
     sc, policy, rules = load_run_inputs(DATA / "short.yaml")
     result, metrics = run_scenario(sc, policy, rules)
-    return write_run(result, metrics, tmp_path_factory.mktemp("run") / "short")
+    out = write_run(result, metrics, tmp_path_factory.mktemp("run") / "short")
+    write_report(RunFolder.load(out), "zh")
+    return out
 
 
 def test_report_is_self_contained(run_dir):
     text = (run_dir / "report.html").read_text(encoding="utf-8")
     assert text.count("<svg") == 3
     assert not re.search(r"""(src|href)=["']https?://""", text), "the report must not load anything from the network"
-    for heading in ("收集", "转办", "答复", "按时", "逾期", "督办", "扣分", "Unit league table"):
+    for heading in ("收集", "转办", "答复", "按时", "逾期", "督办", "扣分", "单位排名", "答复率", "图表"):
         assert heading in text
+    assert '<html lang="zh-CN">' in text
 
 
 def _chromium(*args: str, profile: Path) -> str:
@@ -58,12 +63,38 @@ def test_report_renders_every_plot_in_chromium(run_dir, tmp_path):
     assert shot.stat().st_size > 20_000
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package 'chromium'; .ci/run installs "
+                                             "it): the browser rendering test needs it")
+def test_replicated_report_renders_in_chromium(tmp_path):
+    """The summary page of a replicated run (Chinese, the default) and one replication's page draw every plot;
+    a screenshot of the summary goes to $WENZHENG_TEST_OUTPUT/report-replications.png."""
+    out = tmp_path / "reps"
+    assert main(["--lang", "zh", "run", str(DATA / "short.yaml"), "--replications", "3", "--quiet",
+                 "--out", str(out)]) == 0
+    for page in (out / "report.html", out / "001" / "report.html"):
+        dom = _chromium("--virtual-time-budget=5000", "--dump-dom", page.resolve().as_uri(),
+                        profile=tmp_path / f"d{page.parent.name}")
+        rendered = re.search(r'data-plots-rendered="(\d+)"', dom)
+        assert rendered and int(rendered.group(1)) == 3, page
+    shot_dir = Path(os.environ.get("WENZHENG_TEST_OUTPUT", tmp_path))
+    shot_dir.mkdir(parents=True, exist_ok=True)
+    shot = shot_dir / "report-replications.png"
+    _chromium("--window-size=1200,2400", f"--screenshot={shot}", (out / "report.html").resolve().as_uri(),
+              profile=tmp_path / "shot")
+    assert shot.stat().st_size > 20_000
+
+
 def test_replications_report(tmp_path):
+    """Regression: the summary report drew the first replication only and linked none of them."""
     out = tmp_path / "reps"
     assert main(["run", str(DATA / "short.yaml"), "--replications", "2", "--quiet", "--out", str(out)]) == 0
     text = (out / "report.html").read_text(encoding="utf-8")
-    assert "Mean of 2 replications" in text and text.count("<svg") == 3
-    assert not (out / "001" / "report.html").exists() and (out / "000" / "report.html").exists()
+    assert "Means of 2 independent replications" in text and text.count("<svg") == 3
+    assert "the plots pool the data of every replication" in text
+    for rep in ("000", "001"):
+        page = (out / rep / "report.html").read_text(encoding="utf-8")
+        assert f'href="{rep}/report.html"' in text and page.count("<svg") == 3
+        assert 'href="../report.html"' in page
 
 
 def test_csv_export_columns(run_dir, tmp_path):
@@ -76,6 +107,8 @@ def test_csv_export_columns(run_dir, tmp_path):
 def test_export_errors(tmp_path, capsys):
     assert main(["export", str(tmp_path)]) == 2
     assert "no events.csv" in capsys.readouterr().err
+    assert main(["--lang", "zh", "export", str(tmp_path)]) == 2
+    assert "没有 events.csv" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("fmt", ["xes", "parquet", "csv"])

@@ -95,9 +95,9 @@ def test_every_export_keeps_the_instant_and_the_offset(tmp_path, fmt):
     assert sorted(got) == want  # aware datetimes compare as instants
 
 
-def test_report_quarterly_columns_carry_the_values_their_chinese_headers_name(tmp_path):
+def test_report_quarterly_columns_carry_the_values_their_chinese_headers_name(tmp_path, zh):
     """(survivor 34: 按时/逾期 labels swapped) each column of the report's quarterly table, found by its Chinese
-    header (the meaning docs/metrics.md gives it), holds that metric for every row of metrics.json."""
+    header (the meaning docs/metrics.md gives it), holds that metric for every unit row of metrics.json."""
     import json
     import re
 
@@ -106,15 +106,22 @@ def test_report_quarterly_columns_carry_the_values_their_chinese_headers_name(tm
     run = tmp_path / "run"
     assert main(["run", str(SHORT), "--out", str(run), "--quiet"]) == 0
     page = (run / "report.html").read_text(encoding="utf-8")
-    table = next(t for t in re.findall(r"<table>.*?</table>", page, re.S) if "季度" in t)
-    headers = [re.sub(r"<.*", "", h) for h in re.findall(r"<th>(.*?)</th>", table, re.S)]
-    rows = [[re.sub(r"<.*?>", "", c) for c in re.findall(r"<td>(.*?)</td>", tr, re.S)]
-            for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
-    meaning = {"季度": "quarter", "单位": "unit", "收集": "collected", "转办": "forwarded", "答复": "replied",
-               "按时": "on_time", "逾期": "overdue", "督办": "supervised", "扣分": "deductions"}
+    section = page[page.index('id="leaders-quarterly"'):]
+    section = section[:section.index("<h2")] if "<h2" in section else section
+    meaning = {"收集": "collected", "转办": "forwarded", "答复": "replied", "按时": "on_time", "逾期": "overdue",
+               "督办": "supervised", "扣分": "deductions"}
     quarterly = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["quarterly"]
-    assert len(rows) == len(quarterly) > 0 and set(headers) == set(meaning)
-    for row, want in zip(rows, quarterly, strict=True):
-        for zh, cell in zip(headers, row, strict=True):
-            value = want[meaning[zh]]
-            assert cell == (f"{value:g}" if isinstance(value, float) else str(value)), (zh, row, want)
+    want = {(r["quarter"], r["unit"]): r for r in quarterly}
+    seen = set()
+    for quarter, table in re.findall(r"<h3>(\d{4}Q[1-4]).*?(<table.*?</table>)", section, re.S):
+        headers = [re.sub(r"<.*", "", h) for h in re.findall(r"<th>(.*?)</th>", table, re.S)]
+        assert set(meaning) <= set(headers) and "单位" in headers
+        for tr in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S):  # unit rows (no class)
+            cells = [re.sub(r"<.*?>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            unit = cells[headers.index("单位")]
+            row = want.get((quarter, unit))
+            seen.add((quarter, unit))
+            for zh, key in meaning.items():
+                value = row[key] if row else 0
+                assert float(cells[headers.index(zh)]) == value, (quarter, unit, zh, cells, row)
+    assert set(want) <= seen, set(want) - seen

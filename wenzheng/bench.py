@@ -43,7 +43,7 @@ DEFAULT_SCENARIOS = (Path("scenarios/changping-2014.yaml"), Path("scenarios/mega
 #: modules ``wenzheng run`` needs, imported in the measuring process before its clock starts: their import is
 #: start-up (``import_seconds``), not work done per post
 _RUN_PATH_MODULES = ("wenzheng.cli", "rich.progress", "simulator", "simulator.runner", "simulator.model",
-                     "simulator.metrics", "simulator.replications", "simulator.report", "chinese_calendar")
+                     "simulator.metrics", "simulator.replications", "reporting.page", "chinese_calendar")
 #: a generated routing table of this many rules, beside the shipped one (how the engine scales with rules)
 LARGE_TABLE_RULES = 60
 

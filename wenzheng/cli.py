@@ -28,6 +28,7 @@ from engine.errors import CalendarError, DurationError, WenzhengError
 
 from .messages import t
 from .outputs import (
+    MANIFEST,
     OutPath,
     atomic_file,
     atomic_write_text,
@@ -268,26 +269,40 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
                                     workers, staging, progress=lambda n: progress.update(task, completed=n),
                                     overrides=overrides)
-            sections = reps[0].pop("_report", None)
             metrics = summarise(reps)
             if recorded:
                 metrics["run"].update(recorded)
-            if sections is not None:
-                from simulator.report import render_report
-
-                (staging / "report.html").write_text(render_report(
-                    f"{sc.name} — {replications} replications", metrics, sections), encoding="utf-8")
             (staging / "metrics.json").write_text(
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _write_run_report(staging, workers)
     title = t("run.title_one", name=sc.name, seed=base_seed) if replications == 1 else \
         t("run.title_many", name=sc.name, n=replications, first=base_seed, last=base_seed + replications - 1)
     if overrides:
         title += t("run.title_with", sets=", ".join(f"{p}={v}" for p, v in overrides))
     print_summary(metrics, title)
-    out.print(f"results in {target}/ (report.html, metrics.json, events.csv, cases.csv, backlog.csv"
-              + (", one folder per replication)" if replications > 1 else ")"))
+    out.print(_closing_line(target), soft_wrap=True, highlight=False)
+
+
+def _write_run_report(run_dir: Path, workers: int) -> None:
+    """report.html (and each replication's) from the run folder's files: the same pages a later rebuild gives."""
+    from reporting.folder import RunFolder
+    from reporting.page import write_report
+
+    for warning in write_report(RunFolder.load(run_dir), workers=workers).warnings:
+        err.print(f"[yellow]{t('run.warning')}[/yellow]{warning}", highlight=False)
+
+
+def _closing_line(target: Path) -> str:
+    """Where the results are: the files that exist at the top, and those of each replication's folder."""
+    top = sorted(p.name for p in target.iterdir() if p.is_file() and p.name != MANIFEST)
+    reps = sorted(p.name for p in target.iterdir() if p.is_dir() and p.name.isdigit())
+    if not reps:
+        return t("run.results", target=target, files=", ".join(top))
+    inner = sorted(p.name for p in (target / reps[0]).iterdir() if p.is_file())
+    return t("run.results_reps", target=target, files=", ".join(top), n=len(reps), first=reps[0], last=reps[-1],
+              inner=", ".join(inner))
 
 
 @app.command()
@@ -480,10 +495,14 @@ def check(baseline_dir: Path, rules: Path | None, only: tuple[str, ...], workers
 @click.option("--out", "out_file", type=_OUT, default=None,
               help="Output file (default RUN_DIR/events.pm.csv, events.xes or events.parquet).")
 @click.option("--steps-only", is_flag=True, help="Only the five steps (收集整理 上报通报 调查办理 督办落实 反馈回复).")
+@click.option("--replication", type=click.IntRange(min=0), default=None, metavar="N",
+              help="A replicated run: export replication N (folder RUN_DIR/00N) only (default: every "
+                   "replication, with a replication column).")
 @_FORCE
-def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool, force: bool) -> None:
+def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool, replication: int | None,
+           force: bool) -> None:
     """Export a run's event log for process-mining tools (pm4py, ProM, Disco)."""
-    from simulator.export import default_path, export_log
+    from simulator.export import default_path, export_log, replication_folders
 
     from .outputs import register_file
 
@@ -491,9 +510,10 @@ def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool, for
     owned = _export_owned(fmt)
     check_output_file(target, owned, force)
     with atomic_file(target, owned, force) as tmp:
-        export_log(run_dir, fmt, tmp, steps_only)
+        export_log(run_dir, fmt, tmp, steps_only, replication)
     register_file(target)  # inside a result folder: list it in the manifest, so the folder stays ours
-    click.echo(f"wrote {target}")
+    reps = [] if replication is not None or (run_dir / "events.csv").is_file() else replication_folders(run_dir)
+    click.echo(t("export.wrote_reps", path=target, n=len(reps)) if reps else t("export.wrote", path=target))
 
 
 @app.command()
@@ -541,11 +561,13 @@ def _report_owned(fmt: str) -> Callable[[Path], bool]:
 
 
 def _export_owned(fmt: str) -> Callable[[Path], bool]:
-    from simulator.export import COLUMNS, SIGNATURE_KEY, XES_SIGNATURE
+    from simulator.export import COLUMNS, REPLICATION_COLUMN, SIGNATURE_KEY, XES_SIGNATURE
 
     if fmt == "csv":
-        header = (",".join(COLUMNS) + "\n").encode()
-        return head_contains(header, size=len(header))  # our exact header line, first in the file
+        header = ",".join(COLUMNS).encode()
+        one, reps = head_contains(header + b"\n", size=len(header) + 1), \
+            head_contains(header + f",{REPLICATION_COLUMN}\n".encode(), size=len(header) + len(REPLICATION_COLUMN) + 2)
+        return lambda p: one(p) or reps(p)  # our exact header line, first in the file
     if fmt == "xes":
         return head_contains(XES_SIGNATURE.encode(), size=512)
     return head_contains(b"PAR1", SIGNATURE_KEY.encode(), b"wenzheng", size=65536, tail=True)

@@ -1,0 +1,374 @@
+"""The run report page (reporting/page.py, plots.py) and the files it is built from (issue 12).
+
+Each test knows its answer independently of the code under test: counts from the run's own cases and
+log, sums over replications, the files on disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reporting import plots
+from reporting.folder import RunFolder
+from reporting.page import report_data_from_json, summary_rows, write_report
+from reporting.plots import REPLY_OVERFLOW_AFTER, reply_bins, time_bins
+from simulator import load_run_inputs, run_scenario, write_run
+from simulator.model import COLLECT
+from simulator.params import with_overrides
+from simulator.stream import REPORT_DATA
+from wenzheng.cli import main
+
+from .conftest import DATA
+
+SHORT = DATA / "short.yaml"
+
+
+def _backlog(run: Path) -> list[tuple[str, int]]:
+    with (run / "backlog.csv").open(encoding="utf-8", newline="") as f:
+        return [(r["date"], int(r["open_forms"])) for r in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory) -> tuple[Any, Path]:
+    sc, policy, rules = load_run_inputs(SHORT)
+    result, metrics = run_scenario(sc, policy, rules)
+    return result, write_run(result, metrics, tmp_path_factory.mktemp("short") / "run")
+
+
+@pytest.fixture(scope="module")
+def one_day(tmp_path_factory) -> tuple[Any, Path]:
+    """short.yaml cut to its first day (2014-09-25, a Thursday)."""
+    sc, policy, rules = load_run_inputs(SHORT)
+    sc = with_overrides(sc, [("end", "2014-09-25")])
+    result, metrics = run_scenario(sc, policy, rules)
+    return result, write_run(result, metrics, tmp_path_factory.mktemp("day") / "run")
+
+
+def _open_at_end_of(result: Any, day: date) -> int:
+    """Forms issued minus forms replied by the end of ``day`` (local time), from the cases themselves."""
+    cases = [c for c in result.cases if c.opened_at is not None]
+    return (sum(1 for c in cases if c.opened_at.date() <= day)
+            - sum(1 for c in cases if c.replied_at is not None and c.replied_at.date() <= day))
+
+
+# -- backlog.csv -------------------------------------------------------------------------------------------------
+
+
+def test_backlog_rows_are_dated_by_the_day_they_end(short_run):
+    """Regression: the row dated 2014-04-02 was the end of 1 April (every row one day late)."""
+    result, run = short_run
+    rows = _backlog(run)
+    assert rows[0][0] == result.start.date().isoformat()
+    for d, n in rows:
+        assert n == _open_at_end_of(result, date.fromisoformat(d)), d
+    days = [date.fromisoformat(d) for d, _ in rows]
+    assert days == [days[0] + timedelta(days=i) for i in range(len(days))], "one row per day, none missing"
+
+
+def test_a_one_day_scenario_has_its_backlog_row(one_day):
+    """Regression: a one-day scenario had no row for its day (the first row was dated the day after)."""
+    result, run = one_day
+    rows = dict(_backlog(run))
+    assert "2014-09-25" in rows
+    assert rows["2014-09-25"] == _open_at_end_of(result, date(2014, 9, 25))
+
+
+# -- report-data.json --------------------------------------------------------------------------------------------
+
+
+def test_report_data_holds_what_the_plots_need(short_run):
+    result, run = short_run
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"))
+    posts = [r for r in result.log if r.activity == COLLECT]
+    assert sum(data.posts_per_day.values()) == len(posts)
+    assert sum(data.reply_working_days.values()) == sum(1 for c in result.cases if c.replied_at is not None)
+    statements = sorted((c.statement_at - c.hot_at).total_seconds() / 60 for c in result.cases
+                        if c.opened_at is not None and c.hot_at is not None and c.statement_at is not None)
+    assert data.statement_minutes == pytest.approx(statements)
+    assert data.posts_per_hour == {} and data.open_forms_per_hour == {}, "16 days: drawn per day"
+
+
+def test_a_one_day_run_is_drawn_hourly_from_midnight(one_day):
+    """Regression: the megacity-day plot was one bar over the whole day, starting at 12:00 of the day before."""
+    result, run = one_day
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    unit, starts, posts = time_bins(data)
+    assert unit == "hour"
+    assert starts == [datetime(2014, 9, 25, h) for h in range(24)]
+    log = [r for r in result.log if r.activity == COLLECT]
+    assert posts == [sum(1 for r in log if r.at.date() == date(2014, 9, 25) and r.at.hour == h) for h in range(24)]
+    # the open forms at the end of the last hour are the backlog.csv row of that day
+    ends, open_forms = plots.open_forms(data, "hour")
+    assert ends[-1] == datetime(2014, 9, 26, 0, 0)
+    assert open_forms[-1] == dict(_backlog(run))["2014-09-25"]
+    noon = datetime(2014, 9, 25, 12, tzinfo=result.start.tzinfo)
+    assert open_forms[11] == (sum(1 for c in result.cases if c.opened_at is not None and c.opened_at < noon)
+                              - sum(1 for c in result.cases if c.replied_at is not None and c.replied_at < noon))
+
+
+# -- the plots ---------------------------------------------------------------------------------------------------
+
+
+def test_reply_times_beyond_15_working_days_share_one_overflow_bar():
+    """Regression: one form replied after 139 working days stretched the axis to ~140 bars."""
+    labels, counts = reply_bins({0: 2, 3: 5, 15: 1, 16: 2, 139: 1})
+    assert len(labels) == len(counts) == REPLY_OVERFLOW_AFTER + 2
+    assert labels[-1] == ">15" and labels[0] == "0" and labels[15] == "15"
+    assert counts[0] == 2 and counts[3] == 5 and counts[15] == 1 and counts[-1] == 3
+    assert sum(counts) == 11
+
+
+@pytest.fixture()
+def drawn(monkeypatch) -> list[Any]:
+    """The matplotlib figures the page draws, kept instead of turned into SVG."""
+    figures: list[Any] = []
+
+    def keep(plt: Any, fig: Any) -> str:
+        figures.append(fig)
+        return "<svg></svg>"
+
+    monkeypatch.setattr(plots, "_svg", keep)
+    yield figures
+    import matplotlib.pyplot as plt
+
+    for fig in figures:
+        plt.close(fig)
+
+
+def test_count_axes_have_integer_ticks(one_day, drawn):
+    """Regression: fractional y-ticks (0.5 forms) on plots of counts."""
+    _, run = one_day
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    plots.draw_plots([data])
+    assert len(drawn) == 3
+    for fig in drawn:
+        for ax in fig.axes:
+            ticks = ax.get_yticks()
+            assert len(ticks) >= 2 and all(float(v).is_integer() for v in ticks), (fig.axes[0].get_title(), ticks)
+
+
+def test_a_one_day_plot_spans_that_day_and_shows_the_backlog_line(one_day, drawn):
+    import matplotlib.dates as mdates
+
+    _, run = one_day
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    plots.draw_plots([data])
+    ax = drawn[0].axes[0]
+    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    assert (lo, hi) == (datetime(2014, 9, 25), datetime(2014, 9, 26))
+    bars = ax.patches
+    assert len(bars) == 24 and mdates.num2date(bars[0].get_x()).replace(tzinfo=None) == datetime(2014, 9, 25)
+    line = drawn[0].axes[1].get_lines()[0]
+    assert len(line.get_ydata()) == 24 and line.get_ydata()[-1] == dict(_backlog(run))["2014-09-25"]
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reps") / "r"
+    assert main(["run", str(SHORT), "--replications", "3", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def test_every_plot_pools_all_replications(replicated, drawn):
+    """Regression: the replicated report drew the first replication only."""
+    from reporting.page import load_report_data
+
+    folder = RunFolder.load(replicated)
+    plots.draw_plots([load_report_data(r) for r in folder.runs])
+    reps = [json.loads((r / "metrics.json").read_text(encoding="utf-8")) for r in folder.runs]
+    volume, reply, statement = drawn
+    assert sum(p.get_height() for p in reply.axes[0].patches) == sum(r["replied"] for r in reps)
+    assert sum(p.get_height() for p in statement.axes[0].patches) == sum(
+        len(report_data_from_json((r / REPORT_DATA).read_text(encoding="utf-8")).statement_minutes)
+        for r in folder.runs)
+    # posts: the mean over replications, per day
+    per_day = [report_data_from_json((r / REPORT_DATA).read_text(encoding="utf-8")).posts_per_day for r in folder.runs]
+    assert sum(p.get_height() for p in volume.axes[0].patches) == pytest.approx(
+        sum(sum(d.values()) for d in per_day) / 3)
+    assert len(volume.axes[1].collections) == 1, "the band of the open forms over replications"
+
+
+def test_each_replication_has_its_report_linked_from_the_summary(replicated):
+    top = (replicated / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="(\d{3}/report\.html)">', top)
+    assert links == ["000/report.html", "001/report.html", "002/report.html"]
+    for link in links:
+        page = (replicated / link).read_text(encoding="utf-8")
+        assert '<a href="../report.html">' in page and page.count("<svg") == 3
+
+
+def test_the_summary_shows_every_row_of_the_cli_summary(replicated):
+    """Regression: the report's summary left out the reply deadline and the rejected/duplicate payloads."""
+    m = json.loads((replicated / "metrics.json").read_text(encoding="utf-8"))
+    rows = dict((label, (value, ci)) for label, value, ci in summary_rows(m))
+    assert len(rows) == 15  # print_summary's rows (wenzheng/cli.py)
+    value, ci = rows["reply deadline, mean (calendar days)"]
+    assert value == f"{m['reply_deadline_calendar_days_mean']:.1f}" and ci.startswith("[")
+    value, _ = rows["payloads rejected / duplicates"]
+    assert value == f"{m['payloads_rejected']:.1f} / {m['payloads_duplicate']:.1f}"
+    page = (replicated / "report.html").read_text(encoding="utf-8")
+    assert "reply deadline, mean (calendar days)" in page and "payloads rejected / duplicates" in page
+
+
+def test_a_report_rebuilt_from_the_folder_is_the_page_the_run_wrote(replicated, tmp_path):
+    before = {p: p.read_bytes() for p in replicated.rglob("report.html")}
+    written = write_report(RunFolder.load(replicated), "en")
+    assert sorted(written.pages) == sorted(before)
+    assert all(p.read_bytes() == b for p, b in before.items())
+
+
+# -- languages and fonts -----------------------------------------------------------------------------------------
+
+
+def test_the_report_is_chinese_by_default_and_english_on_request(zh, tmp_path):
+    assert main(["run", str(SHORT), "--quiet", "--out", str(tmp_path / "zh")]) == 0
+    assert main(["run", str(SHORT), "--quiet", "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
+    zh_page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    en_page = (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh_page and "问政模拟报告" in zh_page and "按时答复率" in zh_page
+    assert "每日帖子数与未办结反馈单" in zh_page and "答复用时与 5 个工作日时限" in zh_page
+    assert '<html lang="en">' in en_page and "wenzheng simulation report" in en_page
+    assert "Posts per day and open forms" in en_page and "按时答复率" not in en_page
+
+
+def test_plot_text_is_drawn_as_outlines_with_a_cjk_font(short_run):
+    """The page renders the same without the font: no <text> in the SVGs, glyphs as paths; the font is found."""
+    _, run = short_run
+    write_report(RunFolder.load(run), "zh")
+    page = (run / "report.html").read_text(encoding="utf-8")
+    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(svgs) == 3 and not any("<text" in s for s in svgs)
+    assert plots.cjk_font() is not None, "a CJK font is installed here (.ci/run installs fonts-wqy-zenhei)"
+
+
+def test_without_a_cjk_font_the_report_is_written_with_a_warning(short_run, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    monkeypatch.setattr("reporting.page.cjk_font", lambda: None)
+    _, run = short_run
+    written = write_report(RunFolder.load(run), "zh")
+    assert written.pages == [run / "report.html"] and "fonts-wqy-zenhei" in written.warnings[0]
+    assert write_report(RunFolder.load(run), "en").warnings == [], "no Chinese in English plots"
+    assert main(["run", str(SHORT), "--quiet", "--out", str(tmp_path / "r"), "--lang", "zh"]) == 0
+    assert "未找到中文字体" in capsys.readouterr().err
+    assert (tmp_path / "r" / "report.html").is_file()
+
+
+# -- the run's closing line, export, folder modes ---------------------------------------------------------------
+
+
+def test_the_closing_line_lists_only_files_that_exist_where_it_says(replicated, tmp_path, capsys):
+    """Regression: a replicated run's closing line listed events.csv, cases.csv, backlog.csv at the top."""
+    out = tmp_path / "r"
+    assert main(["run", str(SHORT), "--replications", "2", "--quiet", "--out", str(out)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    m = re.fullmatch(r"results in (.+)/ \((.+)\); one folder per replication, 000/ to 001/ \(2, each with (.+)\)",
+                     line)
+    assert m, line
+    top = m.group(2).split(", ")
+    assert "events.csv" not in top and all((out / f).is_file() for f in top)
+    assert set(top) == {"metrics.json", "replications.json", "report.html"}
+    for rep in ("000", "001"):
+        assert all((out / rep / f).is_file() for f in m.group(3).split(", "))
+    assert main(["run", str(SHORT), "--quiet", "--out", str(tmp_path / "one")]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    files = re.fullmatch(r"results in .+/ \((.+)\)", line).group(1).split(", ")  # type: ignore[union-attr]
+    assert set(files) == {"metrics.json", "events.csv", "cases.csv", "backlog.csv", "report-data.json",
+                          "report.html"}
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_export_understands_a_replicated_runs_top_folder(replicated, tmp_path, capsys):
+    """Regression: ``wenzheng export RUN_DIR`` failed on a replicated run's top folder."""
+    out = tmp_path / "all.csv"
+    assert main(["export", str(replicated), "--out", str(out)]) == 0
+    assert "3 replications" in capsys.readouterr().out
+    rows = _csv_rows(out)
+    per_rep = {rep: _csv_rows(replicated / rep / "events.csv") for rep in ("000", "001", "002")}
+    assert len(rows) == sum(len(v) for v in per_rep.values())
+    for rep, events in per_rep.items():
+        mine = [r for r in rows if r["replication"] == rep]
+        assert len(mine) == len(events)
+        assert {r["case:concept:name"] for r in mine} == {f"{rep}/{e['case_id']}" for e in events}
+    # one replication: the same file as exporting its own folder
+    assert main(["export", str(replicated), "--replication", "1", "--out", str(tmp_path / "one.csv")]) == 0
+    assert main(["export", str(replicated / "001"), "--out", str(tmp_path / "direct.csv")]) == 0
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
+    # and again over its own earlier output: recognised as ours, replaced without --force
+    assert main(["export", str(replicated), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(replicated), "--replication", "7", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "no replication 7; choose 0 to 2" in capsys.readouterr().err
+
+
+def test_parquet_hint_fits_a_source_checkout(short_run, tmp_path, monkeypatch):
+    import sys
+
+    from simulator.export import ExportError, export_log
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    _, run = short_run
+    with pytest.raises(ExportError, match=re.escape("pip install -e '.[parquet]'")):
+        export_log(run, "parquet", tmp_path / "x.parquet")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "pip install -e '.[parquet]'" in readme
+
+
+def test_report_files_are_readable_by_the_group(tmp_path):
+    """Result folders and files follow the umask (regression: 0700 folders), the report pages included."""
+    old = os.umask(0o027)
+    try:
+        assert main(["run", str(SHORT), "--replications", "2", "--quiet", "--out", str(tmp_path / "r")]) == 0
+    finally:
+        os.umask(old)
+    for p in (tmp_path / "r", tmp_path / "r" / "001"):
+        assert p.stat().st_mode & 0o777 == 0o750, p
+    for p in (tmp_path / "r" / "report.html", tmp_path / "r" / "001" / "report.html",
+              tmp_path / "r" / "001" / REPORT_DATA):
+        assert p.stat().st_mode & 0o777 == 0o640, p
+
+
+def test_a_multi_day_plot_spans_the_period_with_daily_bars_from_midnight(short_run, drawn):
+    import matplotlib.dates as mdates
+
+    result, run = short_run
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    plots.draw_plots([data])
+    ax = drawn[0].axes[0]
+    first, last = result.start.date(), (result.end - timedelta(days=1)).date()
+    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    assert (lo, hi) == (datetime.combine(first, datetime.min.time()),
+                        datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    bars = ax.patches
+    assert len(bars) == (last - first).days + 1
+    assert mdates.num2date(bars[0].get_x()).replace(tzinfo=None) == datetime.combine(first, datetime.min.time())
+    # the open-forms line: backlog.csv's rows of the period, each drawn at the end of its day
+    line = drawn[0].axes[1].get_lines()[0]
+    rows = [(d, n) for d, n in _backlog(run) if first.isoformat() <= d <= last.isoformat()]
+    assert list(line.get_ydata()) == [n for _, n in rows]
+
+
+def test_xes_export_of_a_replicated_run_keeps_replications_apart(replicated, tmp_path):
+    from defusedxml import ElementTree
+
+    from simulator.export import export_log
+
+    path = export_log(replicated, "xes", tmp_path / "all.xes")
+    ns = {"x": "http://www.xes-standard.org/"}
+    traces = ElementTree.parse(path).getroot().findall("x:trace", ns)
+    names = [t.find("x:string[@key='concept:name']", ns).get("value") for t in traces]
+    reps = [t.find("x:string[@key='replication']", ns).get("value") for t in traces]
+    assert len(names) == len(set(names)), "no case id shared between replications"
+    assert all(n.startswith(r + "/") for n, r in zip(names, reps, strict=True))
+    assert set(reps) == {"000", "001", "002"}
