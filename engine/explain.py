@@ -101,13 +101,13 @@ class CaseSource:
     prefix: tuple[str | int, ...] = ()
     bare_post: bool = False
 
-    def problem(self, loc: Sequence[str | int], message: str) -> Problem:
+    def problem(self, loc: Sequence[str | int], message: str, suggestion: str | None = None) -> Problem:
         path = list(loc)
         if self.bare_post and path[:1] == ["post"]:
             path = path[1:]
         full = [*self.prefix, *path]
         line, col = self.doc.locate(full) if self.doc is not None else (None, None)
-        return Problem(self.file, line, col, message, key=key_path(full), code="case")
+        return Problem(self.file, line, col, message, key=key_path(full), code="case", suggestion=suggestion)
 
 
 @dataclass
@@ -189,7 +189,8 @@ def replay_case(engine: Engine, data: ExplainInput, case_id: str,
         try:
             return engine.handle(ev)
         except (EventError, CalendarError) as exc:  # e.g. a second reply, a date the calendar does not cover
-            raise SourceError([src.problem(loc, str(exc))]) from None
+            raise SourceError([src.problem(loc, str(exc), getattr(exc, "suggestion", None))]) from None
+
 
     post = data.post_event(case_id)
     previous, previous_key = post.at, "the post"

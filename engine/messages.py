@@ -94,7 +94,61 @@ t = Catalogue("engine", {
     "key.unknown": ("未知的键「{key}」", "unknown key '{key}'"),
     "key.allowed": ("（可用的键：{allowed}）", " (allowed: {allowed})"),
     "key.missing": ("缺少必填的键「{key}」", "missing required key '{key}'"),
+    # rules directories and cross-file checks (engine/policy.py)
+    "policy.unknown_unit": ("units.yaml 中没有单位「{unit}」", "unknown unit '{unit}'"),
+    "policy.known_units": ("；已知{kind}：{units}", ": units.yaml has no such unit; known {kind}: {units}"),
+    "unit.streets": ("街道", "streets"),
+    "unit.towns": ("镇（地区）", "towns"),
+    "unit.bureaus": ("委办局", "bureaus"),
+    "unit.offices": ("督办机构", "offices"),
+    "unit.units": ("单位", "units"),
+    "policy.unknown_category": ("未知类别「{value}」（classification.yaml 的 categories 中没有）",
+                                "unknown category '{value}'"),
+    "policy.unknown_place": ("未知地点「{value}」（units.yaml 的 places 中没有）", "unknown place '{value}'"),
+    "policy.escalate_target": ("督办只能报给督办机构（office）；「{unit}」的类型是 {type}",
+                               "escalation goes to a supervising office; '{unit}' is a {type}"),
+    "policy.duplicate_unit": ("单位「{unit}」重复", "duplicate unit '{unit}'"),
+    "policy.duplicate_place": ("地点「{place}」已属于 {unit}", "place '{place}' already belongs to {unit}"),
+    "policy.missing_hit_policy": ("缺少必填的键「hit_policy」：每个 {kind} 规则表都要写明命中的规则如何组合（first、priority、"
+                                  "unique、collect 之一）；以前不写时表示「{old}」，加上「hit_policy: {old}」即可保持原行为",
+                                  "missing required key 'hit_policy': every {kind} table states how its matching "
+                                  "rules combine (one of: first, priority, unique, collect); files without it used "
+                                  "to mean '{old}', so add 'hit_policy: {old}' to keep that behaviour"),
+    "policy.unique_clash": ("{file} 的命中策略是 unique（唯一命中），但同一案件命中了多条规则：{ids}",
+                            "hit policy 'unique' of {file}: several rules match the same case: {ids}"),
+    "policy.cannot_read_dir": ("无法读取规则目录：{reason}", "cannot read rules directory: {reason}"),
+    "policy.dir_not_found": ("规则目录不存在", "rules directory not found"),
+    "policy.no_files": ("目录中没有规则文件（*.yaml）", "no rule files (*.yaml) in directory"),
+    "policy.missing_kind": ("策略中缺少 kind 为「{kind}」的规则文件", "no rule file of kind '{kind}' in the policy"),
+    "policy.not_mapping": ("规则文件必须是带「kind」键的映射", "a rule file must be a mapping with a 'kind' key"),
+    "policy.unknown_kind": ("未知的规则文件类型「{kind}」", "unknown rule-file kind '{kind}'"),
+    "policy.kind_not_text_list": ("「kind」必须是文字，不能是列表", "'kind' must be text, not a list"),
+    "policy.kind_not_text_map": ("「kind」必须是文字，不能是映射", "'kind' must be text, not a mapping"),
+
+    "policy.one_of": ("（应为以下之一：{allowed}）", " (one of: {allowed})"),
+    "policy.second_kind": ("第二个 kind 为「{kind}」的规则文件（第一个：{first}）",
+                           "second rule file of kind '{kind}' (first: {first})"),
+    "policy.duplicate_id": ("规则 id「{id}」重复（第一次出现在 {first}）", "duplicate rule id '{id}' (first at {first})"),
+    "policy.too_many_rules": ("一个规则表中的规则太多（durable_rules 的优先级是 16 位）",
+                              "too many rules in one table (durable_rules priorities are 16-bit)"),
+    "policy.calendar_year": ("{date}：工作日历没有 {year} 年的数据（已覆盖 {first}–{last} 年）",
+                             "{date}: the working-day calendar has no data for the year {year} (covered: "
+                             "{first}–{last})"),
+    "policy.calendar_both": ("{date} 同时列为节假日和工作日（另见第 {line} 行）",
+                             "{date} is listed both a holiday and a workday (also at line {line})"),
+    "policy.calendar_twice": ("{date} 在 {key} 中列了两次（另见第 {line} 行）",
+                              "{date} is listed twice in {key} (also at line {line})"),
+    "policy.reminder_not_before": ("提醒（{remind}）不早于时限（{within}）",
+                                   "reminder ({remind}) is not before the deadline ({within})"),
+    "policy.every_case": ("对所有案件", "for every case"),
+    "policy.some_cases": ("对部分案件", "for some cases"),
+    "policy.reminder_clash": ("提醒（{remind}）{when}不早于时限（{within}）：{start} 立案的案件 {due} 到期，却要到 "
+                              "{remind_at} 才提醒；请缩短提醒时间，或与时限使用同一单位",
+                              "reminder ({remind}) comes at or after the deadline ({within}) {when}: a case opened "
+                              "{start} is due {due} but would be reminded {remind_at}; make the reminder shorter, "
+                              "or use the deadline's unit"),
     # a value of the wrong kind (pydantic's error types, engine/yamlsrc.py)
+
     "value.number": ("「{value}」不是数字；应写数字，如 7 或 0.5", "'{value}' is not a number; write a number, e.g. 7 or 0.5"),
     "value.integer": ("「{value}」不是整数；应写整数，如 7", "'{value}' is not a whole number; write an integer, e.g. 7"),
     "value.bool": ("「{value}」不是 true/false；应写 true 或 false", "'{value}' is not true/false; write true or false"),
