@@ -228,7 +228,13 @@ class Condition:
             return {"$mt": {f: v}}
         raise AssertionError(f"unreachable operator {op}")
 
-    def describe(self) -> str:
+    def describe(self, lang: str | None = None) -> str:
+        """The condition in words: English as written in the rules (``text contains any of {公园}``), or Chinese
+        from the catalogue (``正文包含「公园」``, ``事件为收到帖子``)."""
+        from .i18n import get_lang
+
+        if (lang or get_lang()) == "zh":
+            return self._describe_zh()
         symbols = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
         if self.op in symbols:
             return f"{self.field} {symbols[self.op]} {_show(self.value)}"
@@ -239,6 +245,55 @@ class Condition:
         if self.op == "contains_any":
             return f"{self.field} contains any of {{{', '.join(self.value)}}}"
         return f"{self.field} matches /{self.value}/"
+
+    def _describe_zh(self) -> str:
+        from .messages import t
+
+        name_key = f"field.{self.field}"
+        field = t(name_key) if name_key in t else self.field
+
+        if FIELDS[self.field].type is bool and self.op in ("eq", "ne"):
+            yes = bool(self.value) == (self.op == "eq")
+            key = f"bool.{self.field}.{'yes' if yes else 'no'}"
+            if key in t:
+                return t(key)
+            return t("cond.bool_yes", field=field) if yes else t("cond.bool_no", field=field)
+
+
+        def shown(v: Any) -> str:
+            return value_zh(self.field, v)
+
+        if self.op == "eq":
+            return t("cond.eq", field=field, value=shown(self.value))
+        if self.op == "ne":
+            return t("cond.ne", field=field, value=shown(self.value))
+        if self.op in ("in", "not_in"):
+            values = "、".join(shown(v) for v in self.value)
+            return (t("cond.in", field=field, values=values) if self.op == "in" else
+                    t("cond.not_in", field=field, values=values))
+        if self.op in ("gt", "gte", "lt", "lte"):
+            texts = {"gt": t("cond.gt", field=field, value=self.value),
+                     "gte": t("cond.gte", field=field, value=self.value),
+                     "lt": t("cond.lt", field=field, value=self.value),
+                     "lte": t("cond.lte", field=field, value=self.value)}
+            return texts[self.op]
+        if self.op == "contains_any":
+            words = "」或「".join(self.value)
+            return t("cond.contains", field=field, words=words)
+        return t("cond.matches", field=field, pattern=self.value)
+
+
+def value_zh(field: str, value: Any) -> str:
+    """A condition value in Chinese: event kinds, channels and deadline kinds by their Chinese names."""
+    from .messages import t
+
+    key = f"value.{field}.{value}"
+    if isinstance(value, str) and key in t:
+        return t(key)
+    if isinstance(value, bool):
+        return t("cond.true") if value else t("cond.false")
+    return f"「{value}」" if isinstance(value, str) else str(value)
+
 
 
 def _show(v: Any) -> str:

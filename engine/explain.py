@@ -33,6 +33,7 @@ from .errors import CalendarError, EventError, Problem, SourceError
 from .models import Channel, Decision, Post, PostReceived
 from .policy import IRRule, Policy
 from .yamlsrc import SourceDoc, key_path
+from .messages import t
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "CaseSource", "replay_case", "explain_case", "render",
            "deadline_reasoning"]
@@ -252,7 +253,8 @@ def _table_explanation(policy: Policy, ev: _Eval) -> dict[str, Any]:
     for rule in table.ranked():
         if rule.id in chosen:
             entry = _rule_ref(rule)
-            entry["matched"] = [c.describe() for c in rule.conditions]
+            entry["matched"] = [c.describe("en") for c in rule.conditions]
+            entry["matched_zh"] = [c.describe("zh") for c in rule.conditions]
             kws = [k for c in rule.conditions for k in c.matched_keywords(ev.fact)]
             if kws:
                 entry["keywords"] = kws
@@ -266,10 +268,12 @@ def _table_explanation(policy: Policy, ev: _Eval) -> dict[str, Any]:
         failure = rule.first_failure(ev.fact)
         entry = _rule_ref(rule)
         if failure is None:  # matched but not selected (cannot happen for first/priority before the winner)
-            entry["failed"] = "matched, not selected by the hit policy"
+            entry["failed"] = t("explain.not_selected", lang="en")
+            entry["failed_zh"] = t("explain.not_selected", lang="zh")
         else:
             cond, line = failure
-            entry["failed"] = cond.describe()
+            entry["failed"] = cond.describe("en")
+            entry["failed_zh"] = cond.describe("zh")
             entry["failed_line"] = line
             actual = ev.fact[cond.field]
             entry["actual"] = actual if not isinstance(actual, str) or len(actual) <= 60 else actual[:60] + "…"
@@ -380,7 +384,11 @@ _T = {
 }
 
 
+_HIT_POLICY_ZH = {"first": "首条命中", "priority": "优先级最高者命中", "unique": "唯一命中", "collect": "全部命中"}
+
+
 def _effect_text(e: dict[str, Any], lang: str) -> str:
+
     zh = lang == "zh"
     t = e["type"]
     if t == "classify":
@@ -430,18 +438,22 @@ def render(explanation: dict[str, Any], lang: str = "zh") -> str:
     lines: list[str] = []
     for step in explanation["steps"]:
         lines.append(f"■ {t[step['event']]} @ {step['at'][:16].replace('T', ' ')}")
-        lines.append(f"  {t['effects']}:")
+        lines.append(f"  {t['effects']}{'：' if lang == 'zh' else ':'}")
         if not step["effects"]:
             lines.append(f"    {t['none']}")
         for e in step["effects"]:
             lines.append(f"    • {_effect_text(e, lang)}")
         for tab in step["tables"]:
-            lines.append(f"  [{t[tab['table']]}] {tab['file']} (hit policy: {tab['hit_policy']})")
+            hp = tab["hit_policy"]
+            hp_text = (f"（命中策略：{_HIT_POLICY_ZH.get(hp, hp)}）" if lang == "zh" else f" (hit policy: {hp})")
+            lines.append(f"  [{t[tab['table']]}] {tab['file']}{hp_text}")
             for s in tab["selected"]:
                 kw = f"；{t['keywords']}：{'、'.join(s['keywords'])}" if s.get("keywords") and lang == "zh" else (
                     f"; {t['keywords']}: {', '.join(s['keywords'])}" if s.get("keywords") else "")
-                conds = "; ".join(s["matched"]) or ("无条件" if lang == "zh" else "unconditional")
-                lines.append(f"    ✓ {t['selected']} {s['rule']} ({s['where']}): {conds}{kw}")
+                conds = ("；".join(s.get("matched_zh", s["matched"])) or "无条件" if lang == "zh" else
+                         "; ".join(s["matched"]) or "unconditional")
+                lines.append(f"    ✓ {t['selected']} {s['rule']} ({s['where']}){'：' if lang == 'zh' else ': '}{conds}{kw}")
+
             for s in tab["not_fired"]:
                 actual = ""
                 if "actual" in s:
@@ -449,9 +461,12 @@ def render(explanation: dict[str, Any], lang: str = "zh") -> str:
                     actual = f"，{t['actual']} {shown}" if lang == "zh" else f", {t['actual']} {shown}"
                 at_line = (f"（第 {s['failed_line']} 行）" if lang == "zh" else f" (line {s['failed_line']})") \
                     if "failed_line" in s else ""
-                lines.append(f"    ✗ {t['not_fired']} {s['rule']} ({s['where']}): {t['failed']} {s['failed']}"
+                failed = s.get("failed_zh", s["failed"]) if lang == "zh" else s["failed"]
+                sep = "：" if lang == "zh" else ": "
+                lines.append(f"    ✗ {t['not_fired']} {s['rule']} ({s['where']}){sep}{t['failed']} {failed}"
                              f"{at_line}{actual}")
             if tab["not_evaluated"]:
                 ids = ", ".join(s["rule"] for s in tab["not_evaluated"])
-                lines.append(f"    · {t['not_evaluated']}: {ids}")
+                lines.append(f"    · {t['not_evaluated']}{'：' if lang == 'zh' else ':'} {ids}")
+
     return "\n".join(lines)
