@@ -517,6 +517,9 @@ def _shown_value(value: Any) -> str:
     """A bad value as the user wrote it, short enough for one line."""
     if isinstance(value, bool):
         text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e15 else repr(value)
+
     elif value is None:
         text = "null"
     elif isinstance(value, (dict, list)):
@@ -569,10 +572,13 @@ def _our_message(err: Any) -> tuple[str, str | None]:
         texts = {"gt": t("value.gt", value=value, bound=bound), "ge": t("value.ge", value=value, bound=bound),
                  "lt": t("value.lt", value=value, bound=bound), "le": t("value.le", value=value, bound=bound)}
         return texts[name], None
+    if etype == "timezone_aware" and isinstance(err.get("input"), str):
+        return t("value.no_timezone", value=value, suggestion=value.strip() + "+08:00"), None
     if etype in _DATETIME_TYPES:
         return t("value.datetime", value=value), None
     if etype in _DATE_TYPES:
-        return t("value.date", value=value), None
+        reason = str(ctx.get("error", "")) or "-"
+        return t("value.date", value=value, reason=reason), None
     if etype in ("list_type", "tuple_type", "set_type"):
         return t("value.list", value=value), None
     if etype in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
