@@ -234,7 +234,11 @@ class Condition:
         from .i18n import get_lang
 
         if (lang or get_lang()) == "zh":
-            return self._describe_zh()
+            from .i18n import lang_scope
+
+            with lang_scope("zh"):
+                return self._describe_zh()
+
         symbols = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
         if self.op in symbols:
             return f"{self.field} {symbols[self.op]} {_show(self.value)}"
