@@ -147,7 +147,51 @@ t = Catalogue("engine", {
                               "reminder ({remind}) comes at or after the deadline ({within}) {when}: a case opened "
                               "{start} is due {due} but would be reminded {remind_at}; make the reminder shorter, "
                               "or use the deadline's unit"),
+    # conditions that do not type-check (engine/conditions.py)
+    "regex.backslash": ("正则「{pattern}」：durable_rules 不支持反斜杠转义和 % 字符类（它的 \\w、%w 和忽略大小写只认 ASCII）",
+                        "regex '{pattern}': backslash escapes and %-classes are not supported by durable_rules (its "
+                        "\\w, %w and case-insensitive matching are ASCII-only)"),
+    "regex.anchors": ("正则「{pattern}」：不支持锚点和 (?...) 分组；正则总是匹配整段正文",
+                      "regex '{pattern}': anchors and (?...) groups are not supported; patterns always match the "
+                      "whole text"),
+    "regex.range": ("正则「{pattern}」：字符范围 {lo}-{hi} 跨 {n} 个码位；这么大的范围会让 durable_rules 崩溃（上限 "
+                    "{limit}），请改为逐个列出字符",
+                    "regex '{pattern}': character range {lo}-{hi} spans {n} code points; durable_rules crashes on "
+                    "ranges this large (limit {limit}), list the characters instead"),
+    "regex.repetition": ("正则「{pattern}」：重复次数应写成 {{0,n}}，不要写 {{,n}}",
+                         "regex '{pattern}': write a repetition as {{0,n}}, not {{,n}}"),
+    "regex.invalid": ("正则「{pattern}」无效：{error}", "regex '{pattern}' is invalid: {error}"),
+    "regex.re2": ("正则「{pattern}」不受 RE2（规则所用的线性时间正则引擎）支持：{reason}",
+                  "regex '{pattern}' is not supported by RE2, the linear-time regex engine rules run on: {reason}"),
+    "cond.want_bool": ("字段「{field}」取 true/false，而不是 {value}", "field '{field}' is true/false, got {value}"),
+    "cond.want_int": ("字段「{field}」取整数，而不是 {value}", "field '{field}' is a whole number, got {value}"),
+    "cond.want_text": ("字段「{field}」取文字，而不是 {value}", "field '{field}' is text, got {value}"),
+    "cond.out_of_range": ("数字 {value} 超出范围（正负都不超过 {max}）",
+                          "number {value} is out of range (at most {max} either way)"),
+    "cond.unknown_value": ("「{value}」不是字段「{field}」的可用取值（应为以下之一：{allowed}）",
+                           "'{value}' is not a known value of '{field}' (one of: {allowed})"),
+    "cond.unknown_op": ("未知运算符「{op}」（应为以下之一：{allowed}）", "unknown operator '{op}' (one of: {allowed})"),
+    "cond.needs_list": ("运算符「{op}」需要一个非空列表", "operator '{op}' needs a non-empty list"),
+    "cond.list_too_long": ("运算符「{op}」有 {n} 个值（最多 {max} 个）", "operator '{op}' has {n} values (at most {max})"),
+    "cond.list_on_bool": ("运算符「{op}」不能用于 true/false 字段「{field}」",
+                          "operator '{op}' does not apply to true/false field '{field}'"),
+    "cond.needs_number_field": ("运算符「{op}」只能用于数字字段；「{field}」不是数字字段",
+                                "operator '{op}' needs a number field; '{field}' is not one"),
+    "cond.needs_text_field": ("运算符「{op}」只能用于文字字段；「{field}」不是文字字段",
+                              "operator '{op}' needs a text field; '{field}' is not one"),
+    "cond.needs_keywords": ("contains_any 需要一个非空的关键词列表", "contains_any needs a non-empty list of keywords"),
+    "cond.too_many_keywords": ("contains_any 有 {n} 个关键词（最多 {max} 个）",
+                               "contains_any has {n} keywords (at most {max})"),
+    "cond.keyword_meta": ("关键词「{word}」含有正则元字符 {chars}；关键词按字面匹配",
+                          "keyword '{word}' contains regex metacharacter(s) {chars}; keywords are literal text"),
+    "cond.needs_pattern": ("matches 需要一个文字形式的正则", "matches needs a regex pattern as text"),
+    "cond.when_not_mapping": ("「when」必须是「字段: 条件」的映射", "'when' must be a mapping of field: test"),
+    "cond.unknown_field": ("未知字段「{field}」", "unknown field '{field}'"),
+    "cond.field_not_yet": ("{table} 规则运行时还不知道字段「{field}」（可用：{allowed}）",
+                           "field '{field}' is not known yet when {table} rules run (available: {allowed})"),
+    "cond.empty_test": ("「{field}」的条件为空", "empty test for '{field}'"),
     # the rule language in Chinese (engine/conditions.py Condition.describe, explain)
+
     "field.event": ("事件", "event"),
     "field.channel": ("渠道", "channel"),
     "field.text": ("正文", "text"),
