@@ -32,7 +32,8 @@ from .engine import Engine
 from .errors import CalendarError, EventError, Problem, SourceError
 from .models import Channel, Decision, Post, PostReceived
 from .policy import IRRule, Policy
-from .yamlsrc import SourceDoc, key_path
+from .yamlsrc import SourceDoc, _our_message, key_path
+
 from .messages import t
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "CaseSource", "replay_case", "explain_case", "render",
@@ -144,11 +145,12 @@ def _event_model(case_id: str, index: int, ev: ExplainEvent, at: datetime, src: 
         problems = []
         for e in exc.errors(include_url=False):
             field = next((p for p in e["loc"] if p in _EVENT_FIELDS[ev.type]), None)
-            what = f"'{field}': {e['msg']}" if field else e["msg"]
+            text, _ = _our_message(e)
+            what = f"'{field}': {text}" if field else text
             loc: list[str | int] = ["events", index]
             if field:
                 loc.append(str(field))
-            problems.append(src.problem(loc, f"{ev.type} event: {what}"))
+            problems.append(src.problem(loc, t("case.event_invalid", type=ev.type, what=what)))
         raise SourceError(problems) from None
 
 
@@ -158,18 +160,15 @@ def _deadline_time(engine: Engine, case_id: str, index: int, ev: ExplainEvent, s
     kind = ev.deadline
     loc: list[str | int] = ["events", index]
     if kind is None:
-        raise SourceError([src.problem(loc, "deadline_reached event: missing key 'deadline' "
-                                            "(reply or external_statement)")])
+        raise SourceError([src.problem(loc, t("case.missing_deadline"))])
     dl = case.deadlines.get(kind)
     if dl is None:
-        have = ", ".join(sorted(case.deadlines)) or "none"
-        raise SourceError([src.problem([*loc, "deadline"], f"the policy set no '{kind}' deadline on this case "
-                                                           f"before this event (deadlines set: {have})")])
-    setter = f"rule {dl.trace.rule_id} ({dl.trace.where}): {dl.within} from {_stamp(dl.start)}"
+        have = ", ".join(sorted(case.deadlines)) or t("test.none")
+        raise SourceError([src.problem([*loc, "deadline"], t("case.no_such_deadline", kind=kind, have=have))])
+    setter = t("case.setter", rule=dl.trace.rule_id, where=dl.trace.where, within=dl.within, start=_stamp(dl.start))
     if ev.reminder:
         if dl.remind_at is None:
-            raise SourceError([src.problem([*loc, "reminder"], f"the '{kind}' deadline has no reminder "
-                                                               f"(set by {setter})")])
+            raise SourceError([src.problem([*loc, "reminder"], t("case.no_reminder", kind=kind, setter=setter))])
         return dl.remind_at
     return dl.due
 
@@ -194,7 +193,7 @@ def replay_case(engine: Engine, data: ExplainInput, case_id: str,
 
 
     post = data.post_event(case_id)
-    previous, previous_key = post.at, "the post"
+    previous, previous_key = post.at, t("case.the_post")
     yield post, handle(post, ["post", "place"] if post.post.place not in engine.policy.place_owner else ["post"])
     for i, ev in enumerate(data.events):
         loc: list[str | int] = ["events", i]
@@ -203,20 +202,22 @@ def replay_case(engine: Engine, data: ExplainInput, case_id: str,
             at = ev.at if ev.at is not None else due
             if at < due:
                 dl = engine.cases[case_id].deadlines[ev.deadline]  # type: ignore[index]
-                what = "reminder time" if ev.reminder else "due time"
-                raise SourceError([src.problem([*loc, "at"], (
-                    f"deadline_reached at {_stamp(at)} is before the {ev.deadline} deadline's {what} {_stamp(due)} "
-                    f"(set by rule {dl.trace.rule_id} ({dl.trace.where}): {dl.within} from {_stamp(dl.start)}); "
-                    f"omit 'at' to use the {what}"))])
+                setter = t("case.setter", rule=dl.trace.rule_id, where=dl.trace.where, within=dl.within,
+                           start=_stamp(dl.start))
+                message = (t("case.before_reminder", at=_stamp(at), kind=ev.deadline, due=_stamp(due), setter=setter)
+                           if ev.reminder else
+                           t("case.before_due", at=_stamp(at), kind=ev.deadline, due=_stamp(due), setter=setter))
+                raise SourceError([src.problem([*loc, "at"], message)])
         elif ev.at is None:
-            raise SourceError([src.problem(loc, f"{ev.type} event: missing key 'at'")])
+            raise SourceError([src.problem(loc, t("case.missing_at", type=ev.type))])
         else:
             at = ev.at
         if at < previous:
-            stated = "at" if ev.at is not None else "computed time"
-            raise SourceError([src.problem([*loc, "at"] if ev.at is not None else loc, (
-                f"{ev.type} {stated} {_stamp(at)} is before {previous_key} ({_stamp(previous)}): "
-                f"events must be in time order, none before the post"))])
+            message = (t("case.out_of_order", type=ev.type, at=_stamp(at), previous=previous_key,
+                         previous_at=_stamp(previous)) if ev.at is not None else
+                       t("case.out_of_order_computed", type=ev.type, at=_stamp(at), previous=previous_key,
+                         previous_at=_stamp(previous)))
+            raise SourceError([src.problem([*loc, "at"] if ev.at is not None else loc, message)])
         event = _event_model(case_id, i, ev, at, src)
         yield event, handle(event, loc)
         previous, previous_key = at, f"events[{i}]"

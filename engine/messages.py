@@ -147,7 +147,41 @@ t = Catalogue("engine", {
                               "reminder ({remind}) comes at or after the deadline ({within}) {when}: a case opened "
                               "{start} is due {due} but would be reminded {remind_at}; make the reminder shorter, "
                               "or use the deadline's unit"),
+    # case files: a post and later events (engine/explain.py replay_case)
+    "case.event_invalid": ("{type} 事件：{what}", "{type} event: {what}"),
+    "case.missing_deadline": ("deadline_reached 事件：缺少键「deadline」（reply 或 external_statement）",
+                              "deadline_reached event: missing key 'deadline' (reply or external_statement)"),
+    "case.no_such_deadline": ("在此事件之前，策略没有给本案设置「{kind}」时限（已设置的时限：{have}）",
+                              "the policy set no '{kind}' deadline on this case before this event (deadlines set: "
+                              "{have})"),
+    "case.setter": ("规则 {rule}（{where}）自 {start} 起 {within}", "rule {rule} ({where}): {within} from {start}"),
+    "case.no_reminder": ("「{kind}」时限没有提醒（由{setter}设置）", "the '{kind}' deadline has no reminder (set by {setter})"),
+    "case.before_due": ("deadline_reached 的时间 {at} 早于 {kind} 时限的到期时间 {due}（由{setter}设置）；不写「at」即用到期时间",
+                        "deadline_reached at {at} is before the {kind} deadline's due time {due} (set by {setter}); "
+                        "omit 'at' to use the due time"),
+    "case.before_reminder": ("deadline_reached 的时间 {at} 早于 {kind} 时限的提醒时间 {due}（由{setter}设置）；不写「at」即用提醒时间",
+                             "deadline_reached at {at} is before the {kind} deadline's reminder time {due} (set by "
+                             "{setter}); omit 'at' to use the reminder time"),
+    "case.missing_at": ("{type} 事件：缺少键「at」", "{type} event: missing key 'at'"),
+    "case.out_of_order": ("{type} 的时间 {at} 早于{previous}（{previous_at}）：事件必须按时间顺序排列，且不能早于帖子",
+                          "{type} at {at} is before {previous} ({previous_at}): events must be in time order, none "
+                          "before the post"),
+    "case.out_of_order_computed": ("{type} 推算出的时间 {at} 早于{previous}（{previous_at}）：事件必须按时间顺序排列，且不能早于帖子",
+                                   "{type} computed time {at} is before {previous} ({previous_at}): events must be in "
+                                   "time order, none before the post"),
+    "case.the_post": ("帖子", "the post"),
+    # the policy-test runner (engine/policytest.py)
+
+    "test.none": ("（无）", "(none)"),
+    "test.diff": ("{key}：应为 {want}，实际 {got}", "{key}: expected {want}, got {got}"),
+    "test.rules_missing": ("rules：应命中 {missing}；实际命中：{fired}", "rules: expected {missing} to fire; fired: {fired}"),
+    "test.error": ("错误：{error}", "error: {error}"),
+    "test.unknown_rule": ("rules：「{rule}」不是本策略的规则", "rules: '{rule}' is not a rule of this policy"),
+    "test.shortfall": ("覆盖率 {pct}% 低于下限 {min}%（未覆盖：{missing}）",
+                       "coverage {pct}% is below the minimum {min}% (not covered: {missing})"),
+    "test.no_files": ("没有策略测试文件（*.yaml）", "no policy test files (*.yaml)"),
     # conditions that do not type-check (engine/conditions.py)
+
     "regex.backslash": ("正则「{pattern}」：durable_rules 不支持反斜杠转义和 % 字符类（它的 \\w、%w 和忽略大小写只认 ASCII）",
                         "regex '{pattern}': backslash escapes and %-classes are not supported by durable_rules (its "
                         "\\w, %w and case-insensitive matching are ASCII-only)"),
