@@ -147,7 +147,75 @@ t = Catalogue("engine", {
                               "reminder ({remind}) comes at or after the deadline ({within}) {when}: a case opened "
                               "{start} is due {due} but would be reminded {remind_at}; make the reminder shorter, "
                               "or use the deadline's unit"),
+    # lint's analyses (engine/lint.py)
+    "lint.skip_all": ("所有分析（缺口、重叠、遮蔽、矛盾、日历）：这些分析需要 units 和 classification 文件，而 {names} 未能加载",
+                      "every analysis (gaps, overlaps, shadowing, contradictions, calendar): they need the units and "
+                      "classification files, and {names} did not load"),
+    "lint.units_and_cls": ("units 和 classification", "units and classification"),
+    "lint.file_not_loaded": ("{file} 未能加载", "{file} did not load"),
+    "lint.rules_not_loaded": ("规则 {ids} 未能加载", "rule(s) {ids} did not load"),
+    "lint.not_parsed": ("{files} 无法解析", "{files} could not be parsed"),
+    "lint.skip_kind": ("{kind} 规则：所有分析（{why}）", "{kind} rules: every analysis ({why})"),
+    "lint.skip_check": ("{kind} 规则：{check}（{why}）", "{kind} rules: {check} ({why})"),
+    "lint.skip_calendar": ("日历：提醒和覆盖范围按法定日历检查，未计本地调整（{why}）",
+                           "calendar: reminders and coverage were checked on the statutory calendar without local "
+                           "overrides ({why})"),
+    "lint.skip_window": ("{path}：未检查时段结束之后的日历窗口（deadlines 文件未完整加载：{why}）",
+                         "{path}: the calendar window past the period's end (the deadlines file did not load "
+                         "completely: {why})"),
+    "lint.wrong_event": ("规则永远不会命中：{kind} 规则只在 {events} 时评估，而它要求{requires}",
+                         "rule can never fire: {kind} rules are evaluated only on {events}, but it requires "
+                         "{requires}"),
+    "lint.contradiction": ("规则永远不会命中：条件互相矛盾：{conds}", "rule can never fire: contradicting conditions {conds}"),
+    "lint.and": ("，且", " and "),
+    "lint.rule_at": ("{id}（第 {line} 行）", "{id} (line {line})"),
+    "lint.shadowed": ("规则永远不会命中：命中策略为「{hp}」，它能命中的每个案件都先被 {names} 取走",
+                      "rule can never fire: under hit policy '{hp}' every case it matches is taken first by {names}"),
+    "lint.keyword_in": ("「{k}」包含 {id}（第 {line} 行）的关键词「{k1}」", "'{k}' contains '{k1}' of {id} (line {line})"),
+    "lint.keywords_shadowed": ("规则永远不会命中：命中策略为「{hp}」，它的每个关键词都包含前面某条其他条件相同的规则的关键词，"
+                               "案件先被那条规则取走：{why}",
+                               "rule can never fire: under hit policy '{hp}' each of its keywords contains a keyword "
+                               "of an earlier rule with the same other conditions, which takes the case first: {why}"),
+    "lint.keyword_shadowed": ("关键词 {words} 永远起不了作用：命中策略为「{hp}」，含有它们的正文也含有前面某条其他条件相同的规则的关键词：{why}",
+                              "keyword(s) {words} can never decide: under hit policy '{hp}' a text containing them "
+                              "also contains a keyword of an earlier rule with the same other conditions: {why}"),
+    "lint.no_effect": ("规则永远不起作用：每个案件只有一个「{kind}」时限，由第一条命中的规则设置，而本规则能命中的每个案件都已由 "
+                       "{names} 设置",
+                       "rule never takes effect: a case gets one '{kind}' deadline, from the first rule that matches, "
+                       "and every case this rule matches already has it from {names}"),
+    "lint.same_reason": ("且扣分理由相同（「{reason}」）", "for the same reason '{reason}'"),
+    "lint.no_reason": ("（没有理由区分这两项扣分）", "(no reason tells the charges apart)"),
+    "lint.duplicate_deduction": ("与规则 {id}（第 {line} 行）在同一事件上扣分（命中策略「{hp}」）：两者都命中 {what}，单位被扣 "
+                                 "{a} + {b} 分，{same}；请收窄其中一条规则，或者如果本意是累加，给每项扣分写上各自的理由",
+                                 "deducts on the same event as rule {id} (line {line}) under hit policy '{hp}': both "
+                                 "match {what}, so the unit is charged {a} + {b} points {same}; narrow one rule, or "
+                                 "give each deduction its own reason if the charges are meant to add up"),
+    "lint.calendar_days": ("「{within}」按自然日计算，到期日可能落在休息日（{start} 立案的案件 {due} 到期，当天是{reason}）；"
+                           "按工作日计算请写「{n} working days」",
+                           "'{within}' counts calendar days, so the due date can fall on a day off (a case opened "
+                           "{start} is due {due}, {reason}); write '{n} working days' to count working days"),
+    "lint.every_case": ("所有案件", "every case"),
+    "lint.overlap": ("与规则 {id}（第 {line} 行）重叠（命中策略「{hp}」）：两者都命中 {what}",
+                     "overlaps rule {id} (line {line}) under hit policy '{hp}': both match {what}"),
+    "lint.different_outcomes": ("，且结果不同", " with different outcomes"),
+    "lint.any_place": ("所有地点", "any place"),
+    "lint.routing_gap": ("转办缺口：类别「{cat}」在 {where} 没有承办单位",
+                         "routing gap: category '{cat}' has no responsible unit in {where}"),
+    "lint.no_default": ("没有兜底的分类规则（不写 when 的规则）：没有关键词命中的帖子将无法分类",
+                        "no default classification rule (a rule without 'when'): a post no keyword matches cannot be "
+                        "classified"),
+    "lint.calendar_covers": ("策略的工作日历覆盖 {span} 年，不含 {key} {day}",
+                             "the policy's working-day calendar covers {span}, not {key} {day}"),
+    "lint.past_data": ("超出其数据范围", "past the end of its data"),
+    "lint.reach_to": ("到 {day}", "to {day}"),
+    "lint.beyond_rule": ("规则 {id}（{where}）的「{within}」{reach}", "'{within}' from rule {id} ({where}) runs {reach}"),
+    "lint.beyond": ("运行超出了策略工作日历的范围（{span} 年）：最后一天 {end} 立案的案件，其时限日历无法计算：{beyond}；"
+                    "请提前结束时段，或更新 chinesecalendar 包",
+                    "the run reaches beyond the policy's working-day calendar ({span}): a case opened on the last day, "
+                    "{end}, gets deadlines the calendar cannot compute: {beyond}; end the period earlier or update "
+                    "the chinesecalendar package"),
     # case files: a post and later events (engine/explain.py replay_case)
+
     "case.event_invalid": ("{type} 事件：{what}", "{type} event: {what}"),
     "case.missing_deadline": ("deadline_reached 事件：缺少键「deadline」（reply 或 external_statement）",
                               "deadline_reached event: missing key 'deadline' (reply or external_statement)"),
