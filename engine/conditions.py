@@ -32,7 +32,6 @@ import re2
 from .errors import suggest
 from .messages import t
 
-
 __all__ = [
     "FieldSpec",
     "FIELDS",

@@ -16,7 +16,6 @@ from enum import StrEnum
 from .errors import DurationError
 from .messages import t
 
-
 __all__ = ["Duration", "TimeUnit", "parse_duration", "MAX_AMOUNT"]
 
 

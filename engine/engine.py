@@ -21,7 +21,6 @@ from pydantic import BaseModel, TypeAdapter
 from .compiler import DurableTable, PolicyHost
 from .errors import EventError, listing, suggest
 from .messages import t
-
 from .models import (
     Classify,
     Close,
@@ -195,8 +194,8 @@ class Engine:
         return cls(Policy.load(rules_dir))
 
     def close(self) -> None:
-        for t in self._tables.values():
-            t.close()
+        for table in self._tables.values():
+            table.close()
         self._tables = {}
 
     def forget(self, case_id: str) -> None:

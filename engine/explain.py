@@ -30,11 +30,10 @@ from .calendar import WorkCalendar
 from .durations import parse_duration
 from .engine import Engine
 from .errors import CalendarError, EventError, Problem, SourceError
+from .messages import t
 from .models import Channel, Decision, Post, PostReceived
 from .policy import IRRule, Policy
 from .yamlsrc import SourceDoc, _our_message, key_path
-
-from .messages import t
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "CaseSource", "replay_case", "explain_case", "render",
            "deadline_reasoning"]

@@ -30,7 +30,6 @@ from .conditions import CHANNELS, DEADLINE_KINDS, EVENT_KINDS, FIELDS, REPLY_KIN
 from .durations import Duration, TimeUnit
 from .errors import CalendarError, PolicyError, Problem, SourceError
 from .messages import t
-
 from .policy import IRRule, PartialPolicy, Policy, Table
 from .yamlsrc import load_yaml
 

@@ -24,9 +24,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
-from .messages import t
-
 from .explain import CaseSource, ExplainEvent, ExplainInput, ExplainPost, replay_case
+from .messages import t
 from .models import (
     Classify,
     Close,

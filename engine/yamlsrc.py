@@ -45,7 +45,6 @@ from ruamel.yaml.parser import RoundTripParser
 from .errors import Problem, SourceError, listing, suggest
 from .messages import t
 
-
 __all__ = [
     "SourceDoc",
     "Limits",
