@@ -33,7 +33,7 @@ from .errors import CalendarError, EventError, Problem, SourceError
 from .messages import t
 from .models import Channel, Decision, Post, PostReceived
 from .policy import IRRule, Policy
-from .yamlsrc import SourceDoc, _our_message, key_path
+from .yamlsrc import SourceDoc, key_path, pydantic_message
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "CaseSource", "replay_case", "explain_case", "render",
            "deadline_reasoning"]
@@ -144,7 +144,7 @@ def _event_model(case_id: str, index: int, ev: ExplainEvent, at: datetime, src: 
         problems = []
         for e in exc.errors(include_url=False):
             field = next((p for p in e["loc"] if p in _EVENT_FIELDS[ev.type]), None)
-            text, _ = _our_message(e)
+            text, _ = pydantic_message(e)
             what = f"'{field}': {text}" if field else text
             loc: list[str | int] = ["events", index]
             if field:
@@ -458,7 +458,12 @@ def render(explanation: dict[str, Any], lang: str = "zh") -> str:
                 actual = ""
                 if "actual" in s:
                     shown = _shown(s["actual"])
+                    if lang == "zh":
+                        v = s["actual"]
+                        shown = f"「{v}」" if isinstance(v, str) else ("是" if v else "否") if isinstance(v, bool) \
+                            else shown
                     actual = f"，{t['actual']} {shown}" if lang == "zh" else f", {t['actual']} {shown}"
+
                 at_line = (f"（第 {s['failed_line']} 行）" if lang == "zh" else f" (line {s['failed_line']})") \
                     if "failed_line" in s else ""
                 failed = s.get("failed_zh", s["failed"]) if lang == "zh" else s["failed"]

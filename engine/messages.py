@@ -244,6 +244,8 @@ t = Catalogue("engine", {
     "test.diff": ("{key}：应为 {want}，实际 {got}", "{key}: expected {want}, got {got}"),
     "test.rules_missing": ("rules：应命中 {missing}；实际命中：{fired}", "rules: expected {missing} to fire; fired: {fired}"),
     "test.error": ("错误：{error}", "error: {error}"),
+
+
     "test.unknown_rule": ("rules：「{rule}」不是本策略的规则", "rules: '{rule}' is not a rule of this policy"),
     "test.shortfall": ("覆盖率 {pct}% 低于下限 {min}%（未覆盖：{missing}）",
                        "coverage {pct}% is below the minimum {min}% (not covered: {missing})"),

@@ -25,6 +25,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
 from .explain import CaseSource, ExplainEvent, ExplainInput, ExplainPost, replay_case
+from .i18n import pick
 from .messages import t
 from .models import (
     Classify,
@@ -182,7 +183,10 @@ def _compare(expect: Expect, got: dict[str, Any], fired: list[str]) -> list[str]
         w = why.get(key)
         if not w:
             return ""
-        return f" ({'; '.join(w) if isinstance(w, list) else w})"
+        text = "; ".join(w) if isinstance(w, list) else w
+        return pick(f"（由 {text} 决定）", f" ({text})")  # the English form is the one CI logs have always had
+
+
 
     for key in ("category", "unit", "hot", "reminders", "accountability", "closed"):
         want = getattr(expect, key)

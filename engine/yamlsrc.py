@@ -55,6 +55,7 @@ __all__ = [
     "read_limited",
     "locate",
     "validation_problems",
+    "pydantic_message",
     "key_path",
 ]
 
@@ -498,7 +499,7 @@ def validation_problems(
             msg = t("key.missing", key=loc[-1])
 
         else:
-            msg, suggestion = _our_message(err)
+            msg, suggestion = pydantic_message(err)
         line, col = doc.locate(loc)
         if etype == "extra_forbidden" and "：" in str(loc[-1]) and col is not None:
             col += str(loc[-1]).index("：")  # at the colon itself
@@ -537,7 +538,7 @@ _DATETIME_TYPES = {"datetime_parsing", "datetime_type", "datetime_from_date_pars
 _DATE_TYPES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"}
 
 
-def _our_message(err: Any) -> tuple[str, str | None]:
+def pydantic_message(err: Any) -> tuple[str, str | None]:
     """Our own message for one pydantic error (both languages): it quotes the bad value and says what is valid.
 
     pydantic's English ("Input should be a valid number, unable to parse string as a number") neither repeats

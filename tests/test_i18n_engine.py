@@ -271,3 +271,26 @@ def test_routing_to_a_deleted_street(zh, capsys, rules_copy):
     code, _, err = run(capsys, "validate", str(rules_copy), "--lang", "en")
     assert code == 2 and "unknown unit '城北街道': units.yaml has no such unit; known streets: " in err
     assert "did you mean" not in err
+
+
+def test_failing_policy_test_is_reported_in_both_languages(zh, capsys, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    f = rules / "tests" / "routing.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("expect: {category: 园林绿化, unit: 园林绿化局", "expect: {category: 园林绿化, unit: 交通局", 1),
+                 encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(rules))
+    assert code == 1 and "失败 公园停车场" in out and "unit：应为 交通局，实际 园林绿化局（由 route-parks" in out
+    assert re.search(r"^\d+ 个通过，1 个失败$", out, re.M)
+    code, out, _ = run(capsys, "test", str(rules), "--lang", "en")
+    assert code == 1 and "FAIL 公园停车场" in out and "unit: expected 交通局, got 园林绿化局 (route-parks" in out
+
+
+def test_command_line_post_errors_quote_the_value(zh, capsys):
+    code, _, err = run(capsys, "explain", "--rules", str(RULES), "--text", "x", "--place", "回龙观",
+                       "--at", "2014-09-30T16:00")
+    assert code == 2 and "--at: 「2014-09-30T16:00」没有时区" in err and "2014-09-30T16:00+08:00" in err
+    code, _, err = run(capsys, "explain", "--rules", str(RULES), "--text", "x", "--place", "回龙观",
+                       "--at", "2014-09-30T16:00", "--lang", "en")
+    assert code == 2 and "--at: '2014-09-30T16:00' has no timezone" in err

@@ -741,7 +741,11 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
         request = ExplainInput.model_validate(data)
     except ValidationError as exc:
         if doc is None:
-            problems = "; ".join(f"--{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
+            from engine.yamlsrc import pydantic_message
+
+            problems = "; ".join(f"--{'.'.join(map(str, e['loc'][1:]))}: {pydantic_message(e)[0]}"
+                                 for e in exc.errors(include_url=False))
+
             raise UserError(problems) from None
         probs = validation_problems(doc, exc, ExplainInput)
         if "post" not in (doc.data or {}):  # a bare post: locations are relative to the top level
