@@ -63,6 +63,8 @@ t = Catalogue("engine", {
     "schema.timezone": ("未知时区「{value}」（如 Asia/Shanghai）", "unknown timezone '{value}' (e.g. Asia/Shanghai)"),
     # reading YAML files (engine/yamlsrc.py)
     "yaml.syntax": ("YAML 语法错误：{what}", "YAML syntax error: {what}"),
+    "yaml.cannot_read_value": ("无法读取值「{value}」：{error}", "cannot read value '{value}': {error}"),
+
     "yaml.fullwidth_colon": ("YAML 语法错误：「{key}」后面是全角冒号「：」，应为半角冒号「:」（冒号后再加一个空格）",
                              "YAML syntax error: '{key}' is followed by a full-width colon '：'; YAML needs an "
                              "ASCII colon ':' (and a space after it)"),

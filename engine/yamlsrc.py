@@ -188,7 +188,9 @@ class _LocatingConstructor(RoundTripConstructor):
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:
             value = str(getattr(node, "value", ""))[:40]
-            raise ConstructorError(None, None, f"cannot read value '{value}': {exc}", node.start_mark) from None
+            raise ConstructorError(None, None, t("yaml.cannot_read_value", value=value, error=exc),
+                                   node.start_mark) from None
+
 
     def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
         # An impossible date (2014-09-31) stays text: the schema's date field then rejects it with
