@@ -134,11 +134,9 @@ class WorkCalendar:
 
     def _index(self, d: date) -> int:
         if not (self._first <= d <= self._last):
-            raise CalendarError(
-                f"the working-day calendar has no data for the year {d.year} "
-                f"(covered: {self._first.year}–{self._last.year}); "
-                f"a deadline there cannot be computed (update the chinesecalendar package when new years are published)"
-            )
+            from .messages import t
+
+            raise CalendarError(t("calendar.no_data", year=d.year, first=self._first.year, last=self._last.year))
         return (d - self._first).days
 
     def is_workday(self, d: date) -> bool:
@@ -154,7 +152,10 @@ class WorkCalendar:
 
     def local(self, moment: datetime) -> datetime:
         if moment.tzinfo is None:
-            raise ValueError(f"naive datetime {moment.isoformat()}: every timestamp must carry its timezone")
+            from .messages import t
+
+            raise ValueError(t("calendar.naive", value=moment.isoformat()))
+
         return moment.astimezone(self.tz)
 
     def working_day_walk(self, start: datetime, n: int) -> list[CountedDay]:

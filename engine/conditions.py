@@ -30,6 +30,7 @@ from typing import Any
 import re2
 
 from .errors import suggest
+from .messages import t
 
 __all__ = [
     "FieldSpec",
@@ -122,32 +123,24 @@ class ConditionError(ValueError):
 def check_regex(pattern: str) -> None:
     """Reject patterns durable_rules would mishandle or RE2 cannot run (backreferences, lookaround)."""
     if "\\" in pattern or "%" in pattern:
-        raise ConditionError(
-            f"regex '{pattern}': backslash escapes and %-classes are not supported by durable_rules "
-            f"(its \\w, %w and case-insensitive matching are ASCII-only)"
-        )
+        raise ConditionError(t("regex.backslash", pattern=pattern))
     if pattern.startswith("^") or pattern.endswith("$") or "(?" in pattern:
-        raise ConditionError(
-            f"regex '{pattern}': anchors and (?...) groups are not supported; patterns always match the whole text"
-        )
+        raise ConditionError(t("regex.anchors", pattern=pattern))
     for lo, hi in re.findall(r"(.)-(.)", "".join(re.findall(r"\[([^\]]*)\]", pattern))):
         if ord(hi) - ord(lo) > _MAX_RANGE:
-            raise ConditionError(
-                f"regex '{pattern}': character range {lo}-{hi} spans {ord(hi) - ord(lo) + 1} code points; "
-                f"durable_rules crashes on ranges this large (limit {_MAX_RANGE}), list the characters instead"
-            )
+            raise ConditionError(t("regex.range", pattern=pattern, lo=lo, hi=hi, n=ord(hi) - ord(lo) + 1,
+                                   limit=_MAX_RANGE))
     if "{," in pattern:  # RE2 reads it as literal text, Python's re as {0,n}: say which one is meant
-        raise ConditionError(f"regex '{pattern}': write a repetition as {{0,n}}, not {{,n}}")
+        raise ConditionError(t("regex.repetition", pattern=pattern))
     try:
         re.compile(pattern)  # only compiled, never matched: its messages say where the mistake is
     except re.error as exc:
-        raise ConditionError(f"regex '{pattern}' is invalid: {exc}") from None
+        raise ConditionError(t("regex.invalid", pattern=pattern, error=exc)) from None
     try:
         _compiled(pattern)
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise ConditionError(f"regex '{pattern}' is not supported by RE2, the linear-time regex engine rules "
-                             f"run on: {reason}") from None
+        raise ConditionError(t("regex.re2", pattern=pattern, reason=reason)) from None
 
 
 def _re2_options() -> Any:
@@ -228,7 +221,17 @@ class Condition:
             return {"$mt": {f: v}}
         raise AssertionError(f"unreachable operator {op}")
 
-    def describe(self) -> str:
+    def describe(self, lang: str | None = None) -> str:
+        """The condition in words: English as written in the rules (``text contains any of {公园}``), or Chinese
+        from the catalogue (``正文包含「公园」``, ``事件为收到帖子``)."""
+        from .i18n import get_lang
+
+        if (lang or get_lang()) == "zh":
+            from .i18n import lang_scope
+
+            with lang_scope("zh"):
+                return self._describe_zh()
+
         symbols = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
         if self.op in symbols:
             return f"{self.field} {symbols[self.op]} {_show(self.value)}"
@@ -240,6 +243,55 @@ class Condition:
             return f"{self.field} contains any of {{{', '.join(self.value)}}}"
         return f"{self.field} matches /{self.value}/"
 
+    def _describe_zh(self) -> str:
+        from .messages import t
+
+        name_key = f"field.{self.field}"
+        field = t(name_key) if name_key in t else self.field
+
+        if FIELDS[self.field].type is bool and self.op in ("eq", "ne"):
+            yes = bool(self.value) == (self.op == "eq")
+            key = f"bool.{self.field}.{'yes' if yes else 'no'}"
+            if key in t:
+                return t(key)
+            return t("cond.bool_yes", field=field) if yes else t("cond.bool_no", field=field)
+
+
+        def shown(v: Any) -> str:
+            return value_zh(self.field, v)
+
+        if self.op == "eq":
+            return t("cond.eq", field=field, value=shown(self.value))
+        if self.op == "ne":
+            return t("cond.ne", field=field, value=shown(self.value))
+        if self.op in ("in", "not_in"):
+            values = "、".join(shown(v) for v in self.value)
+            return (t("cond.in", field=field, values=values) if self.op == "in" else
+                    t("cond.not_in", field=field, values=values))
+        if self.op in ("gt", "gte", "lt", "lte"):
+            texts = {"gt": t("cond.gt", field=field, value=self.value),
+                     "gte": t("cond.gte", field=field, value=self.value),
+                     "lt": t("cond.lt", field=field, value=self.value),
+                     "lte": t("cond.lte", field=field, value=self.value)}
+            return texts[self.op]
+        if self.op == "contains_any":
+            words = "」或「".join(self.value)
+            return t("cond.contains", field=field, words=words)
+        return t("cond.matches", field=field, pattern=self.value)
+
+
+def value_zh(field: str, value: Any) -> str:
+    """A condition value in Chinese: event kinds, channels and deadline kinds by their Chinese names."""
+    from .messages import t
+
+    key = f"value.{field}.{value}"
+    if isinstance(value, str) and key in t:
+        return t(key)
+    if isinstance(value, bool):
+        return t("cond.true") if value else t("cond.false")
+    return f"「{value}」" if isinstance(value, str) else str(value)
+
+
 
 def _show(v: Any) -> str:
     if isinstance(v, bool):
@@ -248,61 +300,57 @@ def _show(v: Any) -> str:
 
 
 def _check_scalar(field: str, spec: FieldSpec, value: Any, path: tuple[str | int, ...]) -> Any:
-    t = spec.type
-    ok = (isinstance(value, bool) if t is bool else
-          isinstance(value, int) and not isinstance(value, bool) if t is int else
+    kind = spec.type
+    ok = (isinstance(value, bool) if kind is bool else
+          isinstance(value, int) and not isinstance(value, bool) if kind is int else
           isinstance(value, str))
     if not ok:
-        tname = {bool: "true/false", int: "a whole number", str: "text"}[t]
-        raise ConditionError(f"field '{field}' is {tname}, got {value!r}", path)
-    if t is int and not -MAX_NUMBER <= value <= MAX_NUMBER:
-        raise ConditionError(f"number {value} is out of range (at most {MAX_NUMBER:,} either way)", path)
+        message = {bool: t("cond.want_bool", field=field, value=repr(value)),
+                   int: t("cond.want_int", field=field, value=repr(value)),
+                   str: t("cond.want_text", field=field, value=repr(value))}[kind]
+        raise ConditionError(message, path)
+    if kind is int and not -MAX_NUMBER <= value <= MAX_NUMBER:
+        raise ConditionError(t("cond.out_of_range", value=value, max=f"{MAX_NUMBER:,}"), path)
     if spec.choices and value not in spec.choices:
-        raise ConditionError(
-            f"'{value}' is not a known value of '{field}' (one of: {', '.join(spec.choices)})",
-            path, suggest(value, spec.choices),
-        )
+        raise ConditionError(t("cond.unknown_value", value=value, field=field, allowed=", ".join(spec.choices)),
+                             path, suggest(value, spec.choices))
     return value
 
 
 def _parse_op(field: str, spec: FieldSpec, op: str, value: Any, path: tuple[str | int, ...]) -> Condition:
     if op not in OPERATORS:
-        raise ConditionError(
-            f"unknown operator '{op}' (one of: {', '.join(OPERATORS)})", path, suggest(op, OPERATORS)
-        )
+        raise ConditionError(t("cond.unknown_op", op=op, allowed=", ".join(OPERATORS)), path,
+                             suggest(op, OPERATORS))
     if op in ("eq", "ne"):
         return Condition(field, op, _check_scalar(field, spec, value, path))
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
-            raise ConditionError(f"operator '{op}' needs a non-empty list", path)
+            raise ConditionError(t("cond.needs_list", op=op), path)
         if len(value) > MAX_LIST:
-            raise ConditionError(f"operator '{op}' has {len(value)} values (at most {MAX_LIST:,})", path)
+            raise ConditionError(t("cond.list_too_long", op=op, n=len(value), max=f"{MAX_LIST:,}"), path)
         if spec.type is bool:
-            raise ConditionError(f"operator '{op}' does not apply to true/false field '{field}'", path)
+            raise ConditionError(t("cond.list_on_bool", op=op, field=field), path)
         items = tuple(_check_scalar(field, spec, x, path + (i,)) for i, x in enumerate(value))
         return Condition(field, op, items)
     if op in _NUMERIC:
         if spec.type is not int:
-            raise ConditionError(f"operator '{op}' needs a number field; '{field}' is not one", path)
+            raise ConditionError(t("cond.needs_number_field", op=op, field=field), path)
         return Condition(field, op, _check_scalar(field, spec, value, path))
     if spec.type is not str:
-        raise ConditionError(f"operator '{op}' needs a text field; '{field}' is not one", path)
+        raise ConditionError(t("cond.needs_text_field", op=op, field=field), path)
     if op == "contains_any":
         words = value if isinstance(value, list) else [value]
         if not words or not all(isinstance(w, str) and w.strip() for w in words):
-            raise ConditionError("contains_any needs a non-empty list of keywords", path)
+            raise ConditionError(t("cond.needs_keywords"), path)
         if len(words) > MAX_LIST:
-            raise ConditionError(f"contains_any has {len(words)} keywords (at most {MAX_LIST:,})", path)
+            raise ConditionError(t("cond.too_many_keywords", n=len(words), max=f"{MAX_LIST:,}"), path)
         for i, w in enumerate(words):
             bad = sorted(set(w) & _META)
             if bad:
-                raise ConditionError(
-                    f"keyword '{w}' contains regex metacharacter(s) {' '.join(bad)}; keywords are literal text",
-                    path + (i,),
-                )
+                raise ConditionError(t("cond.keyword_meta", word=w, chars=" ".join(bad)), path + (i,))
         return Condition(field, op, tuple(words))
     if not isinstance(value, str) or not value:
-        raise ConditionError("matches needs a regex pattern as text", path)
+        raise ConditionError(t("cond.needs_pattern"), path)
     try:
         check_regex(value)
     except ConditionError as exc:
@@ -315,22 +363,21 @@ def parse_when(when: Any, table: str) -> tuple[Condition, ...]:
     if when is None:
         return ()
     if not isinstance(when, dict):
-        raise ConditionError("'when' must be a mapping of field: test")
+        raise ConditionError(t("cond.when_not_mapping"))
     allowed = TABLE_FIELDS[table]
     out: list[Condition] = []
     for field, test in when.items():
         path: tuple[str | int, ...] = (field,)
         if field not in FIELDS:
-            raise ConditionError(f"unknown field '{field}'", path, suggest(field, FIELDS))
+            raise ConditionError(t("cond.unknown_field", field=field), path,
+                                 suggest(field, FIELDS))
         if field not in allowed:
-            raise ConditionError(
-                f"field '{field}' is not known yet when {table} rules run (available: {', '.join(allowed)})",
-                path,
-            )
+            raise ConditionError(t("cond.field_not_yet", field=field, table=table, allowed=", ".join(allowed)),
+                                 path)
         spec = FIELDS[field]
         if isinstance(test, dict):
             if not test:
-                raise ConditionError(f"empty test for '{field}'", path)
+                raise ConditionError(t("cond.empty_test", field=field), path)
             for op, value in test.items():
                 out.append(_parse_op(field, spec, str(op), value, path + (op,)))
         elif isinstance(test, list):

@@ -14,6 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from .errors import DurationError
+from .messages import t
 
 __all__ = ["Duration", "TimeUnit", "parse_duration", "MAX_AMOUNT"]
 
@@ -72,20 +73,18 @@ class Duration:
             return timedelta(hours=self.amount)
         if self.unit is TimeUnit.DAYS:
             return timedelta(days=self.amount)
-        raise DurationError(f"'{self}' is counted on the working-day calendar, not the wall clock")
+        raise DurationError(t("duration.not_wall_clock", duration=self))
 
 
 def parse_duration(text: str) -> Duration:
     """Parse '5 working days', '2 hours', '30 minutes', '3 days', '5个工作日'."""
     if not isinstance(text, str):
-        raise DurationError(f"duration must be text like '5 working days' or '2 hours', got {text!r}")
+        raise DurationError(t("duration.not_text", value=repr(text)))
     if len(text) > _MAX_TEXT:
-        raise DurationError(f"malformed duration '{text[:_MAX_TEXT]}…': longer than {_MAX_TEXT} characters")
+        raise DurationError(t("duration.too_long", text=text[:_MAX_TEXT], n=_MAX_TEXT))
     m = _PATTERN.match(text)
     if not m:
-        raise DurationError(
-            f"malformed duration '{text}': expected a number and a unit, e.g. '5 working days' or '2 hours'"
-        )
+        raise DurationError(t("duration.malformed", text=text))
     amount = float(m.group(1))
     unit_text = " ".join(m.group(2).lower().split())
     unit = _UNITS.get(unit_text)
@@ -93,16 +92,13 @@ def parse_duration(text: str) -> Duration:
         from .errors import suggest
 
         hint = suggest(unit_text, ["minutes", "hours", "days", "working days"])
-        extra = f"; did you mean '{hint}'?" if hint else ""
-        raise DurationError(
-            f"malformed duration '{text}': unknown unit '{unit_text}' "
-            f"(use minutes, hours, days or working days){extra}"
-        )
+        extra = t("problem.did_you_mean", suggestion=hint) if hint else ""
+        raise DurationError(t("duration.unknown_unit", text=text, unit=unit_text) + extra)
     if amount <= 0:
-        raise DurationError(f"duration '{text}' must be positive")
+        raise DurationError(t("duration.not_positive", text=text))
     if amount > MAX_AMOUNT[unit]:
         limit = MAX_AMOUNT[unit]
-        raise DurationError(f"duration '{text}' is longer than one year (at most {limit:g} {unit.value})")
+        raise DurationError(t("duration.too_large", text=text, limit=f"{limit:g}", unit=unit.value))
     if unit is TimeUnit.WORKING_DAYS and not amount.is_integer():
-        raise DurationError(f"duration '{text}': working days must be a whole number")
+        raise DurationError(t("duration.fraction", text=text))
     return Duration(amount, unit)

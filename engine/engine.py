@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from .compiler import DurableTable, PolicyHost
-from .errors import EventError
+from .errors import EventError, listing, suggest
+from .messages import t
 from .models import (
     Classify,
     Close,
@@ -193,8 +194,8 @@ class Engine:
         return cls(Policy.load(rules_dir))
 
     def close(self) -> None:
-        for t in self._tables.values():
-            t.close()
+        for table in self._tables.values():
+            table.close()
         self._tables = {}
 
     def forget(self, case_id: str) -> None:
@@ -213,14 +214,14 @@ class Engine:
         if isinstance(event, dict):
             event = parse_event(event)
         if event.at.tzinfo is None:  # pydantic's AwareDatetime already ensures this
-            raise EventError("event timestamp must be timezone-aware")
+            raise EventError(t("event.naive"))
         handler = self._handlers.get(type(event))  # the exact event classes; subclasses go the long way
         if handler is None and isinstance(event, PostReceived):
             effects = self._post_received(event)
         else:
             case = self.cases.get(event.case_id)
             if case is None:
-                raise EventError(f"event '{event.type}' for unknown case '{event.case_id}'")
+                raise EventError(t("event.unknown_case", type=event.type, case=event.case_id))
             if handler is not None:
                 effects = handler(case, event)
             elif isinstance(event, RepostsUpdated):
@@ -240,10 +241,12 @@ class Engine:
     # -- event handlers ------------------------------------------------------
     def _post_received(self, ev: PostReceived) -> list[Effect]:
         if ev.case_id in self.cases:
-            raise EventError(f"case '{ev.case_id}' is already open")
+            raise EventError(t("event.case_open", case=ev.case_id))
         post = ev.post
         if post.place not in self.policy.place_owner:
-            raise EventError(f"post {post.post_id}: unknown place '{post.place}'")
+            hint = suggest(post.place, self.policy.place_owner)
+            raise EventError(t("event.unknown_place", post=post.post_id, place=post.place,
+                               known=listing(self.policy.place_owner)), suggestion=hint)
         case = CaseState(
             case_id=ev.case_id,
             channel=post.channel,
@@ -303,9 +306,9 @@ class Engine:
             if remind is not None and remind >= due:
                 # Policy.load rejects such a rule for every day of the calendar; a policy built around the
                 # loader must not lose the reminder without a word either.
-                raise EventError(f"rule {rule.id} ({rule.where}): reminder ({spec.remind_after}) at "
-                                 f"{remind.isoformat()} is not before the deadline ({spec.within}) at "
-                                 f"{due.isoformat()}")
+                raise EventError(t("event.reminder_late", rule=rule.id, where=rule.where,
+                                   remind_after=spec.remind_after, remind=remind.isoformat(),
+                                   within=spec.within, due=due.isoformat()))
             eff = _new_set_deadline(deadline=kind, within=str(spec.within), start=at, due=due, remind_at=remind,
                               trace=_trace(rule, fact))
             case.deadlines[kind] = eff
@@ -334,7 +337,7 @@ class Engine:
 
     def _reply(self, case: CaseState, ev: ReplyFiled) -> list[Effect]:
         if case.replied_at is not None:
-            raise EventError(f"case '{case.case_id}' already has a reply")
+            raise EventError(t("event.second_reply", case=case.case_id))
         case.replied_at = ev.at
         case.reply_kind = ev.reply_kind
         return [_new_close(reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))]
@@ -344,7 +347,8 @@ class Engine:
 
     def _deadline(self, case: CaseState, ev: DeadlineReached) -> list[Effect]:
         if ev.deadline not in case.deadlines:
-            raise EventError(f"case '{case.case_id}' has no '{ev.deadline}' deadline")
+            raise EventError(t("event.no_deadline", case=case.case_id, deadline=ev.deadline))
+
         done = self.fulfilled_at(case, ev.deadline)
         met = done is not None and done <= ev.at
         fact = case.fact("deadline_reached", deadline=ev.deadline, reminder=ev.reminder, met=met)

@@ -22,16 +22,75 @@ __all__ = [
     "DurationError",
     "EventError",
     "suggest",
+    "UNIT_SUFFIXES",
+    "listing",
 ]
 
 
+#: Endings that say what kind of unit a name is (街道 street, 镇/地区 town, 局/委/办 bureau or office): two
+#: names that share only these are different units, not a typo of each other.
+UNIT_SUFFIXES = ("街道办事处", "街道", "地区", "分局", "政府", "镇", "乡", "局", "委", "办", "室")
+#: Characters that set two otherwise equal place or unit names apart on purpose (城北/城南, 天通苑北/天通苑南).
+_DIRECTIONS = set("东南西北中上下前后内外新老")
+
+
+def _core(name: str) -> tuple[str, str]:
+    """``name`` split into its distinctive part and its unit-type ending (``城北街道`` → ``城北``, ``街道``)."""
+    for suffix in UNIT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)], suffix
+    return name, ""
+
+
+def _only_direction_differs(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ only where one has a direction word (东南西北…) and the other another."""
+    ops = [op for op in difflib.SequenceMatcher(None, a, b).get_opcodes() if op[0] != "equal"]
+    return bool(ops) and all(op[0] == "replace" and set(a[op[1]:op[2]]) | set(b[op[3]:op[4]]) <= _DIRECTIONS
+                             for op in ops)
+
+
 def suggest(name: str, known: Iterable[str]) -> str | None:
-    """The known name closest to ``name``, if any is close enough."""
-    matches = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    """The known name closest to ``name``, if any is close enough.
+
+    Names are compared by their distinctive part: ``城北街道`` is not close to ``城南街道`` (they share only the
+    unit-type ending 街道 and one character), and names that differ only by a direction word (北/南) are
+    different places, never a typo of each other.
+    """
+    name = str(name)
+    names = sorted({str(k) for k in known})
+    core, suffix = _core(name)
+    if suffix:  # compare the distinctive parts of names with a unit-type ending
+        cores: dict[str, list[str]] = {}
+        for k in names:
+            cores.setdefault(_core(k)[0], []).append(k)
+        matches = difflib.get_close_matches(core, sorted(cores), n=3, cutoff=0.6)
+        for m in matches:
+            if not _only_direction_differs(core, m):
+                same_type = [k for k in cores[m] if _core(k)[1] == suffix]
+                return (same_type or cores[m])[0]
+        return None
+    for m in difflib.get_close_matches(name, names, n=3, cutoff=0.6):
+        if not _only_direction_differs(name, m):
+            return m
+    return None
+
+
+def listing(names: Iterable[object], limit: int = 40) -> str:
+    """Names for a message, in the current language's list style (「、」 in Chinese, ", " in English), sorted;
+    past ``limit`` the rest is counted, not listed."""
+    from .i18n import get_lang
+    from .messages import t
+
+    items = sorted({str(n) for n in names})
+    sep = "、" if get_lang() == "zh" else ", "
+    text = sep.join(items[:limit])
+    if len(items) > limit:
+        text += t("list.more", n=len(items) - limit)
+    return text
 
 
 class WenzhengError(Exception):
+
     """Base class of every expected error: bad input, not a bug."""
 
 
@@ -91,6 +150,10 @@ class SourceError(WenzhengError):
     problems: list[Problem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from .i18n import get_lang
+
+        # printed in the language of the command that raised it, even after that command's --lang scope ended
+        self._lang = get_lang()
         super().__init__(str(self))
 
     @property
@@ -118,7 +181,11 @@ class SourceError(WenzhengError):
         return self.first.suggestion
 
     def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
+        from .i18n import lang_scope
+
+        with lang_scope(getattr(self, "_lang", None)):
+            return "\n".join(str(p) for p in self.problems)
+
 
 
 class PolicyError(SourceError):
@@ -138,4 +205,8 @@ class DurationError(WenzhengError, ValueError):
 
 
 class EventError(WenzhengError, ValueError):
-    """An event that does not fit the case it refers to."""
+    """An event that does not fit the case it refers to; ``suggestion`` a close known name, if any."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion

@@ -30,9 +30,10 @@ from .calendar import WorkCalendar
 from .durations import parse_duration
 from .engine import Engine
 from .errors import CalendarError, EventError, Problem, SourceError
+from .messages import t
 from .models import Channel, Decision, Post, PostReceived
 from .policy import IRRule, Policy
-from .yamlsrc import SourceDoc, key_path
+from .yamlsrc import SourceDoc, key_path, pydantic_message
 
 __all__ = ["ExplainInput", "ExplainPost", "ExplainEvent", "CaseSource", "replay_case", "explain_case", "render",
            "deadline_reasoning"]
@@ -101,13 +102,13 @@ class CaseSource:
     prefix: tuple[str | int, ...] = ()
     bare_post: bool = False
 
-    def problem(self, loc: Sequence[str | int], message: str) -> Problem:
+    def problem(self, loc: Sequence[str | int], message: str, suggestion: str | None = None) -> Problem:
         path = list(loc)
         if self.bare_post and path[:1] == ["post"]:
             path = path[1:]
         full = [*self.prefix, *path]
         line, col = self.doc.locate(full) if self.doc is not None else (None, None)
-        return Problem(self.file, line, col, message, key=key_path(full), code="case")
+        return Problem(self.file, line, col, message, key=key_path(full), code="case", suggestion=suggestion)
 
 
 @dataclass
@@ -143,11 +144,12 @@ def _event_model(case_id: str, index: int, ev: ExplainEvent, at: datetime, src: 
         problems = []
         for e in exc.errors(include_url=False):
             field = next((p for p in e["loc"] if p in _EVENT_FIELDS[ev.type]), None)
-            what = f"'{field}': {e['msg']}" if field else e["msg"]
+            text, _ = pydantic_message(e)
+            what = f"'{field}': {text}" if field else text
             loc: list[str | int] = ["events", index]
             if field:
                 loc.append(str(field))
-            problems.append(src.problem(loc, f"{ev.type} event: {what}"))
+            problems.append(src.problem(loc, t("case.event_invalid", type=ev.type, what=what)))
         raise SourceError(problems) from None
 
 
@@ -157,18 +159,15 @@ def _deadline_time(engine: Engine, case_id: str, index: int, ev: ExplainEvent, s
     kind = ev.deadline
     loc: list[str | int] = ["events", index]
     if kind is None:
-        raise SourceError([src.problem(loc, "deadline_reached event: missing key 'deadline' "
-                                            "(reply or external_statement)")])
+        raise SourceError([src.problem(loc, t("case.missing_deadline"))])
     dl = case.deadlines.get(kind)
     if dl is None:
-        have = ", ".join(sorted(case.deadlines)) or "none"
-        raise SourceError([src.problem([*loc, "deadline"], f"the policy set no '{kind}' deadline on this case "
-                                                           f"before this event (deadlines set: {have})")])
-    setter = f"rule {dl.trace.rule_id} ({dl.trace.where}): {dl.within} from {_stamp(dl.start)}"
+        have = ", ".join(sorted(case.deadlines)) or t("test.none")
+        raise SourceError([src.problem([*loc, "deadline"], t("case.no_such_deadline", kind=kind, have=have))])
+    setter = t("case.setter", rule=dl.trace.rule_id, where=dl.trace.where, within=dl.within, start=_stamp(dl.start))
     if ev.reminder:
         if dl.remind_at is None:
-            raise SourceError([src.problem([*loc, "reminder"], f"the '{kind}' deadline has no reminder "
-                                                               f"(set by {setter})")])
+            raise SourceError([src.problem([*loc, "reminder"], t("case.no_reminder", kind=kind, setter=setter))])
         return dl.remind_at
     return dl.due
 
@@ -189,10 +188,11 @@ def replay_case(engine: Engine, data: ExplainInput, case_id: str,
         try:
             return engine.handle(ev)
         except (EventError, CalendarError) as exc:  # e.g. a second reply, a date the calendar does not cover
-            raise SourceError([src.problem(loc, str(exc))]) from None
+            raise SourceError([src.problem(loc, str(exc), getattr(exc, "suggestion", None))]) from None
+
 
     post = data.post_event(case_id)
-    previous, previous_key = post.at, "the post"
+    previous, previous_key = post.at, t("case.the_post")
     yield post, handle(post, ["post", "place"] if post.post.place not in engine.policy.place_owner else ["post"])
     for i, ev in enumerate(data.events):
         loc: list[str | int] = ["events", i]
@@ -201,20 +201,22 @@ def replay_case(engine: Engine, data: ExplainInput, case_id: str,
             at = ev.at if ev.at is not None else due
             if at < due:
                 dl = engine.cases[case_id].deadlines[ev.deadline]  # type: ignore[index]
-                what = "reminder time" if ev.reminder else "due time"
-                raise SourceError([src.problem([*loc, "at"], (
-                    f"deadline_reached at {_stamp(at)} is before the {ev.deadline} deadline's {what} {_stamp(due)} "
-                    f"(set by rule {dl.trace.rule_id} ({dl.trace.where}): {dl.within} from {_stamp(dl.start)}); "
-                    f"omit 'at' to use the {what}"))])
+                setter = t("case.setter", rule=dl.trace.rule_id, where=dl.trace.where, within=dl.within,
+                           start=_stamp(dl.start))
+                message = (t("case.before_reminder", at=_stamp(at), kind=ev.deadline, due=_stamp(due), setter=setter)
+                           if ev.reminder else
+                           t("case.before_due", at=_stamp(at), kind=ev.deadline, due=_stamp(due), setter=setter))
+                raise SourceError([src.problem([*loc, "at"], message)])
         elif ev.at is None:
-            raise SourceError([src.problem(loc, f"{ev.type} event: missing key 'at'")])
+            raise SourceError([src.problem(loc, t("case.missing_at", type=ev.type))])
         else:
             at = ev.at
         if at < previous:
-            stated = "at" if ev.at is not None else "computed time"
-            raise SourceError([src.problem([*loc, "at"] if ev.at is not None else loc, (
-                f"{ev.type} {stated} {_stamp(at)} is before {previous_key} ({_stamp(previous)}): "
-                f"events must be in time order, none before the post"))])
+            message = (t("case.out_of_order", type=ev.type, at=_stamp(at), previous=previous_key,
+                         previous_at=_stamp(previous)) if ev.at is not None else
+                       t("case.out_of_order_computed", type=ev.type, at=_stamp(at), previous=previous_key,
+                         previous_at=_stamp(previous)))
+            raise SourceError([src.problem([*loc, "at"] if ev.at is not None else loc, message)])
         event = _event_model(case_id, i, ev, at, src)
         yield event, handle(event, loc)
         previous, previous_key = at, f"events[{i}]"
@@ -251,7 +253,8 @@ def _table_explanation(policy: Policy, ev: _Eval) -> dict[str, Any]:
     for rule in table.ranked():
         if rule.id in chosen:
             entry = _rule_ref(rule)
-            entry["matched"] = [c.describe() for c in rule.conditions]
+            entry["matched"] = [c.describe("en") for c in rule.conditions]
+            entry["matched_zh"] = [c.describe("zh") for c in rule.conditions]
             kws = [k for c in rule.conditions for k in c.matched_keywords(ev.fact)]
             if kws:
                 entry["keywords"] = kws
@@ -265,10 +268,12 @@ def _table_explanation(policy: Policy, ev: _Eval) -> dict[str, Any]:
         failure = rule.first_failure(ev.fact)
         entry = _rule_ref(rule)
         if failure is None:  # matched but not selected (cannot happen for first/priority before the winner)
-            entry["failed"] = "matched, not selected by the hit policy"
+            entry["failed"] = t("explain.not_selected", lang="en")
+            entry["failed_zh"] = t("explain.not_selected", lang="zh")
         else:
             cond, line = failure
-            entry["failed"] = cond.describe()
+            entry["failed"] = cond.describe("en")
+            entry["failed_zh"] = cond.describe("zh")
             entry["failed_line"] = line
             actual = ev.fact[cond.field]
             entry["actual"] = actual if not isinstance(actual, str) or len(actual) <= 60 else actual[:60] + "…"
@@ -379,7 +384,11 @@ _T = {
 }
 
 
+_HIT_POLICY_ZH = {"first": "首条命中", "priority": "优先级最高者命中", "unique": "唯一命中", "collect": "全部命中"}
+
+
 def _effect_text(e: dict[str, Any], lang: str) -> str:
+
     zh = lang == "zh"
     t = e["type"]
     if t == "classify":
@@ -429,28 +438,40 @@ def render(explanation: dict[str, Any], lang: str = "zh") -> str:
     lines: list[str] = []
     for step in explanation["steps"]:
         lines.append(f"■ {t[step['event']]} @ {step['at'][:16].replace('T', ' ')}")
-        lines.append(f"  {t['effects']}:")
+        lines.append(f"  {t['effects']}{'：' if lang == 'zh' else ':'}")
         if not step["effects"]:
             lines.append(f"    {t['none']}")
         for e in step["effects"]:
             lines.append(f"    • {_effect_text(e, lang)}")
         for tab in step["tables"]:
-            lines.append(f"  [{t[tab['table']]}] {tab['file']} (hit policy: {tab['hit_policy']})")
+            hp = tab["hit_policy"]
+            hp_text = (f"（命中策略：{_HIT_POLICY_ZH.get(hp, hp)}）" if lang == "zh" else f" (hit policy: {hp})")
+            lines.append(f"  [{t[tab['table']]}] {tab['file']}{hp_text}")
             for s in tab["selected"]:
                 kw = f"；{t['keywords']}：{'、'.join(s['keywords'])}" if s.get("keywords") and lang == "zh" else (
                     f"; {t['keywords']}: {', '.join(s['keywords'])}" if s.get("keywords") else "")
-                conds = "; ".join(s["matched"]) or ("无条件" if lang == "zh" else "unconditional")
-                lines.append(f"    ✓ {t['selected']} {s['rule']} ({s['where']}): {conds}{kw}")
+                conds = ("；".join(s.get("matched_zh", s["matched"])) or "无条件" if lang == "zh" else
+                         "; ".join(s["matched"]) or "unconditional")
+                lines.append(f"    ✓ {t['selected']} {s['rule']} ({s['where']}){'：' if lang == 'zh' else ': '}{conds}{kw}")
+
             for s in tab["not_fired"]:
                 actual = ""
                 if "actual" in s:
                     shown = _shown(s["actual"])
+                    if lang == "zh":
+                        v = s["actual"]
+                        shown = f"「{v}」" if isinstance(v, str) else ("是" if v else "否") if isinstance(v, bool) \
+                            else shown
                     actual = f"，{t['actual']} {shown}" if lang == "zh" else f", {t['actual']} {shown}"
+
                 at_line = (f"（第 {s['failed_line']} 行）" if lang == "zh" else f" (line {s['failed_line']})") \
                     if "failed_line" in s else ""
-                lines.append(f"    ✗ {t['not_fired']} {s['rule']} ({s['where']}): {t['failed']} {s['failed']}"
+                failed = s.get("failed_zh", s["failed"]) if lang == "zh" else s["failed"]
+                sep = "：" if lang == "zh" else ": "
+                lines.append(f"    ✗ {t['not_fired']} {s['rule']} ({s['where']}){sep}{t['failed']} {failed}"
                              f"{at_line}{actual}")
             if tab["not_evaluated"]:
                 ids = ", ".join(s["rule"] for s in tab["not_evaluated"])
-                lines.append(f"    · {t['not_evaluated']}: {ids}")
+                lines.append(f"    · {t['not_evaluated']}{'：' if lang == 'zh' else ':'} {ids}")
+
     return "\n".join(lines)

@@ -29,6 +29,7 @@ from typing import Any
 from .conditions import CHANNELS, DEADLINE_KINDS, EVENT_KINDS, FIELDS, REPLY_KINDS, Condition
 from .durations import Duration, TimeUnit
 from .errors import CalendarError, PolicyError, Problem, SourceError
+from .messages import t
 from .policy import IRRule, PartialPolicy, Policy, Table
 from .yamlsrc import load_yaml
 
@@ -73,9 +74,8 @@ def lint(rules_dir: str | Path, scenarios: Iterable[str | Path] = ()) -> LintRep
         return report
     policy = loaded.policy
     if policy is None:
-        names = ", ".join(sorted(set(loaded.failed.values()) | set(loaded.unparsed))) or "units and classification"
-        report.skipped.append(f"every analysis (gaps, overlaps, shadowing, contradictions, calendar): they need "
-                              f"the units and classification files, and {names} did not load")
+        names = ", ".join(sorted(set(loaded.failed.values()) | set(loaded.unparsed))) or t("lint.units_and_cls")
+        report.skipped.append(t("lint.skip_all", names=names))
         return report
     if not loaded.problems:
         report.policy = policy
@@ -92,14 +92,14 @@ def _skips(loaded: PartialPolicy) -> dict[str, str]:
     """Table kind (or 'calendar') → why its analyses cannot be trusted."""
     why: dict[str, str] = {}
     for kind, file in loaded.failed.items():
-        why[kind] = f"{file} did not load"
+        why[kind] = t("lint.file_not_loaded", file=file)
     for kind, ids in loaded.dropped.items():
-        why.setdefault(kind, f"rule(s) {', '.join(ids)} did not load")
+        why.setdefault(kind, t("lint.rules_not_loaded", ids=", ".join(ids)))
     if loaded.unparsed:
         files = ", ".join(loaded.unparsed)
         for kind in ("routing", "deadlines", "calendar"):
             if loaded.policy is not None and kind not in loaded.policy.files:
-                why.setdefault(kind, f"{files} could not be parsed")
+                why.setdefault(kind, t("lint.not_parsed", files=files))
     return why
 
 
@@ -152,7 +152,7 @@ class _Checker:
     def run(self) -> None:
         for kind in ("classification", "routing", "hot", "deadlines", "escalation"):
             if kind not in self.policy.tables and kind in self.skip:
-                self.skipped.append(f"{kind} rules: every analysis ({self.skip[kind]})")
+                self.skipped.append(t("lint.skip_kind", kind=kind, why=self.skip[kind]))
         for table in self.policy.tables.values():
             for rule in table.rules:
                 self.contradictions(table, rule)
@@ -165,12 +165,12 @@ class _Checker:
         self.calendar_days()
         for kind, check in (("routing", self.routing_gaps), ("classification", self.classification_default)):
             if kind in self.skip and kind in self.policy.tables:
-                self.skipped.append(f"{kind} rules: {check.__name__.replace('_', ' ')} ({self.skip[kind]})")
+                self.skipped.append(t("lint.skip_check", kind=kind, check=check.__name__.replace("_", " "),
+                                      why=self.skip[kind]))
             else:
                 check()
         if "calendar" in self.skip:
-            self.skipped.append(f"calendar: reminders and coverage were checked on the statutory calendar without "
-                                f"local overrides ({self.skip['calendar']})")
+            self.skipped.append(t("lint.skip_calendar", why=self.skip["calendar"]))
 
     def locate(self, file: str, loc: list[str | int]) -> tuple[int | None, int | None]:
         if file not in self._docs:
@@ -191,22 +191,22 @@ class _Checker:
         ev_conds = [c for c in rule.conditions if c.field == "event"]
         if ev_conds and not any(all(c.holds({"event": e}) for c in ev_conds) for e in events):
             self.add(rule.file, rule.line,
-                     f"rule can never fire: {table.kind} rules are evaluated only on "
-                     f"{', '.join(events)}, but it requires {'; '.join(c.describe() for c in ev_conds)}",
+                     t("lint.wrong_event", kind=table.kind, events=", ".join(events),
+                       requires="; ".join(c.describe() for c in ev_conds)),
                      "never-fires", rule_id=rule.id)
             return
         for fld in {c.field for c in rule.conditions}:
             conds = [c for c in rule.conditions if c.field == fld]
             if fld in self.domains:
                 if not self.allowed(conds, fld):
-                    self.add(rule.file, rule.line, "rule can never fire: contradicting conditions "
-                             + " and ".join(c.describe() for c in conds), "contradiction", rule_id=rule.id)
+                    self.add(rule.file, rule.line, t("lint.contradiction", conds=t("lint.and").join(
+                        c.describe() for c in conds)), "contradiction", rule_id=rule.id)
             elif FIELDS[fld].type is int:
                 lo, hi = _interval(conds)
                 excluded = {c.value for c in conds if c.op == "ne"}
                 if lo > hi or (lo == hi and lo in excluded):
-                    self.add(rule.file, rule.line, "rule can never fire: contradicting conditions "
-                             + " and ".join(c.describe() for c in conds), "contradiction", rule_id=rule.id)
+                    self.add(rule.file, rule.line, t("lint.contradiction", conds=t("lint.and").join(
+                        c.describe() for c in conds)), "contradiction", rule_id=rule.id)
 
     # -- shadowing under first / priority ------------------------------------------------
     def shadowing(self, table: Table) -> set[str]:
@@ -221,10 +221,9 @@ class _Checker:
                 continue
             covering = self.covered_by(rule, earlier)
             if covering:
-                names = ", ".join(f"{e.id} (line {e.line})" for e in covering)
-                self.add(rule.file, rule.line,
-                         f"rule can never fire: under hit policy '{table.hit_policy}' every case it matches is "
-                         f"taken first by {names}", "shadowed", rule_id=rule.id)
+                names = ", ".join(t("lint.rule_at", id=e.id, line=e.line) for e in covering)
+                self.add(rule.file, rule.line, t("lint.shadowed", hp=table.hit_policy, names=names), "shadowed",
+                         rule_id=rule.id)
                 found.add(rule.id)
         return found
 
@@ -263,17 +262,14 @@ class _Checker:
                             dead[k] = (hit, e)
                 if not dead:
                     continue
-                why = "; ".join(f"'{k}' contains '{k1}' of {e.id} (line {e.line})" for k, (k1, e) in dead.items())
+                why = "; ".join(t("lint.keyword_in", k=k, k1=k1, id=e.id, line=e.line) for k, (k1, e) in dead.items())
                 if len(dead) == len(cond.value):
-                    self.add(rule.file, rule.line,
-                             f"rule can never fire: under hit policy '{table.hit_policy}' each of its keywords "
-                             f"contains a keyword of an earlier rule with the same other conditions, which takes "
-                             f"the case first: {why}", "shadowed", rule_id=rule.id)
+                    self.add(rule.file, rule.line, t("lint.keywords_shadowed", hp=table.hit_policy, why=why),
+                             "shadowed", rule_id=rule.id)
                     break
                 self.add(rule.file, rule.line,
-                         f"keyword(s) {', '.join(dead)} can never decide: under hit policy '{table.hit_policy}' "
-                         f"a text containing them also contains a keyword of an earlier rule with the same other "
-                         f"conditions: {why}", "keyword-shadowed", rule_id=rule.id, severity="warning")
+                         t("lint.keyword_shadowed", words=", ".join(dead), hp=table.hit_policy, why=why),
+                         "keyword-shadowed", rule_id=rule.id, severity="warning")
 
     # -- collect tables: rules without effect, charges that add up ---------------------------------
     def deadlines_without_effect(self) -> None:
@@ -295,11 +291,9 @@ class _Checker:
                 else:
                     by = self.covered_by(rule, rules[:i])
                 if by:
-                    names = ", ".join(f"{e.id} (line {e.line})" for e in by)
-                    self.add(rule.file, rule.line,
-                             f"rule never takes effect: a case gets one '{kind}' deadline, from the first rule "
-                             f"that matches, and every case this rule matches already has it from {names}",
-                             "no-effect", rule_id=rule.id)
+                    names = ", ".join(t("lint.rule_at", id=e.id, line=e.line) for e in by)
+                    self.add(rule.file, rule.line, t("lint.no_effect", kind=kind, names=names), "no-effect",
+                             rule_id=rule.id)
 
     def duplicate_deductions(self) -> None:
         """Two deductions on one event add up; say so unless each names its own offence (reason)."""
@@ -320,12 +314,10 @@ class _Checker:
             if ra and rb and ra != rb:
                 continue  # two stated offences: the charges are meant to add up
             what = ", ".join(f"{k}={v}" for k, v in {**witness, "event": ev}.items())
-            same = f"for the same reason '{ra}'" if ra and ra == rb else "(no reason tells the charges apart)"
+            same = t("lint.same_reason", reason=ra) if ra and ra == rb else t("lint.no_reason")
             self.add(b.file, b.line,
-                     f"deducts on the same event as rule {a.id} (line {a.line}) under hit policy "
-                     f"'{table.hit_policy}': both match {what}, so the unit is charged "
-                     f"{a.then.deduct.points:g} + {b.then.deduct.points:g} points {same}; narrow one rule, or "
-                     f"give each deduction its own reason if the charges are meant to add up",
+                     t("lint.duplicate_deduction", id=a.id, line=a.line, hp=table.hit_policy, what=what,
+                       a=f"{a.then.deduct.points:g}", b=f"{b.then.deduct.points:g}", same=same),
                      "duplicate-deduction", rule_id=b.id, severity="warning")
 
     def calendar_days(self) -> None:
@@ -345,9 +337,9 @@ class _Checker:
             line, col = self.locate(rule.file, ["rules", rule.index, "then", "deadline", "within"])
             self.problems.append(Problem(
                 rule.file, line or rule.line, col,
-                f"'{spec.within}' counts calendar days, so the due date can fall on a day off (a case opened "
-                f"{start:%Y-%m-%d %H:%M} is due {due:%Y-%m-%d %H:%M}, {reason}); write '{n} working days' "
-                f"to count working days", key=f"rules[{rule.index}].then.deadline.within", rule_id=rule.id,
+                t("lint.calendar_days", within=spec.within, start=f"{start:%Y-%m-%d %H:%M}",
+                  due=f"{due:%Y-%m-%d %H:%M}", reason=reason, n=n),
+                key=f"rules[{rule.index}].then.deadline.within", rule_id=rule.id,
                 code="calendar-days", severity="warning"))
 
     def covered_by(self, rule: IRRule, earlier: list[IRRule]) -> list[IRRule] | None:
@@ -384,10 +376,10 @@ class _Checker:
                 continue
             witness = self.common_case(a, b)
             if witness is not None:
-                what = ", ".join(f"{k}={v}" for k, v in witness.items()) or "every case"
+                what = ", ".join(f"{k}={v}" for k, v in witness.items()) or t("lint.every_case")
                 self.add(b.file, b.line,
-                         f"overlaps rule {a.id} (line {a.line}) under hit policy '{table.hit_policy}': both match "
-                         f"{what}" + (" with different outcomes" if table.hit_policy == "collect" else ""),
+                         t("lint.overlap", id=a.id, line=a.line, hp=table.hit_policy, what=what)
+                         + (t("lint.different_outcomes") if table.hit_policy == "collect" else ""),
                          "overlap", rule_id=b.id)
 
     def common_case(self, a: IRRule, b: IRRule) -> dict[str, Any] | None:
@@ -419,9 +411,8 @@ class _Checker:
                     gaps.setdefault(cat, []).append(place)
         line = _key_line(table.file, "rules")
         for cat, places in gaps.items():
-            where = "any place" if len(places) == len(self.policy.places) else ", ".join(places)
-            self.add(table.file, line, f"routing gap: category '{cat}' has no responsible unit in {where}",
-                     "routing-gap", key="rules")
+            where = t("lint.any_place") if len(places) == len(self.policy.places) else ", ".join(places)
+            self.add(table.file, line, t("lint.routing_gap", cat=cat, where=where), "routing-gap", key="rules")
 
     def classification_default(self) -> None:
         table = self.policy.tables.get("classification")
@@ -429,8 +420,7 @@ class _Checker:
             return
         if not any(not r.conditions for r in table.rules):
             self.add(table.file, _key_line(table.file, "rules"),
-                     "no default classification rule (a rule without 'when'): a post no keyword matches "
-                     "cannot be classified", "no-default", severity="warning", key="rules")
+                     t("lint.no_default"), "no-default", severity="warning", key="rules")
 
     def scenario_coverage(self, path: Path) -> None:
         try:
@@ -443,8 +433,7 @@ class _Checker:
         (start, s_where), (end, e_where) = period["start"], period["end"]
         self.problems.extend(calendar_window_problems(self.policy, start, end, s_where, e_where))
         if "deadlines" in self.skip:
-            self.skipped.append(f"{path}: the calendar window past the period's end (the deadlines file did not "
-                                f"load completely: {self.skip['deadlines']})")
+            self.skipped.append(t("lint.skip_window", path=path, why=self.skip["deadlines"]))
 
 
 Where = tuple[str, int | None, int | None]
@@ -481,8 +470,8 @@ def calendar_window_problems(policy: Policy, start: date, end: date, start_at: W
     span = f"{cal.first_year}–{cal.last_year}"
     for key, day, (file, line, col) in (("start", start, start_at), ("end", end, end_at)):
         if not cal.covers(day):
-            problems.append(Problem(file, line, col, f"the policy's working-day calendar covers {span}, not {key} "
-                                                     f"{day}", key=key, code="calendar-coverage"))
+            problems.append(Problem(file, line, col, t("lint.calendar_covers", span=span, key=key, day=day), key=key,
+                                    code="calendar-coverage"))
     if problems:
         return problems
     table = policy.tables.get("deadlines")
@@ -494,16 +483,13 @@ def calendar_window_problems(policy: Policy, start: date, end: date, start_at: W
         try:
             cal.add(last, within)
         except CalendarError:
-            reach = "past the end of its data"
+            reach = t("lint.past_data")
             if within.unit is not TimeUnit.WORKING_DAYS:
-                reach = f"to {(last + within.as_timedelta()).date()}"
-            beyond.append(f"'{within}' from rule {rule.id} ({rule.where}) runs {reach}")
+                reach = t("lint.reach_to", day=(last + within.as_timedelta()).date())
+            beyond.append(t("lint.beyond_rule", within=within, id=rule.id, where=rule.where, reach=reach))
     if beyond:
-        problems.append(Problem(
-            file, line, col,
-            f"the run reaches beyond the policy's working-day calendar ({span}): a case opened on the last day, "
-            f"{end}, gets deadlines the calendar cannot compute: {'; '.join(beyond)}; end the period earlier or "
-            f"update the chinesecalendar package", key="end", code="calendar-coverage"))
+        problems.append(Problem(file, line, col, t("lint.beyond", span=span, end=end, beyond="; ".join(beyond)),
+                                key="end", code="calendar-coverage"))
     return problems
 
 

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ValidationError
 from .calendar import WorkCalendar
 from .conditions import Condition, ConditionError, parse_when
 from .durations import TimeUnit
-from .errors import EventError, PolicyError, Problem, suggest
+from .errors import EventError, PolicyError, Problem, listing, suggest
+from .messages import t
 from .schema import (
     DEFAULT_HIT_POLICY,
     FILE_KINDS,
@@ -37,6 +38,10 @@ from .schema import (
 from .yamlsrc import SourceDoc, load_yaml, validation_problems
 
 __all__ = ["Policy", "PartialPolicy", "Table", "IRRule", "REQUIRED_KINDS", "TABLE_KINDS"]
+
+#: The unit type a unit name's ending says (城北街道 a street, 沙河镇 a town, 交通局 a bureau).
+_KIND_BY_SUFFIX: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("街道", "街道办事处"), "street"), (("镇", "地区", "乡"), "town"), (("局", "委", "办"), "bureau"))
 
 TABLE_KINDS = ("classification", "routing", "hot", "deadlines", "escalation")
 REQUIRED_KINDS = ("units", "classification", "routing", "deadlines")
@@ -93,7 +98,7 @@ class Table:
             return [matched[0]]
         if self.hit_policy == "unique" and len(matched) > 1:
             ids = ", ".join(f"{r.id} ({r.where})" for r in matched)
-            raise EventError(f"hit policy 'unique' of {self.file}: several rules match the same case: {ids}")
+            raise EventError(t("policy.unique_clash", file=self.file, ids=ids))
         return list(matched)
 
     def evaluate(self, fact: dict[str, Any]) -> list[IRRule]:
@@ -192,20 +197,20 @@ class _Loader:
         try:
             is_dir = d.is_dir()
         except OSError as exc:  # e.g. a name longer than the file system allows
-            raise PolicyError([Problem(str(d)[:300], None, None, f"cannot read rules directory: {exc.strerror}",
+            raise PolicyError([Problem(str(d)[:300], None, None, t("policy.cannot_read_dir", reason=exc.strerror),
                                        code="io")]) from None
         if not is_dir:
-            raise PolicyError([Problem(str(d), None, None, "rules directory not found", code="io")])
+            raise PolicyError([Problem(str(d), None, None, t("policy.dir_not_found"), code="io")])
         files = sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))
         if not files:
-            raise PolicyError([Problem(str(d), None, None, "no rule files (*.yaml) in directory", code="io")])
+            raise PolicyError([Problem(str(d), None, None, t("policy.no_files"), code="io")])
         parsed: dict[str, tuple[SourceDoc, BaseModel]] = {}
         for f in files:
             self._parse_file(f, parsed)
         for kind in REQUIRED_KINDS:
             if kind not in parsed and kind not in self.invalid_kinds and not self.unparsed:
                 self.problems.append(
-                    Problem(str(d), None, None, f"no rule file of kind '{kind}' in the policy", code="missing-kind")
+                    Problem(str(d), None, None, t("policy.missing_kind", kind=kind), code="missing-kind")
                 )
         return parsed
 
@@ -218,24 +223,25 @@ class _Loader:
             self.unparsed_files.append(str(f))
             return
         if not isinstance(data, dict):
-            self.problems.append(Problem(str(f), 1, 1, "a rule file must be a mapping with a 'kind' key"))
+            self.problems.append(Problem(str(f), 1, 1, t("policy.not_mapping")))
             return
         kind = data.get("kind")
         if not isinstance(kind, str) or kind not in FILE_KINDS:
             line, col = doc.locate(["kind"])
-            msg = ("missing required key 'kind'" if kind is None else
-                   f"unknown rule-file kind '{kind}'" if isinstance(kind, str | int | float | bool) else
-                   f"'kind' must be text, not a {'list' if isinstance(kind, list) else 'mapping'}")
+            msg = (t("key.missing", key="kind") if kind is None else
+                   t("policy.unknown_kind", kind=kind) if isinstance(kind, str | int | float | bool) else
+                   t("policy.kind_not_text_list") if isinstance(kind, list) else t("policy.kind_not_text_map"))
+
             kind = kind if isinstance(kind, str) else None
             self.problems.append(
-                Problem(str(f), line, col, msg + f" (one of: {', '.join(FILE_KINDS)})", key="kind",
+                Problem(str(f), line, col, msg + t("policy.one_of", allowed=", ".join(FILE_KINDS)), key="kind",
                         suggestion=suggest(str(kind), FILE_KINDS) if kind else None)
             )
             return
         if kind in parsed:
             line, col = doc.locate(["kind"])
             self.problems.append(
-                Problem(str(f), line, col, f"second rule file of kind '{kind}' (first: {parsed[kind][0].path})",
+                Problem(str(f), line, col, t("policy.second_kind", kind=kind, first=parsed[kind][0].path),
                         key="kind", code="duplicate-kind")
             )
             return
@@ -267,9 +273,7 @@ class _Loader:
         line, col = doc.locate(["kind"])
         old = DEFAULT_HIT_POLICY[kind]
         return Problem(doc.path, line, col,
-                       f"missing required key 'hit_policy': every {kind} table states how its matching rules "
-                       f"combine (one of: first, priority, unique, collect); files without it used to mean "
-                       f"'{old}', so add 'hit_policy: {old}' to keep that behaviour",
+                       t("policy.missing_hit_policy", kind=kind, old=old),
                        key="hit_policy", code="missing-hit-policy")
 
     # -- cross-file checks and the intermediate form -------------------------
@@ -280,13 +284,14 @@ class _Loader:
         place_owner: dict[str, str] = {}
         for i, u in enumerate(umodel.units):
             if u.id in units:
-                self._at(udoc, ["units", i, "id"], f"duplicate unit '{u.id}'", code="duplicate-unit")
+                self._at(udoc, ["units", i, "id"], t("policy.duplicate_unit", unit=u.id), code="duplicate-unit")
             units[u.id] = u
             for j, p in enumerate(u.places):
                 if p in place_owner:
                     self._at(udoc, ["units", i, "places", j],
-                             f"place '{p}' already belongs to {place_owner[p]}", code="duplicate-place")
+                             t("policy.duplicate_place", place=p, unit=place_owner[p]), code="duplicate-place")
                 place_owner.setdefault(p, u.id)
+        self._units = units
         cdoc, cmodel = parsed["classification"]
         assert isinstance(cmodel, ClassificationFile)
         categories = tuple(c.id for c in cmodel.categories)
@@ -313,7 +318,7 @@ class _Loader:
             for i, rule in enumerate(model.rules):  # type: ignore[attr-defined]
                 base: list[str | int] = ["rules", i]
                 if rule.id in seen_ids:
-                    self._at(doc, base + ["id"], f"duplicate rule id '{rule.id}' (first at {seen_ids[rule.id]})",
+                    self._at(doc, base + ["id"], t("policy.duplicate_id", id=rule.id, first=seen_ids[rule.id]),
                              rule_id=rule.id, code="duplicate-id")
                 line, _ = doc.locate(base)
                 seen_ids.setdefault(rule.id, f"{doc.path}:{line}")
@@ -332,7 +337,8 @@ class _Loader:
                 self._check_then(doc, base + ["then"], kind, rule.then, names, units, rule.id)
                 rules.append(IRRule(rule.id, kind, doc.path, line or 0, i, rule.priority, conds, rule.then, cond_lines))
             if len(rules) > 65000:
-                self._at(doc, ["rules"], "too many rules in one table (durable_rules priorities are 16-bit)")
+                self._at(doc, ["rules"], t("policy.too_many_rules"))
+
             tables[kind] = Table(kind, hit, doc.path, tuple(rules))
         if self.problems and not self.partial:
             raise self._fail()
@@ -357,14 +363,14 @@ class _Loader:
             for i, d in enumerate(getattr(model, key)):
                 if not data.covers(d.date):
                     outside = True
-                    self._at(doc, [key, i], f"{d.date}: the working-day calendar has no data for the year "
-                             f"{d.date.year} (covered: {data.first_year}–{data.last_year})", code="calendar")
+                    self._at(doc, [key, i], t("policy.calendar_year", date=d.date, year=d.date.year,
+                                              first=data.first_year, last=data.last_year), code="calendar")
                 if d.date in seen:
                     other_key, other_i = seen[d.date]
                     other_line, _ = doc.locate([other_key, other_i])
-                    what = "both a holiday and a workday" if other_key != key else f"twice in {key}"
-                    self._at(doc, [key, i], f"{d.date} is listed {what} (also at line {other_line})",
-                             code="calendar-conflict")
+                    msg = (t("policy.calendar_both", date=d.date, line=other_line) if other_key != key else
+                           t("policy.calendar_twice", date=d.date, key=key, line=other_line))
+                    self._at(doc, [key, i], msg, code="calendar-conflict")
                 seen.setdefault(d.date, (key, i))
         if outside:
             return WorkCalendar()
@@ -390,25 +396,45 @@ class _Loader:
         for v in values:
             if v not in known:
                 what = {"unit": "unit", "category": "category", "place": "place"}[c.field]
-                self._at(doc, loc, f"unknown {what} '{v}'", rule_id=rule_id, suggestion=suggest(v, known),
-                         code=f"unknown-{what}")
+                hint = suggest(v, known)
+                msg = (self._unknown_unit(v, hint, self._units) if what == "unit" else
+                       t("policy.unknown_category", value=v) if what == "category" else
+                       t("policy.unknown_place", value=v))
+                self._at(doc, loc, msg, rule_id=rule_id, suggestion=hint, code=f"unknown-{what}")
+
+    _units: dict[str, UnitSpec] = {}
+
+    @staticmethod
+    def _unknown_unit(name: str, hint: str | None, units: dict[str, UnitSpec]) -> str:
+        """'units.yaml has no unit X', with the known units of X's kind when no name is close (a deleted unit:
+        routing to the deleted 城北街道 must not look like a typo of 城南街道)."""
+        msg = t("policy.unknown_unit", unit=name)
+        if hint is not None or not units:
+            return msg
+        kind = next((k for suffixes, k in _KIND_BY_SUFFIX if name.endswith(suffixes)), None)
+        same = [u for u, spec in units.items() if kind is None or spec.type == kind] or list(units)
+        label = {"street": t("unit.streets"), "town": t("unit.towns"), "bureau": t("unit.bureaus"),
+                 "office": t("unit.offices")}.get(kind or "", t("unit.units"))
+        return msg + t("policy.known_units", kind=label, units=listing(same))
 
     def _check_then(self, doc: SourceDoc, loc: list[str | int], kind: str, then: Any,
                     names: dict[str, set[str]], units: dict[str, UnitSpec], rule_id: str) -> None:
         if kind == "classification" and then.category not in names["category"]:
-            self._at(doc, loc + ["category"], f"unknown category '{then.category}'", rule_id=rule_id,
+            self._at(doc, loc + ["category"], t("policy.unknown_category", value=then.category), rule_id=rule_id,
+
                      suggestion=suggest(then.category, names["category"]), code="unknown-category")
         if kind == "routing" and then.unit is not None and then.unit not in units:
-            self._at(doc, loc + ["unit"], f"unknown unit '{then.unit}'", rule_id=rule_id,
-                     suggestion=suggest(then.unit, units), code="unknown-unit")
+            hint = suggest(then.unit, units)
+            self._at(doc, loc + ["unit"], self._unknown_unit(then.unit, hint, units), rule_id=rule_id,
+                     suggestion=hint, code="unknown-unit")
         if kind == "escalation" and then.escalate is not None:
             to = then.escalate.to
             if to not in units:
-                self._at(doc, loc + ["escalate", "to"], f"unknown unit '{to}'", rule_id=rule_id,
-                         suggestion=suggest(to, units), code="unknown-unit")
+                hint = suggest(to, units)
+                self._at(doc, loc + ["escalate", "to"], self._unknown_unit(to, hint, units), rule_id=rule_id,
+                         suggestion=hint, code="unknown-unit")
             elif units[to].type != "office":
-                self._at(doc, loc + ["escalate", "to"],
-                         f"escalation goes to a supervising office; '{to}' is a {units[to].type}",
+                self._at(doc, loc + ["escalate", "to"], t("policy.escalate_target", unit=to, type=units[to].type),
                          rule_id=rule_id, code="escalate-target")
         if kind == "deadlines" and then.deadline.remind_after is not None:
             self._check_reminder(doc, loc + ["deadline", "remind_after"], then.deadline, rule_id)
@@ -420,12 +446,13 @@ class _Loader:
         if clash is None:
             return
         if (remind.unit is TimeUnit.WORKING_DAYS) == (within.unit is TimeUnit.WORKING_DAYS):
-            msg = f"reminder ({remind}) is not before the deadline ({within})"
+            msg = t("policy.reminder_not_before", remind=remind, within=within)
         else:
-            when = "for every case" if clash.always else "for some cases"
-            msg = (f"reminder ({remind}) comes at or after the deadline ({within}) {when}: a case opened "
-                   f"{clash.start:%Y-%m-%d %H:%M} is due {clash.due:%Y-%m-%d %H:%M} but would be reminded "
-                   f"{clash.remind_at:%Y-%m-%d %H:%M}; make the reminder shorter, or use the deadline's unit")
+            when = t("policy.every_case") if clash.always else t("policy.some_cases")
+            msg = t("policy.reminder_clash", remind=remind, within=within, when=when,
+                    start=f"{clash.start:%Y-%m-%d %H:%M}", due=f"{clash.due:%Y-%m-%d %H:%M}",
+                    remind_at=f"{clash.remind_at:%Y-%m-%d %H:%M}")
+
         self._at(doc, loc, msg, rule_id=rule_id, code="reminder-after-deadline")
 
     def _at(self, doc: SourceDoc, loc: list[str | int], message: str, *, rule_id: str | None = None,

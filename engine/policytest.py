@@ -25,6 +25,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
 from .explain import CaseSource, ExplainEvent, ExplainInput, ExplainPost, replay_case
+from .i18n import pick
+from .messages import t
 from .models import (
     Classify,
     Close,
@@ -112,7 +114,7 @@ class TestRun:
 def load_test_files(directory: Path) -> list[tuple[str, Any, PolicyTestFile]]:
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
     if not files:
-        raise SourceError([Problem(str(directory), None, None, "no policy test files (*.yaml)", code="io")])
+        raise SourceError([Problem(str(directory), None, None, t("test.no_files"), code="io")])
     out: list[tuple[str, Any, PolicyTestFile]] = []
     problems: list[Problem] = []
     for f in files:
@@ -167,7 +169,7 @@ def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
-        return "(none)"
+        return t("test.none")
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
@@ -181,26 +183,31 @@ def _compare(expect: Expect, got: dict[str, Any], fired: list[str]) -> list[str]
         w = why.get(key)
         if not w:
             return ""
-        return f" ({'; '.join(w) if isinstance(w, list) else w})"
+        text = "; ".join(w) if isinstance(w, list) else w
+        return pick(f"（由 {text} 决定）", f" ({text})")  # the English form is the one CI logs have always had
+
+
 
     for key in ("category", "unit", "hot", "reminders", "accountability", "closed"):
         want = getattr(expect, key)
         if want is not None and got[key] != want:
-            diffs.append(f"{key}: expected {_show(want)}, got {_show(got[key])}{because(key)}")
+            diffs.append(t("test.diff", key=key, want=_show(want), got=_show(got[key])) + because(key))
     if expect.escalations is not None and got["escalations"] != expect.escalations:
-        diffs.append(f"escalations: expected {expect.escalations}, got {got['escalations']}{because('escalations')}")
+        diffs.append(t("test.diff", key="escalations", want=expect.escalations, got=got["escalations"])
+                     + because("escalations"))
     if expect.deductions is not None and abs(got["deductions"] - expect.deductions) > 1e-9:
-        diffs.append(f"deductions: expected {_show(expect.deductions)}, got {_show(got['deductions'])}"
-                     f"{because('deductions')}")
+        diffs.append(t("test.diff", key="deductions", want=_show(expect.deductions), got=_show(got["deductions"]))
+                     + because("deductions"))
     if expect.deadlines is not None:
         for kind, want in expect.deadlines.items():
             have = got["deadlines"].get(kind)
             if want != have:
-                diffs.append(f"deadlines.{kind}: expected {_show(want)}, got {_show(have)}{because(f'deadlines.{kind}')}")
+                diffs.append(t("test.diff", key=f"deadlines.{kind}", want=_show(want), got=_show(have))
+                             + because(f"deadlines.{kind}"))
     if expect.rules is not None:
         missing = [r for r in expect.rules if r not in fired]
         if missing:
-            diffs.append(f"rules: expected {', '.join(missing)} to fire; fired: {', '.join(fired) or '(none)'}")
+            diffs.append(t("test.rules_missing", missing=", ".join(missing), fired=", ".join(fired) or t("test.none")))
     return diffs
 
 
@@ -230,7 +237,7 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                     continue
                 except WenzhengError as exc:
                     result.error = str(exc)
-                    result.diffs = [f"error: {exc}"]
+                    result.diffs = [t("test.error", error=exc)]
                 else:
                     fired = list(dict.fromkeys(fired_now))
                     result.fired = fired
@@ -238,8 +245,8 @@ def run_policy_tests(policy: Policy, tests_dir: Path) -> TestRun:
                     for rid in case.expect.rules or []:
                         if rid not in known:  # e.g. the rule was deleted or renamed
                             hint = suggest(rid, known)
-                            result.diffs.append(f"rules: '{rid}' is not a rule of this policy"
-                                                + (f"; did you mean '{hint}'?" if hint else ""))
+                            result.diffs.append(t("test.unknown_rule", rule=rid)
+                                                + (t("problem.did_you_mean", suggestion=hint) if hint else ""))
                     result.passed = not result.diffs
                     covered.update(fired)
                 result.seconds = time.perf_counter() - t0
@@ -256,7 +263,7 @@ def coverage_shortfall(run: TestRun, coverage_min: float | None) -> str | None:
     if coverage_min is None or run.coverage + 1e-9 >= coverage_min:
         return None
     missing = ", ".join(r.id for r in run.uncovered())
-    return f"coverage {run.coverage:.1f}% is below the minimum {coverage_min:g}% (not covered: {missing})"
+    return t("test.shortfall", pct=f"{run.coverage:.1f}", min=f"{coverage_min:g}", missing=missing)
 
 
 def junit_xml(run: TestRun, coverage_min: float | None = None) -> str:

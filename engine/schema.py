@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from .durations import Duration, parse_duration
+from .messages import t
 
 __all__ = [
     "HitPolicy",
@@ -144,7 +145,7 @@ class RoutingThen(_Strict):
     @model_validator(mode="after")
     def _exactly_one(self) -> RoutingThen:
         if (self.unit is None) == (not self.unit_of_place):
-            raise ValueError("routing 'then' needs exactly one of 'unit: <unit id>' or 'unit_of_place: true'")
+            raise ValueError(t("schema.routing_then"))
         return self
 
 
@@ -215,7 +216,7 @@ class EscalationThen(_Strict):
     @model_validator(mode="after")
     def _something(self) -> EscalationThen:
         if not (self.remind or self.escalate or self.deduct or self.accountability):
-            raise ValueError("escalation 'then' needs at least one of remind, escalate, deduct, accountability")
+            raise ValueError(t("schema.escalation_then"))
         return self
 
 
@@ -251,12 +252,11 @@ def parse_clock(v: Any) -> Any:
     else:
         return v
     if m > 59:
-        raise ValueError(f"'{h}:{m:02d}' is not a clock time: minutes run 00–59")
+        raise ValueError(t("schema.clock_minutes", value=f"{h}:{m:02d}"))
     if h == 24 and m == 0:
-        raise ValueError("'24:00' is not a clock time (00:00–23:59): write 00:00 for midnight "
-                         "(for a shift end: the next day's 00:00), or 23:59 for the end of the day")
+        raise ValueError(t("schema.clock_24"))
     if h > 23:
-        raise ValueError(f"'{h}:{m:02d}' is not a clock time: hours run 00–23")
+        raise ValueError(t("schema.clock_hours", value=f"{h}:{m:02d}"))
     return time(h, m)
 
 
@@ -280,7 +280,8 @@ class CalendarFile(_Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone '{v}' (e.g. Asia/Shanghai)") from None
+            raise ValueError(t("schema.timezone", value=v)) from None
+
         return v
 
 

@@ -42,7 +42,8 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.parser import RoundTripParser
 
-from .errors import Problem, SourceError, suggest
+from .errors import Problem, SourceError, listing, suggest
+from .messages import t
 
 __all__ = [
     "SourceDoc",
@@ -54,6 +55,7 @@ __all__ = [
     "read_limited",
     "locate",
     "validation_problems",
+    "pydantic_message",
     "key_path",
 ]
 
@@ -117,9 +119,7 @@ class _Guard:
     def _add(self, size: int, height: int, mark: Any) -> None:
         self.nodes += size
         if self.nodes > self.limits.max_nodes:
-            raise _Refused(f"the document expands to more than {self.limits.max_nodes:,} values "
-                           f"(limit max_nodes = {self.limits.max_nodes:,}; an alias counts as a copy "
-                           f"of what it refers to)", mark)
+            raise _Refused(t("limit.nodes", n=f"{self.limits.max_nodes:,}"), mark)
         if self.stack:
             top = self.stack[-1]
             top[0] += size
@@ -132,19 +132,17 @@ class _Guard:
             tag = getattr(tag, "value", tag)
             if tag is not None and str(tag) not in _ALLOWED_TAGS:
                 shown = str(tag).replace(_STD, "!!")
-                raise _Refused(f"YAML tag '{shown}' is not allowed (only the standard tags !!str, !!int, "
-                               f"!!float, !!bool, !!null, !!timestamp, !!seq, !!map)", mark, code="yaml")
+                raise _Refused(t("limit.tag", tag=shown), mark, code="yaml")
         if isinstance(event, ScalarEvent):
             if len(event.value) > self.limits.max_string:
-                raise _Refused(f"a text value of {len(event.value):,} characters "
-                               f"(limit max_string = {self.limits.max_string:,})", mark)
+                raise _Refused(t("limit.string", n=f"{len(event.value):,}", limit=f"{self.limits.max_string:,}"),
+                               mark)
             if event.anchor is not None:
                 self.anchored[event.anchor] = (1, 0)
             self._add(1, 0, mark)
         elif isinstance(event, CollectionStartEvent):
             if len(self.stack) + 1 > self.limits.max_depth:
-                raise _Refused(f"nested more than {self.limits.max_depth} levels deep "
-                               f"(limit max_depth = {self.limits.max_depth})", mark)
+                raise _Refused(t("limit.depth", n=self.limits.max_depth), mark)
             self._add(1, 1, mark)
             self.stack.append([1, 0, event.anchor])
             if event.anchor is not None:
@@ -161,17 +159,14 @@ class _Guard:
         elif isinstance(event, AliasEvent):
             self.aliases += 1
             if self.aliases > self.limits.max_aliases:
-                raise _Refused(f"more than {self.limits.max_aliases:,} aliases "
-                               f"(limit max_aliases = {self.limits.max_aliases:,})", mark)
+                raise _Refused(t("limit.aliases", n=f"{self.limits.max_aliases:,}"), mark)
             if event.anchor in self.open_anchors:
-                raise _Refused(f"alias *{event.anchor} refers to a node that contains it "
-                               f"(a recursive structure)", mark)
+                raise _Refused(t("limit.recursive", anchor=event.anchor), mark)
             if event.anchor not in self.anchored:
                 return  # undefined: the composer reports it
             size, height = self.anchored[event.anchor]
             if len(self.stack) + height > self.limits.max_depth:
-                raise _Refused(f"alias *{event.anchor} nests the document more than {self.limits.max_depth} "
-                               f"levels deep (limit max_depth = {self.limits.max_depth})", mark)
+                raise _Refused(t("limit.alias_depth", anchor=event.anchor, n=self.limits.max_depth), mark)
             self._add(size, height, mark)
 
 
@@ -193,7 +188,9 @@ class _LocatingConstructor(RoundTripConstructor):
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:
             value = str(getattr(node, "value", ""))[:40]
-            raise ConstructorError(None, None, f"cannot read value '{value}': {exc}", node.start_mark) from None
+            raise ConstructorError(None, None, t("yaml.cannot_read_value", value=value, error=exc),
+                                   node.start_mark) from None
+
 
     def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
         # An impossible date (2014-09-31) stays text: the schema's date field then rejects it with
@@ -251,8 +248,7 @@ def _too_large(name: str, limits: Limits, head: bytes | str = b"") -> Problem:
     inside = data[:limits.max_bytes]
     line = inside.count(b"\n") + 1 if data else None
     col = len(inside) - (inside.rfind(b"\n") + 1) + 1 if data else None
-    return Problem(name, line, col, f"larger than {limits.max_bytes:,} bytes (limit max_bytes = "
-                   f"{limits.max_bytes:,}): the limit is crossed here", code="limit")
+    return Problem(name, line, col, t("limit.bytes", n=f"{limits.max_bytes:,}"), code="limit")
 
 
 def _utf8_error(name: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
@@ -260,8 +256,8 @@ def _utf8_error(name: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
     before = data[:exc.start]
     line = before.count(b"\n") + 1
     col = len(before) - (before.rfind(b"\n") + 1) + 1
-    return Problem(name, line, col, f"not UTF-8 text ({exc.reason}, byte 0x{data[exc.start]:02x}); "
-                   "save the file as UTF-8", code="io")
+    return Problem(name, line, col, t("io.not_utf8_at", reason=exc.reason, byte=f"0x{data[exc.start]:02x}"),
+                   code="io")
 
 
 def read_limited(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceError] = SourceError,
@@ -275,7 +271,7 @@ def read_limited(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceErr
     try:
         data = raw.read(limits.max_bytes + 1)
     except UnicodeDecodeError as exc:
-        raise error_cls([Problem(name, None, None, f"not UTF-8 text ({exc.reason})", code="io")]) from None
+        raise error_cls([Problem(name, None, None, t("io.not_utf8", reason=exc.reason), code="io")]) from None
     if isinstance(data, str):  # a text stream without a buffer (e.g. io.StringIO)
         if len(data) > limits.max_bytes or len(data.encode("utf-8", "replace")) > limits.max_bytes:
             raise error_cls([_too_large(name, limits, data)])
@@ -299,11 +295,11 @@ def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError,
         with open(path, "rb") as f:
             text = read_limited(f, name, error_cls, limits)
     except FileNotFoundError:
-        raise error_cls([Problem(name, None, None, "file not found", code="io")]) from None
+        raise error_cls([Problem(name, None, None, t("io.not_found"), code="io")]) from None
     except IsADirectoryError:
-        raise error_cls([Problem(name, None, None, "a directory, not a file", code="io")]) from None
+        raise error_cls([Problem(name, None, None, t("io.directory"), code="io")]) from None
     except OSError as exc:
-        raise error_cls([Problem(name, None, None, f"cannot read file: {exc.strerror}", code="io")]) from None
+        raise error_cls([Problem(name, None, None, t("io.cannot_read", reason=exc.strerror), code="io")]) from None
     return parse_yaml_text(text, name, error_cls, limits)
 
 
@@ -327,15 +323,56 @@ def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceE
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
+        typo = _typo_before(text, line)
+        if typo is not None:
+            raise error_cls([Problem(name, typo[0], typo[1], typo[2], code="yaml")]) from None
         what = exc.problem or exc.context or "invalid YAML"
-        raise error_cls([Problem(name, line, col, f"YAML syntax error: {what}", code="yaml")]) from None
+        raise error_cls([Problem(name, line, col, t("yaml.syntax", what=what), code="yaml")]) from None
     except YAMLError as exc:
-        raise error_cls([Problem(name, None, None, f"YAML syntax error: {exc}", code="yaml")]) from None
+        raise error_cls([Problem(name, None, None, t("yaml.syntax", what=exc), code="yaml")]) from None
+    if isinstance(data, str):  # a whole file read as one text: a key written with a full-width colon
+        typo = _typo_before(text, None)
+        if typo is not None:
+            raise error_cls([Problem(name, typo[0], typo[1], typo[2], code="yaml")])
     # the guard bounded the depth and the expanded size, so this plain copy is bounded too
     return SourceDoc(name, data), _plain(data)
 
 
+# a key followed by a full-width colon where YAML needs ': ' (e.g. "place： 回龙观", "- id： x"), before any
+# half-width ': ' on the line (a value may contain '：' freely: "text: 问题：公园")
+_FULLWIDTH_KEY = re.compile(r"^(\s*(?:-\s+)*)([^\s#:'\"{}\[\],][^:#{}\[\],]*?)\s*：(?=\s|$)")
+_FLOW_FULLWIDTH = re.compile(r"[{,]\s*([^\s:'\"{}\[\],][^:{}\[\],]*?)\s*：")
+
+
+def _typo_before(text: str, upto: int | None) -> tuple[int, int, str] | None:
+    """(line, col, message) of the first full-width colon used as a key separator, or tab in an indentation,
+    on the lines up to ``upto`` (1-based; None: all): the usual causes of a YAML error in a file typed with a
+    Chinese input method, whose own message ("could not find expected ':'") names neither."""
+    from .messages import t
+
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if upto is not None and n > upto:
+            break
+        body = raw.split(" #")[0] if not raw.lstrip().startswith("#") else ""
+        indent = len(raw) - len(raw.lstrip(" \t"))
+        if "\t" in raw[:indent]:
+            return n, raw.index("\t") + 1, t("yaml.tab")
+        m = _FULLWIDTH_KEY.match(body)
+        if m and ": " not in body[: m.end()] and not body[: m.end()].rstrip().endswith(":"):
+            col = m.end()  # 1-based column of the '：' is m.end() (the match ends just after it)
+            return n, col, t("yaml.fullwidth_colon", key=m.group(2).strip())
+        f = _FLOW_FULLWIDTH.search(body)
+        if f:
+            return n, f.end(), t("yaml.fullwidth_colon", key=f.group(1).strip())
+    if upto is not None:  # a tab inside the failing line itself (YAML: "found character '\t' …")
+        lines = text.splitlines()
+        if 0 < upto <= len(lines) and "\t" in lines[upto - 1]:
+            return upto, lines[upto - 1].index("\t") + 1, t("yaml.tab")
+    return None
+
+
 def locate(data: Any, loc: Sequence[str | int]) -> tuple[int | None, int | None]:
+
     """1-based (line, col) of the deepest node of ``loc`` that exists in ``data``."""
     line: int | None = None
     col: int | None = None
@@ -453,26 +490,114 @@ def validation_problems(
             bad = loc[-1]
             known = _known_keys(model, loc[len(base_loc):-1])
             suggestion = suggest(str(bad), known)
-            msg = f"unknown key '{bad}'"
+            msg = t("key.unknown", key=bad)
             if known:
-                msg += f" (allowed: {', '.join(sorted(known))})"
+                msg += t("key.allowed", allowed=", ".join(sorted(known)))
+            if "：" in str(bad):  # "{place： 回龙观}": a full-width colon made key and value one key
+                msg = t("yaml.fullwidth_colon", key=str(bad).split("：")[0].strip())
+                suggestion = None
+
         elif etype == "missing":
-            msg = f"missing required key '{loc[-1]}'"
+            msg = t("key.missing", key=loc[-1])
+
         else:
-            msg = err["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-            ctx = err.get("ctx") or {}
-            if "suggestion" in ctx:
-                suggestion = ctx["suggestion"]
+            msg, suggestion = pydantic_message(err)
         line, col = doc.locate(loc)
+        if etype == "extra_forbidden" and "：" in str(loc[-1]) and col is not None:
+            col += str(loc[-1]).index("：")  # at the colon itself
         rid = rule_id_of(loc) if rule_id_of else None
+
         dedupe = (line, col, msg)
         if dedupe in seen:
             continue
         seen.add(dedupe)
         problems.append(Problem(doc.path, line, col, msg, key=key_path(loc), rule_id=rid, suggestion=suggestion))
     return problems
+
+
+def _shown_value(value: Any) -> str:
+    """A bad value as the user wrote it, short enough for one line."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e15 else repr(value)
+
+    elif value is None:
+        text = "null"
+    elif isinstance(value, (dict, list)):
+        text = "{…}" if isinstance(value, dict) else "[…]"
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+_NUMBER_TYPES = {"float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number"}
+_INT_TYPES = {"int_parsing", "int_type", "int_from_float", "int_parsing_size"}
+_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+_DATETIME_TYPES = {"datetime_parsing", "datetime_type", "datetime_from_date_parsing", "datetime_object_invalid",
+                   "timezone_aware"}
+_DATE_TYPES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"}
+
+
+def pydantic_message(err: Any) -> tuple[str, str | None]:
+    """Our own message for one pydantic error (both languages): it quotes the bad value and says what is valid.
+
+    pydantic's English ("Input should be a valid number, unable to parse string as a number") neither repeats
+    the value nor says what to write; errors our validators raise (``Value error, …``) keep their text.
+    """
+    from .messages import t
+
+    etype = err["type"]
+    ctx = err.get("ctx") or {}
+    value = _shown_value(err.get("input"))
+    if etype == "value_error":
+        msg = str(ctx.get("error", err["msg"]))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        return msg, ctx.get("suggestion")
+    if etype in _NUMBER_TYPES:
+        return t("value.number", value=value), None
+    if etype in _INT_TYPES:
+        return t("value.integer", value=value), None
+    if etype in ("bool_parsing", "bool_type"):
+        return t("value.bool", value=value), None
+    if etype == "string_type":
+        return t("value.text", value=value), None
+    if etype in ("literal_error", "enum"):
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        shown = listing(allowed, limit=60) if allowed else str(ctx.get("expected", ""))
+        return t("value.one_of", value=value, allowed=shown), suggest(value, allowed) if allowed else None
+    if etype in _BOUNDS:
+        name = _BOUNDS[etype]
+        bound = _shown_value(ctx.get(name))
+        texts = {"gt": t("value.gt", value=value, bound=bound), "ge": t("value.ge", value=value, bound=bound),
+                 "lt": t("value.lt", value=value, bound=bound), "le": t("value.le", value=value, bound=bound)}
+        return texts[name], None
+    if etype == "timezone_aware" and isinstance(err.get("input"), str):
+        return t("value.no_timezone", value=value, suggestion=value.strip() + "+08:00"), None
+    if etype in _DATETIME_TYPES:
+        return t("value.datetime", value=value), None
+    if etype in _DATE_TYPES:
+        reason = str(ctx.get("error", "")) or "-"
+        return t("value.date", value=value, reason=reason), None
+    if etype in ("list_type", "tuple_type", "set_type"):
+        return t("value.list", value=value), None
+    if etype in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
+        return t("value.mapping", value=value), None
+    if etype == "string_too_short":
+        return t("value.too_short", value=value, n=ctx.get("min_length", 1)), None
+    if etype == "string_too_long":
+        return t("value.too_long_text", value=value, n=ctx.get("max_length", 0)), None
+    if etype == "too_short":
+        return t("value.too_few", n=ctx.get("min_length", 1), actual=ctx.get("actual_length", 0)), None
+    if etype == "too_long":
+        return t("value.too_many", n=ctx.get("max_length", 0), actual=ctx.get("actual_length", 0)), None
+    if etype == "string_pattern_mismatch":
+        return t("value.pattern", value=value, pattern=ctx.get("pattern", "")), None
+    if etype in ("time_parsing", "time_type"):
+        return t("value.time", value=value), None
+    return str(err["msg"]), ctx.get("suggestion")
 
 
 def _known_keys(model: type[BaseModel], loc: Sequence[str | int]) -> set[str]:

@@ -31,7 +31,7 @@ MISTAKES = [
      ["escalation.yaml:12:5: error schema unknown key 'priorty' (allowed: description, id, priority, then, when) "
       "(at key: rules[0].priorty) [rule remind-reply]; did you mean 'priority'?"]),
     ("wrong type", "escalation.yaml", "deduct: {points: 1, reason: 未按时答复}", "deduct: {points: one, reason: 未按时答复}",
-     ["escalation.yaml:16:16: error schema Input should be a valid number, unable to parse string as a number "
+     ["escalation.yaml:16:16: error schema 'one' is not a number; write a number, e.g. 7 or 0.5 "
       "(at key: rules[1].then.deduct.points) [rule reply-overdue]"]),
     ("bad duration", "deadlines.yaml", "within: 5 working days", "within: 5 working dayz",
      ["deadlines.yaml:16:35: error schema malformed duration '5 working dayz': unknown unit 'working dayz' (use "

@@ -142,13 +142,13 @@ def test_structural_mistakes_are_refused(sc):
 
 def test_wrong_values_get_the_schema_message(sc):
     cases = [
-        ("units.default.no_reply", 1.5, "Input should be less than or equal to 1", "units.default.no_reply"),
-        ("desk.staff", 7.5, "Input should be a valid integer, got a number with a fractional part", "desk.staff"),
+        ("units.default.no_reply", 1.5, "'1.5' is too large; it must be less than or equal to 1", "units.default.no_reply"),
+        ("desk.staff", 7.5, "'7.5' is not a whole number; write an integer, e.g. 7", "desk.staff"),
         # (desk.staff alone gets an even rota: tests/test_set_option.py; a rota that miscounts is refused)
         ("desk.rota.0.count", 2, "the rota lists 8 staff but the desk has 7", "desk"),
         ("units.default.reply_working_days.p90", 1.0, "p90 (1.0) must not be below the median (1.5)",
          "units.default.reply_working_days"),
-        ("arrivals.posts_per_day", "many", "Input should be a valid number, unable to parse string as a number",
+        ("arrivals.posts_per_day", "many", "'many' is not a number; write a number, e.g. 7 or 0.5",
          "arrivals.posts_per_day"),
     ]
     for path, value, msg, key in cases:

@@ -164,13 +164,13 @@ def test_cli_text_json_csv_agree(independent, tmp_path, capsys):
 @pytest.mark.parametrize("vary, message", [
     ("units.defaults.no_reply=0..0.2", "unknown parameter 'units.defaults.no_reply': units has no key 'defaults' "
                                        "(at key: units.defaults.no_reply); did you mean 'units.default.no_reply'?"),
-    ("units.default.no_reply=0..2", "Input should be less than or equal to 1 (setting units.default.no_reply)"),
+    ("units.default.no_reply=0..2", "is too large; it must be less than or equal to 1 (setting units.default.no_reply)"),
     ("units.default.no_reply=0.3..0.1", "the range 0.3..0.1 runs backwards"),
     ("units.default.no_reply=low..high", "'low..high' is not a range LO..HI of two numbers"),
     ("citizens.max_follow_ups=0..3", "citizens.max_follow_ups takes whole numbers, but 3 points from 0 to 3 "
                                      "include 1.5"),
     ("arrivals.categories.新类别=0..3", "arrivals.categories has no key '新类别'"),
-    ("desk.rota.0.pattern=0..1", "Input should be a valid string"),
+    ("desk.rota.0.pattern=0..1", "is not text; write text"),
 ])
 def test_cli_bad_input_exits_2_without_traceback(capsys, vary, message):
     assert main(["sensitivity", str(DATA / "short.yaml"), "--vary", vary, "--points", "3", "--quiet"]) == 2

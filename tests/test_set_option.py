@@ -135,7 +135,7 @@ def test_set_reaches_replication_workers(small, tmp_path):
 @pytest.mark.parametrize("setting,message,suggestion", [
     ("desk.staf=3", "unknown parameter 'desk.staf'", "desk.staff"),
     ("units.default.no_reply=1.5", "less than or equal to 1", None),
-    ("desk.staff=abc", "valid integer", None),
+    ("desk.staff=abc", "'abc' is not a whole number; write an integer", None),
     ("desk.staff", "is not PATH=VALUE", None),
     ("arrivals.categories.环境=3", "unknown parameter", "arrivals.categories.环境卫生"),
 ])

@@ -610,12 +610,7 @@ def baseline_update(baseline_dir: Path, rules: Path | None, only: tuple[str, ...
               help="Rules directory whose calendar to use.")
 def deadline(from_: str, within: str, rules: Path) -> None:
     """Print the due time of a deadline on the policy's working-day calendar."""
-    try:
-        start = datetime.fromisoformat(from_)
-    except ValueError:
-        raise UserError(f"--from: '{from_}' is not an ISO 8601 date-time (e.g. 2014-09-30T16:00+08:00)") from None
-    if start.tzinfo is None:
-        raise UserError(f"--from: '{from_}' has no UTC offset; write e.g. {from_}+08:00")
+    start = _parse_from(from_)
     try:
         from engine.durations import parse_duration
 
@@ -630,8 +625,35 @@ def deadline(from_: str, within: str, rules: Path) -> None:
     except CalendarError as exc:
         raise UserError(str(exc)) from None
     except OverflowError:  # e.g. --from 0001-01-01T00:00+08:00: no time zone conversion exists
-        raise UserError(f"--from: '{from_}' is outside the range of dates the calendar can compute") from None
+        raise UserError(t("deadline.out_of_range", value=from_)) from None
     out.print(due.isoformat())
+
+
+_ISO_FROM = r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]\d{2}:?\d{2})?"
+
+
+def _parse_from(value: str) -> datetime:
+    """``deadline --from``: an ISO 8601 date-time with a UTC offset.  A refusal suggests a value this function
+    accepts (a date alone or a date with an offset gets T00:00; a missing offset gets +08:00), never one it
+    would refuse again: Python reads "2014-09-30+08:00" as 08:00 without an offset, so only the strict
+    ISO shapes are taken."""
+    import re
+
+    m = re.fullmatch(_ISO_FROM, value.strip())
+    if m is not None:
+        day, clock, offset = m.groups()
+        try:
+            start = datetime.fromisoformat(f"{day}T{clock or '00:00'}{offset or ''}".replace("Z", "+00:00"))
+        except ValueError:
+            start = None
+        if start is not None and offset and clock:
+            return start
+        if start is not None:
+            suggestion = f"{day}T{clock or '00:00'}{offset or '+08:00'}"
+            raise UserError(t("deadline.no_offset", value=value, suggestion=suggestion)
+                            if not offset else t("deadline.no_time", value=value, suggestion=suggestion))
+    raise UserError(t("deadline.not_iso", value=value))
+
 
 
 @app.command()
@@ -641,15 +663,15 @@ def validate(rules: Path) -> None:
     from engine.lint import load_checked
 
     policy, warnings = load_checked(rules)
-    n = sum(len(t.rules) for t in policy.tables.values())
-    out.print(f"{rules}: valid policy — {len(policy.units)} units, {len(policy.categories)} categories, "
-              f"{len(policy.places)} places, {n} rules in {len(policy.tables)} tables")
+    n = sum(len(table.rules) for table in policy.tables.values())
+    out.print(t("validate.ok", rules=rules, units=len(policy.units), categories=len(policy.categories),
+                places=len(policy.places), n=n, tables=len(policy.tables)))
     _say_warnings(rules, len(warnings))
 
 
 def _say_warnings(rules: Path, n: int) -> None:
     if n:
-        click.echo(t("run.lint_warnings", rules=rules, n=n), err=True)
+        click.echo(t("validate.warnings", rules=rules, n=n), err=True)
 
 
 @app.command()
@@ -675,10 +697,10 @@ def lint(rules: Path, scenarios: tuple[Path, ...], fmt: str) -> None:
         for p in report.problems:
             click.echo(p.lint_line())
         for why in report.skipped:
-            click.echo(f"skipped: {why}", err=True)
+            click.echo(t("lint.skipped", why=why), err=True)
         n_err, n_warn = len(report.errors), len(report.problems) - len(report.errors)
-        click.echo(f"{rules}: {n_err} error(s), {n_warn} warning(s)" if report.problems else f"{rules}: clean",
-                   err=True)
+        click.echo(t("lint.summary", rules=rules, errors=n_err, warnings=n_warn) if report.problems else
+                   t("lint.clean", rules=rules), err=True)
     if not report.usable:
         raise click.exceptions.Exit(EXIT_USAGE)
     if report.problems:
@@ -776,9 +798,9 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
     from engine.yamlsrc import load_yaml, load_yaml_stream, validation_problems
 
     if source is None and text is None:
-        raise UserError("give a post file, '-' for standard input, or --text/--place/--at")
+        raise UserError(t("explain.no_input"))
     if source is not None and text is not None:
-        raise UserError("give either a post file or --text, not both")
+        raise UserError(t("explain.both_inputs"))
     if text is not None:
         name = "<command line>"
         data: Any = {"post": {"text": text, "place": place, "channel": channel, "reposts": reposts, "at": at_}}
@@ -794,15 +816,19 @@ def explain(source: str | None, rules: Path, text: str | None, place: str | None
         if not isinstance(data, dict):
             from engine.errors import Problem
 
-            raise SourceError([Problem(name, 1, 1, "a post or case file must be a mapping: the post's keys "
-                                       "(text, place, at, …) or {post: …, events: […]}")])
+            raise SourceError([Problem(name, 1, 1, t("explain.not_mapping"))])
+
         if "post" not in data:
             data = {"post": data}
     try:
         request = ExplainInput.model_validate(data)
     except ValidationError as exc:
         if doc is None:
-            problems = "; ".join(f"--{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
+            from engine.yamlsrc import pydantic_message
+
+            problems = "; ".join(f"--{'.'.join(map(str, e['loc'][1:]))}: {pydantic_message(e)[0]}"
+                                 for e in exc.errors(include_url=False))
+
             raise UserError(problems) from None
         probs = validation_problems(doc, exc, ExplainInput)
         if "post" not in (doc.data or {}):  # a bare post: locations are relative to the top level
@@ -854,20 +880,21 @@ def test_cmd(rules: Path, tests_dir: Path | None, coverage_min: float | None, ju
         where = f"{r.file}:{r.line}"
         if r.passed:
             if verbose:
-                click.echo(f"{click.style('PASS', fg='green')} {r.name} ({where})")
+                click.echo(f"{click.style(t('test.pass'), fg='green')} {r.name} ({where})")
             continue
-        click.echo(f"{click.style('FAIL', fg='red')} {r.name} ({where})")
+        click.echo(f"{click.style(t('test.fail'), fg='red')} {r.name} ({where})")
         for d in r.diffs:
             click.echo(f"  {d}")
-    click.echo(f"{result.passed} passed, {result.failed} failed")
-    click.echo(f"rule coverage: {len(result.covered)}/{len(result.rules)} rules ({result.coverage:.1f}%)")
+    click.echo(t("test.summary", passed=result.passed, failed=result.failed))
+    click.echo(t("test.coverage", covered=len(result.covered), total=len(result.rules),
+                 pct=f"{result.coverage:.1f}"))
     for rule in result.uncovered():
-        click.echo(f"  not covered: {rule.id} ({rule.where})")
+        click.echo(t("test.not_covered", rule=rule.id, where=rule.where))
     if junit is not None:
         atomic_write_text(junit, junit_xml(result, coverage_min), _JUNIT_OWNED, force, "--junit")
     below = coverage_min is not None and result.coverage + 1e-9 < coverage_min
     if below:
-        click.echo(f"coverage {result.coverage:.1f}% is below the minimum {coverage_min:g}%")
+        click.echo(t("test.below", pct=f"{result.coverage:.1f}", min=f"{coverage_min:g}"))
     if result.failed or below:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
@@ -893,14 +920,14 @@ def schema(out_dir: Path, force: bool) -> None:
     schemas = {**rule_file_schemas(), "scenario": scenario_schema(), "policy-tests": tests_schema,
                "baseline": baseline_schema}
     if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: is a file, not a folder")
+        raise UserError(t("schema.out_is_file", path=out_dir))
     paths = {kind: out_dir / f"{kind}.schema.json" for kind in schemas}
     for path in paths.values():  # every file checked before any is written
         check_output_file(path, _SCHEMA_OWNED, force)
     for kind, doc in schemas.items():
         atomic_write_text(paths[kind], json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                           _SCHEMA_OWNED, force)
-        out.print(f"wrote {paths[kind]}")
+        out.print(t("schema.wrote", path=paths[kind]))
 
 
 class Terminated(KeyboardInterrupt):
