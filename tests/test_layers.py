@@ -1,8 +1,9 @@
 """Imports go one way (../shared/STYLE.md, last section): wenzheng (the CLI) → sweeps → reporting → simulator →
 engine.  A static scan of every import statement, lazy ones inside functions included.
 
-One module of the CLI package is shared downward: ``wenzheng.outputs`` (safe result folders and files), which
-itself imports nothing of ours but ``engine.errors``; sweeps and reports write through it."""
+Two modules of the CLI package are shared downward: ``wenzheng.outputs`` (safe result folders and files) and
+its message catalogue ``wenzheng.messages``, which import nothing of ours but the engine's errors and i18n;
+sweeps and reports write through them."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ ALLOWED = {
 
 
 #: modules of a higher package that lower ones may import, and what those modules may import themselves
-SHARED = {"wenzheng.outputs": {"engine"}}
+SHARED = {"wenzheng.outputs": {"engine"}, "wenzheng.messages": {"engine"}}
 
 
 def _imports(path: Path, full: bool = False) -> list[tuple[int, str]]:

@@ -6,6 +6,43 @@ from engine.i18n import Catalogue
 
 t = Catalogue("wenzheng", {
     "cli.interrupted": ("已中断", "interrupted"),
+    # --- safe outputs (wenzheng/outputs.py) ---
+    "out.not_dir": ("{option} {target}：{anc} 不是文件夹", "{option} {target}: {anc} is not a directory"),
+    "out.cannot_write_in": ("{option} {target}：无法在 {anc} 中写入：{reason}",
+                            "{option} {target}: cannot write in {anc}: {reason}"),
+    "out.empty": ("{option}：路径为空", "{option}: empty path"),
+    "out.cwd": ("{option} {target}：是当前文件夹或包含当前文件夹；请为结果另给一个文件夹（如 runs/NAME）",
+                "{option} {target}: is the current folder or contains it; give a folder of its own for the results "
+                "(e.g. runs/NAME)"),
+    "out.symlink_dir": ("{option} {target}：是符号链接；请给出它指向的文件夹",
+                        "{option} {target}: is a symbolic link; give the folder it points to"),
+    "out.file_not_folder": ("{option} {target}：是文件，不是文件夹", "{option} {target}: is a file, not a folder"),
+    "out.foreign": ("{option} {target}：含有不是 wenzheng 写的文件（{files}）；wenzheng 只替换空文件夹或它自己以前的结果"
+                    "（{manifest} 列出它写的文件）。请给一个新的或空的文件夹，或先移走这些文件",
+                    "{option} {target}: holds files wenzheng did not write ({files}); wenzheng replaces only an empty "
+                    "folder or its own previous result ({manifest} lists what it wrote). Give a new or empty folder, "
+                    "or move those files away"),
+    "out.is_dir": ("{option} {target}：是文件夹；请给出文件名", "{option} {target}: is a directory; give a file name"),
+    "out.symlink_file": ("{option} {target}：是符号链接；请给出它指向的文件",
+                         "{option} {target}: is a symbolic link; give the file it points to"),
+    "out.not_regular": ("{option} {target}：不是普通文件", "{option} {target}: is not a regular file"),
+    "out.not_ours": ("{option} {target}：已存在且不是 wenzheng 写的；加 --force 才会替换",
+                     "{option} {target}: exists and was not written by wenzheng; --force replaces it"),
+    "out.cannot_create": ("{option} {target}：无法创建：{reason}", "{option} {target}: cannot create it: {reason}"),
+    "out.write_failed_dir": ("{option} {target}：结果写入失败：{reason}{file}；未写入任何内容",
+                             "{option} {target}: could not write the results: {reason}{file}; nothing was written"),
+    "out.write_failed_file": ("{option} {target}：写入失败：{reason}；未写入任何内容",
+                              "{option} {target}: could not write it: {reason}; nothing was written"),
+    "out.old_kept": ("警告：原有结果已移到 {old}，未删除：其中有不是 wenzheng 写的文件",
+                     "warning: the previous result was moved to {old} and not removed: it holds files wenzheng did "
+                     "not write"),
+    "out.erofs": ("只读文件系统", "read-only file system"),
+    "out.eacces": ("不可写（权限不足）", "not writable (permission denied)"),
+    "out.eperm": ("不可写（操作不允许）", "not writable (operation not permitted)"),
+    "out.enospc": ("磁盘空间不足", "no space left on device"),
+    "out.edquot": ("超出磁盘配额", "disk quota exceeded"),
+    "out.efbig": ("文件过大", "file too large"),
+    "out.enoent": ("无法在此创建文件", "cannot create files there"),
     # --- validate, lint, test, explain, deadline, schema ---
     "validate.ok": ("{rules}：策略有效 — {units} 个单位，{categories} 个类别，{places} 个地点，{tables} 张规则表共 {n} 条规则",
                     "{rules}: valid policy — {units} units, {categories} categories, {places} places, {n} rules in "

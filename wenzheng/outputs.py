@@ -38,6 +38,8 @@ import click
 
 from engine.errors import WenzhengError
 
+from .messages import t
+
 __all__ = ["OutputError", "OutPath", "MANIFEST", "check_output_dir", "check_output_file", "staged_dir",
            "atomic_file", "atomic_write_text", "read_manifest", "register_file", "head_contains",
            "json_title_startswith"]
@@ -77,13 +79,13 @@ class OutPath(click.ParamType):
 
 def _reason(exc: OSError) -> str:
     return {
-        errno.EROFS: "read-only file system",
-        errno.EACCES: "not writable (permission denied)",
-        errno.EPERM: "not writable (operation not permitted)",
-        errno.ENOSPC: "no space left on device",
-        errno.EDQUOT: "disk quota exceeded",
-        errno.EFBIG: "file too large",
-        errno.ENOENT: "cannot create files there",
+        errno.EROFS: t("out.erofs"),
+        errno.EACCES: t("out.eacces"),
+        errno.EPERM: t("out.eperm"),
+        errno.ENOSPC: t("out.enospc"),
+        errno.EDQUOT: t("out.edquot"),
+        errno.EFBIG: t("out.efbig"),
+        errno.ENOENT: t("out.enoent"),
     }.get(exc.errno or 0, exc.strerror or str(exc))
 
 
@@ -99,12 +101,12 @@ def _check_parent(option: str, target: Path) -> None:
     read-only file systems, /proc and permissions are all caught the same way, root included)."""
     anc = _nearest_existing(target.parent if target.name else target)
     if not anc.is_dir():
-        raise OutputError(f"{option} {target}: {anc} is not a directory")
+        raise OutputError(t("out.not_dir", option=option, target=target, anc=anc))
     probe = anc / f"{_PROBE}{secrets.token_hex(4)}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise OutputError(f"{option} {target}: cannot write in {anc}: {_reason(exc)}") from None
+        raise OutputError(t("out.cannot_write_in", option=option, target=target, anc=anc, reason=_reason(exc))) from None
     os.close(fd)
     os.unlink(probe)
 
@@ -162,22 +164,19 @@ def _is_cwd_or_parent(target: Path) -> bool:
 def check_output_dir(target: Path, option: str = "--out") -> None:
     """Refuse (exit 2) a result folder that cannot be written, or that would replace something not ours."""
     if str(target) == "":
-        raise OutputError(f"{option}: empty path")
+        raise OutputError(t("out.empty", option=option))
     if target.name in ("", ".", "..") or _is_cwd_or_parent(target):
-        raise OutputError(f"{option} {target}: is the current folder or contains it; give a folder of its own "
-                          f"for the results (e.g. runs/NAME)")
+        raise OutputError(t("out.cwd", option=option, target=target))
     if os.path.islink(target):
-        raise OutputError(f"{option} {target}: is a symbolic link; give the folder it points to")
+        raise OutputError(t("out.symlink_dir", option=option, target=target))
     if os.path.lexists(target):
         if not target.is_dir():
-            raise OutputError(f"{option} {target}: is a file, not a folder")
+            raise OutputError(t("out.file_not_folder", option=option, target=target))
         foreign = _foreign_entries(target)
         if foreign:
             more = ", …" if len(foreign) >= _MAX_LISTED else ""
             raise OutputError(
-                f"{option} {target}: holds files wenzheng did not write ({', '.join(foreign)}{more}); wenzheng "
-                f"replaces only an empty folder or its own previous result ({MANIFEST} lists what it wrote). "
-                f"Give a new or empty folder, or move those files away")
+                t("out.foreign", option=option, target=target, files=", ".join(foreign) + more, manifest=MANIFEST))
     _check_parent(option, target)
 
 
@@ -185,19 +184,18 @@ def check_output_file(target: Path, owned: Owned, force: bool = False, option: s
     """Refuse (exit 2) a file that cannot be written, or an existing file wenzheng did not write (unless
     ``force``).  ``owned`` recognises wenzheng's own output of this kind."""
     if str(target) == "":
-        raise OutputError(f"{option}: empty path")
+        raise OutputError(t("out.empty", option=option))
     if target.name in ("", ".", ".."):
-        raise OutputError(f"{option} {target}: is a directory; give a file name")
+        raise OutputError(t("out.is_dir", option=option, target=target))
     if os.path.islink(target):
-        raise OutputError(f"{option} {target}: is a symbolic link; give the file it points to")
+        raise OutputError(t("out.symlink_file", option=option, target=target))
     if os.path.lexists(target):
         if target.is_dir():
-            raise OutputError(f"{option} {target}: is a directory; give a file name")
+            raise OutputError(t("out.is_dir", option=option, target=target))
         if not target.is_file():
-            raise OutputError(f"{option} {target}: is not a regular file")
+            raise OutputError(t("out.not_regular", option=option, target=target))
         if not force and target.stat().st_size > 0 and not owned(target):
-            raise OutputError(f"{option} {target}: exists and was not written by wenzheng; "
-                              f"--force replaces it")
+            raise OutputError(t("out.not_ours", option=option, target=target))
     _check_parent(option, target)
 
 
@@ -286,7 +284,7 @@ def staged_dir(target: Path, kind: str, option: str = "--out") -> Iterator[Path]
         staging = target.parent / f"{_STAGING}{target.name}-{secrets.token_hex(4)}"
         os.mkdir(staging, 0o777)  # not tempfile.mkdtemp: that makes 0700; this honours the umask
     except OSError as exc:
-        raise OutputError(f"{option} {target}: cannot create it: {_reason(exc)}") from None
+        raise OutputError(t("out.cannot_create", option=option, target=target, reason=_reason(exc))) from None
     try:
         yield staging
         _write_manifest(staging, kind)
@@ -298,8 +296,8 @@ def staged_dir(target: Path, kind: str, option: str = "--out") -> Iterator[Path]
             _remove_created(created)
         if _storage_error(exc, staging, target):
             assert isinstance(exc, OSError)
-            raise OutputError(f"{option} {target}: could not write the results: {_reason(exc)}"
-                              f"{f' ({exc.filename})' if exc.filename else ''}; nothing was written") from None
+            raise OutputError(t("out.write_failed_dir", option=option, target=target, reason=_reason(exc),
+                                file=f" ({exc.filename})" if exc.filename else "")) from None
         raise
 
 
@@ -320,8 +318,7 @@ def _swap_into_place(staging: Path, target: Path, option: str) -> None:
         os.rename(old, target)
         raise
     if not _remove_result(old):
-        click.echo(f"warning: the previous result was moved to {old} and not removed: it holds files "
-                   f"wenzheng did not write", err=True)
+        click.echo(t("out.old_kept", old=old), err=True)
 
 
 @contextmanager
@@ -334,7 +331,7 @@ def atomic_file(target: Path, owned: Owned, force: bool = False, option: str = "
         tmp = target.parent / f".{target.name}{_TMP}{secrets.token_hex(4)}"
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # umask applies (mkstemp: 0600)
     except OSError as exc:
-        raise OutputError(f"{option} {target}: cannot create it: {_reason(exc)}") from None
+        raise OutputError(t("out.cannot_create", option=option, target=target, reason=_reason(exc))) from None
     try:
         yield tmp
         with _signals_blocked():
@@ -349,7 +346,7 @@ def atomic_file(target: Path, owned: Owned, force: bool = False, option: str = "
             _remove_created(created)
         if _storage_error(exc, tmp, target):
             assert isinstance(exc, OSError)
-            raise OutputError(f"{option} {target}: could not write it: {_reason(exc)}; nothing was written") \
+            raise OutputError(t("out.write_failed_file", option=option, target=target, reason=_reason(exc))) \
                 from None
         raise
 
