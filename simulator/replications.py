@@ -8,6 +8,7 @@ same numbers as a serial run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from .pool import map_in_order
 from .runner import load_run_inputs, stream_scenario
 from .stats import mean_ci
 
-__all__ = ["run_replications", "summarise", "SCALAR_METRICS"]
+__all__ = ["run_replications", "summarise", "default_workers", "SCALAR_METRICS"]
 
 SCALAR_METRICS = (
     "posts", "forms", "answered_by_desk", "replied", "reply_rate", "reply_rate_as_of", "on_time_rate", "hot_events",
@@ -34,6 +35,15 @@ SCALAR_METRICS = (
 _LOADED: dict[tuple[str, str | None, bool], Any] = {}
 
 
+def default_workers(replications: int) -> int:
+    """``--workers`` when not given: the CPUs this process may run on, at most one per replication."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, replications))
+
+
 def _one(args: tuple[str, str | None, int, str | None, bool, bool, tuple[tuple[str, Any], ...]]) -> dict[str, Any]:
     scenario_path, rules, seed, out, first, allow_lint_errors, overrides = args
     key = (scenario_path, rules, allow_lint_errors)
@@ -43,13 +53,26 @@ def _one(args: tuple[str, str | None, int, str | None, bool, bool, tuple[tuple[s
     sc, policy, rules_dir = _LOADED[key]
     if overrides:  # --set: the same overrides in every replication, recorded in its metrics.json
         sc = with_overrides(sc, overrides, "--set")
+    extra = {"overrides": overrides_record(overrides)} if overrides else None
     # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
     run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
-                          report=first, extra={"overrides": overrides_record(overrides)} if overrides else None)
+                          report=False, extra=extra)
     metrics = run.metrics
-    if out is not None and first:  # the first replication carries the plots and tables into the summary report
-        metrics = {**metrics, "_report": run.report_sections()}
+    if out is not None and first:
+        # the first replication's report.html and the summary report share its plots and tables: drawn once
+        # (the sink would draw the same sections again for its own report; ~0.3 s of matplotlib)
+        sections = run.report_sections()
+        _write_report(Path(out), {**metrics, "run": {**metrics["run"], **extra}} if extra else metrics, sections)
+        metrics = {**metrics, "_report": sections}
     return metrics
+
+
+def _write_report(out: Path, doc: dict[str, Any], sections: dict[str, str]) -> None:
+    """The replication's report.html, as ``RunSink.close(report=True)`` writes it (a test compares them)."""
+    from .report import render_report
+
+    (out / "report.html").write_text(
+        render_report(f"{doc['run']['scenario']} — seed {doc['run']['seed']}", doc, sections), encoding="utf-8")
 
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
@@ -63,6 +86,8 @@ def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: i
              allow_lint_errors, tuple(overrides)) for i in range(n)]
     _LOADED.clear()
     try:
+        # loaded once here, before a process pool forks: the workers inherit it instead of each loading it
+        _LOADED[(scenario_path, rules, allow_lint_errors)] = load_run_inputs(scenario_path, rules, allow_lint_errors)
         return map_in_order(_one, jobs, workers, progress)
     finally:
         _LOADED.clear()

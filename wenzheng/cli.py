@@ -233,18 +233,18 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
               help="Results folder (default runs/<scenario name>): new, empty, or a previous wenzheng result.")
 @click.option("--replications", type=click.IntRange(1, 10000), default=1, show_default=True,
               help="Independent replications (seeds seed, seed+1, ...).")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Processes for replications.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Processes for replications (default: the CPUs available, at most one per replication).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_SET
 def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | None, replications: int,
-        workers: int, quiet: bool, sets: tuple[str, ...]) -> None:
+        workers: int | None, quiet: bool, sets: tuple[str, ...]) -> None:
     """Run a scenario through its policy; write metrics.json and the event log; print a summary."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from simulator import load_run_inputs
     from simulator.params import overrides_record
-    from simulator.replications import run_replications, summarise
+    from simulator.replications import default_workers, run_replications, summarise
     from simulator.runner import stream_scenario
 
     sc, policy, rules_dir = load_run_inputs(scenario, rules)
@@ -264,7 +264,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
         else:
             task = progress.add_task(f"{sc.name} × {replications}", total=replications)
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
-                                    workers, staging, progress=lambda n: progress.update(task, completed=n),
+                                    default_workers(replications) if workers is None else workers, staging, progress=lambda n: progress.update(task, completed=n),
                                     overrides=overrides)
             sections = reps[0].pop("_report", None)
             metrics = summarise(reps)
