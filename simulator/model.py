@@ -528,10 +528,14 @@ class Simulation:
         a = self.sc.arrivals
         hours = int((self.t_end - self.t0).total_seconds() // 3600)
         rates = []
+        factors: dict[Any, float] = {}  # per date: the calendar is asked once a day, not once an hour
         for h in range(hours):
             hour_start = self.t0 + timedelta(hours=h)
-            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * self._day_factor(hour_start.date())
-                         / 60.0)
+            day = hour_start.date()
+            factor = factors.get(day)
+            if factor is None:
+                factor = factors[day] = self._day_factor(day)
+            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * factor / 60.0)
         return rates
 
     def _arrivals(self):  # type: ignore[no-untyped-def]
@@ -656,7 +660,8 @@ class Simulation:
             # each engagement is a comment or a repost; a stream of the case's own, so the repost cascades
             # (and the hot events they make) are the same draws as without the split
             rng = case_stream(self.seed, int(rec.case_id[1:]), "comments", 0)
-            rec.comment_times = [m for m in rec.repost_times if rng.random() < COMMENT_SHARE]
+            rec.comment_times = [m for m, u in zip(rec.repost_times, rng.randoms(len(rec.repost_times)))
+                                 if u < COMMENT_SHARE]
         minutes = (at - rec.posted_at).total_seconds() / 60.0
         comments = bisect.bisect_right(rec.comment_times, minutes)
         payload = weibo_counts([(rec.status_id, n - comments, comments)])

@@ -47,7 +47,7 @@ def weibo_created_at(t: datetime) -> str:
     minutes = int(off.total_seconds() // 60) if off is not None else 0
     sign = "+" if minutes >= 0 else "-"
     hh, mm = divmod(abs(minutes), 60)
-    return (f"{_WEEKDAYS[t.weekday()]} {_MONTHS[t.month - 1]} {t.day:02d} {t:%H:%M:%S} "
+    return (f"{_WEEKDAYS[t.weekday()]} {_MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d} "
             f"{sign}{hh:02d}{mm:02d} {t.year}")
 
 
