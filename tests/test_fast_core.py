@@ -241,3 +241,139 @@ def test_timers_not_scheduled_leave_the_drain_where_it_was() -> None:
     assert noted.drained_at == timed.drained_at and noted.backlog == timed.backlog
     assert noted.drained_at > noted.end + timedelta(days=20)  # the drain is real: weeks of follow-ups
     _same_run(noted, timed)
+
+
+# -- the per-replication overheads (issue 10: a changping replication in 0.3 s) --------------------------------
+
+
+class _HourlyTicks(Simulation):
+    """The event log told the time at every simulated hour, as before the ticks followed the rows."""
+
+    def stream_to(self, sink):  # type: ignore[no-untyped-def]
+        super().stream_to(sink)
+        self._emit = sink.log
+
+        def every_hour():  # type: ignore[no-untyped-def]
+            while not self.done.triggered:
+                yield self.env.timeout(60.0 - self.env.now % 60.0)
+                sink.advance(self.now())
+
+        self.env.process(every_hour())
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 4), ("hot-event-surge", 9)])
+def test_event_log_told_the_time_after_rows_only_writes_the_same_files(scenario: str, seed: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The clock is reported to the event log at the next full hour after a row, not every simulated hour:
+    the same files, and the log is still written as the run goes (not all at the end)."""
+    from simulator.metrics import policy_fingerprint
+    from simulator.stream import RunSink
+
+    sc, policy, rules_dir = load_run_inputs(f"scenarios/{scenario}.yaml")
+    if scenario == "changping-2014":
+        sc = with_overrides(sc, [("end", "2014-06-30")])
+    written = []
+    for cls, name in ((Simulation, "rows"), (_HourlyTicks, "hourly")):
+        sim = cls(sc, policy, seed=seed)
+        sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path / name)
+        sim.stream_to(sink)
+        try:
+            result = sim.run()
+        finally:
+            sim.engine.close()
+        assert sink.events is not None
+        written.append((sink.events.rows_written, sink.events.pending()))
+        metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
+                              posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
+        metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+        sink.close(metrics, report=False)
+    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv"):
+        assert (tmp_path / "rows" / name).read_bytes() == (tmp_path / "hourly" / name).read_bytes(), name
+    (rows_written, pending), (hourly_written, _) = written
+    # streamed: by the end of the run, nearly every row is on disk already (a few future rows may wait)
+    assert rows_written > 0.95 * hourly_written and pending < 0.05 * (rows_written + pending)
+
+
+@pytest.mark.parametrize("start", [0, 1, 5, 7, 8, 13])
+@pytest.mark.parametrize("n", [0, 1, 3, 8, 9, 40])
+def test_keyed_stream_randoms_are_the_stream_s_next_randoms(start: int, n: int) -> None:
+    from simulator.streams import case_stream
+
+    a, b = case_stream(3, 17, "comments", 0), case_stream(3, 17, "comments", 0)
+    for _ in range(start):
+        assert a.random() == b.random()
+    assert a.randoms(n) == [b.random() for _ in range(n)]
+    assert [a.random() for _ in range(20)] == [b.random() for _ in range(20)]  # and the stream goes on the same
+
+
+def test_arrival_rates_equal_the_calendar_asked_every_hour() -> None:
+    from simulator.model import day_factor
+
+    sc, policy, _ = load_run_inputs("scenarios/golden-week-2014.yaml")  # holidays, weekends, a 调休 make-up day
+    sim = Simulation(sc, policy, seed=1)
+    try:
+        rates = sim.hourly_rates()
+        a = sc.arrivals
+        share = [x / sum(a.hour_profile) for x in a.hour_profile]
+        expected = [a.posts_per_day * share[(sim.t0 + timedelta(hours=h)).hour]
+                    * day_factor(a, policy.calendar.day_info((sim.t0 + timedelta(hours=h)).date())) / 60.0
+                    for h in range(len(rates))]
+        assert len(rates) == 24 * ((sim.t_end - sim.t0).days) and rates == expected
+        assert len({r for r in rates}) > 24  # the day factors do differ
+    finally:
+        sim.engine.close()
+
+
+def test_weibo_dates_equal_strftime() -> None:
+    import random
+
+    from simulator.platforms import weibo_created_at
+
+    rng = random.Random(2)
+    for _ in range(2000):
+        t = datetime(2014, 1, 1, tzinfo=SHANGHAI) + timedelta(seconds=rng.uniform(0, 3 * 365 * 86400))
+        off = t.strftime("%z")
+        assert weibo_created_at(t) == t.strftime(f"%a %b %d %H:%M:%S {off} %Y"), t
+
+
+def test_t_quantiles_equal_scipy_stats() -> None:
+    from scipy.stats import t as student_t
+
+    from simulator.stats import t_quantile, welch_ci
+
+    for df in [*range(1, 60), 99, 500, 10_000]:
+        for p in (0.5, 0.8, 0.9, 0.95, 0.975, 0.995, 0.05):
+            assert t_quantile(p, df) == float(student_t.ppf(p, df)), (p, df)
+    from scipy.stats import ttest_ind
+
+    d, lo, hi = welch_ci([1.0, 2.0, 4.0], [2.0, 3.5, 7.0, 8.0])
+    ci = ttest_ind([2.0, 3.5, 7.0, 8.0], [1.0, 2.0, 4.0], equal_var=False).confidence_interval(0.95)
+    assert (lo, hi) == (pytest.approx(ci.low, rel=1e-12), pytest.approx(ci.high, rel=1e-12))
+
+
+def test_default_workers_are_the_cpus_at_most_one_per_replication(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from simulator import replications
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert [replications.default_workers(n) for n in (1, 2, 3, 4, 10)] == [1, 2, 3, 4, 4]
+
+
+def test_replications_draw_the_first_report_once_with_the_same_bytes(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The first replication's report.html is what a single run writes, and its plots are drawn once."""
+    from simulator import report
+    from simulator.replications import run_replications
+    from simulator.runner import stream_scenario
+
+    drawn = []
+    plots = report._plots
+    monkeypatch.setattr(report, "_plots", lambda data: drawn.append(1) or plots(data))
+    (tmp_path / "reps").mkdir()
+    reps = run_replications("scenarios/golden-week-2014.yaml", None, 30, 2, 1, tmp_path / "reps")
+    assert len(drawn) == 1 and "_report" in reps[0] and "_report" not in reps[1]
+    assert not (tmp_path / "reps" / "001" / "report.html").exists()
+    sc, policy, rules_dir = load_run_inputs("scenarios/golden-week-2014.yaml")
+    single = stream_scenario(sc, policy, rules_dir, seed=30, out_dir=tmp_path / "single", report=True)
+    for name in ("report.html", "metrics.json", "events.csv", "cases.csv", "backlog.csv"):
+        assert (tmp_path / "reps" / "000" / name).read_bytes() == (tmp_path / "single" / name).read_bytes(), name
+    assert reps[0]["_report"] == single.report_sections()
