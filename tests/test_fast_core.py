@@ -377,3 +377,36 @@ def test_replications_draw_the_first_report_once_with_the_same_bytes(tmp_path, m
     for name in ("report.html", "metrics.json", "events.csv", "cases.csv", "backlog.csv"):
         assert (tmp_path / "reps" / "000" / name).read_bytes() == (tmp_path / "single" / name).read_bytes(), name
     assert reps[0]["_report"] == single.report_sections()
+
+
+def test_weibo_status_text_equals_json_dumps() -> None:
+    """The status written into a template is json.dumps' text, for hostile strings and numbers too."""
+    import json
+    import random
+
+    from simulator.platforms import weibo_created_at, weibo_status
+
+    def reference(sid, t, text, name, uid, reposts, comments, geo, followers):  # type: ignore[no-untyped-def]
+        return json.dumps({
+            "created_at": weibo_created_at(t), "id": sid, "idstr": str(sid), "mid": str(sid), "text": text,
+            "source": '<a href="http://weibo.com/" rel="nofollow">新浪微博</a>', "favorited": False,
+            "truncated": False, "user": {"id": uid, "idstr": str(uid), "screen_name": name, "name": name,
+                                         "location": "北京 昌平区", "followers_count": followers},
+            "reposts_count": reposts, "comments_count": comments, "attitudes_count": 0,
+            "geo": {"type": "Point", "coordinates": [geo[0], geo[1]]} if geo else None}, ensure_ascii=False)
+
+    rng = random.Random(3)
+    alphabet = 'ab"\\/\n\t\x00\x1f\x7f\u2028é中文😀\ud800%s'
+    t0 = datetime(2014, 1, 1, tzinfo=SHANGHAI)
+    for i in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        geo = (round(rng.uniform(39, 41), 6), round(rng.uniform(115, 117), 6)) if i % 2 else None
+        if i % 7 == 0:
+            geo = (rng.random() * 1e-7, -rng.random() * 1e20)
+        if i % 11 == 0:
+            geo = (float("nan"), 1.0)  # not JSON's numbers: json.dumps' own answer
+        args = (rng.randint(0, 10**19), t0 + timedelta(seconds=rng.uniform(0, 1e8)), text, name,
+                rng.randint(0, 10**10), rng.randint(0, 10**6), rng.randint(0, 99), geo, rng.randint(0, 10**7))
+        assert weibo_status(*args) == reference(*args), args
+    assert weibo_status(True, t0, "x", "y", 1) == reference(True, t0, "x", "y", 1, 0, 0, None, 0)  # type: ignore[arg-type]
