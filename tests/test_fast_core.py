@@ -410,3 +410,19 @@ def test_weibo_status_text_equals_json_dumps() -> None:
                 rng.randint(0, 10**10), rng.randint(0, 10**6), rng.randint(0, 99), geo, rng.randint(0, 10**7))
         assert weibo_status(*args) == reference(*args), args
     assert weibo_status(True, t0, "x", "y", 1) == reference(True, t0, "x", "y", 1, 0, 0, None, 0)  # type: ignore[arg-type]
+
+
+def test_weibo_counts_text_equals_json_dumps() -> None:
+    import json
+    import random
+
+    from simulator.platforms import weibo_counts
+
+    rng = random.Random(4)
+    for n in [0, 1, 1, 2, 3, 17]:
+        batch = [(rng.randint(-5, 10**20), rng.randint(-3, 10**9), rng.randint(0, 10**9)) for _ in range(n)]
+        assert weibo_counts(batch) == json.dumps([{"id": str(s), "reposts": r, "comments": c, "attitudes": 0}
+                                                  for s, r, c in batch])
+    odd = [(1, 2.5, 3), (True, 1, 0)]  # not whole numbers: json.dumps itself
+    assert weibo_counts(odd) == json.dumps([{"id": str(s), "reposts": r, "comments": c, "attitudes": 0}  # type: ignore[arg-type]
+                                            for s, r, c in odd])
