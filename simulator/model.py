@@ -660,7 +660,7 @@ class Simulation:
             # each engagement is a comment or a repost; a stream of the case's own, so the repost cascades
             # (and the hot events they make) are the same draws as without the split
             rng = case_stream(self.seed, int(rec.case_id[1:]), "comments", 0)
-            rec.comment_times = [m for m, u in zip(rec.repost_times, rng.randoms(len(rec.repost_times)))
+            rec.comment_times = [m for m, u in zip(rec.repost_times, rng.randoms(len(rec.repost_times)), strict=True)
                                  if u < COMMENT_SHARE]
         minutes = (at - rec.posted_at).total_seconds() / 60.0
         comments = bisect.bisect_right(rec.comment_times, minutes)

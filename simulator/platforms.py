@@ -77,7 +77,7 @@ def weibo_status(status_id: int, t: datetime, text: str, screen_name: str, user_
         name = _str(screen_name)
         return _STATUS % (_str(weibo_created_at(t)), sid, '"' + sid + '"', '"' + sid + '"', _str(text), uid,
                           '"' + uid + '"', name, name, _int(followers), _int(reposts), _int(comments),
-                          '{"type": "Point", "coordinates": [%r, %r]}' % geo if geo else "null")
+                          f'{{"type": "Point", "coordinates": [{geo[0]!r}, {geo[1]!r}]}}' if geo else "null")
     doc = {
         "created_at": weibo_created_at(t),
         "id": status_id,

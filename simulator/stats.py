@@ -12,7 +12,6 @@ import math
 import statistics
 from typing import Literal
 
-
 __all__ = ["t_quantile", "mean_ci", "one_sided_bound", "welch_ci"]
 
 
