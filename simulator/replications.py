@@ -78,16 +78,20 @@ def _write_report(out: Path, doc: dict[str, Any], sections: dict[str, str]) -> N
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
                      out: Path | None, progress: Callable[[int], None] | None = None,
                      allow_lint_errors: bool = False,
-                     overrides: Sequence[tuple[str, Any]] = ()) -> list[dict[str, Any]]:
+                     overrides: Sequence[tuple[str, Any]] = (),
+                     inputs: tuple[Any, Any, Path] | None = None) -> list[dict[str, Any]]:
     """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …
 
-    ``overrides``: ``(path, value)`` pairs set on the scenario in every replication (``--set``)."""
+    ``overrides``: ``(path, value)`` pairs set on the scenario in every replication (``--set``).
+    ``inputs``: what ``load_run_inputs(scenario_path, rules, allow_lint_errors)`` gives, when the caller
+    has loaded it already (without the overrides): not loaded a second time."""
     jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0,
              allow_lint_errors, tuple(overrides)) for i in range(n)]
     _LOADED.clear()
     try:
         # loaded once here, before a process pool forks: the workers inherit it instead of each loading it
-        _LOADED[(scenario_path, rules, allow_lint_errors)] = load_run_inputs(scenario_path, rules, allow_lint_errors)
+        _LOADED[(scenario_path, rules, allow_lint_errors)] = \
+            inputs if inputs is not None else load_run_inputs(scenario_path, rules, allow_lint_errors)
         return map_in_order(_one, jobs, workers, progress)
     finally:
         _LOADED.clear()

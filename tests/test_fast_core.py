@@ -426,3 +426,20 @@ def test_weibo_counts_text_equals_json_dumps() -> None:
     odd = [(1, 2.5, 3), (True, 1, 0)]  # not whole numbers: json.dumps itself
     assert weibo_counts(odd) == json.dumps([{"id": str(s), "reposts": r, "comments": c, "attitudes": 0}  # type: ignore[arg-type]
                                             for s, r, c in odd])
+
+
+def test_replications_take_inputs_the_caller_loaded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``wenzheng run`` hands its loaded scenario and policy to the replications: not loaded again, same results."""
+    from simulator import replications
+
+    path = "scenarios/golden-week-2014.yaml"
+    loaded = load_run_inputs(path)
+    expected = replications.run_replications(path, None, 40, 2, 1, None)
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("loaded a second time")
+
+    monkeypatch.setattr(replications, "load_run_inputs", refuse)
+    assert replications.run_replications(path, None, 40, 2, 1, None, inputs=loaded) == expected
+    with_set = replications.run_replications(path, None, 40, 2, 1, None, overrides=[("desk.staff", 5)], inputs=loaded)
+    assert with_set != expected and all(r["run"]["seed"] == 40 + i for i, r in enumerate(with_set))

@@ -247,7 +247,8 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     from simulator.replications import default_workers, run_replications, summarise
     from simulator.runner import stream_scenario
 
-    sc, policy, rules_dir = load_run_inputs(scenario, rules)
+    loaded = load_run_inputs(scenario, rules)
+    sc, policy, rules_dir = loaded
     sc, overrides = _apply_sets(sc, policy, sets)
     recorded = {"overrides": overrides_record(overrides)} if overrides else None
     _say_warnings(rules_dir, len(policy.lint_warnings))
@@ -264,8 +265,9 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
         else:
             task = progress.add_task(f"{sc.name} × {replications}", total=replications)
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
-                                    default_workers(replications) if workers is None else workers, staging, progress=lambda n: progress.update(task, completed=n),
-                                    overrides=overrides)
+                                    default_workers(replications) if workers is None else workers, staging,
+                                    progress=lambda n: progress.update(task, completed=n),
+                                    overrides=overrides, inputs=loaded)
             sections = reps[0].pop("_report", None)
             metrics = summarise(reps)
             if recorded:
