@@ -350,6 +350,7 @@ class Simulation:
         #: a streaming run (``stream_to``): rows, deductions and finished forms go to the sink, not kept
         self.sink: RunSink | None = None
         self._record_decisions = True  # per-case decision lists are for comparing policies in memory
+        self._tick_due = False  # a streaming run: a report of the clock to the event log is scheduled
         self.deductions: list[tuple[datetime, str, float, str]] = []
         self.backlog: list[tuple[str, int]] = []
         self.posts = 0
@@ -469,7 +470,7 @@ class Simulation:
         as the run goes and leave memory; the result then holds no cases, rows or deductions."""
         self.sink = sink
         self._record_decisions = False
-        self._emit = sink.log
+        self._emit = self._log_streamed
         self._finish = self._hand_over
 
     def _hand_over(self, rec: CaseRecord) -> None:
@@ -479,11 +480,22 @@ class Simulation:
         del self.cases[rec.case_id]
         self.engine.forget(rec.case_id)
 
-    def _advance(self):  # type: ignore[no-untyped-def]
-        """A streaming run: every simulated hour, let the event log write out what is now in the past."""
+    def _log_streamed(self, row: LogRow) -> None:
+        """A streaming run's log row: to the sink, and the event log told at the next full hour that the
+        clock has passed it (``_advance``)."""
         assert self.sink is not None
-        while not self.done.triggered:
-            yield self.env.timeout(60.0 - self.env.now % 60.0)
+        self.sink.log(row)
+        if not self._tick_due:
+            self._tick_due = True
+            self.env.timeout(60.0 - self.env.now % 60.0).callbacks.append(self._advance)
+
+    def _advance(self, _event: Any) -> None:
+        """A streaming run: at a full hour after rows were logged, let the event log write out what is now
+        in the past.  Only the hours after some row, not every simulated hour (months of drain are mostly
+        empty hours): the file is the same, written in time order whenever the clock is reported (a row
+        for the future, such as a unit's 调查办理, waits for the next report or the end)."""
+        self._tick_due = False
+        if self.sink is not None and not self.done.triggered:
             self.sink.advance(self.now())
 
     def _keep_alive(self, at: datetime) -> None:
@@ -516,10 +528,14 @@ class Simulation:
         a = self.sc.arrivals
         hours = int((self.t_end - self.t0).total_seconds() // 3600)
         rates = []
+        factors: dict[Any, float] = {}  # per date: the calendar is asked once a day, not once an hour
         for h in range(hours):
             hour_start = self.t0 + timedelta(hours=h)
-            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * self._day_factor(hour_start.date())
-                         / 60.0)
+            day = hour_start.date()
+            factor = factors.get(day)
+            if factor is None:
+                factor = factors[day] = self._day_factor(day)
+            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * factor / 60.0)
         return rates
 
     def _arrivals(self):  # type: ignore[no-untyped-def]
@@ -644,7 +660,8 @@ class Simulation:
             # each engagement is a comment or a repost; a stream of the case's own, so the repost cascades
             # (and the hot events they make) are the same draws as without the split
             rng = case_stream(self.seed, int(rec.case_id[1:]), "comments", 0)
-            rec.comment_times = [m for m in rec.repost_times if rng.random() < COMMENT_SHARE]
+            rec.comment_times = [m for m, u in zip(rec.repost_times, rng.randoms(len(rec.repost_times)), strict=True)
+                                 if u < COMMENT_SHARE]
         minutes = (at - rec.posted_at).total_seconds() / 60.0
         comments = bisect.bisect_right(rec.comment_times, minutes)
         payload = weibo_counts([(rec.status_id, n - comments, comments)])
@@ -1143,8 +1160,6 @@ class Simulation:
             self.env.process(self._scripted(item))
         self._start_desk()
         self.env.process(self._daily())
-        if self.sink is not None:
-            self.env.process(self._advance())
         # The run allocates millions of short-lived objects and keeps few cycles: collect the young
         # generation rarely and leave what exists before the run (policy, engine, imports) out of the scans.
         thresholds = gc.get_threshold()

@@ -25,6 +25,7 @@ Shapes (checked against published examples of the platforms' APIs):
 from __future__ import annotations
 
 import json
+import math
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -47,24 +48,47 @@ def weibo_created_at(t: datetime) -> str:
     minutes = int(off.total_seconds() // 60) if off is not None else 0
     sign = "+" if minutes >= 0 else "-"
     hh, mm = divmod(abs(minutes), 60)
-    return (f"{_WEEKDAYS[t.weekday()]} {_MONTHS[t.month - 1]} {t.day:02d} {t:%H:%M:%S} "
+    return (f"{_WEEKDAYS[t.weekday()]} {_MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d} "
             f"{sign}{hh:02d}{mm:02d} {t.year}")
+
+
+_SOURCE = '<a href="http://weibo.com/" rel="nofollow">新浪微博</a>'
+_LOCATION = "北京 昌平区"
+_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a string with
+_int = int.__repr__
+_STATUS = ('{"created_at": %s, "id": %s, "idstr": %s, "mid": %s, "text": %s, "source": ' + _str(_SOURCE)
+           + ', "favorited": false, "truncated": false, "user": {"id": %s, "idstr": %s, "screen_name": %s, '
+           '"name": %s, "location": ' + _str(_LOCATION) + ', "followers_count": %s}, "reposts_count": %s, '
+           '"comments_count": %s, "attitudes_count": 0, "geo": %s}')
 
 
 def weibo_status(status_id: int, t: datetime, text: str, screen_name: str, user_id: int, reposts: int = 0,
                  comments: int = 0, geo: tuple[float, float] | None = None, followers: int = 0) -> str:
-    """A status; ``geo`` is (latitude, longitude)."""
+    """A status; ``geo`` is (latitude, longitude).
+
+    The text ``json.dumps(doc, ensure_ascii=False)`` gives, written into a template (a test compares them);
+    values of other types than the simulator's go through ``json.dumps`` itself.
+    """
+    if (type(status_id) is int and type(user_id) is int and type(reposts) is int and type(comments) is int
+            and type(followers) is int and type(text) is str and type(screen_name) is str
+            and (geo is None or (type(geo[0]) is float and type(geo[1]) is float
+                                 and math.isfinite(geo[0]) and math.isfinite(geo[1])))):
+        sid, uid = _int(status_id), _int(user_id)
+        name = _str(screen_name)
+        return _STATUS % (_str(weibo_created_at(t)), sid, '"' + sid + '"', '"' + sid + '"', _str(text), uid,
+                          '"' + uid + '"', name, name, _int(followers), _int(reposts), _int(comments),
+                          f'{{"type": "Point", "coordinates": [{geo[0]!r}, {geo[1]!r}]}}' if geo else "null")
     doc = {
         "created_at": weibo_created_at(t),
         "id": status_id,
         "idstr": str(status_id),
         "mid": str(status_id),
         "text": text,
-        "source": '<a href="http://weibo.com/" rel="nofollow">新浪微博</a>',
+        "source": _SOURCE,
         "favorited": False,
         "truncated": False,
         "user": {"id": user_id, "idstr": str(user_id), "screen_name": screen_name, "name": screen_name,
-                 "location": "北京 昌平区", "followers_count": followers},
+                 "location": _LOCATION, "followers_count": followers},
         "reposts_count": reposts,
         "comments_count": comments,
         "attitudes_count": 0,
@@ -98,7 +122,12 @@ def delivered_post(channel: str, status_id: int, t: datetime, text: str, author:
 
 
 def weibo_counts(counts: list[tuple[int, int, int]]) -> str:
-    """``statuses/count`` for a batch of (status id, reposts, comments); ids as strings, as Weibo sends them."""
+    """``statuses/count`` for a batch of (status id, reposts, comments); ids as strings, as Weibo sends them.
+
+    ``json.dumps``' text, written directly for whole numbers (a test compares them)."""
+    if all(type(sid) is int and type(r) is int and type(c) is int for sid, r, c in counts):
+        return "[" + ", ".join(f'{{"id": "{sid}", "reposts": {r}, "comments": {c}, "attitudes": 0}}'
+                               for sid, r, c in counts) + "]"
     return json.dumps([{"id": str(sid), "reposts": r, "comments": c, "attitudes": 0} for sid, r, c in counts])
 
 

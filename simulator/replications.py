@@ -8,6 +8,7 @@ same numbers as a serial run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from .pool import map_in_order
 from .runner import load_run_inputs, stream_scenario
 from .stats import mean_ci
 
-__all__ = ["run_replications", "summarise", "SCALAR_METRICS"]
+__all__ = ["run_replications", "summarise", "default_workers", "SCALAR_METRICS"]
 
 SCALAR_METRICS = (
     "posts", "forms", "answered_by_desk", "replied", "reply_rate", "reply_rate_as_of", "on_time_rate", "hot_events",
@@ -34,8 +35,17 @@ SCALAR_METRICS = (
 _LOADED: dict[tuple[str, str | None, bool], Any] = {}
 
 
-def _one(args: tuple[str, str | None, int, str | None, bool, bool, tuple[tuple[str, Any], ...]]) -> dict[str, Any]:
-    scenario_path, rules, seed, out, first, allow_lint_errors, overrides = args
+def default_workers(replications: int) -> int:
+    """``--workers`` when not given: the CPUs this process may run on, at most one per replication."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, replications))
+
+
+def _one(args: tuple[str, str | None, int, str | None, bool, tuple[tuple[str, Any], ...]]) -> dict[str, Any]:
+    scenario_path, rules, seed, out, allow_lint_errors, overrides = args
     key = (scenario_path, rules, allow_lint_errors)
     if key not in _LOADED:
         _LOADED.clear()
@@ -43,23 +53,30 @@ def _one(args: tuple[str, str | None, int, str | None, bool, bool, tuple[tuple[s
     sc, policy, rules_dir = _LOADED[key]
     if overrides:  # --set: the same overrides in every replication, recorded in its metrics.json
         sc = with_overrides(sc, overrides, "--set")
+    extra = {"overrides": overrides_record(overrides)} if overrides else None
     # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
     run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
-                          extra={"overrides": overrides_record(overrides)} if overrides else None)
+                          extra=extra)
     return run.metrics
 
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
                      out: Path | None, progress: Callable[[int], None] | None = None,
                      allow_lint_errors: bool = False,
-                     overrides: Sequence[tuple[str, Any]] = ()) -> list[dict[str, Any]]:
+                     overrides: Sequence[tuple[str, Any]] = (),
+                     inputs: tuple[Any, Any, Path] | None = None) -> list[dict[str, Any]]:
     """Run ``n`` replications; with ``out`` (an existing folder) each writes its files into ``out/000``, …
 
-    ``overrides``: ``(path, value)`` pairs set on the scenario in every replication (``--set``)."""
-    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None, i == 0,
+    ``overrides``: ``(path, value)`` pairs set on the scenario in every replication (``--set``).
+    ``inputs``: what ``load_run_inputs(scenario_path, rules, allow_lint_errors)`` gives, when the caller
+    has loaded it already (without the overrides): not loaded a second time."""
+    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None,
              allow_lint_errors, tuple(overrides)) for i in range(n)]
     _LOADED.clear()
     try:
+        # loaded once here, before a process pool forks: the workers inherit it instead of each loading it
+        _LOADED[(scenario_path, rules, allow_lint_errors)] = \
+            inputs if inputs is not None else load_run_inputs(scenario_path, rules, allow_lint_errors)
         return map_in_order(_one, jobs, workers, progress)
     finally:
         _LOADED.clear()

@@ -1,7 +1,9 @@
 """Small statistics helpers: means with Student-t confidence bounds.
 
-Quantiles of the t distribution come from ``scipy.stats.t`` (exact for every
-number of degrees of freedom), not from a hand-written table.
+Quantiles of the t distribution come from scipy (exact for every number of
+degrees of freedom), not from a hand-written table: ``scipy.special.stdtrit``,
+the function ``scipy.stats.t.ppf`` calls (the same numbers), without importing
+``scipy.stats`` (about 0.4 s of every ``wenzheng run``'s start-up).
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ import math
 import statistics
 from typing import Literal
 
-from scipy.stats import t as _student_t
-
 __all__ = ["t_quantile", "mean_ci", "one_sided_bound", "welch_ci"]
+
+
+def _stdtrit(df: float, p: float) -> float:
+    from scipy.special import stdtrit  # on first use: a run without replications never needs scipy
+
+    return float(stdtrit(df, p))
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -21,7 +27,7 @@ def t_quantile(p: float, df: int) -> float:
         raise ValueError("need at least 2 observations for a confidence bound")
     if not 0.0 < p < 1.0:
         raise ValueError(f"quantile level must be in (0, 1), got {p}")
-    return float(_student_t.ppf(p, df))
+    return float(_stdtrit(df, p))
 
 
 def mean_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float | None, float | None]:
@@ -60,5 +66,5 @@ def welch_ci(a: list[float], b: list[float],
     if se2 == 0:
         return d, d, d
     df = se2 ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    half = float(_student_t.ppf(0.5 + confidence / 2, df)) * math.sqrt(se2)
+    half = float(_stdtrit(df, 0.5 + confidence / 2)) * math.sqrt(se2)
     return d, d - half, d + half

@@ -118,6 +118,21 @@ class KeyedStream(random.Random):
         """A float in [0, 1): the top 53 bits of the next 64-bit word."""
         return (self._next_word() >> 11) * _TWO_M53
 
+    def randoms(self, n: int) -> list[float]:
+        """``[self.random() for _ in range(n)]``, a block of words at a time (the same numbers)."""
+        out: list[float] = []
+        words, pos = self._words, self._pos
+        while len(out) < n:
+            if pos == 8:
+                words = _WORDS(_blake2b(self._key + _BLOCK.pack(self._block), person=self._person).digest())
+                self._block += 1
+                pos = 0
+            take = min(8 - pos, n - len(out))
+            out.extend([(w >> 11) * _TWO_M53 for w in words[pos:pos + take]])
+            pos += take
+        self._words, self._pos = words, pos
+        return out
+
     def getrandbits(self, k: int) -> int:
         """A non-negative int of ``k`` random bits (the top bits of the next words)."""
         if k <= 0:

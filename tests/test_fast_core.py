@@ -241,3 +241,200 @@ def test_timers_not_scheduled_leave_the_drain_where_it_was() -> None:
     assert noted.drained_at == timed.drained_at and noted.backlog == timed.backlog
     assert noted.drained_at > noted.end + timedelta(days=20)  # the drain is real: weeks of follow-ups
     _same_run(noted, timed)
+
+
+# -- the per-replication overheads (issue 10: a changping replication in 0.3 s) --------------------------------
+
+
+class _HourlyTicks(Simulation):
+    """The event log told the time at every simulated hour, as before the ticks followed the rows."""
+
+    def stream_to(self, sink):  # type: ignore[no-untyped-def]
+        super().stream_to(sink)
+        self._emit = sink.log
+
+        def every_hour():  # type: ignore[no-untyped-def]
+            while not self.done.triggered:
+                yield self.env.timeout(60.0 - self.env.now % 60.0)
+                sink.advance(self.now())
+
+        self.env.process(every_hour())
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 4), ("hot-event-surge", 9)])
+def test_event_log_told_the_time_after_rows_only_writes_the_same_files(scenario: str, seed: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The clock is reported to the event log at the next full hour after a row, not every simulated hour:
+    the same files, and the log is still written as the run goes (not all at the end)."""
+    from simulator.metrics import policy_fingerprint
+    from simulator.stream import RunSink
+
+    sc, policy, rules_dir = load_run_inputs(f"scenarios/{scenario}.yaml")
+    if scenario == "changping-2014":
+        sc = with_overrides(sc, [("end", "2014-06-30")])
+    written = []
+    for cls, name in ((Simulation, "rows"), (_HourlyTicks, "hourly")):
+        sim = cls(sc, policy, seed=seed)
+        sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path / name)
+        sim.stream_to(sink)
+        try:
+            result = sim.run()
+        finally:
+            sim.engine.close()
+        assert sink.events is not None
+        written.append((sink.events.rows_written, sink.events.pending()))
+        metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
+                              posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
+        metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+        sink.close(metrics, report=False)
+    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv"):
+        assert (tmp_path / "rows" / name).read_bytes() == (tmp_path / "hourly" / name).read_bytes(), name
+    (rows_written, pending), (hourly_written, _) = written
+    # streamed: by the end of the run, nearly every row is on disk already (a few future rows may wait)
+    assert rows_written > 0.95 * hourly_written and pending < 0.05 * (rows_written + pending)
+
+
+@pytest.mark.parametrize("start", [0, 1, 5, 7, 8, 13])
+@pytest.mark.parametrize("n", [0, 1, 3, 8, 9, 40])
+def test_keyed_stream_randoms_are_the_stream_s_next_randoms(start: int, n: int) -> None:
+    from simulator.streams import case_stream
+
+    a, b = case_stream(3, 17, "comments", 0), case_stream(3, 17, "comments", 0)
+    for _ in range(start):
+        assert a.random() == b.random()
+    assert a.randoms(n) == [b.random() for _ in range(n)]
+    assert [a.random() for _ in range(20)] == [b.random() for _ in range(20)]  # and the stream goes on the same
+
+
+def test_arrival_rates_equal_the_calendar_asked_every_hour() -> None:
+    from simulator.model import day_factor
+
+    sc, policy, _ = load_run_inputs("scenarios/golden-week-2014.yaml")  # holidays, weekends, a 调休 make-up day
+    sim = Simulation(sc, policy, seed=1)
+    try:
+        rates = sim.hourly_rates()
+        a = sc.arrivals
+        share = [x / sum(a.hour_profile) for x in a.hour_profile]
+        expected = [a.posts_per_day * share[(sim.t0 + timedelta(hours=h)).hour]
+                    * day_factor(a, policy.calendar.day_info((sim.t0 + timedelta(hours=h)).date())) / 60.0
+                    for h in range(len(rates))]
+        assert len(rates) == 24 * ((sim.t_end - sim.t0).days) and rates == expected
+        assert len({r for r in rates}) > 24  # the day factors do differ
+    finally:
+        sim.engine.close()
+
+
+def test_weibo_dates_equal_strftime() -> None:
+    import random
+
+    from simulator.platforms import weibo_created_at
+
+    rng = random.Random(2)
+    for _ in range(2000):
+        t = datetime(2014, 1, 1, tzinfo=SHANGHAI) + timedelta(seconds=rng.uniform(0, 3 * 365 * 86400))
+        off = t.strftime("%z")
+        assert weibo_created_at(t) == t.strftime(f"%a %b %d %H:%M:%S {off} %Y"), t
+
+
+def test_t_quantiles_equal_scipy_stats() -> None:
+    from scipy.stats import t as student_t
+
+    from simulator.stats import t_quantile, welch_ci
+
+    for df in [*range(1, 60), 99, 500, 10_000]:
+        for p in (0.5, 0.8, 0.9, 0.95, 0.975, 0.995, 0.05):
+            assert t_quantile(p, df) == float(student_t.ppf(p, df)), (p, df)
+    from scipy.stats import ttest_ind
+
+    d, lo, hi = welch_ci([1.0, 2.0, 4.0], [2.0, 3.5, 7.0, 8.0])
+    ci = ttest_ind([2.0, 3.5, 7.0, 8.0], [1.0, 2.0, 4.0], equal_var=False).confidence_interval(0.95)
+    assert (lo, hi) == (pytest.approx(ci.low, rel=1e-12), pytest.approx(ci.high, rel=1e-12))
+
+
+def test_default_workers_are_the_cpus_at_most_one_per_replication(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from simulator import replications
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert [replications.default_workers(n) for n in (1, 2, 3, 4, 10)] == [1, 2, 3, 4, 4]
+
+
+def test_a_replication_writes_what_a_single_run_of_its_seed_writes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Replications loaded once before the pool (inputs handed over) write the files a single run of the same
+    seed writes, byte for byte."""
+    from simulator.replications import run_replications
+    from simulator.runner import stream_scenario
+
+    inputs = load_run_inputs("scenarios/golden-week-2014.yaml")
+    (tmp_path / "reps").mkdir()
+    run_replications("scenarios/golden-week-2014.yaml", None, 30, 2, 1, tmp_path / "reps", inputs=inputs)
+    sc, policy, rules_dir = load_run_inputs("scenarios/golden-week-2014.yaml")
+    stream_scenario(sc, policy, rules_dir, seed=31, out_dir=tmp_path / "single")
+    for name in ("report-data.json", "metrics.json", "events.csv", "cases.csv", "backlog.csv"):
+        assert (tmp_path / "reps" / "001" / name).read_bytes() == (tmp_path / "single" / name).read_bytes(), name
+
+
+def test_weibo_status_text_equals_json_dumps() -> None:
+    """The status written into a template is json.dumps' text, for hostile strings and numbers too."""
+    import json
+    import random
+
+    from simulator.platforms import weibo_created_at, weibo_status
+
+    def reference(sid, t, text, name, uid, reposts, comments, geo, followers):  # type: ignore[no-untyped-def]
+        return json.dumps({
+            "created_at": weibo_created_at(t), "id": sid, "idstr": str(sid), "mid": str(sid), "text": text,
+            "source": '<a href="http://weibo.com/" rel="nofollow">新浪微博</a>', "favorited": False,
+            "truncated": False, "user": {"id": uid, "idstr": str(uid), "screen_name": name, "name": name,
+                                         "location": "北京 昌平区", "followers_count": followers},
+            "reposts_count": reposts, "comments_count": comments, "attitudes_count": 0,
+            "geo": {"type": "Point", "coordinates": [geo[0], geo[1]]} if geo else None}, ensure_ascii=False)
+
+    rng = random.Random(3)
+    alphabet = 'ab"\\/\n\t\x00\x1f\x7f\u2028é中文😀\ud800%s'
+    t0 = datetime(2014, 1, 1, tzinfo=SHANGHAI)
+    for i in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        geo = (round(rng.uniform(39, 41), 6), round(rng.uniform(115, 117), 6)) if i % 2 else None
+        if i % 7 == 0:
+            geo = (rng.random() * 1e-7, -rng.random() * 1e20)
+        if i % 11 == 0:
+            geo = (float("nan"), 1.0)  # not JSON's numbers: json.dumps' own answer
+        args = (rng.randint(0, 10**19), t0 + timedelta(seconds=rng.uniform(0, 1e8)), text, name,
+                rng.randint(0, 10**10), rng.randint(0, 10**6), rng.randint(0, 99), geo, rng.randint(0, 10**7))
+        assert weibo_status(*args) == reference(*args), args
+    assert weibo_status(True, t0, "x", "y", 1) == reference(True, t0, "x", "y", 1, 0, 0, None, 0)  # type: ignore[arg-type]
+
+
+def test_weibo_counts_text_equals_json_dumps() -> None:
+    import json
+    import random
+
+    from simulator.platforms import weibo_counts
+
+    rng = random.Random(4)
+    for n in [0, 1, 1, 2, 3, 17]:
+        batch = [(rng.randint(-5, 10**20), rng.randint(-3, 10**9), rng.randint(0, 10**9)) for _ in range(n)]
+        assert weibo_counts(batch) == json.dumps([{"id": str(s), "reposts": r, "comments": c, "attitudes": 0}
+                                                  for s, r, c in batch])
+    odd = [(1, 2.5, 3), (True, 1, 0)]  # not whole numbers: json.dumps itself
+    assert weibo_counts(odd) == json.dumps([{"id": str(s), "reposts": r, "comments": c, "attitudes": 0}  # type: ignore[arg-type]
+                                            for s, r, c in odd])
+
+
+def test_replications_take_inputs_the_caller_loaded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``wenzheng run`` hands its loaded scenario and policy to the replications: not loaded again, same results."""
+    from simulator import replications
+
+    path = "scenarios/golden-week-2014.yaml"
+    loaded = load_run_inputs(path)
+    expected = replications.run_replications(path, None, 40, 2, 1, None)
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("loaded a second time")
+
+    monkeypatch.setattr(replications, "load_run_inputs", refuse)
+    assert replications.run_replications(path, None, 40, 2, 1, None, inputs=loaded) == expected
+    with_set = replications.run_replications(path, None, 40, 2, 1, None, overrides=[("desk.staff", 5)], inputs=loaded)
+    assert with_set != expected and all(r["run"]["seed"] == 40 + i for i, r in enumerate(with_set))

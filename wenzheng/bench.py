@@ -188,17 +188,18 @@ def _child() -> None:
     importlib.import_module("matplotlib.pyplot")
     from wenzheng.cli import main
 
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
         code = main(["run", scenario, "--out", out_dir, "--quiet"])
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     if code != 0:
         sys.stderr.write(captured.getvalue()[-4000:])
         raise SystemExit(code)
     metrics = json.loads(_read_bounded(Path(out_dir) / "metrics.json", _METRICS_LIMIT))
     print(json.dumps({"posts": metrics["posts"], "forms": metrics["forms"], "seed": metrics["run"]["seed"],
-                      "import_seconds": t1 - t0, "wall_seconds": t2 - t1, "peak_rss_mb": _peak_rss_mb()}))
+                      "import_seconds": t1 - t0, "wall_seconds": t2 - t1, "cpu_seconds": c2 - c1,
+                      "peak_rss_mb": _peak_rss_mb()}))
 
 
 def _python() -> list[str]:
@@ -242,6 +243,7 @@ def scenario_bench(scenario: Path, repeat: int, progress: Callable[[str], None] 
             "posts_per_second": statistics.median(posts / w for w in wall),
             "forms_per_second": statistics.median(forms / w for w in wall),
             "wall_seconds": statistics.median(wall),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
             "import_seconds": statistics.median(r["import_seconds"] for r in runs),
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs)}
 

@@ -236,21 +236,22 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
               help="Results folder (default runs/<scenario name>): new, empty, or a previous wenzheng result.")
 @click.option("--replications", type=click.IntRange(1, 10000), default=1, show_default=True,
               help="Independent replications (seeds seed, seed+1, ...).")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Processes for replications.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Processes for replications (default: the CPUs available, at most one per replication).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_SET
 def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | None, replications: int,
-        workers: int, quiet: bool, sets: tuple[str, ...]) -> None:
+        workers: int | None, quiet: bool, sets: tuple[str, ...]) -> None:
     """Run a scenario through its policy; write metrics.json and the event log; print a summary."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from simulator import load_run_inputs
     from simulator.params import overrides_record
-    from simulator.replications import run_replications, summarise
+    from simulator.replications import default_workers, run_replications, summarise
     from simulator.runner import stream_scenario
 
-    sc, policy, rules_dir = load_run_inputs(scenario, rules)
+    loaded = load_run_inputs(scenario, rules)
+    sc, policy, rules_dir = loaded
     sc, overrides = _apply_sets(sc, policy, sets)
     recorded = {"overrides": overrides_record(overrides)} if overrides else None
     _say_warnings(rules_dir, len(policy.lint_warnings))
@@ -267,8 +268,9 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
         else:
             task = progress.add_task(t("run.progress_many", name=sc.name, n=replications), total=replications)
             reps = run_replications(str(scenario), str(rules) if rules else None, base_seed, replications,
-                                    workers, staging, progress=lambda n: progress.update(task, completed=n),
-                                    overrides=overrides)
+                                    default_workers(replications) if workers is None else workers, staging,
+                                    progress=lambda n: progress.update(task, completed=n),
+                                    overrides=overrides, inputs=loaded)
             metrics = summarise(reps)
             if recorded:
                 metrics["run"].update(recorded)
@@ -276,7 +278,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _write_run_report(staging, workers)
+        _write_run_report(staging, default_workers(replications) if workers is None else workers)
     title = t("run.title_one", name=sc.name, seed=base_seed) if replications == 1 else \
         t("run.title_many", name=sc.name, n=replications, first=base_seed, last=base_seed + replications - 1)
     if overrides:
