@@ -155,6 +155,13 @@ def test_count_axes_have_integer_ticks(one_day, drawn):
             assert len(ticks) >= 2 and all(float(v).is_integer() for v in ticks), (fig.axes[0].get_title(), ticks)
 
 
+def _bins(ax):
+    """(posts per bin, bin edges as matplotlib date numbers) of the volume plot's one step patch."""
+    (step,) = ax.patches
+    data = step.get_data()
+    return list(data.values), list(data.edges)
+
+
 def test_a_one_day_plot_spans_that_day_and_shows_the_backlog_line(one_day, drawn):
     import matplotlib.dates as mdates
 
@@ -164,8 +171,9 @@ def test_a_one_day_plot_spans_that_day_and_shows_the_backlog_line(one_day, drawn
     ax = drawn[0].axes[0]
     lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
     assert (lo, hi) == (datetime(2014, 9, 25), datetime(2014, 9, 26))
-    bars = ax.patches
-    assert len(bars) == 24 and mdates.num2date(bars[0].get_x()).replace(tzinfo=None) == datetime(2014, 9, 25)
+    values, edges = _bins(ax)
+    assert len(values) == 24 and mdates.num2date(edges[0]).replace(tzinfo=None) == datetime(2014, 9, 25)
+    assert mdates.num2date(edges[-1]).replace(tzinfo=None) == datetime(2014, 9, 26)
     line = drawn[0].axes[1].get_lines()[0]
     assert len(line.get_ydata()) == 24 and line.get_ydata()[-1] == dict(_backlog(run))["2014-09-25"]
 
@@ -191,7 +199,7 @@ def test_every_plot_pools_all_replications(replicated, drawn):
         for r in folder.runs)
     # posts: the mean over replications, per day
     per_day = [report_data_from_json((r / REPORT_DATA).read_text(encoding="utf-8")).posts_per_day for r in folder.runs]
-    assert sum(p.get_height() for p in volume.axes[0].patches) == pytest.approx(
+    assert sum(_bins(volume.axes[0])[0]) == pytest.approx(
         sum(sum(d.values()) for d in per_day) / 3)
     assert len(volume.axes[1].collections) == 1, "the band of the open forms over replications"
 
@@ -350,9 +358,10 @@ def test_a_multi_day_plot_spans_the_period_with_daily_bars_from_midnight(short_r
     lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
     assert (lo, hi) == (datetime.combine(first, datetime.min.time()),
                         datetime.combine(last + timedelta(days=1), datetime.min.time()))
-    bars = ax.patches
-    assert len(bars) == (last - first).days + 1
-    assert mdates.num2date(bars[0].get_x()).replace(tzinfo=None) == datetime.combine(first, datetime.min.time())
+    values, edges = _bins(ax)
+    assert len(values) == (last - first).days + 1 == len(edges) - 1
+    assert mdates.num2date(edges[0]).replace(tzinfo=None) == datetime.combine(first, datetime.min.time())
+    assert all(b - a == pytest.approx(1.0) for a, b in zip(edges, edges[1:], strict=False))  # one bin a day
     # the open-forms line: backlog.csv's rows of the period, each drawn at the end of its day
     line = drawn[0].axes[1].get_lines()[0]
     rows = [(d, n) for d, n in _backlog(run) if first.isoformat() <= d <= last.isoformat()]
