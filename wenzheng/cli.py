@@ -60,11 +60,59 @@ def _lang_option(expose: bool = False) -> click.Option:
                         help="输出语言 / output language: zh (default) or en; also WENZHENG_LANG.")
 
 
-class _Group(click.Group):
+class _LocalHelp(click.Command):
+    """Help in the language of ``--lang`` (written before or after ``--help``), else WENZHENG_LANG, else Chinese:
+    the texts are those of wenzheng/helptext.py, picked when the help is rendered."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from engine.i18n import reset_lang, set_lang
+
+        from .helptext import requested_lang
+
+        lang = requested_lang(self, ctx, args)
+        if lang is not None:  # before click runs the eager --help
+            token = set_lang(lang)
+            ctx.call_on_close(lambda: reset_lang(token))
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_usage
+
+        format_usage(self, ctx, formatter)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_help_text
+
+        format_help_text(self, ctx, formatter)
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_arguments
+
+        format_arguments(self, ctx, formatter)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_options
+
+        format_options(self, ctx, formatter)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class _Command(_LocalHelp):
+    """A command whose help follows the language (see ``_LocalHelp``)."""
+
+
+class _Group(_LocalHelp, click.Group):
     """Every command (and sub-group) accepts ``--lang`` wherever it is written: ``wenzheng --lang en lint`` and
-    ``wenzheng lint --lang en`` both work."""
+    ``wenzheng lint --lang en`` both work; its commands' and its own help follow the language."""
 
     group_class = type  # sub-groups are _Group too
+    command_class = _Command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_commands
+
+        format_commands(self, ctx, formatter)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         if not any(p.name == "lang" for p in cmd.params):
