@@ -42,7 +42,7 @@ def _help(capsys, argv: list[str]) -> str:
 
 def test_every_command_option_and_argument_has_a_chinese_help_text():
     missing = []
-    for key, cmd, param in iter_help_keys(app):
+    for key, _cmd, param in iter_help_keys(app):
         if param is not None and getattr(param, "hidden", False):
             continue
         entry = help_entry(key, param)
