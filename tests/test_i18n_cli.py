@@ -158,7 +158,7 @@ def test_check_text_markdown_and_junit_follow_the_language(zh, capsys, tmp_path,
     code, out, _ = _run(capsys, ["check", "--baseline-dir", str(d), "--workers", "1", "--rules", str(rules_copy),
                                  "--markdown", str(md), "--junit", str(junit)])
     assert code == 1
-    assert re.search(r"short: on_time_rate: \S+ → \S+（Δ -\S+，95% 单侧下界 -\S+；最多可下降 0\.01）退化$", out, re.M), out
+    assert re.search(r"short: 按时答复率（5 个工作日）（on_time_rate）: \S+ → \S+（Δ -\S+，95% 单侧下界 -\S+；最多可下降 0\.01）退化$", out, re.M), out
     assert "；退化：short:on_time_rate" in out
     text = md.read_text(encoding="utf-8")
     assert "❌" in text and "项退化" in text.splitlines()[0]
