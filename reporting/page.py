@@ -26,6 +26,7 @@ from typing import Any
 
 from engine.errors import Problem, SourceError
 from engine.i18n import get_lang, lang_scope
+from simulator.labels import metric_label
 from simulator.pool import map_in_order
 from simulator.stream import REPORT_DATA, ReportData
 
@@ -109,20 +110,20 @@ def summary_rows(m: dict[str, Any]) -> list[tuple[str, str, str]]:
     reps = bool(m.get("replications"))
     count = _num("{:.1f}") if reps else _num("{:.0f}")
     rows: list[tuple[str, str, Callable[[Any], str]]] = [
-        (t("sum.posts"), "posts", count),
-        (t("sum.forms"), "forms", count),
-        (t("sum.reply_rate"), "reply_rate", _pct),
-        (t("sum.on_time_rate"), "on_time_rate", _pct),
-        (t("sum.hot_events"), "hot_events", count),
-        (t("sum.statement_2h_rate"), "statement_2h_rate", _pct),
-        (t("sum.reply_wd_median"), "reply_working_days_median", _num("{:.1f}")),
-        (t("sum.reply_wd_p90"), "reply_working_days_p90", _num("{:.1f}")),
-        (t("sum.deadline_mean"), "reply_deadline_calendar_days_mean", _num("{:.1f}")),
-        (t("sum.escalations"), "escalations", count),
-        (t("sum.deductions"), "deductions_total", _num("{:.1f}")),
-        (t("sum.misrouting"), "misrouting_rate", _pct),
-        (t("sum.desk_util"), "desk_utilisation", _pct),
-        (t("sum.desk_wait"), "desk_wait_minutes_mean", _num("{:.2f}")),
+        (metric_label("posts"), "posts", count),
+        (metric_label("forms"), "forms", count),
+        (metric_label("reply_rate"), "reply_rate", _pct),
+        (metric_label("on_time_rate"), "on_time_rate", _pct),
+        (metric_label("hot_events"), "hot_events", count),
+        (metric_label("statement_2h_rate"), "statement_2h_rate", _pct),
+        (metric_label("reply_working_days_median"), "reply_working_days_median", _num("{:.1f}")),
+        (metric_label("reply_working_days_p90"), "reply_working_days_p90", _num("{:.1f}")),
+        (metric_label("reply_deadline_calendar_days_mean"), "reply_deadline_calendar_days_mean", _num("{:.1f}")),
+        (metric_label("escalations"), "escalations", count),
+        (metric_label("deductions_total"), "deductions_total", _num("{:.1f}")),
+        (metric_label("misrouting_rate"), "misrouting_rate", _pct),
+        (metric_label("desk_utilisation"), "desk_utilisation", _pct),
+        (metric_label("desk_wait_minutes_mean"), "desk_wait_minutes_mean", _num("{:.2f}")),
     ]
     out = []
     ci = m.get("ci95", {})

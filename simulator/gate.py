@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine.errors import Problem, SourceError, suggest
 from engine.yamlsrc import load_yaml, validation_problems
 
+from .labels import metric_name
 from .messages import t
 from .metrics import policy_fingerprint
 from .replications import SCALAR_METRICS, run_replications
@@ -234,7 +235,7 @@ class CheckOutcome:
             t("gate.lower_bound", conf=conf, bound=f"{self.bound:+.4g}") if self.check.better == "higher"
             else t("gate.upper_bound", conf=conf, bound=f"{self.bound:+.4g}"))
         verdict = t("gate.ok") if self.passed else t("gate.regression")
-        return (f"{self.baseline}: {self.metric}: {f(self.baseline_mean)} → {f(self.current_mean)}"
+        return (f"{self.baseline}: {metric_name(self.metric)}: {f(self.baseline_mean)} → {f(self.current_mean)}"
                 + t("gate.line_detail", diff=diff, bound=bound, rule=self.check.describe(), verdict=verdict)
                 + (" — " + self.note if self.note else ""))
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import Problem, WenzhengError
+from engine.i18n import get_lang
+from simulator.labels import metric_label
 from simulator.params import (
     ParameterError,
     format_path,
@@ -341,11 +343,13 @@ def render_text(res: PlanResult) -> str:
         lines.append(t("plan.invalid", parameter=res.parameter, value=f"{v:g}", why=why))
     lines.append("")
     lines.append(t("plan.evidence", pct=pct))
-    header = [t("plan.col_value"), t("plan.col_reps"), t("plan.col_verdict")] + [str(tg) for tg in res.targets]
+    names = [str(tg) for tg in res.targets]
+    header = [t("plan.col_value"), t("plan.col_reps"), t("plan.col_verdict")] + [
+        str(tg) if get_lang() == "en" else f"{metric_label(tg.metric)}：{tg}" for tg in res.targets]
     rows = [header]
     for e in d["evidence"]:
         cells = [f"{e['value']:g}", str(e["replications"]), _verdict(e["verdict"])]
-        for name in header[3:]:
+        for name in names:
             tv = e["targets"][name]
             cells.append(f"{_fmt(tv['mean'])} [{_fmt(tv['lower'])}, {_fmt(tv['upper'])}] {_verdict(tv['verdict'])}")
         rows.append(cells)

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.i18n import get_lang
 from reporting.page import PLOTS_RENDERED_SCRIPT
+from simulator.labels import metric_name
 
 from .grid import Sweep
 from .messages import t
@@ -95,7 +96,7 @@ def _plots(sweep: Sweep, rows: list[dict[str, Any]]) -> tuple[list[tuple[str, st
                 axs[k // ncols][k % ncols].axis("off")
             if image is not None:
                 fig.colorbar(image, ax=axs, shrink=0.8, label=metric)
-            out.append((f"plot-{metric}", t("report.heatmap_caption", metric=metric, n=sweep.replications), _svg(fig)))
+            out.append((f"plot-{metric}", t("report.heatmap_caption", metric=metric_name(metric), n=sweep.replications), _svg(fig)))
             continue
         plot_axes = axes if axes else [None]
         for ax_i, axis in enumerate(plot_axes):
@@ -128,7 +129,7 @@ def _plots(sweep: Sweep, rows: list[dict[str, Any]]) -> tuple[list[tuple[str, st
             others = [a for a in axes if a is not axis]
             note = (" (" + ", ".join(f"{a.path}={a.values[0]}" for a in others) + ")") if others else ""
             pid = f"plot-{metric}" + (f"-{ax_i}" if len(plot_axes) > 1 else "")
-            out.append((pid, t("report.line_caption", metric=metric, note=note,
+            out.append((pid, t("report.line_caption", metric=metric_name(metric), note=note,
                                axis=axis.path if axis else t("report.the_rules_set")), _svg(fig)))
     return out, skipped
 

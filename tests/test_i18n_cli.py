@@ -158,7 +158,7 @@ def test_check_text_markdown_and_junit_follow_the_language(zh, capsys, tmp_path,
     code, out, _ = _run(capsys, ["check", "--baseline-dir", str(d), "--workers", "1", "--rules", str(rules_copy),
                                  "--markdown", str(md), "--junit", str(junit)])
     assert code == 1
-    assert re.search(r"short: on_time_rate: \S+ → \S+（Δ -\S+，95% 单侧下界 -\S+；最多可下降 0\.01）退化$", out, re.M), out
+    assert re.search(r"short: 按时答复率（5 个工作日）（on_time_rate）: \S+ → \S+（Δ -\S+，95% 单侧下界 -\S+；最多可下降 0\.01）退化$", out, re.M), out
     assert "；退化：short:on_time_rate" in out
     text = md.read_text(encoding="utf-8")
     assert "❌" in text and "项退化" in text.splitlines()[0]
@@ -174,7 +174,7 @@ def test_gate_reports_in_both_languages_on_hand_computed_outcomes(zh):
     ok = CheckOutcome("b", "deductions_total", Margin("lower", 10, percent=True), 10.0, 10.0, 0.0, 0.5, 1.0, True)
     text = text_report([fail, ok], 1.25)
     assert text.splitlines()[-1] == "2 项检查中 1 项通过；退化：b:reply_rate（1.2 秒）"
-    assert "b: reply_rate: 0.98 → 0.95（Δ -0.03，95% 单侧下界 -0.04；最多可下降 0.005）退化" in text
+    assert "b: 答复率（reply_rate）: 0.98 → 0.95（Δ -0.03，95% 单侧下界 -0.04；最多可下降 0.005）退化" in text
     md = markdown_report([fail, ok], 1.25)
     assert md.splitlines()[0] == "### wenzheng gate（CI 门禁）：❌ 1 项退化"
     assert "| b | `deductions_total` | 10 | 10 | +0 | ≤ +0.5 (95%) | 最多可上升 10% | ✅ |" in md

@@ -60,11 +60,59 @@ def _lang_option(expose: bool = False) -> click.Option:
                         help="输出语言 / output language: zh (default) or en; also WENZHENG_LANG.")
 
 
-class _Group(click.Group):
+class _LocalHelp(click.Command):
+    """Help in the language of ``--lang`` (written before or after ``--help``), else WENZHENG_LANG, else Chinese:
+    the texts are those of wenzheng/helptext.py, picked when the help is rendered."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from engine.i18n import reset_lang, set_lang
+
+        from .helptext import requested_lang
+
+        lang = requested_lang(self, ctx, args)
+        if lang is not None:  # before click runs the eager --help
+            token = set_lang(lang)
+            ctx.call_on_close(lambda: reset_lang(token))
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_usage
+
+        format_usage(self, ctx, formatter)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_help_text
+
+        format_help_text(self, ctx, formatter)
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_arguments
+
+        format_arguments(self, ctx, formatter)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_options
+
+        format_options(self, ctx, formatter)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class _Command(_LocalHelp):
+    """A command whose help follows the language (see ``_LocalHelp``)."""
+
+
+class _Group(_LocalHelp, click.Group):
     """Every command (and sub-group) accepts ``--lang`` wherever it is written: ``wenzheng --lang en lint`` and
-    ``wenzheng lint --lang en`` both work."""
+    ``wenzheng lint --lang en`` both work; its commands' and its own help follow the language."""
 
     group_class = type  # sub-groups are _Group too
+    command_class = _Command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .helptext import format_commands
+
+        format_commands(self, ctx, formatter)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         if not any(p.name == "lang" for p in cmd.params):
@@ -134,6 +182,8 @@ def _ci(m: dict[str, Any], key: str, fmt: Any) -> str:
 
 def print_summary(m: dict[str, Any], title: str) -> None:
     """The run's summary tables in the current language (the metric keys stay those of metrics.json)."""
+    from simulator.labels import metric_label
+
     table = RichTable(title=title, show_header=True, header_style="bold")
     table.add_column(t("sum.metric"))
     table.add_column(t("sum.value"), justify="right")
@@ -141,20 +191,20 @@ def print_summary(m: dict[str, Any], title: str) -> None:
     if reps:
         table.add_column(t("sum.ci95"), justify="right")
     rows = [
-        (t("sum.posts"), "posts", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (t("sum.forms"), "forms", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (t("sum.reply_rate"), "reply_rate", _pct),
-        (t("sum.on_time_rate"), "on_time_rate", _pct),
-        (t("sum.hot_events"), "hot_events", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (t("sum.statement_2h_rate"), "statement_2h_rate", _pct),
-        (t("sum.reply_median"), "reply_working_days_median", _num),
-        (t("sum.reply_p90"), "reply_working_days_p90", _num),
-        (t("sum.deadline_mean"), "reply_deadline_calendar_days_mean", _num),
-        (t("sum.escalations"), "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (t("sum.deductions"), "deductions_total", _num),
-        (t("sum.misrouting_rate"), "misrouting_rate", _pct),
-        (t("sum.desk_utilisation"), "desk_utilisation", _pct),
-        (t("sum.desk_wait"), "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
+        (metric_label("posts"), "posts", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (metric_label("forms"), "forms", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (metric_label("reply_rate"), "reply_rate", _pct),
+        (metric_label("on_time_rate"), "on_time_rate", _pct),
+        (metric_label("hot_events"), "hot_events", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (metric_label("statement_2h_rate"), "statement_2h_rate", _pct),
+        (metric_label("reply_working_days_median"), "reply_working_days_median", _num),
+        (metric_label("reply_working_days_p90"), "reply_working_days_p90", _num),
+        (metric_label("reply_deadline_calendar_days_mean"), "reply_deadline_calendar_days_mean", _num),
+        (metric_label("escalations"), "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
+        (metric_label("deductions_total"), "deductions_total", _num),
+        (metric_label("misrouting_rate"), "misrouting_rate", _pct),
+        (metric_label("desk_utilisation"), "desk_utilisation", _pct),
+        (metric_label("desk_wait_minutes_mean"), "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
         (t("sum.payloads"), "payloads_rejected",
          lambda v: f"{_num(v, '{:.0f}')} / {_num(m.get('payloads_duplicate'), '{:.0f}')}"),
     ]
@@ -329,6 +379,7 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
 
     from simulator import load_run_inputs
     from simulator.compare import compare_policies
+    from simulator.labels import metric_name
     from simulator.params import overrides_record
 
     sc, policy_a, _ = load_run_inputs(scenario, rules_a)
@@ -371,7 +422,7 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
             f"{d['paired_ci_width']:.3g}/{d['unpaired_ci_width']:.3g}" + (
                 "" if d["ci_width_reduction"] is None else f" (−{d['ci_width_reduction']:.0%})"
                 if d["ci_width_reduction"] >= 0 else f" (+{-d['ci_width_reduction']:.0%})")
-        table.add_row(key, f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci, width,
+        table.add_row(metric_name(key), f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci, width,
                       style="bold" if differs else None)
     out.print(table, soft_wrap=True)
     if unchanged:

@@ -229,4 +229,14 @@ t = Catalogue("wenzheng", {
     "report.wrote": ("已写出 {path}（{pages} 页）", "wrote {path} ({pages} pages)"),
 
 
+    # --- help texts (wenzheng/helptext.py): click's own words ---
+    "help.usage": ("用法：", "Usage: "),
+    "help.options": ("选项", "Options"),
+    "help.commands": ("命令", "Commands"),
+    "help.arguments": ("位置参数", "Positional arguments"),
+    "help.default": ("默认：{value}", "default: {value}"),
+    "help.required": ("必填", "required"),
+    "help.env_var": ("环境变量：{value}", "env var: {value}"),
+
+
 })
