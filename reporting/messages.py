@@ -5,7 +5,6 @@ from __future__ import annotations
 from engine.i18n import Catalogue
 
 t = Catalogue("reporting", {
-    "report.title": ("问政模拟报告", "wenzheng simulation report"),
     # reporting/folder.py
     "folder.not_a_folder": ("不是文件夹：应为 wenzheng run --out 写出的结果文件夹",
                             "not a folder: expected a results folder written by wenzheng run --out"),
@@ -194,20 +193,6 @@ t = Catalogue("reporting", {
     "page.no_report_data": ("缺少 report-data.json（报告图表所需的数据）；请用当前版本重新运行 wenzheng run",
                             "no report-data.json (the data the report's plots draw); run wenzheng run again "
                             "with this version"),
-    "sum.posts": ("帖子", "posts"),
-    "sum.forms": ("反馈单", "forms issued (反馈单)"),
-    "sum.reply_rate": ("答复率", "reply rate"),
-    "sum.on_time_rate": ("按时答复率（5 个工作日）", "on-time reply rate (5 working days)"),
-    "sum.hot_events": ("热点事件", "hot events"),
-    "sum.statement_2h_rate": ("热点 2 小时发声率", "2-hour statement compliance (hot)"),
-    "sum.reply_wd_median": ("答复用时中位数（工作日）", "reply time, median (working days)"),
-    "sum.reply_wd_p90": ("答复用时 90 分位（工作日）", "reply time, p90 (working days)"),
-    "sum.deadline_mean": ("答复时限平均（自然日）", "reply deadline, mean (calendar days)"),
-    "sum.escalations": ("督办", "escalations"),
-    "sum.deductions": ("扣分", "deductions (points)"),
-    "sum.misrouting": ("错派率", "misrouting rate"),
-    "sum.desk_util": ("值班台利用率", "desk utilisation"),
-    "sum.desk_wait": ("值班台平均等待（分钟）", "desk wait, mean (minutes)"),
     "sum.payloads": ("被拒数据包 / 重复数据包", "payloads rejected / duplicates"),
 
 
