@@ -26,5 +26,6 @@ t = Catalogue("live", {
     # --- serve (wenzheng serve) ---
     "serve.start": ("问政在线服务：策略 {rules}，数据库 {db}，地址 http://{host}:{port}",
                     "wenzheng live service: rules {rules}, database {db}, at http://{host}:{port}"),
-    "serve.fired_at_start": ("启动时补发了 {n} 个停机期间到期的时限", "fired {n} deadline(s) that fell due while down"),
+    "serve.missing_extra": ("缺少在线服务所需的模块 {module}：请安装 pip install 'wenzheng[live]'",
+                            "the live service needs the module {module}: pip install 'wenzheng[live]'"),
 })

@@ -15,7 +15,6 @@ import hmac
 import json
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -255,9 +254,8 @@ class LiveService:
         # WeChat's passive reply: a text message back to the sender (the adapter has already vetted the XML)
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         to_user = root.findtext("ToUserName") or ""
-        xml = ("<xml><ToUserName>{to}</ToUserName><FromUserName>{frm}</FromUserName>"
-               "<CreateTime>{ts}</CreateTime><MsgType>text</MsgType><Content>{text}</Content></xml>").format(
-            to=escape(raw.author_id), frm=escape(to_user), ts=int(now.timestamp()), text=escape(text))
+        xml = (f"<xml><ToUserName>{escape(raw.author_id)}</ToUserName><FromUserName>{escape(to_user)}</FromUserName>"
+               f"<CreateTime>{int(now.timestamp())}</CreateTime><MsgType>text</MsgType><Content>{escape(text)}</Content></xml>")
         return Answer(200, xml, "application/xml")
 
     # -- clocks ------------------------------------------------------------------
