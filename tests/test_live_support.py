@@ -19,6 +19,10 @@ from live.service import LiveService, signature  # noqa: E402
 
 with warnings.catch_warnings():  # starlette's TestClient warns about its own httpx dependency
     warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+__all__ = ["TestClient", "FakeClock", "RULES", "T0", "TOKEN", "SECRET", "config", "open_service", "signed",
+           "wechat_xml", "weibo_status", "table"]
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 #: Wed 14 May 2014, 10:05 in Beijing
