@@ -7,7 +7,7 @@ from engine.i18n import Catalogue
 t = Catalogue("live", {
     # --- configuration (live/config.py) ---
     "config.unreadable": ("无法读取配置文件：{reason}", "cannot read the configuration file: {reason}"),
-    "config.bad_syntax": ("配置文件格式错误：{reason}", "the configuration file is not valid {fmt}: {reason}"),
+    "config.bad_syntax": ("配置文件不是有效的 {fmt}：{reason}", "the configuration file is not valid {fmt}: {reason}"),
     "config.not_mapping": ("配置文件的顶层必须是键值表", "the configuration file must hold a table of keys at its top"),
     "config.bad_suffix": ("配置文件须为 .yaml、.yml 或 .toml：{name}",
                           "the configuration file must be .yaml, .yml or .toml: {name}"),
