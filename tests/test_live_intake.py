@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -230,8 +231,17 @@ def test_two_identical_deliveries_at_once_store_one_post(service, clock):
     assert [a.status_code for a in answers] == [200, 200] and answers[0].text == answers[1].text
     assert len(table(service, "posts")) == 1 and len(table(service, "events")) == 1
 
-    # and from threads released together, straight at the service
+    # and from threads released together, straight at the service, with a slow look-up (a busy database)
+    # that leaves every thread time to look before any has stored
     body = wechat_xml(7008, COMPLAINT)
+    look = service._stored_answer
+
+    def slow_look(post_id):
+        found = look(post_id)
+        time.sleep(0.05)
+        return found
+
+    service._stored_answer = slow_look
     barrier, out = threading.Barrier(4), []
 
     def deliver():
