@@ -18,7 +18,16 @@ from engine.models import DeadlineReached, PostReceived
 from live import store
 from live.app import build_app
 from live.clock import FakeClock
-from tests.test_live_support import RULES, T0, TOKEN, TestClient, open_service, signed, table, wechat_xml
+from tests.test_live_support import (
+    RULES,
+    T0,
+    TOKEN,
+    TestClient,
+    open_service,
+    signed,
+    table,
+    wechat_xml,
+)
 
 COMPLAINT = "回龙观龙泽苑小区群租房太多，晚上很吵，希望有关部门管一管"
 #: hand-computed from rules/deadlines.yaml: 3 and 5 working days after Wed 14 May 2014 10:05, close of

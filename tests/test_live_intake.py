@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import Engine, Policy  # noqa: I001
+from engine import Engine, Policy
 from engine.adapters import PostAdapter
 from engine.models import PostReceived
 from live.app import build_app
