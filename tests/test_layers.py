@@ -19,7 +19,8 @@ ALLOWED = {
     "simulator": {"engine"},
     "reporting": {"engine", "simulator"},
     "sweeps": {"engine", "simulator", "reporting"},
-    "wenzheng": {"engine", "simulator", "reporting", "sweeps"},
+    "live": {"engine", "simulator", "reporting"},
+    "wenzheng": {"engine", "simulator", "reporting", "sweeps", "live"},
 }
 
 

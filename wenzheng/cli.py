@@ -1212,6 +1212,34 @@ def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
     return written
 
 
+@app.command()
+@click.option("--rules", type=_PATH, required=True, help="Rules directory the service runs.")
+@click.option("--db", default=None, help="SQLAlchemy URL of the store (default: sqlite:///wenzheng-live.db).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--config", "config_file", type=_PATH, default=None,
+              help="YAML or TOML settings (tokens, secrets, limits); WENZHENG_* variables override them.")
+def serve(rules: Path, db: str | None, host: str, port: int, config_file: Path | None) -> None:
+    """Run the policy as a live service: WeChat and Weibo callbacks in, decisions and deadlines stored (docs/live.md)."""
+    from engine.i18n import get_lang
+    from live.messages import t as live_t
+
+    try:
+        import uvicorn
+
+        from live.app import create_app
+    except ImportError as exc:
+        raise UserError(live_t("serve.missing_extra", module=exc.name or exc)) from None
+    from live.config import load_config
+
+    config = load_config(config_file, db=db)
+    application = create_app(rules, config, lang=get_lang())
+    service = application.state.service
+    err.print(live_t("serve.start", rules=rules, db=service.db.url.render_as_string(hide_password=True), host=host,
+                     port=port), soft_wrap=True)
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading

@@ -1,0 +1,127 @@
+"""The ASGI app: the platforms' callbacks (``/wechat``, ``/weibo``), a status page, and the deadline scheduler.
+
+Requests are checked in the order that costs least to a hostile sender: signature and timestamp from the
+query (403), then the body's size while it is read (413), then the payload through the engine's adapters
+(400 with the reason).  The scheduler is an asyncio task of the app's lifespan: at start-up it fires what fell
+due while the service was down, then wakes at the next due time (or every ``poll_seconds``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .clock import Clock
+from .config import LiveConfig
+from .service import Answer, ChannelName, LiveService
+
+__all__ = ["create_app", "build_app"]
+
+log = logging.getLogger("wenzheng.live")
+
+
+def _response(answer: Answer) -> Response:
+    return Response(content=answer.body, status_code=answer.status, media_type=answer.media_type)
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed ``limit`` bytes (never read further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > limit:
+            return None
+    return bytes(buf)
+
+
+async def _scheduler(service: LiveService, app: FastAPI) -> None:
+    poll = service.config.poll_seconds
+    clock = service.clock
+    try:
+        while True:
+            await run_in_threadpool(service.fire_due)
+            nxt = await run_in_threadpool(service.next_due)
+            wait = poll if nxt is None else min(poll, max(0.0, (nxt - clock.now()).total_seconds()))
+            await clock.wait(wait)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # shown on /status; the deadlines stay in the store and fire after a restart
+        app.state.scheduler_error = repr(exc)
+        log.exception("deadline scheduler stopped")
+        raise
+
+
+def build_app(service: LiveService) -> FastAPI:
+    """The app around an open service (tests build the service with a fake clock)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.fired_at_start = len(await run_in_threadpool(service.fire_due))
+        task = asyncio.create_task(_scheduler(service, app))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    app = FastAPI(title="wenzheng live", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.service = service
+    app.state.scheduler_error = None
+    app.state.fired_at_start = 0
+
+    async def _intake(channel: ChannelName, request: Request) -> Response:
+        q = request.query_params
+        refused = await run_in_threadpool(service.check_signature, channel, q.get("signature"), q.get("timestamp"),
+                                          q.get("nonce"))
+        if refused is not None:
+            return _response(refused)
+        body = await _body(request, service.config.max_body)
+        if body is None:
+            return _response(await run_in_threadpool(service.too_large, channel))
+        return _response(await run_in_threadpool(service.intake, channel, body))
+
+    @app.get("/wechat")
+    async def wechat_verify(request: Request) -> Response:
+        q = request.query_params
+        refused = await run_in_threadpool(service.check_signature, "wechat", q.get("signature"), q.get("timestamp"),
+                                          q.get("nonce"))
+        if refused is not None:
+            return _response(refused)
+        return PlainTextResponse(q.get("echostr", ""))
+
+    @app.post("/wechat")
+    async def wechat(request: Request) -> Response:
+        return await _intake("wechat", request)
+
+    @app.post("/weibo")
+    async def weibo(request: Request) -> Response:
+        return await _intake("weibo", request)
+
+    @app.get("/status")
+    async def status() -> JSONResponse:
+        def gather() -> dict[str, Any]:
+            nxt = service.next_due()
+            return {"counts": service.counts(), "open_cases": len(service.engine.cases),
+                    "next_due": nxt.isoformat() if nxt else None, "fired_at_start": app.state.fired_at_start,
+                    "scheduler_error": app.state.scheduler_error}
+        return JSONResponse(await run_in_threadpool(gather))
+
+    return app
+
+
+def create_app(rules: str | Path, config: LiveConfig, clock: Clock | None = None,
+               lang: str | None = None) -> FastAPI:
+    """Load the rules, open (and migrate) the store, rebuild the open cases: the app ``wenzheng serve`` runs."""
+    return build_app(LiveService.open(rules, config, clock, lang))

@@ -1,0 +1,152 @@
+"""The live service's store: SQLAlchemy Core tables, created by the Alembic migration in ``live/migrations``.
+
+* ``events``: append-only, one row per event handled (a post opening a case, a deadline going off) with the
+  engine's decision, every effect carrying its trace (rule id, file:line, inputs).
+* ``cases``: the current state of each case (what ``engine.CaseState`` holds), rewritten in the same
+  transaction as the event that changed it; the service rebuilds the engine's memory from it at start-up.
+* ``deadlines``: one row per clock (case, kind, reminder flag), unique, with its due time and when it fired.
+* ``posts``: each accepted platform message by id with the answer it got, so a retried delivery gets the
+  same answer and stores nothing twice.
+* ``intake_counts``: accepted and refused requests by reason.
+
+Times are stored as UTC text of one fixed width (``2014-05-14T02:05:00.000000Z``) so that text order is time
+order on every database.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+)
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from engine.engine import CaseState
+from engine.errors import Problem, SourceError
+from engine.models import SetDeadline
+
+__all__ = ["metadata", "events", "cases", "deadlines", "posts", "intake_counts", "stamp", "unstamp",
+           "dump_case", "load_case", "open_db", "migrate"]
+
+metadata = MetaData()
+
+events = Table(
+    "events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(80), index=True),
+    Column("kind", String(32), nullable=False),
+    Column("at", String(32), nullable=False),  # the event's time (a deadline's: its due time)
+    Column("recorded_at", String(32), nullable=False),  # the service clock when it was handled
+    Column("event", Text, nullable=False),  # the event as JSON
+    Column("decision", Text),  # the engine's decision as JSON, effects with traces (None: no case opened)
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("case_id", String(80), primary_key=True),
+    Column("post_id", String(80), nullable=False),
+    Column("unit", String(80), nullable=False),
+    Column("category", String(80), nullable=False),
+    Column("hot", Boolean, nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("state", Text, nullable=False),  # CaseState as JSON
+)
+
+deadlines = Table(
+    "deadlines", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(80), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reminder", Boolean, nullable=False),
+    Column("due", String(32), nullable=False, index=True),
+    Column("fired_at", String(32)),
+    UniqueConstraint("case_id", "kind", "reminder", name="uq_deadline_clock"),
+)
+
+posts = Table(
+    "posts", metadata,
+    Column("post_id", String(80), primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("case_id", String(80)),  # None: not located, waits for the desk
+    Column("received_at", String(32), nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("media_type", String(64), nullable=False),
+)
+
+intake_counts = Table(
+    "intake_counts", metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("reason", String(32), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+
+def stamp(when: datetime) -> str:
+    """A timezone-aware time as fixed-width UTC text (text order is time order)."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def unstamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+_TIMES = ("opened_at", "replied_at", "statement_at")
+
+
+def dump_case(case: CaseState) -> str:
+    out: dict[str, Any] = {}
+    for f in fields(CaseState):
+        value = getattr(case, f.name)
+        if f.name == "deadlines":
+            value = {k: v.model_dump(mode="json") for k, v in value.items()}
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[f.name] = value
+    return json.dumps(out, ensure_ascii=False, sort_keys=True)
+
+
+def load_case(text: str) -> CaseState:
+    data = json.loads(text)
+    for name in _TIMES:
+        if data.get(name) is not None:
+            data[name] = datetime.fromisoformat(data[name])
+    data["deadlines"] = {k: SetDeadline.model_validate(v) for k, v in data.get("deadlines", {}).items()}
+    return CaseState(**data)
+
+
+def open_db(url: str) -> Engine:
+    """A SQLAlchemy engine for ``url``; a URL SQLAlchemy cannot use is a user error naming the key ``db``."""
+    try:
+        return create_engine(url, future=True)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise SourceError([Problem("--db", None, None, f"{url!r}: {exc}", key="db", code="config")]) from None
+
+
+def migrate(db: Engine) -> None:
+    """Bring the schema to the latest Alembic revision (creates it on an empty database)."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with db.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
