@@ -128,6 +128,12 @@ HELP: dict[str, tuple[str, str | None]] = {
     "lint.--scenario": ("另外检查日历是否覆盖该情景的时段（可重复）。默认：规则文件夹旁 scenarios/*.yaml 中"
                         "使用这些规则的情景。", None),
     "lint.--format": _FORMAT,
+    "serve": ("把策略作为在线服务运行：接收微信和微博回调，存储决定与时限（见 docs/live.md）。", None),
+    "serve.--rules": ("服务运行的规则文件夹。", None),
+    "serve.--db": ("存储的 SQLAlchemy 地址（默认：sqlite:///wenzheng-live.db）。", None),
+    "serve.--host": ("监听地址。", "Address to listen on."),
+    "serve.--port": ("监听端口。", "Port to listen on."),
+    "serve.--config": ("YAML 或 TOML 设置文件（令牌、密钥、限值）；WENZHENG_* 环境变量优先。", None),
     "explain": ("解释对一个帖子的每项决定（以及其案件后来的事件）。\n\n"
                 "SOURCE 是 YAML/JSON 文件，或用 - 表示标准输入，内容为一个帖子（text、place、at、channel、reposts）"
                 "或一个案件（{post: ..., events: [...]}）。也可以用 --text/--place/--at 直接给出帖子。", None),
