@@ -164,7 +164,7 @@ def quarter_period(d: RunData, q: str) -> tuple[str, bool]:
         return t("ld.period.drain"), True
     if (lo, hi) == (first, last):
         return t("ld.period.full", first=first.isoformat(), last=last.isoformat()), False
-    return t("ld.period.partial", first=lo.strftime("%m-%d"), last=hi.strftime("%m-%d")), True
+    return t("ld.period.full", first=lo.isoformat(), last=hi.isoformat()), True
 
 
 def _units_of_quarter(runs: Sequence[RunData], q: str) -> dict[str, list[str]]:
@@ -243,6 +243,9 @@ def quarter_table(runs: Sequence[RunData], q: str) -> tuple[str, list[str], dict
     period, partial = quarter_period(runs[0], q)
     if partial:
         notes.append(t("ld.fn.partial", q=q, period=period))
+    drain = _drain_note(runs, q)
+    if drain:
+        notes.append(drain)
     if pooled:
         notes.append(t("ld.note.pooled", n=len(runs)))
     return body, notes, figures
@@ -252,13 +255,26 @@ def footnotes(notes: Sequence[str]) -> str:
     return "<ol class='footnotes'>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ol>"
 
 
-def _quarters(runs: Sequence[RunData]) -> list[str]:
+def _quarters(runs: Sequence[RunData], drain: bool = False) -> list[str]:
+    """The quarters the run's period touches (``drain``: only the later ones that hold nothing but deductions
+    booked while the run drained, which get a footnote rather than a table)."""
+    from .leaderdata import quarter_key
+
     qs: list[str] = []
     for d in runs:
         qs.extend(q for q in d.period_quarters() if q not in qs)
-    from .leaderdata import quarter_key
+    after = {q for q in qs if quarter_period(runs[0], q)[0] == t("ld.period.drain")}
+    return sorted((q for q in qs if (q in after) == drain), key=quarter_key)
 
-    return sorted(qs, key=quarter_key)
+
+def _drain_note(runs: Sequence[RunData], q: str) -> str | None:
+    """The footnote on the period's last quarter: the points booked in quarters after the period, if any."""
+    drain = _quarters(runs, drain=True)
+    if not drain or q != _quarters(runs)[-1]:
+        return None
+    points = sum(quarter_table(runs, dq)[2][("", "")]["deductions"].mean or 0.0 for dq in drain)
+    return t("ld.fn.drain", points=f"{points:g}" if len(runs) == 1 else f"{points:.1f}", quarters="、".join(drain)) \
+        if points else None
 
 
 def _quarterly_section(runs: Sequence[RunData]) -> Section:
@@ -266,7 +282,8 @@ def _quarterly_section(runs: Sequence[RunData]) -> Section:
     for q in _quarters(runs):
         body, notes, _ = quarter_table(runs, q)
         period, partial = quarter_period(runs[0], q)
-        parts.append(f"<h3>{esc(q)}<small class='{'partial' if partial else ''}'>（{esc(period)}）</small></h3>"
+        mark = t("ld.period.partial_mark") if partial else ""
+        parts.append(f"<h3>{esc(q)} <small class='{'partial' if partial else ''}'>{esc(period + mark)}</small></h3>"
                      + body + footnotes(notes))
     return Section("leaders-quarterly", t("ld.title.quarterly"), "".join(parts))
 

@@ -64,8 +64,11 @@ t = Catalogue("reporting", {
     "ld.col.kept_rate": ("兑现率", "kept rate"),
     "ld.col.top_categories": ("主要类别", "top categories"),
     "ld.period.full": ("{first} 至 {last}", "{first} to {last}"),
-    "ld.period.partial": ("部分：{first} 至 {last}", "partial: {first} to {last}"),
+    "ld.period.partial_mark": ("（不完整季度）", " (partial quarter)"),
     "ld.period.drain": ("运行期后：仅有排空期内的扣分", "after the period: deductions during the drain only"),
+    "ld.fn.drain": ("运行期结束后，排空期内另有 {points} 分扣分记入 {quarters}（运行期外的季度不列表）。",
+                    "after the period, {points} more points were booked during the drain in {quarters} (quarters "
+                    "outside the period get no table)."),
     "ld.title.quarterly": ("季度统计表（按单位类型分组）", "Quarterly statistics table (grouped by unit type)"),
     "ld.title.league": ("单位排名（按每百件扣分）", "Unit league table (by deductions per 100 forms)"),
     "ld.title.compare": ("与上季度比较", "Change against the previous quarter"),
@@ -91,8 +94,8 @@ t = Catalogue("reporting", {
                          "earlier quarters\" shows that part."),
     "ld.fn.earlier": ("{q} 扣分合计 {total} 分，其中 {points} 分来自往季度上报的反馈单。",
                       "of the {total} points booked in {q}, {points} are on forms issued in earlier quarters."),
-    "ld.fn.partial": ("{q} 为不完整季度（{period}），与完整季度不可直接比较。",
-                      "{q} is a partial quarter ({period}): not comparable with a full quarter as it stands."),
+    "ld.fn.partial": ("{q} 为不完整季度，运行期只覆盖 {period}，与完整季度不可直接比较。",
+                      "{q} is a partial quarter: the run covers {period} only, not comparable with a full quarter as it stands."),
     "ld.fn.compare": ("变化 = 本季度 − 上季度；比率的变化以百分点计。标 * 的行涉及不完整季度。",
                       "change = this quarter − the previous one; rate changes in percentage points. Rows marked * "
                       "involve a partial quarter."),
@@ -171,7 +174,7 @@ t = Catalogue("reporting", {
     "page.title_run": ("{scenario}：问政模拟报告（种子 {seed}）", "{scenario}: wenzheng simulation report (seed {seed})"),
     "page.title_reps": ("{scenario}：问政模拟报告（{n} 次重复）",
                         "{scenario}: wenzheng simulation report ({n} replications)"),
-    "page.title_rep": ("{scenario}：第 {i} 次重复（种子 {seed}）", "{scenario}: replication {i} (seed {seed})"),
+    "page.title_rep": ("{scenario}：重复 {i}（种子 {seed}）", "{scenario}: replication {i} (seed {seed})"),
     "page.intro": ("情景 {scenario}，时段 {start} 至 {end}（不含），政策 {policy}。指标定义见 docs/metrics.md。",
                    "scenario {scenario}, period {start} – {end} (exclusive), policy {policy}. "
                    "Metric definitions: docs/metrics.md."),
@@ -179,7 +182,7 @@ t = Catalogue("reporting", {
                     "Means of {n} independent replications (seeds {first}–{last}) with 95% confidence intervals; "
                     "the plots pool the data of every replication."),
     "page.replications": ("各次重复的报告", "Each replication's report"),
-    "page.rep_link": ("第 {i} 次（种子 {seed}）", "replication {i} (seed {seed})"),
+    "page.rep_link": ("重复 {i}（种子 {seed}）", "replication {i} (seed {seed})"),
     "page.back": ("返回汇总报告", "back to the summary report"),
     "page.summary": ("汇总", "Summary"),
     "page.plots": ("图表", "Plots"),

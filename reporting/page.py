@@ -208,11 +208,11 @@ def write_report(folder: RunFolder, lang: str | None = None, sections: SectionsF
             page = render_page(title, m, draw_plots([load_report_data(folder.root)]), provider(folder, lang))
             written.pages.append(_write(folder.root, page))
             return written
-        jobs = [(str(rep), lang, i, scenario, provider) for i, rep in enumerate(folder.runs, 1)]
+        jobs = [(str(rep), lang, rep.name, scenario, provider) for rep in folder.runs]
         links: list[tuple[str, str]] = []
         for path, seed in map_in_order(_replication_page, jobs, workers):
             written.pages.append(Path(path))
-            links.append((f"{Path(path).parent.name}/{REPORT_FILE}", t("page.rep_link", i=len(links) + 1, seed=seed)))
+            links.append((f"{Path(path).parent.name}/{REPORT_FILE}", t("page.rep_link", i=Path(path).parent.name, seed=seed)))
         seeds = m.get("seeds") or [""]
         title = t("page.title_reps", scenario=scenario, n=len(folder.runs))
         note = t("page.pooled", n=len(folder.runs), first=seeds[0], last=seeds[-1])
@@ -222,7 +222,7 @@ def write_report(folder: RunFolder, lang: str | None = None, sections: SectionsF
     return written
 
 
-def _replication_page(job: tuple[str, str, int, str, SectionsFor]) -> tuple[str, Any]:
+def _replication_page(job: tuple[str, str, str, str, SectionsFor]) -> tuple[str, Any]:
     """Draw and write one replication's page (in a worker process too); its path and seed."""
     rep, lang, i, scenario, provider = job
     with lang_scope(lang):

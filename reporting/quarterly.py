@@ -83,7 +83,8 @@ def quarterly_html(folder: RunFolder, quarter: str | None = None, lang: str | No
             pages.append(
                 f"<section class='page' data-quarter='{q}'><h1>{html.escape(t('qr.title', year=year, n=n))}</h1>"
                 f"<p class='period'>{html.escape(t('qr.period'))}"
-                f"<span class='{'partial' if partial else ''}'>{html.escape(period)}</span></p>"
+                f"<span class='{'partial' if partial else ''}'>"
+                f"{html.escape(period + (t('ld.period.partial_mark') if partial else ''))}</span></p>"
                 f"{body}{footnotes(notes)}<p class='meta'>{html.escape(meta)}</p></section>")
         html_lang = "zh-CN" if get_lang() == "zh" else "en"
         return (f"<!DOCTYPE html>\n{SIGNATURE}\n<html lang='{html_lang}'><head><meta charset='utf-8'>"

@@ -8,6 +8,7 @@ same numbers as a serial run.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -82,8 +83,22 @@ def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: i
         _LOADED.clear()
 
 
+#: metrics that are shares of something: their values, and so their confidence intervals, lie in [0, 1]
+RATE_METRICS = frozenset(k for k in SCALAR_METRICS if k.endswith("_rate") or k in ("reply_rate_as_of",
+                                                                                   "desk_utilisation"))
+
+
+def metric_domain(key: str) -> tuple[float, float]:
+    """The values a scalar metric can take: [0, 1] for a rate, [0, ∞) for every other (counts, times)."""
+    return (0.0, 1.0) if key in RATE_METRICS else (0.0, math.inf)
+
+
 def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and 95% CI of every scalar metric; the per-unit deductions averaged too."""
+    """Mean and 95% CI of every scalar metric; the per-unit deductions averaged too.
+
+    The t interval is cut to the metric's domain (a rate's at 0 and 100%, a count's at 0): with few
+    replications and values near a bound it would otherwise claim rates above 100% or negative counts.
+    The true mean lies in the domain, so the cut interval covers it whenever the uncut one does."""
     out: dict[str, Any] = {}
     ci: dict[str, list[float | None]] = {}
     for key in SCALAR_METRICS:
@@ -92,6 +107,9 @@ def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
             out[key] = None
             continue
         m, lo, hi = mean_ci(values)
+        floor, ceiling = metric_domain(key)
+        lo = None if lo is None else max(lo, floor)
+        hi = None if hi is None else min(hi, ceiling)
         out[key] = round(m, 6)
         ci[key] = [round(lo, 6) if lo is not None else None, round(hi, 6) if hi is not None else None]
     units = sorted({u for r in reps for u in r["deductions_by_unit"]})

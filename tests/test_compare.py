@@ -149,4 +149,14 @@ def test_compare_reports_rule_changes_and_pairing_gain_in_text_and_json(rules_co
            f"{rules_copy / 'deadlines.yaml'}:{line}" in printed
     m = doc["metrics"]["on_time_rate"]
     row = next(ln for ln in printed.splitlines() if " on_time_rate " in ln)
-    assert f"{m['paired_ci_width']:.3g}/{m['unpaired_ci_width']:.3g} (−{m['ci_width_reduction']:.0%})" in row
+    # a rate's widths in percentage points (its values in %), as the note under the table says
+    assert f"{100 * m['paired_ci_width']:.3g}/{100 * m['unpaired_ci_width']:.3g} (−{m['ci_width_reduction']:.0%})" in row
+    assert f"{100 * doc['metrics']['on_time_rate']['baseline']:.1f}%" in row
+    assert "in percentage points" in printed
+    # regression (trial): at the width of a pipe the numbers were cut ("0.98…"); now only the names wrap
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["compare", SHORT, "--baseline", str(RULES), "--candidate", str(rules_copy), "--replications", "3",
+                 "--quiet", "--limit", "0"]) == 0
+    narrow = capsys.readouterr().out
+    rows = [ln for ln in narrow.splitlines() if ln.startswith(("│", "┃"))]
+    assert rows and not any("…" in ln for ln in rows) and f"{100 * m['paired_ci_width']:.3g}/{100 * m['unpaired_ci_width']:.3g}" in narrow

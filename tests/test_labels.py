@@ -137,3 +137,22 @@ def test_plan_columns_name_the_target_metric(zh, capsys, monkeypatch):
     assert main([*argv, "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "statement_2h_rate >= 0.9" in out and not CJK.search(out)
+
+
+def test_cli_summary_and_report_summary_show_the_same_rows(capsys):
+    """Regression (trial): the CLI showed the rejected/duplicate payloads rounded, with one interval ("3 / 15
+    [2 / 15 – 4 / 15]") while the report showed "2.8 / 14.8 [1.7 – 3.9] / [12.5 – 17.1]"; one list now."""
+    from reporting.page import summary_rows
+    from wenzheng.cli import print_summary
+
+    m = {"replications": 3, "seeds": [1, 2, 3], "posts": 1366.1, "forms": 848.7, "reply_rate": 0.981,
+         "payloads_rejected": 2.8, "payloads_duplicate": 14.8,
+         "ci95": {"payloads_rejected": [1.7, 3.9], "payloads_duplicate": [12.5, 17.1], "reply_rate": [0.978, 0.984]}}
+    with lang_scope("en"):
+        print_summary(m, "t")
+        rows = summary_rows(m)
+    out = capsys.readouterr().out
+    assert rows[-1][1:] == ("2.8 / 14.8", "[1.7 – 3.9] / [12.5 – 17.1]")
+    for label, value, interval in rows:
+        line = next(x for x in out.splitlines() if label in x)
+        assert value in line and interval in line, (label, line)

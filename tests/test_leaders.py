@@ -178,9 +178,9 @@ def test_partial_quarters_are_marked(runs, zh):
     data = load_runs(RunFolder.load(one))
     secs = leader_sections(RunFolder.load(one), runs=data)
     text = secs[0].html
-    assert "部分：09-25 至 09-30" in text and "部分：10-01 至 10-10" in text
+    assert "2014-09-25 至 2014-09-30（不完整季度）" in text and "2014-10-01 至 2014-10-10（不完整季度）" in text
     en = leader_sections(RunFolder.load(one), "en", runs=data)[0].html
-    assert "partial: 10-01 to 10-10" in en
+    assert "2014-10-01 to 2014-10-10 (partial quarter)" in en
 
 
 def test_hand_made_run(tmp_path, zh):
@@ -252,11 +252,11 @@ def test_hand_made_run(tmp_path, zh):
     assert fig[("street", "")]["deductions"].mean == 1.0 and fig[("bureau", "水务局")]["deductions"].mean == 5.5
     assert fig[("", "")]["collected"].mean == 2 and fig[("", "")]["reply_rate"].mean == 1.0
     assert any("6.5" in n and "1" in n for n in notes if "往季度" in n)
-    assert "2014Q4 为不完整季度（部分：10-01 至 10-31）" in "".join(notes)  # the run ends 31 Oct
+    assert "2014Q4 为不完整季度，运行期只覆盖 2014-10-01 至 2014-10-31" in "".join(notes)  # the run ends 31 Oct
     secs = {s.id: s for s in leader_sections(folder)}
     assert list(secs) == SECTION_IDS
-    assert "部分：10-01 至 10-31" in secs["leaders-quarterly"].html  # marked partial in the heading too
-    assert "部分：09-01 至 09-30" in secs["leaders-quarterly"].html  # Q3 starts 1 July: partial too
+    assert "2014-10-01 至 2014-10-31（不完整季度）" in secs["leaders-quarterly"].html  # marked partial in the heading too
+    assert "2014-09-01 至 2014-09-30（不完整季度）" in secs["leaders-quarterly"].html  # Q3 starts 1 July: partial too
     # league: 水务局 5.5 points on 1 form = 550 per 100 forms; 城北街道 1 point on 2 forms = 50
     league = Tables(secs["leaders-league"].html).tables[0][1:]
     assert [(r[1], r[3]) for r in league] == [("水务局", "550.0"), ("城北街道", "50.0"), ("城南街道", "0.0")]
@@ -277,6 +277,17 @@ def test_hand_made_run(tmp_path, zh):
     assert total[2:4] == ["2", "+0"] and total[8:10] == ["6.5", "+6.5"]  # forms 2 vs 2; 6.5 points vs 0
     places = Tables(secs["leaders-places"].html).tables[0][1:]
     assert places[0][0] == "城北街道" and places[0][1] == "2" and places[0][6].startswith("噪音 100%")
+    # regression (trial): points booked while the run drains, in a quarter after the period, got a page of zeros;
+    # now they are a footnote on the period's last quarter and that quarter has no table
+    with (run / "events.csv").open("a", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerow(["C3", "扣分", f"2015-01-05T09:00:00{tz}", "assessment", "水务局", "供水",
+                                "promise-broken", "", "", "", "0.5", "", ""])
+    data = load_runs(folder)
+    assert "2015Q1" in data[0].period_quarters() and quarter_table(data, "2015Q1")[2][("", "")]["deductions"].mean == 0.5
+    html = leader_sections(folder, runs=data)[0].html
+    assert "<h3>2015Q1" not in html and "<h3>2014Q4" in html
+    assert "运行期结束后，排空期内另有 0.5 分扣分记入 2015Q1" in "".join(quarter_table(data, "2014Q4")[1])
+    assert "运行期结束后" not in "".join(quarter_table(data, "2014Q3")[1])
 
 
 def test_calendar_working_days():

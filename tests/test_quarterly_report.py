@@ -44,7 +44,7 @@ def test_html_report_one_page_per_quarter_with_independent_numbers(run_dir, zh, 
         [p.split("data-quarter='")[1][:6] for p in pages[2:]]
     assert "@page { size: A4 landscape" in text and "page-break-after: always" in text
     assert "网络舆情反馈单办理情况统计表（2014年第3季度）" in pages[0]
-    assert "部分：09-25 至 09-30" in pages[0] and "部分：10-01 至 10-10" in pages[1]
+    assert "2014-09-25 至 2014-09-30（不完整季度）" in pages[0] and "2014-10-01 至 2014-10-10（不完整季度）" in pages[1]
     assert "运行日期" in pages[0]
     # the grand total of collected forms per quarter: the mean over the two replications of cases.csv's count
     for page, q in zip(pages[:2], ["2014Q3", "2014Q4"], strict=True):
@@ -67,7 +67,7 @@ def test_one_quarter_and_english(run_dir, tmp_path, capsys):
                  "--lang", "en"]) == 0
     text = out.read_text(encoding="utf-8")
     assert len(_pages(text)) == 1 and "data-quarter='2014Q4'" in text
-    assert "statistics for the district leadership, 2014 Q4" in text and "partial: 10-01 to 10-10" in text
+    assert "statistics for the district leadership, 2014 Q4" in text and "2014-10-01 to 2014-10-10 (partial quarter)" in text
     assert "subtotal" in text and "reply rate" in text
 
 

@@ -208,6 +208,9 @@ def test_each_replication_has_its_report_linked_from_the_summary(replicated):
     top = (replicated / "report.html").read_text(encoding="utf-8")
     links = re.findall(r'<a href="(\d{3}/report\.html)">', top)
     assert links == ["000/report.html", "001/report.html", "002/report.html"]
+    # regression (trial): links read 第 1 次 … while folders are 000 … and export --replication takes 0 …
+    texts = re.findall(r'<a href="\d{3}/report\.html">(.*?)</a>', top)
+    assert [x.split(" ")[1] if " " in x else x for x in texts] == ["000", "001", "002"], texts
     for link in links:
         page = (replicated / link).read_text(encoding="utf-8")
         assert '<a href="../report.html">' in page and page.count("<svg") == 3

@@ -135,3 +135,24 @@ def test_the_lognormal_shape_constant_is_the_normal_90th_percentile():
     from simulator.dists import Z90
 
     assert Z90 == pytest.approx(float(sps.norm.ppf(0.9)), rel=1e-15)
+
+
+def test_replicated_intervals_stay_in_each_metrics_domain():
+    """Regression (trial): 3 replications printed a 2-hour compliance of [81.9% – 102.7%] and a negative count of
+    rejected payloads. The t interval is cut at the metric's bounds; inside them it is the plain t interval."""
+    from simulator.replications import SCALAR_METRICS, metric_domain, summarise
+    from simulator.stats import mean_ci
+
+    def rep(seed, rate, rejected, wait):
+        m = dict.fromkeys(SCALAR_METRICS, 0.5)
+        m.update(statement_2h_rate=rate, payloads_rejected=rejected, desk_wait_minutes_mean=wait)
+        return {**m, "deductions_by_unit": {}, "reply_rate_by_unit": {}, "run": {"seed": seed, "scenario": "x"}}
+
+    out = summarise([rep(1, 1.0, 0, 3.0), rep(2, 1.0, 0, 4.0), rep(3, 0.8, 4, 5.0)])
+    lo, hi = out["ci95"]["statement_2h_rate"]
+    assert hi == 1.0 and lo == round(mean_ci([1.0, 1.0, 0.8])[1], 6) < 0.9333
+    lo, hi = out["ci95"]["payloads_rejected"]
+    assert lo == 0.0 and hi == round(mean_ci([0.0, 0.0, 4.0])[2], 6) > 4
+    assert out["ci95"]["desk_wait_minutes_mean"] == [round(x, 6) for x in mean_ci([3.0, 4.0, 5.0])[1:]]  # uncut
+    assert metric_domain("on_time_rate") == (0.0, 1.0) and metric_domain("desk_utilisation") == (0.0, 1.0)
+    assert metric_domain("forms")[0] == 0.0 and metric_domain("forms")[1] == float("inf")

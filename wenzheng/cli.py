@@ -169,20 +169,10 @@ def _pct(v: Any) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
 
-def _num(v: Any, fmt: str = "{:.1f}") -> str:
-    return "—" if v is None else fmt.format(v)
-
-
-def _ci(m: dict[str, Any], key: str, fmt: Any) -> str:
-    ci = m.get("ci95", {}).get(key)
-    if not ci or ci[0] is None:
-        return ""
-    return f"[{fmt(ci[0])} – {fmt(ci[1])}]"
-
-
 def print_summary(m: dict[str, Any], title: str) -> None:
     """The run's summary tables in the current language (the metric keys stay those of metrics.json)."""
-    from simulator.labels import metric_label
+    # one list of rows for the CLI summary and the report page, same formats
+    from reporting.page import summary_rows
 
     table = RichTable(title=title, show_header=True, header_style="bold")
     table.add_column(t("sum.metric"))
@@ -190,29 +180,8 @@ def print_summary(m: dict[str, Any], title: str) -> None:
     reps = m.get("replications")
     if reps:
         table.add_column(t("sum.ci95"), justify="right")
-    rows = [
-        (metric_label("posts"), "posts", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (metric_label("forms"), "forms", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (metric_label("reply_rate"), "reply_rate", _pct),
-        (metric_label("on_time_rate"), "on_time_rate", _pct),
-        (metric_label("hot_events"), "hot_events", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (metric_label("statement_2h_rate"), "statement_2h_rate", _pct),
-        (metric_label("reply_working_days_median"), "reply_working_days_median", _num),
-        (metric_label("reply_working_days_p90"), "reply_working_days_p90", _num),
-        (metric_label("reply_deadline_calendar_days_mean"), "reply_deadline_calendar_days_mean", _num),
-        (metric_label("escalations"), "escalations", lambda v: _num(v, "{:.0f}") if not reps else _num(v)),
-        (metric_label("deductions_total"), "deductions_total", _num),
-        (metric_label("misrouting_rate"), "misrouting_rate", _pct),
-        (metric_label("desk_utilisation"), "desk_utilisation", _pct),
-        (metric_label("desk_wait_minutes_mean"), "desk_wait_minutes_mean", lambda v: _num(v, "{:.2f}")),
-        (t("sum.payloads"), "payloads_rejected",
-         lambda v: f"{_num(v, '{:.0f}')} / {_num(m.get('payloads_duplicate'), '{:.0f}')}"),
-    ]
-    for label, key, fmt in rows:
-        cells = [label, fmt(m.get(key))]
-        if reps:
-            cells.append(_ci(m, key, fmt))
-        table.add_row(*cells)
+    for label, value, interval in summary_rows(m):
+        table.add_row(*([label, value, interval] if reps else [label, value]))
     out.print(table)
     ded = m.get("deductions_by_unit") or {}
     rates = m.get("reply_rate_by_unit") or {}
@@ -410,21 +379,29 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
     table = RichTable(title=t("compare.title", name=sc.name, first=res.seeds[0], last=res.seeds[-1]))
     for i, col in enumerate((t("sum.metric"), t("compare.baseline"), t("compare.candidate"), t("compare.difference"),
                              t("sum.ci95"), t("compare.width"))):
-        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
+        # the metric's name may wrap; the numbers never lose digits to the terminal's width
+        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i > 0, overflow="fold")
+    from simulator.replications import RATE_METRICS as rate_keys
+
     unchanged = 0
     for key, d in res.diffs.items():
         differs = d["diff"] != 0 or (d["ci_low"] not in (None, 0))
         if not (all_metrics or differs or key in key_metrics):
             unchanged += 1
             continue
-        ci = "—" if d["ci_low"] is None else f"[{d['ci_low']:+.4g}, {d['ci_high']:+.4g}]"
+        value, change = _compare_formats(key)
+        lo, hi = d["ci_low"], d["ci_high"]
+        ci = "—" if lo is None or hi is None else f"[{change(lo)}, {change(hi)}]"
+        scale = 100 if key in rate_keys else 1  # a rate's widths in percentage points, like its change
         width = "—" if d["paired_ci_width"] is None or d["unpaired_ci_width"] is None else \
-            f"{d['paired_ci_width']:.3g}/{d['unpaired_ci_width']:.3g}" + (
+            f"{scale * d['paired_ci_width']:.3g}/{scale * d['unpaired_ci_width']:.3g}" + (
                 "" if d["ci_width_reduction"] is None else f" (−{d['ci_width_reduction']:.0%})"
                 if d["ci_width_reduction"] >= 0 else f" (+{-d['ci_width_reduction']:.0%})")
-        table.add_row(metric_name(key), f"{d['baseline']:.4g}", f"{d['candidate']:.4g}", f"{d['diff']:+.4g}", ci, width,
+        base, cand, diff = (float(d[k] or 0.0) for k in ("baseline", "candidate", "diff"))
+        table.add_row(metric_name(key), value(base), value(cand), change(diff), ci, width,
                       style="bold" if differs else None)
     out.print(table, soft_wrap=True)
+    click.echo(t("compare.pp_note"))
     if unchanged:
         click.echo(t("compare.unchanged", n=unchanged))
     click.echo(t("compare.impacted", n=res.impacted_cases, reps=len(res.seeds)))
@@ -438,6 +415,16 @@ def compare(scenario: Path, rules_a: Path, rules_b: Path, replications: int, wor
         more = res.impacted_cases - limit
         click.echo("  " + (t("compare.more_in", n=more, path=f"{out_dir}/impact.csv") if out_dir else
                            t("compare.more", n=more)))
+
+
+def _compare_formats(key: str) -> tuple[Callable[[float], str], Callable[[float], str]]:
+    """How ``compare`` shows a metric's values and its changes: a rate in % (as ``run`` shows it) and its change
+    in percentage points, everything else to 4 significant digits."""
+    from simulator.replications import RATE_METRICS
+
+    if key in RATE_METRICS:
+        return (lambda v: f"{100 * v:.1f}%"), (lambda v: f"{100 * v:+.2f}")
+    return (lambda v: f"{v:.4g}"), (lambda v: f"{v:+.4g}")
 
 
 def _impact_value(value: str | None) -> str:
@@ -807,7 +794,8 @@ def _print_bench(r: dict[str, Any]) -> None:
     table = RichTable(title=t("bench.routing_title", n=f"{r['decisions_timed']:,}", median=median))
     for i, col in enumerate((t("bench.col_table"), t("bench.col_rules"), t("bench.col_engine"),
                              t("bench.col_c_layer"), t("bench.col_reference"))):
-        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
+        # the table's name may wrap; the numbers never lose digits to the terminal's width
+        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i > 0, overflow="fold")
     for row in r["routing"]:
         table.add_row(row["table"], str(row["rules"]), f"{row['engine_us_per_decision']:.2f}",
                       f"{row['c_layer_us_per_decision']:.2f}", f"{row['reference_us_per_decision']:.2f}")

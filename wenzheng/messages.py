@@ -120,7 +120,6 @@ t = Catalogue("wenzheng", {
     "sum.ci95": ("95% 置信区间", "95% CI"),
     "sum.reply_rate": ("答复率", "reply rate"),
     "sum.deductions": ("扣分（分）", "deductions (points)"),
-    "sum.payloads": ("拒收 / 重复的推送", "payloads rejected / duplicates"),
     "sum.units_title": ("各单位扣分", "units by deductions"),
     "sum.units_per_replication": (" — 每次重复的均值", " — mean per replication"),
     "sum.unit": ("单位", "unit"),
@@ -199,6 +198,8 @@ t = Catalogue("wenzheng", {
     "bench.startup": ("命令行启动 秒 (CLI start-up s, wenzheng --help): {seconds}", "CLI start-up s (wenzheng --help): {seconds}"),
 
 
+    "compare.pp_note": ("比率以 % 显示，其差值、置信区间和区间宽度以百分点计。",
+                        "rates are shown in %, their changes, CIs and CI widths in percentage points."),
     # --- export and the run's closing line ---
     "run.warning": ("警告：", "warning: "),
     "run.results": ("结果在 {target}/（{files}）", "results in {target}/ ({files})"),
