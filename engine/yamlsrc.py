@@ -506,12 +506,19 @@ def validation_problems(
         if etype == "extra_forbidden" and "：" in str(loc[-1]) and col is not None:
             col += str(loc[-1]).index("：")  # at the colon itself
         rid = rule_id_of(loc) if rule_id_of else None
+        code = "schema"
+        if etype == "extra_forbidden" and "：" in str(loc[-1]):
+            # the key the user meant ("when"), not the run-together text YAML read ("when： {category"); a YAML
+            # syntax slip, so the YAML code (docs/designer.md)
+            loc = [*loc[:-1], str(loc[-1]).split("：")[0].strip()]
+            code = "yaml"
 
         dedupe = (line, col, msg)
         if dedupe in seen:
             continue
         seen.add(dedupe)
-        problems.append(Problem(doc.path, line, col, msg, key=key_path(loc), rule_id=rid, suggestion=suggestion))
+        problems.append(Problem(doc.path, line, col, msg, key=key_path(loc), rule_id=rid, suggestion=suggestion,
+                                code=code))
     return problems
 
 

@@ -273,11 +273,11 @@ def test_bench_tables_in_both_languages(zh, capsys):
 @pytest.mark.parametrize(("argv", "zh_text", "en_text"), [
     (["run", "--sede", "3", SHORT], "错误：没有选项 --sede。是否想写 --seed、--set？", "No such option '--sede'"),
     (["run"], "错误：缺少参数 'SCENARIO'。", "Missing argument 'SCENARIO'."),
-    (["run", SHORT, "--replications", "abc"], "错误：'--replications' 的值无效：「abc」不是整数。",
+    (["run", SHORT, "--replications", "abc"], "错误：--replications 的值无效：「abc」不是整数。",
      "Invalid value for '--replications': 'abc' is not a valid integer range."),
-    (["run", SHORT, "--replications", "0"], "错误：'--replications' 的值无效：0 不在 1<=x<=10000 范围内。",
+    (["run", SHORT, "--replications", "0"], "错误：--replications 的值无效：0 不在 1<=x<=10000 范围内。",
      "Invalid value for '--replications': 0 is not in the range 1<=x<=10000."),
-    (["check", "--format", "xml"], "错误：'--format' 的值无效：「xml」不是 'text', 'json' 之一。",
+    (["check", "--format", "xml"], "错误：--format 的值无效：「xml」不是可用的取值；应为以下之一：text、json",
      "Invalid value for '--format': 'xml' is not one of 'text', 'json'."),
     (["run", SHORT, "--seed"], "错误：选项 '--seed' 需要一个值。", "Option '--seed' requires an argument."),
     (["runn"], "错误：没有命令「runn」。是否想写 run？", "No such command 'runn'."),
@@ -301,7 +301,7 @@ def test_an_unrecognised_click_message_keeps_its_words_in_the_chinese_frame(zh):
     from wenzheng.clickmsg import usage_message
 
     assert usage_message(click.UsageError("Something new.")) == "Something new."
-    assert usage_message(click.BadParameter("odd", param_hint="'--x'")) == "'--x' 的值无效：odd"
+    assert usage_message(click.BadParameter("odd", param_hint="'--x'")) == "--x 的值无效：odd"
 
 
 def test_the_error_line_and_the_problem_follow_lang_given_anywhere():

@@ -234,6 +234,19 @@ def test_fullwidth_colon_and_tab(zh, capsys, tmp_path, text, line, col, zh_msg, 
     assert code == 2 and f"{f}:{line}:{col}:" in err and en_msg in err, err
 
 
+def test_fullwidth_colon_in_a_rule_file_names_the_key_meant(zh, capsys, rules_copy):
+    """Regression (trial): `when： {category: …}` in routing.yaml was reported at key "rules[0].when： {category"
+    with the code schema; the key meant is rules[0].when and the slip is YAML's."""
+    f = rules_copy / "routing.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("when:", "when：", 1), encoding="utf-8")
+    line = next(i for i, ln in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if "when：" in ln)
+    code, out, _ = run(capsys, "lint", str(rules_copy))
+    assert code == 1, out
+    hit = next(ln for ln in out.splitlines() if "全角冒号" in ln)
+    assert f"routing.yaml:{line}:" in hit and " error yaml " in hit and "（键：rules[0].when）" in hit, hit
+
+
 def test_fullwidth_colon_inside_a_value_is_not_an_error(capsys, tmp_path):
     f = tmp_path / "post.yaml"
     f.write_text("text: 问题：公园垃圾没人管\nplace: 回龙观\nat: '2014-09-30T16:00+08:00'\n", encoding="utf-8")

@@ -37,6 +37,13 @@ def _unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
 
 
+def _choices(text: str) -> str:
+    """click's "'csv', 'xes', 'parquet'" as a Chinese list (csv、xes、parquet); English as click wrote it."""
+    if get_lang() == "en":
+        return text
+    return "、".join(_unquote(item.strip()) for item in text.split(","))
+
+
 def _type_message(message: str) -> str:
     """A message of click's parameter types in Chinese when it is one of the known ones; else as it is."""
     for pattern, key in _TYPE_MESSAGES:
@@ -45,7 +52,7 @@ def _type_message(message: str) -> str:
             continue
         values = {k: _unquote(v) if k in ("value", "path") else v for k, v in m.groupdict().items()}
         if key == "usage.choice":
-            return t("usage.choice", value=values["value"], choices=values["choices"])
+            return t("usage.choice", value=values["value"], choices=_choices(values["choices"]))
         if key == "usage.choice_single":
             return t("usage.choice_single", value=values["value"], choices=values["choices"])
         if key == "usage.not_int":
@@ -94,7 +101,8 @@ def usage_message(exc: click.ClickException) -> str:
     if isinstance(exc, click.BadParameter):
         hint = _hint(exc)
         detail = _type_message(exc.message)
-        return t("usage.invalid_value", name=hint, message=detail) if hint is not None else \
+        return t("usage.invalid_value", name=hint if get_lang() == "en" else _unquote(hint), message=detail) \
+            if hint is not None else \
             t("usage.invalid_value_plain", message=detail)
     message = exc.format_message()
     m = _REQUIRES.match(message)

@@ -98,7 +98,7 @@ t = Catalogue("wenzheng", {
     "usage.no_such_command_did_you_mean": ("没有命令「{name}」。是否想写 {possibilities}？",
                                            "No such command '{name}'. Did you mean {possibilities}?"),
     "usage.extra_argument": ("多余的参数（{args}）", "Got unexpected extra argument ({args})"),
-    "usage.choice": ("「{value}」不是 {choices} 之一。", "{value!r} is not one of {choices}."),
+    "usage.choice": ("「{value}」不是可用的取值；应为以下之一：{choices}", "{value!r} is not one of {choices}."),
     "usage.choice_single": ("「{value}」不是 {choices}。", "{value!r} is not {choices}."),
     "usage.not_int": ("「{value}」不是整数。", "{value!r} is not a valid integer."),
     "usage.not_float": ("「{value}」不是数字。", "{value!r} is not a valid float."),
