@@ -58,6 +58,8 @@ class RunFolder:
     def load(cls, root: Path) -> RunFolder:
         """The run folder at ``root``; a ``SourceError`` naming the folder and what is missing if it is not one."""
         root = Path(root)
+        if not root.exists():
+            raise SourceError([Problem(str(root), None, None, t("folder.missing"), code="run-folder")])
         if not root.is_dir():
             raise SourceError([Problem(str(root), None, None, t("folder.not_a_folder"), code="run-folder")])
         metrics_file = root / "metrics.json"

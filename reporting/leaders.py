@@ -307,20 +307,30 @@ def _unit_totals(d: RunData) -> dict[str, Cols]:
     return res
 
 
+#: below this many forms (per replication) a unit's deductions per 100 forms are too uncertain to rank it with
+#: the others: it is listed after them, marked
+LEAGUE_MIN_FORMS = 10
+
+
 def _league_section(runs: Sequence[RunData]) -> Section:
     pooled = len(runs) > 1
     figures = pool_rows([_unit_totals(d) for d in runs], ("forms", "deductions"))
-    order = sorted(figures, key=lambda u: (-(figures[u]["per100"].mean or 0.0), -(figures[u]["forms"].mean or 0), u))
+    # a rate on a handful of forms says little: such units are ranked after the others, marked
+    few = {u for u in figures if (figures[u]["forms"].mean or 0) < LEAGUE_MIN_FORMS}
+    order = sorted(figures, key=lambda u: (u in few, -(figures[u]["per100"].mean or 0.0),
+                                           -(figures[u]["forms"].mean or 0), u))
     types = {u: ty for d in runs for u, ty in d.unit_types.items()}
-    rows = [[str(i), esc(u), esc(group_label(types.get(u, "other"))), cell(figures[u]["per100"], "pts", True),
+    rows = [[str(i), esc(u) + ("<sup>†</sup>" if u in few else ""), esc(group_label(types.get(u, "other"))),
+             cell(figures[u]["per100"], "pts", True),
              cell(figures[u]["deductions"], "pts", pooled), cell(figures[u]["forms"], "n", pooled),
              cell(figures[u]["reply_rate"], "pct", pooled), cell(figures[u]["on_time_rate"], "pct", pooled)]
             for i, u in enumerate(order, 1)]
     headers = [t("ld.col.rank"), t("ld.col.unit"), t("ld.col.group"), t("ld.col.per100"), t("ld.col.deductions"),
                t("ld.col.forms"), t("ld.col.reply_rate"), t("ld.col.on_time_rate")]
     html_ = table(headers, rows, ["num", "", "", "num", "num", "num", "num", "num"])
+    few_note = f"<p class='note'>† {esc(t('ld.note.league_few', n=LEAGUE_MIN_FORMS))}</p>" if few else ""
     return Section("leaders-league", t("ld.title.league"),
-                   f"<p class='note'>{esc(t('ld.note.league'))}</p>" + html_ + _ci_note(runs))
+                   f"<p class='note'>{esc(t('ld.note.league'))}</p>" + html_ + few_note + _ci_note(runs))
 
 
 # -- 3. change against the previous quarter ---------------------------------------------------------------------

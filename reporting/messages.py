@@ -6,6 +6,8 @@ from engine.i18n import Catalogue
 
 t = Catalogue("reporting", {
     # reporting/folder.py
+    "folder.missing": ("不存在：应为 wenzheng run --out 写出的结果文件夹",
+                       "does not exist: expected a results folder written by wenzheng run --out"),
     "folder.not_a_folder": ("不是文件夹：应为 wenzheng run --out 写出的结果文件夹",
                             "not a folder: expected a results folder written by wenzheng run --out"),
     "folder.no_metrics": ("不是运行结果文件夹：缺少 metrics.json（应为 wenzheng run --out 写出的文件夹）",
@@ -108,6 +110,9 @@ t = Catalogue("reporting", {
     "ld.note.league": ("按每百件反馈单扣分由高到低排列（而不是按扣分总数），办件多的单位不因件多而靠前。",
                        "ranked by deductions per 100 forms, highest first (not by raw points), so a unit is not "
                        "ranked first for handling many forms."),
+    "ld.note.league_few": ("反馈单少于 {n} 件的单位，每百件扣分受偶然影响大，排在其他单位之后。",
+                           "units with fewer than {n} forms: their points per 100 forms are too uncertain to rank "
+                           "them with the others, so they come after."),
     "ld.note.overdue": ("截至运行期结束（{end} 00:00）已过答复时限、仍未答复的反馈单，逾期最久的在前；"
                         "逾期工作日 = 时限日之后至期末的工作日数。",
                         "forms past their reply deadline and still without a reply at the end of the period "
@@ -147,6 +152,8 @@ t = Catalogue("reporting", {
     "qr.pdf_failed": ("Chromium 未能生成 PDF：{why}", "Chromium did not print the PDF: {why}"),
 
     # --- the run report page and its plots (reporting/page.py, plots.py) ---
+    "plot.reply.overflow": ("超过 {n} 个工作日（合为一栏）", "more than {n} working days (one bar)"),
+    "plot.statement.overflow": ("超过 {n} 分钟（合为一栏）", "more than {n} minutes (one bar)"),
     "plot.volume.title_day": ("每日帖子数与未办结反馈单", "Posts per day and open forms"),
     "plot.volume.title_hour": ("每小时帖子数与未办结反馈单", "Posts per hour and open forms"),
     "plot.volume.posts_day": ("每日帖子数", "posts per day"),

@@ -105,6 +105,17 @@ def _integer_y(ax: Any) -> None:
     ax.set_ylim(0, max(ax.get_ylim()[1], 1))  # counts start at 0; an empty plot still has 0 and 1
 
 
+_OVERFLOW_COLOUR = "#756bb1"
+
+
+def _legend_with_overflow(ax: Any, label: str) -> None:
+    """The plot's legend with an entry for the overflow bar (its own colour), so the last bar is explained."""
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend([*handles, Patch(color=_OVERFLOW_COLOUR)], [*labels, label], fontsize=8)
+
+
 # -- data for each plot (pure functions: tested without drawing) --------------------------------------------------
 
 
@@ -209,14 +220,14 @@ def _reply(plt: Any, runs: Sequence[ReportData]) -> Plot:
     labels, counts = reply_bins(pooled)
     fig, ax = plt.subplots(figsize=(6, 3.2))
     x = list(range(len(labels)))
-    colors = ["#6baed6"] * (len(labels) - 1) + ["#756bb1"]
+    colors = ["#6baed6"] * (len(labels) - 1) + [_OVERFLOW_COLOUR]
     ax.bar(x, counts, width=0.9, color=colors)
     ax.set_xticks(x, labels)
     ax.axvline(5.5, color="#d62728", ls="--", label=t("plot.reply.deadline"))
     ax.set_xlabel(t("plot.reply.x"))
     ax.set_ylabel(t("plot.reply.y") if len(runs) == 1 else t("plot.reply.y_pooled", n=len(runs)))
     _integer_y(ax)
-    ax.legend(fontsize=8)
+    _legend_with_overflow(ax, t("plot.reply.overflow", n=REPLY_OVERFLOW_AFTER))
     return Plot("plot-reply", t("plot.reply.title", over=REPLY_OVERFLOW_AFTER), _svg(plt, fig))
 
 
@@ -225,7 +236,7 @@ def _statement(plt: Any, runs: Sequence[ReportData]) -> Plot:
     edges, counts = _statement_bins(minutes)
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.bar(edges, counts, width=_STATEMENT_BIN, align="edge",
-           color=["#fd8d3c"] * (len(edges) - 1) + ["#756bb1"], edgecolor="white")
+           color=["#fd8d3c"] * (len(edges) - 1) + [_OVERFLOW_COLOUR], edgecolor="white")
     ticks = edges[:-1:3]
     ax.set_xticks([*ticks, edges[-1] + _STATEMENT_BIN / 2],
                   [f"{e:.0f}" for e in ticks] + [f">{STATEMENT_OVERFLOW_AFTER}"])
@@ -235,7 +246,7 @@ def _statement(plt: Any, runs: Sequence[ReportData]) -> Plot:
     ax.set_xlabel(t("plot.statement.x"))
     ax.set_ylabel(t("plot.statement.y") if len(runs) == 1 else t("plot.statement.y_pooled", n=len(runs)))
     _integer_y(ax)
-    ax.legend(fontsize=8)
+    _legend_with_overflow(ax, t("plot.statement.overflow", n=STATEMENT_OVERFLOW_AFTER))
     return Plot("plot-statement", t("plot.statement.title", n=len(minutes)), _svg(plt, fig))
 
 

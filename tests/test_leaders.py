@@ -362,3 +362,21 @@ def test_in_memory_run_records_the_same_run_record(runs, tmp_path):
     memory = json.loads((tmp_path / "mem" / "metrics.json").read_text(encoding="utf-8"))["run"]
     assert memory["unit_types"] == streamed["unit_types"] and memory["calendar"] == streamed["calendar"]
     assert (tmp_path / "mem" / "cases.csv").read_bytes() == (one / "cases.csv").read_bytes()
+
+
+def test_league_ranks_units_with_few_forms_after_the_others(runs, zh):
+    """Regression (trial): the league put first a unit with 9.6 forms whose rate's interval was wider than the
+    rate. Units below LEAGUE_MIN_FORMS forms come after the others (marked †); each block by points per 100."""
+    from reporting.leaders import LEAGUE_MIN_FORMS
+
+    one, _ = runs
+    html = leader_sections(RunFolder.load(one))[1].html
+    marked = [("<sup>†</sup>" in tr) for tr in html.split("<tr>")[2:]]
+    rows = Tables(html).tables[0][1:]
+    assert len(marked) == len(rows) and any(marked) and not all(marked)
+    assert marked == sorted(marked)  # every marked unit after every unmarked one
+    for row, few in zip(rows, marked, strict=True):
+        assert (float(row[5]) < LEAGUE_MIN_FORMS) == few, row
+    for block in (False, True):
+        rates = [float(r[3]) for r, few in zip(rows, marked, strict=True) if few == block]
+        assert rates == sorted(rates, reverse=True)

@@ -73,6 +73,9 @@ def test_one_quarter_and_english(run_dir, tmp_path, capsys):
 
 def test_bad_inputs_exit_2(run_dir, tmp_path, zh, capsys):
     assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert "nothing: 不存在" in capsys.readouterr().err  # (trial: it said 不是文件夹, "not a folder")
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    assert main(["report", str(tmp_path / "a-file")]) == 2
     assert "不是文件夹" in capsys.readouterr().err
     assert main(["report", str(run_dir), "--quarter", "2013Q1", "--format", "html", "--out",
                  str(tmp_path / "x.html")]) == 2

@@ -155,6 +155,23 @@ def test_count_axes_have_integer_ticks(one_day, drawn):
             assert len(ticks) >= 2 and all(float(v).is_integer() for v in ticks), (fig.axes[0].get_title(), ticks)
 
 
+def test_the_overflow_bars_are_named_in_the_legend(short_run, drawn):
+    """Regression (trial): the last, purple bar of the pooled histograms (">240") was in no legend."""
+    _, run = short_run
+    data = report_data_from_json((run / REPORT_DATA).read_text(encoding="utf-8"), _backlog(run))
+    plots.draw_plots([data])
+    _, reply, statement = drawn
+    for fig, text in ((reply, f"more than {REPLY_OVERFLOW_AFTER} working days"),
+                      (statement, f"more than {plots.STATEMENT_OVERFLOW_AFTER} minutes")):
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        entries = [x.get_text() for x in legend.get_texts()]
+        assert any(text in e for e in entries), entries
+        last_bar = ax.patches[-1].get_facecolor()
+        handle = legend.legend_handles[entries.index(next(e for e in entries if text in e))]
+        assert handle.get_facecolor() == last_bar  # the entry has the overflow bar's colour
+
+
 def _bins(ax):
     """(posts per bin, bin edges as matplotlib date numbers) of the volume plot's one step patch."""
     (step,) = ax.patches
