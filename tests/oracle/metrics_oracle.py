@@ -598,7 +598,7 @@ def diff(a: Any, b: Any) -> str:
 
 def summary(replications: list[dict[str, Any]]) -> dict[str, Any]:
     """docs/metrics.md + docs/results.md: each scalar's mean over replications and its 95% CI
-    (Student t with n - 1 degrees of freedom: mean ± t(0.975, n - 1) · s / √n)."""
+    (Student t with n - 1 degrees of freedom: mean ± t(0.975, n - 1) · s / √n, cut to the metric's range)."""
     from scipy.stats import t as student_t
 
     out: dict[str, Any] = {"ci95": {}}
@@ -614,5 +614,7 @@ def summary(replications: list[dict[str, Any]]) -> dict[str, Any]:
         if n > 1:
             sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
             half = float(student_t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-            out["ci95"][k] = [mean - half, mean + half]
+            # cut to the metric's range (docs/metrics.md): a rate (a fraction of 1) to [0, 1], the rest at 0
+            rate = k.endswith("_rate") or k in ("reply_rate_as_of", "desk_utilisation")
+            out["ci95"][k] = [max(mean - half, 0.0), min(mean + half, 1.0) if rate else mean + half]
     return _round(out)
