@@ -330,7 +330,9 @@ def test_export_understands_a_replicated_runs_top_folder(replicated, tmp_path, c
         assert len(mine) == len(events)
         assert {r["case:concept:name"] for r in mine} == {f"{rep}/{e['case_id']}" for e in events}
     # one replication: the same file as exporting its own folder
+    capsys.readouterr()
     assert main(["export", str(replicated), "--replication", "1", "--out", str(tmp_path / "one.csv")]) == 0
+    assert "(replication 001 only)" in capsys.readouterr().out  # (trial: the message did not say which)
     assert main(["export", str(replicated / "001"), "--out", str(tmp_path / "direct.csv")]) == 0
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
     # and again over its own earlier output: recognised as ours, replaced without --force

@@ -553,7 +553,12 @@ def export(run_dir: Path, fmt: str, out_file: Path | None, steps_only: bool, rep
         export_log(run_dir, fmt, tmp, steps_only, replication)
     register_file(target)  # inside a result folder: list it in the manifest, so the folder stays ours
     reps = [] if replication is not None or (run_dir / "events.csv").is_file() else replication_folders(run_dir)
-    click.echo(t("export.wrote_reps", path=target, n=len(reps)) if reps else t("export.wrote", path=target))
+    if reps:
+        click.echo(t("export.wrote_reps_xes" if fmt == "xes" else "export.wrote_reps", path=target, n=len(reps)))
+    elif replication is not None:
+        click.echo(t("export.wrote_one_rep", path=target, rep=f"{replication:03d}"))
+    else:
+        click.echo(t("export.wrote", path=target))
 
 
 @app.command()

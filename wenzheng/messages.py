@@ -207,6 +207,9 @@ t = Catalogue("wenzheng", {
                          "results in {target}/ ({files}); one folder per replication, {first}/ to {last}/ "
                          "({n}, each with {inner})"),
     "export.wrote": ("已写出 {path}", "wrote {path}"),
+    "export.wrote_one_rep": ("已写出 {path}（仅重复 {rep}）", "wrote {path} (replication {rep} only)"),
+    "export.wrote_reps_xes": ("已写出 {path}（{n} 次重复，每条轨迹的 replication 属性标明所属的重复）",
+                              "wrote {path} ({n} replications; each trace's replication attribute says which one)"),
     "export.wrote_reps": ("已写出 {path}（{n} 次重复，replication 列标明每行所属的重复）",
                           "wrote {path} ({n} replications; the replication column says which one each row is from)"),
 
