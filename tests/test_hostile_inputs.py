@@ -195,7 +195,7 @@ def test_values_yaml_cannot_build_are_located():
 
 def test_every_reader_goes_through_the_loader():
     """No file is parsed outside engine/yamlsrc.py (adapters and platforms parse bounded payloads)."""
-    # outputs.py reads its own manifests and recognises its own files, each read bounded (_read_small);
+    # outputs.py reads its own manifests and recognises its own files, each read bounded (read_bounded);
     # bench.py reads the metrics.json its measuring process has just written and that process's result line, bounded
     allowed_json = {"engine/adapters.py", "simulator/platforms.py", "simulator/scenario.py", "wenzheng/outputs.py",
                     "wenzheng/bench.py"}

@@ -8,14 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("fastapi")
-pytest.importorskip("sqlalchemy")
-
-from live.clock import FakeClock  # noqa: E402
-from live.config import LiveConfig  # noqa: E402
-from live.service import LiveService, signature  # noqa: E402
+# fastapi and sqlalchemy are in the test extra: without them these tests fail (they are not skipped)
+from live.clock import FakeClock
+from live.config import LiveConfig
+from live.service import LiveService, signature
 
 with warnings.catch_warnings():  # starlette's TestClient warns about its own httpx dependency
     warnings.simplefilter("ignore", DeprecationWarning)

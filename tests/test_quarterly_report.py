@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from reporting.quarterly import chromium
 from simulator.metrics import quarter_of
 from wenzheng.cli import main
 
@@ -95,9 +95,9 @@ def test_bad_inputs_exit_2(run_dir, tmp_path, zh, capsys):
     assert len(_pages(ours.read_text(encoding="utf-8"))) == 1
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (.ci/run installs it)")
 def test_pdf_report_rendered(run_dir, tmp_path, zh, capsys):
-    pdfium = pytest.importorskip("pypdfium2")
+    import pypdfium2 as pdfium  # in the test extra: a missing install is a failure, not a skip
     out = tmp_path / "report.pdf"
     assert main(["report", str(run_dir), "--format", "pdf", "--out", str(out)]) == 0
     html_text = (tmp_path / "report.html")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -13,13 +12,14 @@ import pytest
 
 from reporting.folder import RunFolder
 from reporting.page import write_report
+from reporting.quarterly import chromium
 from simulator import load_run_inputs, run_scenario, write_run
 from simulator.export import COLUMNS, FIVE_STEPS, export_log
 from wenzheng.cli import main
 
 from .conftest import DATA
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium()  # the one look-up the PDF report uses too
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from reporting.quarterly import chromium
 from sweeps.executors import SerialExecutor
 from sweeps.grid import SweepFolder, plan_sweep, render_csv, run_sweep, table_rows
 from wenzheng.cli import main
 
 from .sweep_helpers import REPS, SETS, Counting, make_inputs
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium()  # the one look-up the PDF report uses too
 
 
 @pytest.fixture(scope="module")

@@ -164,14 +164,6 @@ def _peak_rss_mb() -> float:
 _METRICS_LIMIT = 64 * 1024 * 1024
 
 
-def _read_bounded(path: Path, limit: int) -> bytes:
-    with path.open("rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise RuntimeError(f"{path}: larger than {limit:,} bytes")
-    return data
-
-
 def _child() -> None:
     """In a fresh process (``python -c``): one ``wenzheng run SCENARIO --out OUT``; its figures as JSON on stdout."""
     import contextlib
@@ -196,7 +188,9 @@ def _child() -> None:
     if code != 0:
         sys.stderr.write(captured.getvalue()[-4000:])
         raise SystemExit(code)
-    metrics = json.loads(_read_bounded(Path(out_dir) / "metrics.json", _METRICS_LIMIT))
+    from .outputs import read_bounded
+
+    metrics = json.loads(read_bounded(Path(out_dir) / "metrics.json", _METRICS_LIMIT))
     print(json.dumps({"posts": metrics["posts"], "forms": metrics["forms"], "seed": metrics["run"]["seed"],
                       "import_seconds": t1 - t0, "wall_seconds": t2 - t1, "cpu_seconds": c2 - c1,
                       "peak_rss_mb": _peak_rss_mb()}))

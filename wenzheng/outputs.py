@@ -42,7 +42,7 @@ from .messages import t
 
 __all__ = ["OutputError", "OutPath", "MANIFEST", "check_output_dir", "check_output_file", "staged_dir",
            "atomic_file", "atomic_write_text", "read_manifest", "register_file", "head_contains",
-           "json_title_startswith"]
+           "json_title_startswith", "read_bounded"]
 
 MANIFEST = "wenzheng-manifest.json"
 _STAGING = ".wenzheng-staging-"
@@ -134,7 +134,7 @@ def _foreign_entries(folder: Path) -> list[str]:
     return sorted(foreign)[:_MAX_LISTED]
 
 
-def _read_small(path: Path, limit: int) -> bytes:
+def read_bounded(path: Path, limit: int) -> bytes:
     """At most ``limit`` bytes of a file we may have written; ValueError when it is larger (not ours)."""
     with path.open("rb") as f:
         data = f.read(limit + 1)
@@ -146,7 +146,7 @@ def _read_small(path: Path, limit: int) -> bytes:
 def read_manifest(folder: Path) -> dict[str, Any] | None:
     """The manifest of a wenzheng result folder, or None when there is none (or it is not ours)."""
     try:
-        doc = json.loads(_read_small(folder / MANIFEST, 5_000_000))
+        doc = json.loads(read_bounded(folder / MANIFEST, 5_000_000))
     except (OSError, ValueError):
         return None
     if not (isinstance(doc, dict) and doc.get("written_by") == "wenzheng" and isinstance(doc.get("files"), list)
@@ -392,7 +392,7 @@ def json_title_startswith(prefix: str) -> Owned:
     """A recogniser for wenzheng's JSON Schemas: a JSON object whose title starts with ``prefix``."""
     def owned(path: Path) -> bool:
         try:
-            doc = json.loads(_read_small(path, 5_000_000))
+            doc = json.loads(read_bounded(path, 5_000_000))
         except (OSError, ValueError):
             return False
         return isinstance(doc, dict) and str(doc.get("title", "")).startswith(prefix)
