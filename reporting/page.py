@@ -9,8 +9,8 @@ Plots are inline SVG with text as outlines (reporting/plots.py); tables are HTML
 render them.  The page loads nothing from the network.  A small inline script marks the body with the
 number of plots the browser really drew, which the headless-Chromium test reads.
 
-The tables below the plots come from a ``sections`` provider (``Section``s: id, title, HTML): by default the
-basic league and quarterly tables of this module; the leaders' views plug in there.
+The tables below the plots are the leaders' views (reporting/leaders.py).  A replicated run's pages are
+drawn on worker processes, each reading its replication's files once; the summary page pools what they read.
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ from simulator.pool import map_in_order
 from simulator.stream import REPORT_DATA, ReportData
 
 from .folder import RunFolder, Section
+from .leaderdata import RunData, read_run
 from .leaders import leader_sections
 from .messages import t
 from .plots import CJK_FONTS, Plot, cjk_font, draw_plots
 
 __all__ = ["write_report", "render_page", "load_report_data", "report_data_from_json", "summary_rows", "WrittenReport",
-           "SectionsFor", "PLOTS_RENDERED_SCRIPT", "REPORT_FILE"]
+           "PLOTS_RENDERED_SCRIPT", "REPORT_FILE"]
 
 REPORT_FILE = "report.html"
 
@@ -53,10 +54,6 @@ PLOTS_RENDERED_SCRIPT = """<script>
 })();
 </script>
 """
-
-#: the tables of one run folder's page (a replicated run's top folder, or one run)
-SectionsFor = Callable[[RunFolder, str], Sequence[Section]]
-
 
 @dataclass
 class WrittenReport:
@@ -190,12 +187,9 @@ def render_page(title: str, metrics: dict[str, Any], plots: Sequence[Plot], sect
 """
 
 
-def write_report(folder: RunFolder, lang: str | None = None, sections: SectionsFor | None = None,
-                 workers: int = 1) -> WrittenReport:
+def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1) -> WrittenReport:
     """Write ``report.html`` into the run folder (and into each replication's folder) in ``lang``
-    (default: the current language).  ``sections``: the tables below the plots, per page (a module-level
-    function: the replications' pages are drawn on ``workers`` processes)."""
-    provider = sections or leader_sections
+    (default: the current language); the replications' pages are drawn on ``workers`` processes."""
     written = WrittenReport()
     with lang_scope(lang):
         lang = get_lang()
@@ -205,34 +199,42 @@ def write_report(folder: RunFolder, lang: str | None = None, sections: SectionsF
         scenario = m.get("run", {}).get("scenario", "")
         if not folder.replicated:
             title = t("page.title_run", scenario=scenario, seed=m.get("run", {}).get("seed", ""))
-            page = render_page(title, m, draw_plots([load_report_data(folder.root)]), provider(folder, lang))
+            page = render_page(title, m, draw_plots([load_report_data(folder.root)]), leader_sections(folder, lang))
             written.pages.append(_write(folder.root, page))
             return written
-        jobs = [(str(rep), lang, rep.name, scenario, provider) for rep in folder.runs]
         links: list[tuple[str, str]] = []
-        for path, seed in map_in_order(_replication_page, jobs, workers):
+        plot_data: list[ReportData] = []
+        table_data: list[RunData] = []
+        jobs = [(str(rep), lang, scenario) for rep in folder.runs]
+        for path, seed, plotted, tabled in map_in_order(_replication_page, jobs, workers):
             written.pages.append(Path(path))
-            links.append((f"{Path(path).parent.name}/{REPORT_FILE}", t("page.rep_link", i=Path(path).parent.name, seed=seed)))
+            name = Path(path).parent.name
+            links.append((f"{name}/{REPORT_FILE}", t("page.rep_link", i=name, seed=seed)))
+            plot_data.append(plotted)
+            table_data.append(tabled)
         seeds = m.get("seeds") or [""]
         title = t("page.title_reps", scenario=scenario, n=len(folder.runs))
         note = t("page.pooled", n=len(folder.runs), first=seeds[0], last=seeds[-1])
-        data = [load_report_data(run) for run in folder.runs]
-        page = render_page(title, m, draw_plots(data), provider(folder, lang), note=note, links=links)
+        page = render_page(title, m, draw_plots(plot_data), leader_sections(folder, lang, runs=table_data),
+                           note=note, links=links)
         written.pages.insert(0, _write(folder.root, page))
     return written
 
 
-def _replication_page(job: tuple[str, str, str, str, SectionsFor]) -> tuple[str, Any]:
-    """Draw and write one replication's page (in a worker process too); its path and seed."""
-    rep, lang, i, scenario, provider = job
+def _replication_page(job: tuple[str, str, str]) -> tuple[str, Any, ReportData, RunData]:
+    """Draw and write one replication's page (in a worker process too): its path and seed, and the data it
+    read, which the summary page pools (so each replication's files are read once)."""
+    rep, lang, scenario = job
     with lang_scope(lang):
         folder = RunFolder.load(Path(rep))
         m = folder.metrics
         seed = m.get("run", {}).get("seed", "")
-        title = t("page.title_rep", scenario=scenario, i=i, seed=seed)
-        page = render_page(title, m, draw_plots([load_report_data(folder.root)]), provider(folder, lang),
+        title = t("page.title_rep", scenario=scenario, i=folder.root.name, seed=seed)
+        plotted = load_report_data(folder.root)
+        tabled = read_run(folder.root, m, folder.root.name)  # labelled: the summary's lists name the replication
+        page = render_page(title, m, draw_plots([plotted]), leader_sections(folder, lang, runs=[tabled]),
                            back=f"../{REPORT_FILE}")
-        return str(_write(folder.root, page)), seed
+        return str(_write(folder.root, page)), seed, plotted, tabled
 
 
 def _write(folder: Path, page: str) -> Path:

@@ -403,3 +403,15 @@ def test_xes_export_of_a_replicated_run_keeps_replications_apart(replicated, tmp
     assert len(names) == len(set(names)), "no case id shared between replications"
     assert all(n.startswith(r + "/") for n, r in zip(names, reps, strict=True))
     assert set(reps) == {"000", "001", "002"}
+
+
+def test_the_summary_pages_tables_are_the_leaders_views_of_the_folder(replicated):
+    """The summary page pools the data its replication pages read (each replication's files read once); its
+    tables equal the leaders' views computed afresh from the folder's files, replication labels included."""
+    from reporting.leaders import leader_sections
+
+    top = (replicated / "report.html").read_text(encoding="utf-8")
+    sections = leader_sections(RunFolder.load(replicated), "en")
+    assert len(sections) == 9 and "<td>001</td>" in "".join(s.html for s in sections)
+    for section in sections:
+        assert section.html in top, section.id
