@@ -113,7 +113,8 @@ def build_app(service: LiveService) -> FastAPI:
     async def status() -> JSONResponse:
         def gather() -> dict[str, Any]:
             nxt = service.next_due()
-            return {"counts": service.counts(), "open_cases": len(service.engine.cases),
+            return {"now": service.clock.now().isoformat(), "clock_speed": getattr(service.clock, "speed", 1.0),
+                    "counts": service.counts(), "open_cases": len(service.engine.cases),
                     "next_due": nxt.isoformat() if nxt else None, "fired_at_start": app.state.fired_at_start,
                     "scheduler_error": app.state.scheduler_error}
         return JSONResponse(await run_in_threadpool(gather))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "SystemClock", "FakeClock"]
+__all__ = ["Clock", "SystemClock", "ScaledClock", "FakeClock"]
 
 
 @runtime_checkable
@@ -31,6 +33,30 @@ class SystemClock:
 
     async def wait(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+
+class ScaledClock:
+    """Accelerated time for load tests and demonstrations (``clock_speed``, ``clock_start``).
+
+    ``now = start + (real now - anchor) * speed``: the anchor is the real (epoch) second the clock stood at
+    ``start``.  The service stores start, speed and anchor in the store the first time it runs, so a restart
+    (even after ``kill -9``) continues the same timeline instead of starting it again.
+    """
+
+    def __init__(self, start: datetime, speed: float, anchor: float | None = None,
+                 real: Callable[[], float] = time.time) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ScaledClock needs a timezone-aware start")
+        if speed <= 0:
+            raise ValueError("ScaledClock needs a positive speed")
+        self.start, self.speed, self._real = start, speed, real
+        self.anchor = real() if anchor is None else anchor
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(self._real() - self.anchor) * self.speed)
+
+    async def wait(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
 
 
 class FakeClock:

@@ -7,6 +7,7 @@ the line where it can be found and the key, so ``wenzheng serve`` exits 2 with a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -14,7 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from engine.errors import Problem, SourceError
 
@@ -24,6 +33,8 @@ __all__ = ["LiveConfig", "load_config", "ENV_PREFIX", "ENV_KEYS", "DEFAULT_DB"]
 
 ENV_PREFIX = "WENZHENG_"
 DEFAULT_DB = "sqlite:///wenzheng-live.db"
+#: shortest role token accepted (a token is a password: guessable ones are refused)
+MIN_TOKEN = 16
 
 
 class LiveConfig(BaseModel):
@@ -45,6 +56,34 @@ class LiveConfig(BaseModel):
     default_place: str | None = None
     #: how often the scheduler looks for due deadlines at most, in seconds (it also wakes at the next due time)
     poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    #: the desk's token (None: no one acts as the desk; its pages and API answer 401)
+    desk_token: SecretStr | None = None
+    #: the supervisors' token
+    supervisor_token: SecretStr | None = None
+    #: each unit's token, by the unit's name in the policy (units.yaml)
+    unit_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    #: accelerated time (load tests, demonstrations): the service's clock runs this many times faster than
+    #: the wall clock; 1 is real time
+    clock_speed: float = Field(default=1.0, gt=0, le=1_000_000)
+    #: the time the service's clock shows the first time it starts (with ``clock_speed``; default: now);
+    #: stored, so a restart continues the same timeline
+    clock_start: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _tokens_distinct(self) -> LiveConfig:
+        seen: dict[str, str] = {}
+        named = [("desk_token", self.desk_token), ("supervisor_token", self.supervisor_token)]
+        named += [(f"unit_tokens.{unit}", tok) for unit, tok in self.unit_tokens.items()]
+        for name, tok in named:
+            if tok is None:
+                continue
+            value = tok.get_secret_value()
+            if len(value) < MIN_TOKEN:
+                raise ValueError(t("config.short_token", name=name, n=MIN_TOKEN))
+            if value in seen:
+                raise ValueError(t("config.same_token", a=seen[value], b=name))
+            seen[value] = name
+        return self
 
 
 #: environment variable → setting
@@ -91,6 +130,26 @@ def _read(path: Path) -> tuple[str, Any]:
     raise SourceError([Problem(str(path), None, None, t("config.bad_suffix", name=path.name), code="config")])
 
 
+def _from_env(name: str, value: str) -> Any:
+    """An environment variable's text as the setting's value: ``unit_tokens`` is written
+    ``城北街道=token,城南街道=token`` (or as a JSON object)."""
+    if name != "unit_tokens":
+        return value
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return value
+    out: dict[str, str] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        unit, sep, tok = item.partition("=")
+        if not sep:
+            return value  # pydantic then says it is not a table of unit → token
+        out[unit.strip()] = tok.strip()
+    return out
+
+
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None,
                 **overrides: Any) -> LiveConfig:
     """The configuration from ``path`` (optional), then the environment, then ``overrides`` (the CLI's options)."""
@@ -110,7 +169,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
             where[str(key)] = (str(path), _line_of(path, text, data, str(key)), str(key))
     for var, name in ENV_KEYS.items():
         if var in environ:
-            values[name] = environ[var]
+            values[name] = _from_env(name, environ[var])
             where[name] = ("environment", None, var)
     for name, value in overrides.items():
         if value is not None:
@@ -123,6 +182,6 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         for e in exc.errors():
             name = str(e["loc"][0]) if e["loc"] else ""
             file, line, key = where.get(name, (str(path) if path else "environment", None, name))
-            problems.append(Problem(file, line, None, t("config.invalid", reason=e["msg"]), key=key,
+            problems.append(Problem(file, line, None, t("config.invalid", reason=e["msg"].removeprefix("Value error, ")), key=key,
                                     code="config"))
         raise SourceError(problems) from None

@@ -11,6 +11,15 @@ t = Catalogue("live", {
     "config.not_mapping": ("配置文件的顶层必须是键值表", "the configuration file must hold a table of keys at its top"),
     "config.bad_suffix": ("配置文件须为 .yaml、.yml 或 .toml：{name}",
                           "the configuration file must be .yaml, .yml or .toml: {name}"),
+    "config.short_token": ("{name} 太短：令牌至少 {n} 个字符", "{name} is too short: a token has at least {n} characters"),
+    "config.same_token": ("{a} 与 {b} 的令牌相同：每个角色须有自己的令牌",
+                          "{a} and {b} have the same token: each role needs its own"),
+    "config.unknown_unit": ("unit_tokens 中的单位「{unit}」不在策略的单位中（{known}）",
+                            "unit '{unit}' in unit_tokens is not one of the policy's units ({known})"),
+    "config.clock_changed": ("数据库中的时钟（起点 {start}，倍速 {speed}）与配置（起点 {cstart}，倍速 {cspeed}）不同；"
+                             "请使用原配置，或换一个新的数据库",
+                             "the store's clock (start {start}, speed {speed}) differs from the configuration's "
+                             "(start {cstart}, speed {cspeed}); use the original settings or a new store"),
     "config.invalid": ("配置项无效：{reason}", "invalid setting: {reason}"),
     "config.unknown_place": ("默认地点「{place}」不在策略的地点中（{known}）",
                              "default place '{place}' is not one of the policy's places ({known})"),

@@ -32,7 +32,7 @@ from engine.models import DeadlineReached, Decision, PostReceived, SetDeadline
 from engine.policy import Policy
 
 from . import store
-from .clock import Clock, SystemClock
+from .clock import Clock, ScaledClock, SystemClock
 from .config import LiveConfig
 from .messages import t
 
@@ -75,7 +75,6 @@ class LiveService:
         self.engine = policy_engine
         self.db = db
         self.config = config
-        self.clock: Clock = clock or SystemClock()
         self.lang = lang
         self.lock = threading.RLock()
         # remember=0: the adapter keeps no ids; the store decides what is a redelivery (it survives restarts)
@@ -87,7 +86,14 @@ class LiveService:
                                        t("config.unknown_place", place=config.default_place,
                                          known=listing(policy_engine.policy.places)),
                                        key="default_place", code="config")])
+        known_units = policy_engine.policy.units
+        bad = [u for u in config.unit_tokens if u not in known_units]
+        if bad:
+            raise SourceError([Problem("config", None, None,
+                                       t("config.unknown_unit", unit=bad[0], known=listing(known_units)),
+                                       key="unit_tokens", code="config")])
         store.migrate(db)
+        self.clock: Clock = clock or self._clock()
         self._load_cases()
 
     @classmethod
@@ -98,6 +104,27 @@ class LiveService:
     def close(self) -> None:
         self.engine.close()
         self.db.dispose()
+
+    def _clock(self) -> Clock:
+        """The wall clock, or the accelerated clock the configuration asks for, continued from the store."""
+        cfg = self.config
+        if cfg.clock_speed == 1.0 and cfg.clock_start is None:
+            return SystemClock()
+        with self.db.begin() as conn:
+            row = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "clock")).scalar()
+            if row is None:
+                clk = ScaledClock(cfg.clock_start or SystemClock().now(), cfg.clock_speed)
+                conn.execute(insert(store.meta).values(key="clock", value=_json(
+                    {"start": clk.start.isoformat(), "speed": clk.speed, "anchor": clk.anchor})))
+                return clk
+        kept = json.loads(row)
+        start = datetime.fromisoformat(kept["start"])
+        if kept["speed"] != cfg.clock_speed or (cfg.clock_start is not None and start != cfg.clock_start):
+            raise SourceError([Problem("config", None, None, t(
+                "config.clock_changed", start=kept["start"], speed=kept["speed"],
+                cstart=cfg.clock_start.isoformat() if cfg.clock_start else "-", cspeed=cfg.clock_speed),
+                key="clock_speed" if kept["speed"] != cfg.clock_speed else "clock_start", code="config")])
+        return ScaledClock(start, kept["speed"], kept["anchor"])
 
     # -- state -------------------------------------------------------------------
     def _load_cases(self) -> None:

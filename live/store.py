@@ -38,7 +38,7 @@ from engine.engine import CaseState
 from engine.errors import Problem, SourceError
 from engine.models import SetDeadline
 
-__all__ = ["metadata", "events", "cases", "deadlines", "posts", "intake_counts", "stamp", "unstamp",
+__all__ = ["metadata", "events", "cases", "deadlines", "posts", "intake_counts", "meta", "stamp", "unstamp",
            "dump_case", "load_case", "open_db", "migrate"]
 
 metadata = MetaData()
@@ -85,6 +85,13 @@ posts = Table(
     Column("received_at", String(32), nullable=False),
     Column("answer", Text, nullable=False),
     Column("media_type", String(64), nullable=False),
+)
+
+#: settings the store keeps across restarts (``clock``: start, speed and anchor of an accelerated clock)
+meta = Table(
+    "meta", metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 intake_counts = Table(
