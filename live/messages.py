@@ -37,4 +37,7 @@ t = Catalogue("live", {
                     "wenzheng live service: rules {rules}, database {db}, at http://{host}:{port}"),
     "serve.missing_extra": ("缺少在线服务所需的模块 {module}：请安装 pip install 'wenzheng[live]'",
                             "the live service needs the module {module}: pip install 'wenzheng[live]'"),
+    # --- desk, units, supervisors: API and pages (live/api.py, live/pages.py; branch web) ---
+    # --- drive (live/drive.py, wenzheng drive; branch drive) ---
+    # --- store and databases (live/store.py; branch pg) ---
 })
