@@ -91,6 +91,7 @@ t = Catalogue("engine", {
                        "not UTF-8 text ({reason}, byte {byte}); save the file as UTF-8"),
     "io.not_utf8": ("不是 UTF-8 文本（{reason}）", "not UTF-8 text ({reason})"),
     "io.not_found": ("文件不存在", "file not found"),
+    "io.not_found_there": ("文件不存在；{folder} 中有：{names}", "file not found; {folder} holds: {names}"),
     "io.directory": ("这是文件夹，不是文件", "a directory, not a file"),
     "io.cannot_read": ("无法读取文件：{reason}", "cannot read file: {reason}"),
     "key.unknown": ("未知的键「{key}」", "unknown key '{key}'"),

@@ -284,6 +284,22 @@ def read_limited(stream: BinaryIO | TextIO, name: str, error_cls: type[SourceErr
         raise error_cls([_utf8_error(name, bytes(data), exc)]) from None
 
 
+def _not_found(path: Path) -> Problem:
+    """A missing file, with the files of its kind that its folder does hold (the closest name suggested)."""
+    from .errors import listing, suggest
+
+    try:
+        siblings = sorted(p.name for p in path.parent.iterdir() if p.suffix == path.suffix and p.is_file()) \
+            if path.suffix else []
+    except OSError:
+        siblings = []
+    if not siblings:
+        return Problem(str(path), None, None, t("io.not_found"), code="io")
+    close = suggest(path.stem, [Path(n).stem for n in siblings])  # the shared suffix would make any name close
+    return Problem(str(path), None, None, t("io.not_found_there", folder=str(path.parent), names=listing(siblings)),
+                   suggestion=close + path.suffix if close else None, code="io")
+
+
 def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError,
               limits: Limits = LIMITS) -> tuple[SourceDoc, Any]:
     """Parse ``path``; return the located document and a plain copy of its data.
@@ -295,7 +311,7 @@ def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError,
         with open(path, "rb") as f:
             text = read_limited(f, name, error_cls, limits)
     except FileNotFoundError:
-        raise error_cls([Problem(name, None, None, t("io.not_found"), code="io")]) from None
+        raise error_cls([_not_found(Path(path))]) from None
     except IsADirectoryError:
         raise error_cls([Problem(name, None, None, t("io.directory"), code="io")]) from None
     except OSError as exc:

@@ -95,6 +95,17 @@ def test_missing_scenario_file(tmp_path, capsys):
     assert "file not found" in capsys.readouterr().err
 
 
+def test_missing_scenario_lists_its_folder_and_the_closest_name(tmp_path, capsys):
+    for name in ("changping-2014.yaml", "apec-2014.yaml", "notes.txt"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert main(["run", str(tmp_path / "changping2014.yaml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "apec-2014.yaml, changping-2014.yaml" in err and "notes.txt" not in err  # same kind of file only
+    assert "did you mean 'changping-2014.yaml'" in err
+    assert main(["run", str(tmp_path / "zzzz.yaml"), "--quiet"]) == 2
+    assert "did you mean" not in capsys.readouterr().err  # nothing close: no guess
+
+
 def test_bench_json(capsys):
     assert main(["bench", "--rules", str(RULES), "--scenario", str(DATA / "short.yaml"), "--events", "500",
                  "--repeat", "1", "--json"]) == 0
