@@ -661,7 +661,7 @@ def deadline(from_: str, within: str, rules: Path) -> None:
 
         duration = parse_duration(within)
     except DurationError as exc:
-        raise UserError(f"--within: {exc}") from None
+        raise UserError(t("deadline.bad_within", reason=exc)) from None
     from engine.policy import Policy
 
     policy = Policy.load(rules)
