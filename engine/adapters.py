@@ -28,7 +28,7 @@ import json
 import re
 from collections import Counter, deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 import defusedxml.ElementTree as SafeET
@@ -110,6 +110,32 @@ class _Reject(Exception):
         self.reason, self.detail = reason, detail
 
 
+_WEIBO_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                       "Dec"), 1)}
+#: the form Weibo writes (``Wed May 14 10:05:00 +0800 2014``); anything else goes to strptime
+_WEIBO_CANON = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                          r"(\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d) (\d{4})")
+_OFFSETS: dict[str, timezone] = {}
+
+
+def weibo_time(text: str) -> datetime:
+    """Weibo's ``created_at`` as an aware datetime: exactly ``datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")``
+    (tested against it), with the form Weibo writes parsed without strptime's per-call cost."""
+    m = _WEIBO_CANON.fullmatch(text)
+    if m is None:
+        return datetime.strptime(text, _WEIBO_FORMAT)
+    mon, day, hh, mm, ss, sign, oh, om, year = m.groups()
+    key = sign + oh + om
+    tz = _OFFSETS.get(key)
+    if tz is None:
+        if int(om) > 59:  # strptime's own message for an offset it cannot read
+            return datetime.strptime(text, _WEIBO_FORMAT)
+        delta = timedelta(hours=int(oh), minutes=int(om))
+        tz = _OFFSETS.setdefault(key, timezone(-delta if sign == "-" else delta))
+    return datetime(int(year), _MONTHS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=tz)
+
+
 def _text(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise _Reject("wrong-type", f"{name} must be text, got {type(value).__name__}")
@@ -187,7 +213,7 @@ class PostAdapter:
                 or not str(sid).isascii() or len(str(sid)) > 64:
             raise _Reject("wrong-type", f"id must be a number, got {sid!r:.40}")
         try:
-            created = datetime.strptime(_text(payload["created_at"], "created_at"), "%a %b %d %H:%M:%S %z %Y")
+            created = weibo_time(_text(payload["created_at"], "created_at"))
         except ValueError:
             raise _Reject("bad-timestamp", f"created_at {payload['created_at']!r} is not in Weibo's format "
                                            f"(e.g. 'Wed May 14 10:05:00 +0800 2014')") from None

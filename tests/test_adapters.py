@@ -204,3 +204,39 @@ def test_a_bounded_adapter_remembers_the_latest_ids_only():
     assert len(a._seen) == 3
     unbounded = PostAdapter()
     assert all(unbounded.wechat(m).accepted for m in msgs) and unbounded.wechat(msgs[0]).reason == "duplicate"
+
+
+# -- Weibo's created_at: the fast path is exactly strptime ----------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from engine.adapters import weibo_time  # noqa: E402
+
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "mon", "Xyz"]
+_MONS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "may", "Foo"]
+
+
+def _strptime_or_error(text):
+    try:
+        return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
+    except ValueError:
+        return ValueError
+
+
+def _fast_or_error(text):
+    try:
+        return weibo_time(text)
+    except ValueError:
+        return ValueError
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(_DAYS), st.sampled_from(_MONS), st.integers(0, 40), st.integers(0, 30), st.integers(0, 70),
+       st.integers(0, 70), st.sampled_from("+-"), st.integers(0, 30), st.integers(0, 99), st.integers(1, 9999),
+       st.sampled_from(["{:02d}", "{}"]))
+def test_weibo_time_equals_strptime(day, mon, d, hh, mm, ss, sign, oh, om, year, dfmt):
+    text = f"{day} {mon} {dfmt.format(d)} {hh:02d}:{mm:02d}:{ss:02d} {sign}{oh:02d}{om:02d} {year:04d}"
+    fast, slow = _fast_or_error(text), _strptime_or_error(text)
+    assert fast == slow
+    if fast is not ValueError:
+        assert fast.utcoffset() == slow.utcoffset()
