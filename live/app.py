@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from .api import register as register_api
 from .clock import Clock
 from .config import LiveConfig
+from .pages import register as register_pages
 from .service import Answer, ChannelName, LiveService
 
 __all__ = ["create_app", "build_app"]
@@ -121,6 +122,7 @@ def build_app(service: LiveService) -> FastAPI:
         return JSONResponse(await run_in_threadpool(gather))
 
     register_api(app, service)  # the desk's, units' and supervisors' JSON API (live/api.py)
+    register_pages(app, service)  # their pages (live/pages.py)
     return app
 
 
