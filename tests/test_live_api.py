@@ -265,3 +265,35 @@ def test_supervision_totals_and_quarters_by_hand(tmp_path):
         {"quarter": "2014Q2", "unit": "城北街道", "forms": 1, "replied": 1, "on_time": 1, "deductions": 0.0},
         {"quarter": "2014Q3", "unit": "回龙观镇", "forms": 0, "replied": 0, "on_time": 0, "deductions": 1.0},
     ]
+
+
+def test_a_store_at_revision_0002_is_upgraded_and_its_cases_act(tmp_path, clock):
+    # a store written before revision 0003 (no confirmed_at, no promise_due) with a case in it
+    from pathlib import Path as _Path
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    import live.store as store_module
+
+    db = store_module.open_db(f"sqlite:///{tmp_path / 'live.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_Path(store_module.__file__).parent / "migrations"))
+    with db.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    assert "confirmed_at" not in {c["name"] for c in inspect(db).get_columns("cases")}
+    eng, _ = direct_engine(opened(100, "回龙观"))
+    with db.begin() as conn:
+        conn.execute(text("INSERT INTO cases (case_id, post_id, unit, category, hot, opened_at, updated_at, state) "
+                          "VALUES (:c, :c, :u, :cat, 0, :o, :o, :s)"),
+                     {"c": A, "u": "回龙观镇", "cat": eng.cases[A].category, "o": store_module.stamp(T0),
+                      "s": store_module.dump_case(eng.cases[A])})
+    db.dispose()
+    with web_service(tmp_path, clock) as s:
+        assert {"confirmed_at", "promise_due"} <= {c["name"] for c in inspect(s.db).get_columns("cases")}
+        with TestClient(build_app(s)) as c:
+            r = c.post(f"/api/cases/{A}/reply", headers=auth(HLG), json={"kind": "近期解决", "promise_due": "2014-06-30"})
+            assert r.status_code == 200 and r.json()["case"]["promise_due"] == "2014-06-30"
+            assert c.get(f"/api/cases/{A}", headers=auth(DESK)).json()["case"]["confirmed_at"] is None
