@@ -19,8 +19,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from .api import register as register_api
 from .clock import Clock
 from .config import LiveConfig
+from .pages import register as register_pages
 from .service import Answer, ChannelName, LiveService
 
 __all__ = ["create_app", "build_app"]
@@ -119,6 +121,8 @@ def build_app(service: LiveService) -> FastAPI:
                     "scheduler_error": app.state.scheduler_error}
         return JSONResponse(await run_in_threadpool(gather))
 
+    register_api(app, service)  # the desk's, units' and supervisors' JSON API (live/api.py)
+    register_pages(app, service)  # their pages (live/pages.py)
     return app
 
 
