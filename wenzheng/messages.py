@@ -66,7 +66,7 @@ t = Catalogue("wenzheng", {
     "explain.not_mapping": ("帖子或案件文件必须是映射：帖子的键（text、place、at 等），或 {{post: …, events: […]}}",
                             "a post or case file must be a mapping: the post's keys (text, place, at, …) or "
                             "{{post: …, events: […]}}"),
-    "deadline.bad_within": ("--within：{reason}", "--within: {reason}"),
+    "deadline.bad_within": ("选项 --within：{reason}", "option --within: {reason}"),
     "deadline.not_iso": ("--from：「{value}」不是 ISO 8601 日期时间（如 2014-09-30T16:00+08:00）",
                          "--from: '{value}' is not an ISO 8601 date-time (e.g. 2014-09-30T16:00+08:00)"),
     "deadline.no_offset": ("--from：「{value}」没有时区（UTC 偏移）；应写如 {suggestion}",
