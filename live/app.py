@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from .api import register as register_api
 from .clock import Clock
 from .config import LiveConfig
 from .service import Answer, ChannelName, LiveService
@@ -119,6 +120,7 @@ def build_app(service: LiveService) -> FastAPI:
                     "scheduler_error": app.state.scheduler_error}
         return JSONResponse(await run_in_threadpool(gather))
 
+    register_api(app, service)  # the desk's, units' and supervisors' JSON API (live/api.py)
     return app
 
 

@@ -15,10 +15,11 @@ import hmac
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
@@ -26,19 +27,41 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import AdapterResult, PostAdapter, RawPost
+from engine.engine import CaseState
 from engine.engine import Engine as PolicyEngine
 from engine.errors import Problem, SourceError, listing
-from engine.models import DeadlineReached, Decision, PostReceived, SetDeadline
+from engine.models import (
+    DeadlineReached,
+    Decision,
+    FollowUpPosted,
+    PostReceived,
+    ReplyFiled,
+    ReplyKind,
+    RepostsUpdated,
+    SetDeadline,
+    StatementIssued,
+)
 from engine.policy import Policy
 
 from . import store
+from .auth import Refusal, Role, allowed
 from .clock import Clock, ScaledClock, SystemClock
 from .config import LiveConfig
 from .messages import t
 
-__all__ = ["LiveService", "Answer", "signature", "Fired"]
+__all__ = ["LiveService", "Answer", "signature", "Fired", "BAD_JSON", "REPLY_KINDS", "PROMISE_KIND"]
 
 ChannelName = Literal["wechat", "weibo"]
+
+#: the four kinds of reply a unit files, in the order the pages offer them
+REPLY_KINDS: tuple[str, ...] = get_args(ReplyKind)
+#: the kind that promises a fix by a date (``promise_due``)
+PROMISE_KIND = "近期解决"
+#: the largest repost count the desk may enter
+MAX_REPOSTS = 10**9
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: a request body that is not JSON (the actions answer 422 for it, after the checks that come first)
+BAD_JSON: Any = object()
 
 
 def signature(secret: str, timestamp: str, nonce: str) -> str:
@@ -324,3 +347,260 @@ class LiveService:
             self._reload_case(case_id)
             raise
         return Fired(case_id, kind, reminder, due, decision)
+
+    # -- the desk, the units, the supervisors (issue 13, point 4) ----------------
+    # Each action: the role may take it at all (403), the case exists and the role may see it (404: a unit never
+    # learns that another unit's case exists), the body is valid (422), the case is in a state the action fits
+    # (409); then one transaction: the event (with ``by`` and the engine's decision when the engine handled it),
+    # the case row, new deadline rows.  The API and the pages both call these.
+
+    def require(self, role: Role, action: str) -> None:
+        if not allowed(role, action):
+            raise Refusal(403, "forbidden", t("api.forbidden", lang=self.lang, role=role.name, action=action))
+
+    def _visible(self, role: Role, case_id: str) -> CaseState:
+        case = self.engine.cases.get(case_id)
+        if case is None or not role.sees(case.unit):
+            raise Refusal(404, "not-found", t("api.no_case", lang=self.lang, case=case_id))
+        return case
+
+    def _invalid(self, key: str, /, **values: Any) -> Refusal:
+        return Refusal(422, "invalid", t(key, lang=self.lang, **values))
+
+    def _conflict(self, key: str, /, **values: Any) -> Refusal:
+        return Refusal(409, "conflict", t(key, lang=self.lang, **values))
+
+    def _object(self, body: Any) -> dict[str, Any]:
+        if body is BAD_JSON:
+            raise self._invalid("api.bad_json")
+        if not isinstance(body, dict):
+            raise self._invalid("api.not_object")
+        return body
+
+    def _text(self, body: dict[str, Any], key: str, required: bool, limit: int = 500) -> str | None:
+        value = body.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+            raise self._invalid("api.bad_text", key=key, limit=limit)
+        return value.strip()
+
+    def _local(self, when: datetime | None) -> str | None:
+        return when.astimezone(self.engine.calendar.tz).isoformat() if when is not None else None
+
+    def _local_stamp(self, text: str | None) -> str | None:
+        return self._local(store.unstamp(text)) if text is not None else None
+
+    def _case_json(self, row: Any, fired: dict[str, bool]) -> dict[str, Any]:
+        case = store.load_case(row.state)
+        return {
+            "case_id": case.case_id, "post_id": row.post_id, "channel": case.channel, "text": case.text,
+            "place": case.place, "category": case.category, "unit": case.unit, "hot": case.hot,
+            "opened_at": self._local(case.opened_at), "confirmed_at": self._local_stamp(row.confirmed_at),
+            "replied_at": self._local(case.replied_at), "reply_kind": case.reply_kind or None,
+            "promise_due": row.promise_due, "statement_at": self._local(case.statement_at),
+            "escalations": case.escalations, "reposts": case.reposts, "followups": case.followups,
+            "deadlines": {kind: {"due": self._local(d.due), "remind_at": self._local(d.remind_at),
+                                 "fired": fired.get(kind, False)} for kind, d in sorted(case.deadlines.items())},
+        }
+
+    def _fired(self, conn: Connection, case_id: str | None) -> dict[str, dict[str, bool]]:
+        """Per case, per deadline kind: whether the deadline itself (not its reminder) has fired."""
+        q = select(store.deadlines.c.case_id, store.deadlines.c.kind, store.deadlines.c.fired_at) \
+            .where(store.deadlines.c.reminder.is_(False))
+        if case_id is not None:
+            q = q.where(store.deadlines.c.case_id == case_id)
+        out: dict[str, dict[str, bool]] = {}
+        for r in conn.execute(q):
+            out.setdefault(r.case_id, {})[r.kind] = r.fired_at is not None
+        return out
+
+    def case_json(self, case_id: str) -> dict[str, Any]:
+        with self.db.connect() as conn:
+            row = conn.execute(select(store.cases).where(store.cases.c.case_id == case_id)).one()
+            return self._case_json(row, self._fired(conn, case_id).get(case_id, {}))
+
+    def list_cases(self, role: Role, open_only: bool = False) -> list[dict[str, Any]]:
+        """The cases the role may see (a unit: its own), oldest first; ``open_only``: those with no reply yet."""
+        self.require(role, "list_cases")
+        q = select(store.cases).order_by(store.cases.c.opened_at, store.cases.c.case_id)
+        if role.kind == "unit":
+            q = q.where(store.cases.c.unit == role.unit)
+        with self.db.connect() as conn:
+            fired = self._fired(conn, None)
+            out = [self._case_json(row, fired.get(row.case_id, {})) for row in conn.execute(q)]
+        return [c for c in out if not (open_only and c["replied_at"] is not None)]
+
+    def read_case(self, role: Role, case_id: str) -> dict[str, Any]:
+        """``{"case": …, "events": [{seq, kind, at, event, decision}]}`` for a case the role may see."""
+        self.require(role, "read_case")
+        with self.lock:
+            self._visible(role, case_id)
+        with self.db.connect() as conn:
+            rows = conn.execute(select(store.events).where(store.events.c.case_id == case_id)
+                                .order_by(store.events.c.seq)).all()
+        events = [{"seq": r.seq, "kind": r.kind, "at": self._local_stamp(r.at), "event": json.loads(r.event),
+                   "decision": json.loads(r.decision) if r.decision is not None else None} for r in rows]
+        return {"case": self.case_json(case_id), "events": events}
+
+    def _act(self, role: Role, action: str, case_id: str, body: Any,
+             step: Callable[[Connection, CaseState, dict[str, Any], datetime], Decision | None]) -> dict[str, Any]:
+        """The checks every action on a case makes, then ``step`` in one transaction (see the section's comment);
+        ``step`` validates the body and the case's state (raising before it changes anything) and records."""
+        self.require(role, action)
+        with self.lock:
+            case = self._visible(role, case_id)
+            data = self._object(body)
+            now = self.clock.now()
+            try:
+                with self.db.begin() as conn:
+                    decision = step(conn, case, data, now)
+                    self._save_case(conn, case_id, "", new=False)
+            except BaseException:
+                self._reload_case(case_id)
+                raise
+            return {"case": self.case_json(case_id),
+                    "decision": decision.model_dump(mode="json") if decision is not None else None}
+
+    def _engine_event(self, conn: Connection, role: Role, event: Any, **extra: Any) -> Decision:
+        decision = self.engine.handle(event)
+        self._append(conn, event.type, event.case_id, event.at,
+                     {**event.model_dump(mode="json"), "by": role.name, **extra}, decision)
+        self._deadline_rows(conn, event.case_id, decision)
+        return decision
+
+    def confirm(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+        """The desk confirms the form as routed (``desk_confirmed``); once per case."""
+        def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> None:
+            reason = self._text(data, "reason", required=False)
+            confirmed = conn.execute(select(store.cases.c.confirmed_at)
+                                     .where(store.cases.c.case_id == case_id)).scalar()
+            if confirmed is not None:
+                raise self._conflict("api.already_confirmed", case=case_id)
+            self._append(conn, "desk_confirmed", case_id, now, {"type": "desk_confirmed", "case_id": case_id,
+                         "at": now.isoformat(), "by": role.name, "unit": case.unit, "reason": reason}, None)
+            conn.execute(update(store.cases).where(store.cases.c.case_id == case_id)
+                         .values(confirmed_at=store.stamp(now)))
+        return self._act(role, "confirm", case_id, body, step)
+
+    def reroute(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+        """The desk sends the form to another unit, with a reason (``desk_rerouted``): later reminders,
+        escalations and deductions name the new unit."""
+        def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> None:
+            unit = data.get("unit")
+            if not isinstance(unit, str) or unit not in self.engine.policy.units:
+                raise self._invalid("api.unknown_unit", unit=unit, known=listing(self.engine.policy.units))
+            reason = self._text(data, "reason", required=True)
+            if case.replied_at is not None:
+                raise self._conflict("api.already_replied", case=case_id)
+            if unit == case.unit:
+                raise self._conflict("api.same_unit", case=case_id, unit=unit)
+            self._append(conn, "desk_rerouted", case_id, now, {"type": "desk_rerouted", "case_id": case_id,
+                         "at": now.isoformat(), "by": role.name, "from": case.unit, "to": unit, "reason": reason},
+                         None)
+            case.unit = unit
+        return self._act(role, "reroute", case_id, body, step)
+
+    def statement(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+        """The desk records the external statement (对外口径): engine ``StatementIssued``."""
+        def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
+            if case.statement_at is not None:
+                raise self._conflict("api.already_stated", case=case_id)
+            return self._engine_event(conn, role, StatementIssued(case_id=case_id, at=now))
+        return self._act(role, "statement", case_id, body, step)
+
+    def reply(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+        """The case's unit files its reply (engine ``ReplyFiled``); 近期解决 needs the promised date."""
+        def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
+            kind = data.get("kind")
+            if kind not in REPLY_KINDS:
+                raise self._invalid("api.bad_reply_kind", kind=kind, known=listing(REPLY_KINDS))
+            promise = data.get("promise_due")
+            if kind == PROMISE_KIND:
+                if not isinstance(promise, str) or not _DATE.fullmatch(promise):
+                    raise self._invalid("api.promise_needed", kind=kind)
+                try:
+                    due = date.fromisoformat(promise)
+                except ValueError:
+                    raise self._invalid("api.promise_needed", kind=kind) from None
+                today = now.astimezone(self.engine.calendar.tz).date()
+                if due < today:
+                    raise self._invalid("api.promise_past", date=promise, today=today.isoformat())
+            elif promise is not None:
+                raise self._invalid("api.promise_only", kind=kind, promise_kind=PROMISE_KIND)
+            if case.replied_at is not None:
+                raise self._conflict("api.already_replied", case=case_id)
+            decision = self._engine_event(conn, role, ReplyFiled(case_id=case_id, at=now, reply_kind=kind),
+                                          promise_due=promise)
+            if promise is not None:
+                conn.execute(update(store.cases).where(store.cases.c.case_id == case_id).values(promise_due=promise))
+            return decision
+        return self._act(role, "reply", case_id, body, step)
+
+    def reposts(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+        """The desk enters the platform's repost count (engine ``RepostsUpdated``; it may turn the case hot)."""
+        def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
+            n = data.get("reposts")
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REPOSTS:
+                raise self._invalid("api.bad_reposts", limit=MAX_REPOSTS)
+            return self._engine_event(conn, role, RepostsUpdated(case_id=case_id, at=now, reposts=n))
+        return self._act(role, "reposts", case_id, body, step)
+
+    def follow_up(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+        """The desk links a citizen's follow-up post to the case (engine ``FollowUpPosted``)."""
+        def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
+            text = self._text(data, "text", required=True, limit=5000)
+            return self._engine_event(conn, role, FollowUpPosted(case_id=case_id, at=now, text=text))
+        return self._act(role, "follow_up", case_id, body, step)
+
+    def _unlocated(self, conn: Connection) -> dict[str, RawPost]:
+        waiting = set(conn.execute(select(store.posts.c.post_id).where(store.posts.c.case_id.is_(None))).scalars())
+        out: dict[str, RawPost] = {}
+        if waiting:
+            for ev in conn.execute(select(store.events.c.event).where(store.events.c.kind == "post_unlocated")
+                                   .order_by(store.events.c.seq)).scalars():
+                raw = RawPost.model_validate_json(ev)
+                if raw.post_id in waiting:
+                    out[raw.post_id] = raw
+        return out
+
+    def list_posts(self, role: Role) -> list[dict[str, Any]]:
+        """Posts waiting for the desk to say where they are, oldest first."""
+        self.require(role, "list_posts")
+        with self.db.connect() as conn:
+            received = {r.post_id: r.received_at for r in conn.execute(
+                select(store.posts.c.post_id, store.posts.c.received_at).where(store.posts.c.case_id.is_(None)))}
+            raws = self._unlocated(conn)
+        return [{"post_id": p, "channel": raws[p].channel, "received_at": self._local_stamp(received[p]),
+                 "text": raws[p].text} for p in sorted(raws, key=lambda p: (received[p], p))]
+
+    def locate_post(self, role: Role, post_id: str, body: Any) -> dict[str, Any]:
+        """The desk says where an unlocated post is: its case opens now (engine ``PostReceived``)."""
+        self.require(role, "locate")
+        with self.lock:
+            with self.db.connect() as conn:
+                row = conn.execute(select(store.posts.c.case_id).where(store.posts.c.post_id == post_id)).first()
+                raw = self._unlocated(conn).get(post_id) if row is not None and row.case_id is None else None
+            if row is None or (row.case_id is None and raw is None):
+                raise Refusal(404, "not-found", t("api.no_post", lang=self.lang, post=post_id))
+            data = self._object(body)
+            place = data.get("place")
+            if not isinstance(place, str) or place not in self.engine.policy.place_owner:
+                raise self._invalid("api.unknown_place", place=place, known=listing(self.engine.policy.places))
+            if raw is None or post_id in self.engine.cases:
+                raise self._conflict("api.already_located", post=post_id)
+            now = self.clock.now()
+            try:
+                with self.db.begin() as conn:
+                    claimed = conn.execute(update(store.posts).where(store.posts.c.post_id == post_id,
+                                                                     store.posts.c.case_id.is_(None))
+                                           .values(case_id=post_id)).rowcount
+                    if claimed != 1:
+                        raise self._conflict("api.already_located", post=post_id)
+                    decision = self._engine_event(conn, role, PostReceived(case_id=post_id, at=now,
+                                                                           post=raw.at_place(place)))
+                    self._save_case(conn, post_id, post_id, new=True)
+            except BaseException:
+                self._reload_case(post_id)
+                raise
+            return {"case": self.case_json(post_id), "decision": decision.model_dump(mode="json")}

@@ -64,6 +64,9 @@ cases = Table(
     Column("opened_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
     Column("state", Text, nullable=False),  # CaseState as JSON
+    # revision 0003: the desk's confirmation of the form, the date a 近期解决 reply promised (YYYY-MM-DD)
+    Column("confirmed_at", String(32)),
+    Column("promise_due", String(10)),
 )
 
 deadlines = Table(
