@@ -122,5 +122,39 @@ t = Catalogue("live", {
     "page.inputs": ("输入", "inputs"),
     "page.no_effect": ("无后续动作", "no effect"),
     # --- drive (live/drive.py, wenzheng drive; branch drive) ---
+    "drive.no_secret": ("配置中缺少 {key}：无法为平台推送签名", "the configuration has no {key}: cannot sign the platform's pushes"),
+    "drive.no_token": ("配置中缺少角色 {role} 的令牌", "the configuration has no token for the role {role}"),
+    "drive.unreachable": ("{seconds} 秒内无法连接服务 {target}（先启动 wenzheng serve）",
+                          "cannot reach the service at {target} within {seconds} s (start wenzheng serve first)"),
+    "drive.speed_differs": ("--speed {speed} 与服务的时钟倍速 {service} 不同：请用服务配置中的 clock_speed",
+                            "--speed {speed} differs from the service's clock speed {service}: use the service's "
+                            "clock_speed"),
+    "drive.clock_past": ("服务的时钟（{now}）已过场景的第一条帖子（{first}）：请用新数据库启动服务，"
+                         "并把 clock_start 设为更早的时间，例如 {start}T00:00:00+08:00",
+                         "the service's clock ({now}) is already past the scenario's first post ({first}): start the "
+                         "service on a new store with an earlier clock_start, e.g. {start}T00:00:00+08:00"),
+    "drive.reroute_reason": ("值班人员核实地点为{place}", "the desk located the post at {place}"),
+    "drive.starting": ("向 {target} 发送 {n} 项（倍速 {speed}），{seconds} 秒后开始",
+                       "sending {n} items to {target} (speed {speed}), starting in {seconds} s"),
+    "drive.draining": ("发送完毕，等待服务触发剩余的时限……", "all sent; waiting for the service to fire the remaining deadlines…"),
+    "drive.title": ("驱动测试：场景 {scenario}，种子 {seed}，倍速 {speed}",
+                    "drive: scenario {scenario}, seed {seed}, speed {speed}"),
+    "drive.until_note": ("只发送到 {until}（含）；模拟器指标取同一截止时刻",
+                         "sent up to {until} (inclusive); the simulator's metrics are cut at the same moment"),
+    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；其他操作 {actions}；发送用时 {seconds} 秒，持续受理 {rate} 帖/秒",
+                    "posts: {sent} sent, {accepted} accepted; other actions {actions}; sending took {seconds} s, "
+                    "sustained intake {rate} posts/s"),
+    "drive.intake": ("受理", "intake"),
+    "drive.api": ("接口操作", "API actions"),
+    "drive.latency": ("{what}延迟：p50 {p50} 毫秒，p99 {p99} 毫秒（{n} 次请求）",
+                      "{what} latency: p50 {p50} ms, p99 {p99} ms ({n} requests)"),
+    "drive.lateness": ("发送滞后（模拟时间）：p99 {p99} 分钟，最大 {max} 分钟；容差按 {lag} 分钟计算",
+                       "sending lag (simulated time): p99 {p99} min, max {max} min; tolerances assume {lag} min"),
+    "drive.errors": ("错误：{errors}；第一个：{first}", "errors: {errors}; first: {first}"),
+    "drive.no_errors": ("无错误（重试 {retries} 次）", "no errors ({retries} retries)"),
+    "drive.table_head": ("指标                  模拟器       服务  容差", "metric                simulator    service  tolerance"),
+    "drive.ok": ("结果：服务的指标与模拟器一致（在容差内）", "result: the service's metrics agree with the simulator's (within tolerance)"),
+    "drive.failed": ("结果：有错误或指标超出容差", "result: errors occurred or a metric is outside its tolerance"),
+    "drive.json_written": ("已写入 {path}", "wrote {path}"),
     # --- store and databases (live/store.py; branch pg) ---
 })

@@ -298,7 +298,8 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, policy: Policy, seed: int | None = None,
                  progress: Callable[[float], None] | None = None, reference: Policy | None = None,
-                 tap: Callable[[str, str, str], None] | None = None) -> None:
+                 tap: Callable[[str, str, str], None] | None = None,
+                 on_event: Callable[[Any, Decision], None] | None = None) -> None:
         self.sc = scenario
         self.policy = policy
         #: the policy that defines which unit is truly responsible (the scenario's own rules);
@@ -306,6 +307,18 @@ class Simulation:
         self.reference = reference or policy
         self.seed = scenario.seed if seed is None else seed
         self.engine = Engine(policy, cache=True)  # decisions are pure functions of the fact: memoised (docs/rules.md)
+        #: every event handed to the engine goes through this: the engine itself, or (``on_event``: sees each
+        #: event with its decision, e.g. ``wenzheng drive`` recording what to send a live service) a wrapper
+        self._decide: Callable[[Any], Decision] = self.engine.handle
+        if on_event is not None:
+            handle = self.engine.handle
+
+            def observed(event: Any) -> Decision:
+                decision = handle(event)
+                on_event(event, decision)
+                return decision
+
+            self._decide = observed
         self.cal = policy.calendar
         self.tz = self.cal.tz
         self.env = simpy.Environment()
@@ -840,7 +853,7 @@ class Simulation:
         post = post.model_copy(update={"reposts": self._poll_counts(rec, at)})
         self.cases[rec.case_id] = rec
         self._open_forms += 1
-        decision = self.engine.handle(PostReceived(case_id=rec.case_id, at=at, post=post))
+        decision = self._decide(PostReceived(case_id=rec.case_id, at=at, post=post))
         self._apply(rec, decision)
         rec.true_unit = self._true_unit(rec)
         self._start_unit(rec)
@@ -915,7 +928,7 @@ class Simulation:
     def _handle(self, rec: CaseRecord, event: Any) -> None:
         if rec.lazy_checks:
             self._sync_reposts(rec, event.at)
-        self._apply(rec, self.engine.handle(event))
+        self._apply(rec, self._decide(event))
 
     def _set_deadline(self, rec: CaseRecord, eff: SetDeadline) -> None:
         if eff.deadline == "reply":
@@ -1118,7 +1131,7 @@ class Simulation:
         at = checks[i - 1]
         self.updates.count_updates["accepted"] += i - 1  # the polls in between: read, and superseded
         rec.lazy_checks = checks[i:]
-        self._apply(rec, self.engine.handle(RepostsUpdated(case_id=rec.case_id, at=at,
+        self._apply(rec, self._decide(RepostsUpdated(case_id=rec.case_id, at=at,
                                                            reposts=self._poll_counts(rec, at))))
 
     def _start_citizen(self, rec: CaseRecord) -> None:

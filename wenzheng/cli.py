@@ -1233,6 +1233,54 @@ def serve(rules: Path, db: str | None, host: str, port: int, config_file: Path |
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
+@app.command()
+@click.argument("scenario", type=_PATH)
+@click.option("--target", required=True, help="URL of the running service (wenzheng serve), e.g. http://127.0.0.1:8000.")
+@click.option("--config", "config_file", type=_PATH, default=None,
+              help="The service's settings file: the secrets that sign posts and the desk's, supervisors' and units' "
+                   "tokens (WENZHENG_* variables override it).")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="The clock speed the service must run at (its clock_speed); refused if it differs.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Send only what happens up to this simulated day (YYYY-MM-DD); the comparison is cut there too.")
+@click.option("--json", "json_out", type=_OUT, default=None, help="Also write the result as JSON here (for CI).")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Requests in flight at most.")
+def drive(scenario: Path, target: str, config_file: Path | None, speed: float | None, seed: int | None,
+          until: Any, json_out: Path | None, concurrency: int) -> int:
+    """Send a scenario's posts, replies and statements to a running service in its accelerated time and compare
+    its metrics with the simulator's (docs/live.md)."""
+    import asyncio
+
+    from engine.i18n import get_lang
+    from live.messages import t as live_t
+
+    try:
+        import httpx  # noqa: F401
+
+        from live.drive import build_timeline, format_report, report_json
+        from live.drive import drive as run_drive
+    except ImportError as exc:
+        raise UserError(live_t("serve.missing_extra", module=exc.name or exc)) from None
+    from live.config import load_config
+
+    config = load_config(config_file)
+    if json_out is not None:
+        check_output_file(json_out, _DRIVE_OWNED, option="--json")
+    timeline = build_timeline(scenario, seed=seed, until=until.date() if until is not None else None)
+    result = asyncio.run(run_drive(timeline, target, config, speed=speed, concurrency=concurrency,
+                                   progress=lambda line: err.print(line, soft_wrap=True)))
+    click.echo(format_report(timeline, result, lang=get_lang()))
+    if json_out is not None:
+        atomic_write_text(json_out, json.dumps(report_json(timeline, result), ensure_ascii=False, indent=2) + "\n",
+                          _DRIVE_OWNED, option="--json")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+_DRIVE_OWNED = head_contains(b'"kind": "wenzheng-drive"', size=64)
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading

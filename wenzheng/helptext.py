@@ -134,6 +134,16 @@ HELP: dict[str, tuple[str, str | None]] = {
     "serve.--host": ("监听地址。", "Address to listen on."),
     "serve.--port": ("监听端口。", "Port to listen on."),
     "serve.--config": ("YAML 或 TOML 设置文件（令牌、密钥、限值）；WENZHENG_* 环境变量优先。", None),
+    "drive": ("按服务的加速时钟，把情景中的帖子、答复和表态通过 HTTP 发送给运行中的服务，并把服务的指标与模拟器的比较（见 docs/live.md）。",
+              None),
+    "drive.SCENARIO": _SCENARIO_ARG,
+    "drive.--target": ("运行中的服务（wenzheng serve）的地址，如 http://127.0.0.1:8000。", None),
+    "drive.--config": ("服务的设置文件：为帖子签名的密钥，以及值班台、督查和各单位的令牌（WENZHENG_* 环境变量优先）。", None),
+    "drive.--speed": ("服务应有的时钟倍速（其 clock_speed）；不同则拒绝运行。", None),
+    "drive.--seed": ("随机种子（默认：情景自己的）。", None),
+    "drive.--until": ("只发送到这一模拟日（YYYY-MM-DD）为止发生的事；比较也截止于此。", None),
+    "drive.--json": ("另把结果以 JSON 写到这里（供 CI 使用）。", None),
+    "drive.--concurrency": ("同时进行的请求数上限。", None),
     "explain": ("解释对一个帖子的每项决定（以及其案件后来的事件）。\n\n"
                 "SOURCE 是 YAML/JSON 文件，或用 - 表示标准输入，内容为一个帖子（text、place、at、channel、reposts）"
                 "或一个案件（{post: ..., events: [...]}）。也可以用 --text/--place/--at 直接给出帖子。", None),

@@ -1,0 +1,626 @@
+"""``wenzheng drive``: a scenario's platforms, citizens, desk and units sent to a running service over HTTP.
+
+Two halves.  The **timeline** (pure, no HTTP): the scenario is simulated in-process with its own rules and
+seed, and everything the simulation hands its engine is recorded in time order — each post that became a form
+(with the platform payload the simulator built for it and where its desk located it), each reply (kind,
+promise date), statement, repost count and follow-up.  ``DeadlineReached`` is not recorded: the service fires
+its own deadlines.  The **sender** (asyncio, one keep-alive ``httpx.AsyncClient``, bounded concurrency) sends
+each item when the service's clock reaches the item's simulated time, signed like the platform (posts) or with
+the role's token (the desk's and units' acts through the JSON API), then reads the service's own totals
+(``GET /api/supervision``) and compares them with the simulator's for the same seed, within tolerances derived
+from the timing jitter (``tolerances``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.errors import WenzhengError
+from engine.models import (
+    DeadlineReached,
+    Deduct,
+    Escalate,
+    FollowUpPosted,
+    PostReceived,
+    ReplyFiled,
+    RepostsUpdated,
+    StatementIssued,
+)
+
+from .messages import t
+
+__all__ = ["Item", "Timeline", "build_timeline", "sim_totals", "tolerances", "compare", "DriveError",
+           "DriveResult", "drive", "format_report", "report_json", "service_place", "EXPECTED_JITTER",
+           "COMPARED"]
+
+#: the real delay (seconds) one action can be expected to suffer between its due moment and the service
+#: stamping it: the sender's timer (~1 ms), the request on loopback (measured on two cores shared with other
+#: work: p50 ~3-13 ms, p99 ~10-40 ms) and the error of the drive's reading of the service's clock (half a
+#: /status round trip, ~1 ms).
+#: At speed S it is S times as many simulated seconds.
+EXPECTED_JITTER = 0.05
+
+#: the metrics compared, in the order shown
+COMPARED = ("forms", "reply_rate", "on_time_rate", "hot_events", "statement_2h_rate", "escalations",
+            "deductions_total")
+
+
+class DriveError(WenzhengError):
+    """The drive cannot start (the service is unreachable, its clock or speed does not fit): exit 2."""
+
+
+# ---- the timeline ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to send: at simulated time ``at``, ``kind`` on the service's case ``case_id``."""
+
+    at: datetime
+    seq: int  # order in the simulation (ties at one instant keep it)
+    kind: str  # "post", "reply", "statement", "reposts", "follow-up"
+    sim_case: str  # the simulator's case id (C0000001)
+    case_id: str  # the service's: the post id (wechat-<MsgId>, weibo-<id>)
+    channel: str = ""
+    payload: str = ""  # post: the WeChat XML or Weibo status JSON
+    place: str = ""  # post: where the simulator's desk located it
+    service_place: str | None = None  # post: where the service locates it from its text (None: unlocated)
+    unit: str = ""  # post: the unit the simulator routed it to; reply: the unit filing it
+    reply_kind: str = ""
+    promise_due: str | None = None  # 近期解决: YYYY-MM-DD
+    reposts: int = 0  # reposts: the count the desk read; post: the engagement when it was forwarded
+    text: str = ""
+
+
+@dataclass
+class Timeline:
+    items: list[Item]
+    scenario: str
+    seed: int
+    start: datetime
+    cut: datetime | None  # --until: nothing sent at or after it
+    drained_at: datetime
+    totals: dict[str, Any]  # the simulator's totals for the same cut (sim_totals)
+    reply_margins: list[float]  # per replied form: seconds from its reply to its reply deadline (negative: late)
+    statement_margins: list[float]  # per hot form with a statement: seconds to the statement deadline
+    midnight_late: list[float]  # per form not replied on time: seconds from its opening to the next midnight
+    miss_cost: tuple[int, float]  # most escalations and deduction points one missed deadline caused
+
+
+def service_place(places: Sequence[str]) -> Callable[[str], str | None]:
+    """Where the service locates a post from its text (``LiveService.locate`` without a default place): the
+    policy's place the text names, the longest first, then first in reading order."""
+    ordered = sorted(places, key=lambda p: (-len(p), p))
+    rx = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def locate(text: str) -> str | None:
+        m = rx.search(text) if rx is not None else None
+        return m.group(0) if m else None
+
+    return locate
+
+
+def _post_text(channel: str, payload: str) -> str:
+    if channel == "weibo":
+        return str(json.loads(payload).get("text", ""))
+    import defusedxml.ElementTree as SafeET
+
+    return SafeET.fromstring(payload).findtext("Content") or ""
+
+
+def _with_counts(channel: str, payload: str, reposts: int) -> str:
+    """A Weibo status as the platform shows it when the desk forwards it: with the engagement counted then
+    (reposts and comments, as the simulator's engine saw it).  WeChat messages carry no counts."""
+    if channel != "weibo":
+        return payload
+    doc = json.loads(payload)
+    doc["reposts_count"], doc["comments_count"] = reposts, 0
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def _midnight_after(at: datetime) -> datetime:
+    return datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), tzinfo=at.tzinfo)
+
+
+def build_timeline(scenario_path: str | Path, seed: int | None = None, until: date | None = None) -> Timeline:
+    """Simulate the scenario (its own rules, ``seed`` or the scenario's) and record what to send, in time order."""
+    from simulator.model import Simulation
+    from simulator.runner import load_run_inputs
+
+    sc, policy, _ = load_run_inputs(scenario_path)
+    payloads: dict[str, str] = {}
+    seen: list[tuple[Any, Any]] = []  # (event, decision)
+
+    def tap(case_id: str, kind: str, payload: str) -> None:
+        if kind == "post":
+            payloads[case_id] = payload
+
+    def on_event(event: Any, decision: Any) -> None:
+        seen.append((event, decision))
+
+    sim = Simulation(sc, policy, seed=seed, tap=tap, on_event=on_event)
+    try:
+        result = sim.run()
+    finally:
+        sim.engine.close()
+    tz = policy.calendar.tz
+    cut = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz) if until else None
+    recs = {r.case_id: r for r in result.cases}
+    locate = service_place(list(policy.places))
+    items: list[Item] = []
+    for seq, (event, _decision) in enumerate(seen):
+        at = event.at
+        if cut is not None and at >= cut:
+            continue
+        rec = recs[event.case_id]
+        unit = rec.unit  # routed when the form opened; the simulator never changes it
+        base = dict(at=at, seq=seq, sim_case=rec.case_id, case_id=rec.post_id, channel=rec.channel)
+        if isinstance(event, PostReceived):
+            payload = _with_counts(rec.channel, payloads[rec.case_id], event.post.reposts)
+            items.append(Item(kind="post", payload=payload, place=rec.located_place, reposts=event.post.reposts,
+                              service_place=locate(_post_text(rec.channel, payload)), unit=unit, **base))
+        elif isinstance(event, ReplyFiled):
+            due = rec.promise_due.astimezone(tz).date().isoformat() if rec.promise_due is not None else None
+            items.append(Item(kind="reply", unit=unit, reply_kind=event.reply_kind,
+                              promise_due=due if event.reply_kind == "近期解决" else None, **base))
+        elif isinstance(event, StatementIssued):
+            items.append(Item(kind="statement", **base))
+        elif isinstance(event, RepostsUpdated):
+            items.append(Item(kind="reposts", reposts=event.reposts, **base))
+        elif isinstance(event, FollowUpPosted):
+            items.append(Item(kind="follow-up", text=event.text or "", **base))
+        elif not isinstance(event, DeadlineReached):  # the service fires its own deadlines
+            raise AssertionError(f"unexpected event {type(event).__name__}")
+    items.sort(key=lambda i: (i.at, i.seq))
+    miss_esc, miss_pts = 0, 0.0
+    for event, decision in seen:
+        if isinstance(event, DeadlineReached) and not event.reminder:
+            miss_esc = max(miss_esc, len(decision.of_type(Escalate)))
+            miss_pts = max(miss_pts, sum(e.points for e in decision.of_type(Deduct)))
+    forms = [r for r in result.cases if r.opened_at is not None and (cut is None or r.opened_at < cut)]
+    reply_m = [(r.reply_due - r.replied_at).total_seconds() for r in forms
+               if r.replied_at is not None and r.reply_due is not None and (cut is None or r.replied_at < cut)]
+    stmt_m = [(r.statement_due - r.statement_at).total_seconds() for r in forms
+              if r.statement_at is not None and r.statement_due is not None and (cut is None or r.statement_at < cut)]
+    midnight = [(_midnight_after(r.opened_at.astimezone(tz)) - r.opened_at).total_seconds() for r in forms
+                if r.opened_at is not None and not (r.replied_at is not None and r.reply_due is not None
+                                                    and r.replied_at <= r.reply_due)]
+    return Timeline(items=items, scenario=sc.name, seed=result.seed, start=result.start, cut=cut,
+                    drained_at=result.drained_at, totals=sim_totals(result, seen, cut),
+                    reply_margins=reply_m, statement_margins=stmt_m, midnight_late=midnight,
+                    miss_cost=(miss_esc, miss_pts))
+
+
+def sim_totals(result: Any, seen: Sequence[tuple[Any, Any]], cut: datetime | None) -> dict[str, Any]:
+    """The simulator's counts as ``GET /api/supervision`` totals name them, of what happened before ``cut``
+    (None: the whole drained run; then they equal the run's metrics.json, docs/metrics.md)."""
+    def before(at: datetime | None) -> bool:
+        return at is not None and (cut is None or at < cut)
+
+    forms = [r for r in result.cases if before(r.opened_at)]
+    replied = [r for r in forms if before(r.replied_at)]
+    on_time = [r for r in replied if r.reply_due is not None and r.replied_at <= r.reply_due]
+    hot = [r for r in forms if before(r.hot_at)]
+    statements = [r for r in hot if before(r.statement_at)]
+    stmt_ok = [r for r in statements if r.statement_due is not None and r.statement_at <= r.statement_due]
+    escalations = sum(len(d.of_type(Escalate)) for _, d in seen if before(d.at))
+    deductions = sum(e.points for _, d in seen if before(d.at) for e in d.of_type(Deduct))
+    n = len(forms)
+    return {"forms": n, "replied": len(replied), "reply_rate": len(replied) / n if n else None,
+            "on_time": len(on_time), "on_time_rate": len(on_time) / n if n else None, "hot": len(hot),
+            "statements": len(statements), "statements_on_time": len(stmt_ok),
+            "escalations": escalations, "deductions_total": deductions}
+
+
+# ---- tolerances and the comparison -------------------------------------------------------------------------
+
+def tolerances(tl: Timeline, speed: float, jitter: float = EXPECTED_JITTER) -> dict[str, float]:
+    """How far each count may differ between service and simulator, from the timing jitter alone.
+
+    An action the simulator took at time t reaches the service at t + L, L ≈ ``speed × jitter`` simulated
+    seconds (later, never earlier).  So a reply filed less than L before its deadline may land after the
+    service fired it (on time → late, and that missed deadline may escalate and cost points); a statement
+    likewise; and a form opened less than L before midnight may open the next day, which moves its reply
+    deadline a working day later (a late reply may become on time).  Each such form is *at risk*; the
+    tolerance of a count is the number of at-risk forms that can move it, times the most one missed deadline
+    cost in the simulation (escalations, points).  Counts that do not depend on timing (forms, replies,
+    hot events) must agree exactly.
+    """
+    lag = speed * jitter
+    replies = sum(1 for m in tl.reply_margins if 0 <= m < lag)
+    statements = sum(1 for m in tl.statement_margins if 0 <= m < lag)
+    midnight = sum(1 for m in tl.midnight_late if m < lag)
+    esc, pts = tl.miss_cost
+    risky = replies + statements + midnight
+    return {"forms": 0, "replied": 0, "on_time": replies + midnight, "hot": 0, "statements_on_time": statements,
+            "escalations": risky * esc, "deductions_total": risky * pts, "lag_seconds": lag}
+
+
+def _rate(num: float | None, den: float | None) -> float | None:
+    return None if not den or num is None else num / den
+
+
+@dataclass
+class Row:
+    metric: str
+    simulator: float | None
+    service: float | None
+    tolerance: float
+    ok: bool
+
+
+def compare(sim: dict[str, Any], svc: dict[str, Any], tol: dict[str, float]) -> list[Row]:
+    """Each compared metric, simulator beside service, within tolerance or not.  Rates are compared through
+    their counts (a rate's tolerance is its count's divided by the forms)."""
+    rows = []
+    forms = sim["forms"]
+    spec = {  # metric → (count key, denominator key or None, tolerance key)
+        "forms": ("forms", None, "forms"), "reply_rate": ("replied", "forms", "replied"),
+        "on_time_rate": ("on_time", "forms", "on_time"), "hot_events": ("hot", None, "hot"),
+        "statement_2h_rate": ("statements_on_time", "hot", "statements_on_time"),
+        "escalations": ("escalations", None, "escalations"), "deductions_total": ("deductions_total", None,
+                                                                                  "deductions_total")}
+    for metric in COMPARED:
+        key, den, tkey = spec[metric]
+        a, b, tk = sim.get(key), svc.get(key), tol[tkey]
+        ok = a is not None and b is not None and abs(float(a) - float(b)) <= tk + 1e-9
+        if den is None:
+            rows.append(Row(metric, a, b, tk, ok))
+        else:
+            if den == "hot":  # a rate over hot events: the denominator must agree too
+                ok = ok and sim.get("hot") == svc.get("hot")
+            d = sim.get(den) or forms
+            rows.append(Row(metric, _rate(a, sim.get(den)), _rate(b, svc.get(den)), tk / d if d else 0.0, ok))
+    return rows
+
+
+# ---- sending -------------------------------------------------------------------------------------------------
+
+@dataclass
+class DriveResult:
+    posts_sent: int = 0
+    posts_accepted: int = 0
+    actions_sent: int = 0
+    wall_seconds: float = 0.0
+    intake_ms: list[float] = field(default_factory=list)
+    api_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    lateness: list[float] = field(default_factory=list)  # simulated seconds each item was sent after its time
+    service_totals: dict[str, Any] = field(default_factory=dict)
+    stored_cases: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    speed: float = 0.0
+    tolerances: dict[str, float] = field(default_factory=dict)
+    first_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(r.ok for r in self.rows)
+
+
+def _pct(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    xs = sorted(values)
+    h = (len(xs) - 1) * q
+    lo = math.floor(h)
+    return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (h - lo)
+
+
+class _Done:
+    """The answer of a retried action refused with 409: the earlier try was done."""
+
+    status_code = 200
+    text = ""
+
+    @staticmethod
+    def json() -> dict[str, Any]:
+        return {}
+
+
+_DONE = _Done()
+
+
+class _Sender:
+    RETRIES = 3
+
+    def __init__(self, client: Any, config: Any, tl: Timeline, res: DriveResult, concurrency: int) -> None:
+        self.client, self.cfg, self.tl, self.res = client, config, tl, res
+        self.sem = asyncio.Semaphore(concurrency)
+        self.last: dict[str, asyncio.Task[None]] = {}  # per case: its previous item (a case's items go in order)
+        self.speed = 1.0
+        self.anchor_real = 0.0
+        self.anchor_service = tl.start
+
+    def service_now(self) -> datetime:
+        return self.anchor_service + timedelta(seconds=(time.monotonic() - self.anchor_real) * self.speed)
+
+    def _secret(self, channel: str) -> str:
+        s = self.cfg.wechat_token if channel == "wechat" else self.cfg.weibo_secret
+        if s is None:
+            raise DriveError(t("drive.no_secret", key="wechat_token" if channel == "wechat" else "weibo_secret"))
+        return str(s.get_secret_value())
+
+    def _token(self, role: str) -> dict[str, str]:
+        if role.startswith("unit:"):
+            tok = self.cfg.unit_tokens.get(role[5:])
+        else:
+            tok = self.cfg.desk_token if role == "desk" else self.cfg.supervisor_token
+        if tok is None:
+            raise DriveError(t("drive.no_token", role=role))
+        return {"Authorization": f"Bearer {tok.get_secret_value()}"}
+
+    async def request(self, method: str, url: str, *, intake: bool, **kw: Any) -> Any:
+        """One request with WeChat's retry rule: up to 3 more tries on a connection error or a 5xx; a 409 on a
+        retried action means the first try got through.  Latency: send → answer of the try that answered."""
+        import httpx
+
+        tried = 0
+        while True:
+            t0 = time.perf_counter()
+            try:
+                async with self.sem:
+                    r = await self.client.request(method, url, **kw)
+            except httpx.TransportError as exc:
+                if tried < self.RETRIES:
+                    tried += 1
+                    self.res.retries += 1
+                    await asyncio.sleep(0.05 * tried)
+                    continue
+                self.res.errors["connection"] += 1
+                self.res.first_error = self.res.first_error or f"{method} {url}: {exc!r}"
+                return None
+            (self.res.intake_ms if intake else self.res.api_ms).append((time.perf_counter() - t0) * 1000)
+            if r.status_code >= 500 and tried < self.RETRIES:
+                tried += 1
+                self.res.retries += 1
+                continue
+            if r.status_code == 409 and tried:
+                return _DONE  # an earlier try got through before its answer was lost
+            return r
+
+    def _bad(self, r: Any, what: str, allow: tuple[int, ...] = ()) -> bool:
+        if r is None:
+            return True
+        if r.status_code == 200 or r.status_code in allow:
+            return False
+        self.res.errors[str(r.status_code)] += 1
+        self.res.first_error = self.res.first_error or f"{what}: {r.status_code} {r.text[:200]}"
+        return True
+
+    async def send(self, item: Item, prev: asyncio.Task[None] | None) -> None:
+        if prev is not None:
+            await prev  # the post first, then its case's acts, in the simulation's order
+        self.res.lateness.append((self.service_now() - item.at).total_seconds())
+        if item.kind == "post":
+            await self._post(item)
+            return
+        self.res.actions_sent += 1
+        base = f"/api/cases/{item.case_id}"
+        if item.kind == "reply":
+            body: dict[str, Any] = {"kind": item.reply_kind}
+            if item.promise_due is not None:
+                body["promise_due"] = item.promise_due
+            r = await self.request("POST", base + "/reply", intake=False, json=body,
+                                   headers=self._token(f"unit:{item.unit}"))
+        elif item.kind == "statement":
+            r = await self.request("POST", base + "/statement", intake=False, json={}, headers=self._token("desk"))
+        elif item.kind == "reposts":
+            r = await self.request("POST", base + "/reposts", intake=False, json={"reposts": item.reposts},
+                                   headers=self._token("desk"))
+        else:
+            r = await self.request("POST", base + "/follow-up", intake=False, json={"text": item.text or "…"},
+                                   headers=self._token("desk"))
+        self._bad(r, f"{item.kind} {item.case_id}")
+
+    async def _post(self, item: Item) -> None:
+        from .service import signature
+
+        self.res.posts_sent += 1
+        ts = str(int(self.service_now().timestamp()))
+        nonce = secrets.token_hex(8)
+        params = {"signature": signature(self._secret(item.channel), ts, nonce), "timestamp": ts, "nonce": nonce}
+        ctype = "application/json" if item.channel == "weibo" else "application/xml"
+        r = await self.request("POST", f"/{item.channel}", intake=True, params=params,
+                               content=item.payload.encode("utf-8"), headers={"Content-Type": ctype})
+        if self._bad(r, f"post {item.case_id}"):
+            return
+        self.res.posts_accepted += 1
+        unlocated = item.service_place is None
+        if item.channel == "weibo":
+            try:
+                unlocated = r.json().get("result") == "unlocated"
+            except ValueError:
+                pass
+        if unlocated:  # the desk locates it where the simulator's desk did
+            r = await self.request("POST", f"/api/posts/{item.case_id}/locate", intake=False,
+                                   json={"place": item.place}, headers=self._token("desk"))
+            self.res.actions_sent += 1
+            self._bad(r, f"locate {item.case_id}", allow=(409,))
+        elif item.service_place != item.place and item.unit:
+            # the service read another place in the text than the simulator's desk: the desk re-routes the form
+            # to the simulator's unit (409: it is there already)
+            r = await self.request("POST", f"/api/cases/{item.case_id}/reroute", intake=False,
+                                   json={"unit": item.unit, "reason": t("drive.reroute_reason", place=item.place)},
+                                   headers=self._token("desk"))
+            self.res.actions_sent += 1
+            self._bad(r, f"reroute {item.case_id}", allow=(409,))
+
+    async def status(self) -> dict[str, Any]:
+        r = await self.client.get("/status")
+        r.raise_for_status()
+        return dict(r.json())
+
+
+async def _wait_up(client: Any, target: str, wait: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            r = await client.get("/status")
+            if r.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() >= deadline:
+            raise DriveError(t("drive.unreachable", target=target, seconds=int(wait)))
+        await asyncio.sleep(0.25)
+
+
+async def drive(tl: Timeline, target: str, config: Any, speed: float | None = None, concurrency: int = 16,
+                wait_up: float = 30.0, jitter: float = EXPECTED_JITTER,
+                progress: Callable[[str], None] | None = None) -> DriveResult:
+    """Send the timeline to the service at ``target`` in its accelerated time, then compare its totals."""
+    import httpx
+
+    from . import service  # noqa: F401  (imported now, not on the first post: importing takes ~0.3 s)
+
+    say = progress or (lambda s: None)
+    res = DriveResult()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=target.rstrip("/"), limits=limits, timeout=30.0) as client:
+        await _wait_up(client, target, wait_up)
+        sender = _Sender(client, config, tl, res, concurrency)
+        t0 = time.monotonic()
+        st = await sender.status()
+        t1 = time.monotonic()
+        svc_speed = float(st.get("clock_speed") or 1.0)
+        if speed is not None and not math.isclose(speed, svc_speed, rel_tol=1e-9):
+            raise DriveError(t("drive.speed_differs", speed=speed, service=svc_speed))
+        sender.speed = res.speed = svc_speed
+        sender.anchor_real, sender.anchor_service = (t0 + t1) / 2, datetime.fromisoformat(st["now"])
+        first = tl.items[0].at if tl.items else tl.start
+        if sender.anchor_service > first:
+            raise DriveError(t("drive.clock_past", now=st["now"], first=first.isoformat(),
+                               start=(first - timedelta(days=1)).date().isoformat()))
+        res.tolerances = tolerances(tl, svc_speed, jitter)
+        say(t("drive.starting", n=len(tl.items), target=target, speed=svc_speed,
+              seconds=round((first - sender.anchor_service).total_seconds() / svc_speed, 1)))
+        tasks: list[asyncio.Task[None]] = []
+        started: float | None = None
+        for item in tl.items:
+            wait = (item.at - sender.service_now()).total_seconds() / svc_speed
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if started is None:
+                started = time.perf_counter()
+            task = asyncio.create_task(sender.send(item, sender.last.get(item.case_id)))
+            sender.last[item.case_id] = task
+            tasks.append(task)
+            if len(tasks) > 4 * concurrency:  # keep memory bounded: reap what finished (raising what failed)
+                for x in tasks:
+                    if x.done():
+                        x.result()
+                tasks = [x for x in tasks if not x.done()]
+        for task in tasks:
+            await task
+        res.wall_seconds = time.perf_counter() - (started or time.perf_counter())
+        # let the service's clock pass what the simulator counted: the cut, or every deadline fired
+        if tl.cut is not None:
+            wait = (tl.cut - sender.service_now()).total_seconds() / svc_speed
+            if wait > 0:
+                await asyncio.sleep(wait)
+        else:
+            say(t("drive.draining"))
+            limit = time.monotonic() + max(60.0, (tl.drained_at - sender.service_now()).total_seconds() / svc_speed
+                                           + 30.0)
+            while time.monotonic() < limit:
+                st = await sender.status()
+                if st.get("next_due") is None and st.get("scheduler_error") is None:
+                    break
+                if st.get("scheduler_error"):
+                    res.errors["scheduler"] += 1
+                    res.first_error = res.first_error or str(st["scheduler_error"])
+                    break
+                await asyncio.sleep(0.2)
+        r = await client.get("/api/supervision", headers=sender._token("supervisor"))
+        if r.status_code != 200:
+            res.errors[f"supervision {r.status_code}"] += 1
+            res.first_error = res.first_error or f"GET /api/supervision: {r.status_code} {r.text[:200]}"
+        else:
+            res.service_totals = dict(r.json().get("totals", {}))
+            res.rows = compare(tl.totals, res.service_totals, res.tolerances)
+    return res
+
+
+# ---- the report ----------------------------------------------------------------------------------------------
+
+def _fmt(metric: str, v: float | None) -> str:
+    if v is None:
+        return "—"
+    if metric.endswith("_rate"):
+        return f"{v * 100:.2f}%"
+    return f"{v:g}"
+
+
+def report_json(tl: Timeline, res: DriveResult) -> dict[str, Any]:
+    """The machine-readable result (``--json``)."""
+    return {
+        "kind": "wenzheng-drive", "scenario": tl.scenario, "seed": tl.seed, "speed": res.speed,
+        "until": (tl.cut - timedelta(days=1)).date().isoformat() if tl.cut else None,
+        "posts_sent": res.posts_sent, "posts_accepted": res.posts_accepted, "actions_sent": res.actions_sent,
+        "wall_seconds": round(res.wall_seconds, 3),
+        "posts_per_second": round(res.posts_accepted / res.wall_seconds, 3) if res.wall_seconds else None,
+        "intake_ms": {"p50": _round(_pct(res.intake_ms, 0.5)), "p99": _round(_pct(res.intake_ms, 0.99)),
+                      "n": len(res.intake_ms)},
+        "api_ms": {"p50": _round(_pct(res.api_ms, 0.5)), "p99": _round(_pct(res.api_ms, 0.99)),
+                   "n": len(res.api_ms)},
+        "lateness_seconds": {"p50": _round(_pct(res.lateness, 0.5)), "p99": _round(_pct(res.lateness, 0.99)),
+                             "max": _round(max(res.lateness, default=None))},
+        "errors": dict(sorted(res.errors.items())), "retries": res.retries, "first_error": res.first_error or None,
+        "tolerances": {k: _round(v) for k, v in res.tolerances.items()},
+        "simulator": tl.totals, "service": res.service_totals,
+        "comparison": [asdict(r) for r in res.rows], "ok": res.ok,
+    }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 3)
+
+
+def format_report(tl: Timeline, res: DriveResult, lang: str | None = None) -> str:
+    """The report for people: load figures, errors, then the metrics side by side."""
+    doc = report_json(tl, res)
+    lines = [t("drive.title", lang=lang, scenario=tl.scenario, seed=tl.seed, speed=f"{res.speed:g}")]
+    if tl.cut is not None:
+        lines.append(t("drive.until_note", lang=lang, until=doc["until"]))
+    lines.append(t("drive.posts", lang=lang, sent=res.posts_sent, accepted=res.posts_accepted,
+                   actions=res.actions_sent, seconds=f"{res.wall_seconds:.1f}",
+                   rate=f"{doc['posts_per_second']:.1f}" if doc["posts_per_second"] is not None else "—"))
+
+    def ms(d: dict[str, Any], k: str) -> str:
+        return "—" if d[k] is None else f"{d[k]:.1f}"
+
+    lines.append(t("drive.latency", lang=lang, what=t("drive.intake", lang=lang), p50=ms(doc["intake_ms"], "p50"),
+                   p99=ms(doc["intake_ms"], "p99"), n=doc["intake_ms"]["n"]))
+    lines.append(t("drive.latency", lang=lang, what=t("drive.api", lang=lang), p50=ms(doc["api_ms"], "p50"),
+                   p99=ms(doc["api_ms"], "p99"), n=doc["api_ms"]["n"]))
+    late = doc["lateness_seconds"]
+    lines.append(t("drive.lateness", lang=lang, p99="—" if late["p99"] is None else f"{late['p99'] / 60:.1f}",
+                   max="—" if late["max"] is None else f"{late['max'] / 60:.1f}",
+                   lag=f"{res.tolerances.get('lag_seconds', 0) / 60:.1f}"))
+    if res.errors:
+        lines.append(t("drive.errors", lang=lang, errors=", ".join(f"{k}: {v}" for k, v in sorted(res.errors.items())),
+                       first=res.first_error))
+    else:
+        lines.append(t("drive.no_errors", lang=lang, retries=res.retries))
+    if res.rows:
+        lines.append(t("drive.table_head", lang=lang))
+        for r in res.rows:
+            tol = _fmt(r.metric, r.tolerance) if r.tolerance else "0"
+            lines.append(f"  {r.metric:<18} {_fmt(r.metric, r.simulator):>10} {_fmt(r.metric, r.service):>10}"
+                         f"  ±{tol:<8} {'✓' if r.ok else '✗'}")
+    lines.append(t("drive.ok" if res.ok else "drive.failed", lang=lang))
+    return "\n".join(lines)
