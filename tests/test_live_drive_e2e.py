@@ -46,7 +46,7 @@ def service(tmp_path):  # type: ignore[no-untyped-def]
                          desk_token="test-desk-token-0001", supervisor_token="test-supervisor-token-01",
                          unit_tokens={u: f"test-unit-token-{i:04d}" for i, u in enumerate(units)},
                          clock_speed=SPEED, clock_start=datetime.fromisoformat("2014-03-31T00:00:00+08:00"),
-                         stale_seconds=86_400, poll_seconds=0.05)
+                         poll_seconds=0.05)
     app = create_app(ROOT / "rules", config)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -85,3 +85,21 @@ def test_tokens_checked(tmp_path):
     with pytest.raises(SourceError) as err:
         _open(tmp_path, unit_tokens={"不存在局": "d" * 16})
     assert err.value.problems[0].key == "unit_tokens" and "不存在局" in err.value.problems[0].message
+
+
+def test_stale_window_is_real_seconds_on_an_accelerated_clock(tmp_path):
+    from live.service import signature
+
+    real = Real(5000.0)
+    cfg = load_config(environ={}, db=f"sqlite:///{tmp_path / 'live.db'}", wechat_token="t0ken", stale_seconds=300)
+    s = LiveService.open(RULES, cfg, clock=ScaledClock(START, 3600, real=real))
+    now = int(START.timestamp())
+
+    def check(ts: int):
+        refused = s.check_signature("wechat", signature("t0ken", str(ts), "n"), str(ts), "n")
+        return None if refused is None else refused.status
+
+    # 300 real seconds at 3600x are 1,080,000 seconds of the service's clock, either way
+    assert check(now - 1_080_000) is None and check(now + 1_080_000) is None
+    assert check(now - 1_080_001) == 403 and check(now + 1_080_001) == 403
+    s.close()
