@@ -165,13 +165,25 @@ class LiveService:
                 conn.execute(insert(store.deadlines).values(case_id=case_id, kind=eff.deadline, reminder=True,
                                                             due=store.stamp(eff.remind_at)))
 
-    def _count(self, channel: str, reason: str) -> None:
-        with self.db.begin() as conn:
-            done = conn.execute(update(store.intake_counts)
-                                .where(store.intake_counts.c.channel == channel, store.intake_counts.c.reason == reason)
-                                .values(n=store.intake_counts.c.n + 1)).rowcount
-            if not done:
-                conn.execute(insert(store.intake_counts).values(channel=channel, reason=reason, n=1))
+    def _count(self, channel: str, reason: str, conn: Connection | None = None) -> None:
+        """One more request of ``channel`` with outcome ``reason``: one upsert, in ``conn``'s transaction when
+        given (an accepted post is counted in the transaction that stores it), else in its own."""
+        if conn is None:
+            with self.db.begin() as own:
+                self._count(channel, reason, own)
+            return
+        c = store.intake_counts.c
+        if conn.dialect.name in ("sqlite", "postgresql"):
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            upsert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+            conn.execute(upsert(store.intake_counts).values(channel=channel, reason=reason, n=1)
+                         .on_conflict_do_update(index_elements=[c.channel, c.reason], set_={"n": c.n + 1}))
+            return
+        done = conn.execute(update(store.intake_counts).where(c.channel == channel, c.reason == reason)
+                            .values(n=c.n + 1)).rowcount
+        if not done:
+            conn.execute(insert(store.intake_counts).values(channel=channel, reason=reason, n=1))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Requests by channel and outcome (``accepted``, ``retry`` or the reason they were refused)."""
@@ -238,7 +250,6 @@ class LiveService:
                     raise
                 self._count(channel, "retry")
                 return stored
-            self._count(channel, "accepted")
             return answer
 
     def _stored_answer(self, post_id: str) -> Answer | None:
@@ -259,6 +270,7 @@ class LiveService:
                 conn.execute(insert(store.posts).values(post_id=raw.post_id, channel=channel, case_id=case_id,
                                                         received_at=store.stamp(now), answer=answer.body,
                                                         media_type=answer.media_type))
+                self._count(channel, "accepted", conn)
                 if place is None or case_id is None:
                     self._append(conn, "post_unlocated", None, now, raw.model_dump(mode="json"), None)
                     return answer
