@@ -157,5 +157,5 @@ def test_the_postgresql_cluster_does_not_run_as_root(pg_cluster):
 
     with psycopg.connect(host="127.0.0.1", port=pg_cluster.port, user="postgres", dbname="postgres") as conn:
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
-    uid = Path(f"/proc/{pid}").stat().st_uid
+        uid = Path(f"/proc/{pid}").stat().st_uid  # while the connection (its server process) lives
     assert uid != 0
