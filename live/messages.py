@@ -40,8 +40,8 @@ t = Catalogue("live", {
     # --- desk, units, supervisors: API and pages (live/api.py, live/pages.py; branch web) ---
     # --- drive (live/drive.py, wenzheng drive; branch drive) ---
     # --- store and databases (live/store.py; branch pg) ---
-    "store.not_a_store": ("{path} 不是问政在线服务的数据库（{reason}）；未作任何改动。请换一个新文件或空数据库",
-                          "{path} is not a wenzheng live store ({reason}); it was left untouched. "
+    "store.not_a_store": ("不是问政在线服务的数据库（{reason}）；未作任何改动。请换一个新文件或空数据库",
+                          "not a wenzheng live store ({reason}); it was left untouched. "
                           "Use a new file or an empty database"),
     "store.not_sqlite": ("不是 SQLite 数据库：{reason}", "not a SQLite database: {reason}"),
     "store.no_revision": ("有数据表 {tables}，但没有 alembic_version 表",

@@ -204,7 +204,7 @@ def _check_sqlite_file(database: str | None) -> None:
     else:
         reason = _foreign(names)
     if reason is not None:
-        raise SourceError([Problem(str(path), None, None, t("store.not_a_store", path=path, reason=reason),
+        raise SourceError([Problem(str(path), None, None, t("store.not_a_store", reason=reason),
                                    key="db", code="config")])
 
 
@@ -233,7 +233,7 @@ def migrate(db: Engine) -> None:
         reason = _foreign(set(inspect(conn).get_table_names()))
         if reason is not None:  # e.g. a PostgreSQL database that holds another application's tables
             where = db.url.render_as_string(hide_password=True)
-            raise SourceError([Problem(where, None, None, t("store.not_a_store", path=where, reason=reason),
+            raise SourceError([Problem(where, None, None, t("store.not_a_store", reason=reason),
                                        key="db", code="config")])
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
