@@ -48,8 +48,10 @@ async def _body(request: Request, limit: int) -> bytes | None:
 
 
 async def _scheduler(service: LiveService, app: FastAPI) -> None:
-    poll = service.config.poll_seconds
     clock = service.clock
+    # poll_seconds is real time: on an accelerated clock (speed 86400) it is that many seconds of the clock's
+    # time, else the scheduler would look (two queries) every 1/86400 s
+    poll = service.config.poll_seconds * getattr(clock, "speed", 1.0)
     try:
         while True:
             await run_in_threadpool(service.fire_due)

@@ -157,4 +157,11 @@ t = Catalogue("live", {
     "drive.failed": ("结果：有错误或指标超出容差", "result: errors occurred or a metric is outside its tolerance"),
     "drive.json_written": ("已写入 {path}", "wrote {path}"),
     # --- store and databases (live/store.py; branch pg) ---
+    "store.not_a_store": ("不是问政在线服务的数据库（{reason}）；未作任何改动。请换一个新文件或空数据库",
+                          "not a wenzheng live store ({reason}); it was left untouched. "
+                          "Use a new file or an empty database"),
+    "store.not_sqlite": ("不是 SQLite 数据库：{reason}", "not a SQLite database: {reason}"),
+    "store.no_revision": ("有数据表 {tables}，但没有 alembic_version 表",
+                          "it has tables ({tables}) but no alembic_version table"),
+    "store.unknown_tables": ("有问政不认识的数据表 {tables}", "it has tables wenzheng does not know: {tables}"),
 })

@@ -23,7 +23,9 @@ from typing import Any, Literal, get_args
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from engine.adapters import AdapterResult, PostAdapter, RawPost
@@ -86,6 +88,22 @@ class Fired:
     reminder: bool
     due: datetime
     decision: Decision
+
+
+# The intake path's statements, built once: SQLAlchemy compiles each once and caches it, so a post costs only
+# its parameters (building ``insert(...).values(...)`` per row cost more than the database's own work).
+_INSERT_POST = insert(store.posts)
+_INSERT_EVENT = insert(store.events)
+_INSERT_CASE = insert(store.cases)
+_INSERT_DEADLINE = insert(store.deadlines)
+_SELECT_ANSWER = select(store.posts.c.answer, store.posts.c.media_type) \
+    .where(store.posts.c.post_id == bindparam("post_id"))
+#: one statement per count: INSERT … ON CONFLICT DO UPDATE n = n + 1 (atomic, also between two processes)
+_UPSERT_COUNT = {
+    name: dialect.insert(store.intake_counts).on_conflict_do_update(
+        index_elements=[store.intake_counts.c.channel, store.intake_counts.c.reason],
+        set_={"n": store.intake_counts.c.n + 1})
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))}
 
 
 def _json(data: Any) -> str:
@@ -169,32 +187,41 @@ class LiveService:
         values = dict(unit=case.unit, category=case.category, hot=case.hot, updated_at=store.stamp(self.clock.now()),
                       state=store.dump_case(case))
         if new:
-            conn.execute(insert(store.cases).values(case_id=case_id, post_id=post_id,
-                                                    opened_at=store.stamp(case.opened_at), **values))
+            conn.execute(_INSERT_CASE, dict(case_id=case_id, post_id=post_id, opened_at=store.stamp(case.opened_at),
+                                            **values))
         else:
             conn.execute(update(store.cases).where(store.cases.c.case_id == case_id).values(**values))
 
     def _append(self, conn: Connection, kind: str, case_id: str | None, at: datetime, event: Any,
                 decision: Decision | None) -> None:
-        conn.execute(insert(store.events).values(
+        conn.execute(_INSERT_EVENT, dict(
             case_id=case_id, kind=kind, at=store.stamp(at), recorded_at=store.stamp(self.clock.now()),
             event=_json(event), decision=_json(decision.model_dump(mode="json")) if decision is not None else None))
 
     def _deadline_rows(self, conn: Connection, case_id: str, decision: Decision) -> None:
-        for eff in decision.of_type(SetDeadline):
-            conn.execute(insert(store.deadlines).values(case_id=case_id, kind=eff.deadline, reminder=False,
-                                                        due=store.stamp(eff.due)))
+        for eff in decision.of_type(SetDeadline):  # one row at a time: ids in the order set (ties fire so)
+            conn.execute(_INSERT_DEADLINE, dict(case_id=case_id, kind=eff.deadline, reminder=False,
+                                                due=store.stamp(eff.due)))
             if eff.remind_at is not None:
-                conn.execute(insert(store.deadlines).values(case_id=case_id, kind=eff.deadline, reminder=True,
-                                                            due=store.stamp(eff.remind_at)))
+                conn.execute(_INSERT_DEADLINE, dict(case_id=case_id, kind=eff.deadline, reminder=True,
+                                                    due=store.stamp(eff.remind_at)))
 
-    def _count(self, channel: str, reason: str) -> None:
-        with self.db.begin() as conn:
-            done = conn.execute(update(store.intake_counts)
-                                .where(store.intake_counts.c.channel == channel, store.intake_counts.c.reason == reason)
-                                .values(n=store.intake_counts.c.n + 1)).rowcount
-            if not done:
-                conn.execute(insert(store.intake_counts).values(channel=channel, reason=reason, n=1))
+    def _count(self, channel: str, reason: str, conn: Connection | None = None) -> None:
+        """One more request of ``channel`` with outcome ``reason``: one upsert, in ``conn``'s transaction when
+        given (an accepted post is counted in the transaction that stores it), else in its own."""
+        if conn is None:
+            with self.db.begin() as own:
+                self._count(channel, reason, own)
+            return
+        c = store.intake_counts.c
+        upsert = _UPSERT_COUNT.get(conn.dialect.name)
+        if upsert is not None:
+            conn.execute(upsert, {"channel": channel, "reason": reason, "n": 1})
+            return
+        done = conn.execute(update(store.intake_counts).where(c.channel == channel, c.reason == reason)
+                            .values(n=c.n + 1)).rowcount
+        if not done:
+            conn.execute(insert(store.intake_counts).values(channel=channel, reason=reason, n=1))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Requests by channel and outcome (``accepted``, ``retry`` or the reason they were refused)."""
@@ -264,13 +291,11 @@ class LiveService:
                     raise
                 self._count(channel, "retry")
                 return stored
-            self._count(channel, "accepted")
             return answer
 
     def _stored_answer(self, post_id: str) -> Answer | None:
         with self.db.connect() as conn:
-            row = conn.execute(select(store.posts.c.answer, store.posts.c.media_type)
-                               .where(store.posts.c.post_id == post_id)).first()
+            row = conn.execute(_SELECT_ANSWER, {"post_id": post_id}).first()
         return Answer(200, row.answer, row.media_type) if row is not None else None
 
     def _open(self, channel: ChannelName, raw: RawPost, body: bytes) -> Answer:
@@ -282,9 +307,10 @@ class LiveService:
         answer = self._answer(channel, raw, body, case_id, text, now)
         try:
             with self.db.begin() as conn:
-                conn.execute(insert(store.posts).values(post_id=raw.post_id, channel=channel, case_id=case_id,
-                                                        received_at=store.stamp(now), answer=answer.body,
-                                                        media_type=answer.media_type))
+                conn.execute(_INSERT_POST, dict(post_id=raw.post_id, channel=channel, case_id=case_id,
+                                                received_at=store.stamp(now), answer=answer.body,
+                                                media_type=answer.media_type))
+                self._count(channel, "accepted", conn)
                 if place is None or case_id is None:
                     self._append(conn, "post_unlocated", None, now, raw.model_dump(mode="json"), None)
                     return answer

@@ -31,12 +31,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    event,
+    inspect,
+    make_url,
 )
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from engine.engine import CaseState
 from engine.errors import Problem, SourceError
 from engine.models import SetDeadline
+
+from .messages import t
 
 __all__ = ["metadata", "events", "cases", "deadlines", "posts", "intake_counts", "meta", "stamp", "unstamp",
            "dump_case", "load_case", "open_db", "migrate"]
@@ -140,12 +145,82 @@ def load_case(text: str) -> CaseState:
     return CaseState(**data)
 
 
+#: tables a wenzheng store may hold besides its own (Alembic's revision; SQLite's bookkeeping)
+_OTHER_TABLES = {"alembic_version", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+
+
 def open_db(url: str) -> Engine:
-    """A SQLAlchemy engine for ``url``; a URL SQLAlchemy cannot use is a user error naming the key ``db``."""
+    """A SQLAlchemy engine for ``url``; a URL SQLAlchemy cannot use is a user error naming the key ``db``.
+
+    A SQLite file that exists but is not a wenzheng store is refused before anything touches it.  Every
+    SQLite connection runs in WAL mode with ``synchronous=NORMAL``: a commit is in the write-ahead log before
+    it returns, so a killed process (``kill -9``, a crash) loses nothing it committed; only a power loss or an
+    operating-system crash can lose the last commits (the database itself stays consistent).  Also a busy
+    timeout (another connection holding the write lock is waited for, not an error) and foreign keys on.
+    """
     try:
-        return create_engine(url, future=True)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            _check_sqlite_file(parsed.database)
+        db = create_engine(url, future=True)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise SourceError([Problem("--db", None, None, f"{url!r}: {exc}", key="db", code="config")]) from None
+    if db.dialect.name == "sqlite":
+        event.listen(db, "connect", _sqlite_pragmas)
+    return db
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT_MS}",
+                       "foreign_keys=ON"):
+            cur.execute(f"PRAGMA {pragma}")
+    finally:
+        cur.close()
+
+
+#: how long a SQLite connection waits for another one's write lock before it gives up, milliseconds
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _check_sqlite_file(database: str | None) -> None:
+    """Refuse (exit 2, naming the file) an existing SQLite file that is not a wenzheng store: not a database
+    at all, or tables without Alembic's revision table, or tables a store does not have.  Only reads."""
+    import sqlite3
+    from pathlib import Path
+
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    reason = None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        reason = t("store.not_sqlite", reason=str(exc))
+    else:
+        reason = _foreign(names)
+    if reason is not None:
+        raise SourceError([Problem(str(path), None, None, t("store.not_a_store", reason=reason),
+                                   key="db", code="config")])
+
+
+def _foreign(names: set[str]) -> str | None:
+    """Why a database holding the tables ``names`` is not a wenzheng store (None: it is one, or empty)."""
+    if not names:
+        return None
+    if "alembic_version" not in names:
+        return t("store.no_revision", tables=", ".join(sorted(names)[:8]))
+    unknown = sorted(names - set(metadata.tables) - _OTHER_TABLES)
+    if unknown:
+        return t("store.unknown_tables", tables=", ".join(unknown[:8]))
+    return None
 
 
 def migrate(db: Engine) -> None:
@@ -158,5 +233,10 @@ def migrate(db: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with db.begin() as conn:
+        reason = _foreign(set(inspect(conn).get_table_names()))
+        if reason is not None:  # e.g. a PostgreSQL database that holds another application's tables
+            where = db.url.render_as_string(hide_password=True)
+            raise SourceError([Problem(where, None, None, t("store.not_a_store", reason=reason),
+                                       key="db", code="config")])
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

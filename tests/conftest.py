@@ -51,3 +51,7 @@ def rules_copy(tmp_path: Path) -> Path:
 from tests.fuzz.harness import register_profiles  # noqa: E402
 
 register_profiles()
+
+# the live store's databases: `live_dbs` / `live_db_url` run a test on SQLite and on a throwaway PostgreSQL
+# cluster (tests/live_pg.py; without PostgreSQL's programs the PostgreSQL half fails, saying what to install)
+from tests.live_pg import live_db_url, live_dbs, pg_cluster  # noqa: E402, F401

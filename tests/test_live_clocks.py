@@ -41,9 +41,9 @@ def fired(service):
             for e in table(service, "events") if e.kind == "deadline_reached"]
 
 
-def test_deadlines_fire_once_at_their_due_time(tmp_path):
+def test_deadlines_fire_once_at_their_due_time(live_dbs):
     clock = FakeClock(T0)
-    s = open_service(tmp_path, clock)
+    s = open_service(live_dbs, clock)
     s.intake("wechat", wechat_xml(1, COMPLAINT))
     assert s.fire_due() == []
     clock.set(REMIND - timedelta(microseconds=1))
@@ -72,9 +72,9 @@ def test_deadlines_fire_once_at_their_due_time(tmp_path):
     s.close()
 
 
-def test_the_scheduler_fires_at_the_due_time_while_serving(tmp_path):
+def test_the_scheduler_fires_at_the_due_time_while_serving(live_dbs):
     clock = FakeClock(T0)
-    s = open_service(tmp_path, clock)
+    s = open_service(live_dbs, clock)
     with TestClient(build_app(s)) as c:
         assert c.post("/wechat", params=signed(TOKEN, clock), content=wechat_xml(2, COMPLAINT)).status_code == 200
         time.sleep(0.2)
@@ -95,9 +95,9 @@ def _wait_for(cond, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def test_a_restart_fires_what_fell_due_in_due_order_with_original_times_and_never_again(tmp_path):
+def test_a_restart_fires_what_fell_due_in_due_order_with_original_times_and_never_again(live_dbs):
     clock = FakeClock(T0)
-    first = open_service(tmp_path, clock)
+    first = open_service(live_dbs, clock)
     first.intake("wechat", wechat_xml(3, COMPLAINT))
     clock.advance(timedelta(minutes=1))
     first.intake("wechat", wechat_xml(4, COMPLAINT))
@@ -105,7 +105,7 @@ def test_a_restart_fires_what_fell_due_in_due_order_with_original_times_and_neve
     first.close()  # the service goes down
 
     clock.set(DUE + timedelta(days=1))  # past both clocks of both cases
-    second = open_service(tmp_path, clock)
+    second = open_service(live_dbs, clock)
     assert {k: store.dump_case(v) for k, v in second.engine.cases.items()} == state  # memory rebuilt
     with TestClient(build_app(second)) as c:
         assert c.get("/status").json()["fired_at_start"] == 4
@@ -115,15 +115,15 @@ def test_a_restart_fires_what_fell_due_in_due_order_with_original_times_and_neve
     assert [at for *_, at in got] == sorted(at for *_, at in got)
     second.close()
 
-    third = open_service(tmp_path, clock)  # and once more: nothing fires again
+    third = open_service(live_dbs, clock)  # and once more: nothing fires again
     with TestClient(build_app(third)) as c:
         assert c.get("/status").json()["fired_at_start"] == 0
     assert len(fired(third)) == 4
     third.close()
 
 
-def test_one_clock_per_case_kind_and_reminder_flag(tmp_path):
-    s = open_service(tmp_path, FakeClock(T0))
+def test_one_clock_per_case_kind_and_reminder_flag(live_dbs):
+    s = open_service(live_dbs, FakeClock(T0))
     row = dict(case_id="c", kind="reply", reminder=False, due=store.stamp(DUE))
     with s.db.begin() as conn:
         conn.execute(insert(store.deadlines).values(**row))
@@ -132,21 +132,21 @@ def test_one_clock_per_case_kind_and_reminder_flag(tmp_path):
     s.close()
 
 
-def test_the_migration_creates_exactly_the_tables_the_code_uses(tmp_path):
+def test_the_migration_creates_exactly_the_tables_the_code_uses(live_dbs):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    s = open_service(tmp_path, FakeClock(T0))
+    s = open_service(live_dbs, FakeClock(T0))
     with s.db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), store.metadata)
     assert diff == []
     s.close()
 
 
-def test_case_state_survives_the_store(tmp_path):
+def test_case_state_survives_the_store(live_dbs):
     from engine.engine import CaseState
 
-    s = open_service(tmp_path, FakeClock(T0))
+    s = open_service(live_dbs, FakeClock(T0))
     s.intake("wechat", wechat_xml(5, COMPLAINT))
     case = s.engine.cases["wechat-5"]
     back = store.load_case(store.dump_case(case))

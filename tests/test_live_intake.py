@@ -40,8 +40,8 @@ def clock():
 
 
 @pytest.fixture()
-def service(tmp_path, clock):
-    s = open_service(tmp_path, clock)
+def service(live_dbs, clock):
+    s = open_service(live_dbs, clock)
     yield s
     s.close()
 
@@ -174,21 +174,21 @@ def test_weibo_hot_post_gets_a_two_hour_statement_clock(client, service, clock):
     assert table(service, "cases")[0].hot
 
 
-def test_unconfigured_channel_is_404(tmp_path, clock):
-    s = open_service(tmp_path, clock, weibo_secret=None)
+def test_unconfigured_channel_is_404(live_dbs, clock):
+    s = open_service(live_dbs, clock, weibo_secret=None)
     with TestClient(build_app(s)) as c:
         assert c.post("/weibo", params=signed(SECRET, clock), content=weibo_status(1, COMPLAINT)).status_code == 404
     s.close()
 
 
-def test_a_post_naming_no_place_waits_for_the_desk_or_goes_to_the_default(tmp_path, clock):
-    s = open_service(tmp_path, clock)
+def test_a_post_naming_no_place_waits_for_the_desk_or_goes_to_the_default(live_dbs, clock):
+    s = open_service(live_dbs, clock)
     with TestClient(build_app(s)) as c:
         r = c.post("/weibo", params=signed(SECRET, clock), content=weibo_status(77, "路灯坏了好几天了"))
         assert r.status_code == 200 and r.json()["result"] == "unlocated" and r.json()["case_id"] is None
     assert [e.kind for e in table(s, "events")] == ["post_unlocated"] and table(s, "cases") == []
     s.close()
-    s = open_service(tmp_path, clock, name="other.db", default_place="城北")
+    s = open_service(live_dbs, clock, name="other.db", default_place="城北")
     with TestClient(build_app(s)) as c:
         r = c.post("/weibo", params=signed(SECRET, clock), content=weibo_status(77, "路灯坏了好几天了"))
         assert r.json()["case_id"] == "weibo-77"
@@ -196,8 +196,8 @@ def test_a_post_naming_no_place_waits_for_the_desk_or_goes_to_the_default(tmp_pa
     s.close()
 
 
-def test_one_transaction_a_failure_stores_nothing_and_the_retry_succeeds(tmp_path, clock, monkeypatch):
-    s = open_service(tmp_path, clock)
+def test_one_transaction_a_failure_stores_nothing_and_the_retry_succeeds(live_dbs, clock, monkeypatch):
+    s = open_service(live_dbs, clock)
     real = s._deadline_rows
 
     def broken(*args):
@@ -257,10 +257,10 @@ def test_two_identical_deliveries_at_once_store_one_post(service, clock):
     assert len(table(service, "posts")) == 2 and len(table(service, "events")) == 2
 
 
-def test_two_processes_on_one_store_store_one_post(tmp_path, clock, monkeypatch):
+def test_two_processes_on_one_store_store_one_post(live_dbs, clock, monkeypatch):
     # a second service on the same database (another process) that misses the first's row in its look-up
     # (the race window) still stores nothing twice: the post id is unique and it answers with the stored answer
-    a, b = open_service(tmp_path, clock), open_service(tmp_path, clock)
+    a, b = open_service(live_dbs, clock), open_service(live_dbs, clock)
     body = wechat_xml(8008, COMPLAINT)
     first = a.intake("wechat", body)
     monkeypatch.setattr(b, "_stored_answer", _miss_once(b._stored_answer))

@@ -4,6 +4,7 @@ signed query strings, a service on a throwaway SQLite file with a fake clock.  N
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,12 @@ def config(db: str, **extra: Any) -> LiveConfig:
     return LiveConfig.model_validate(values)
 
 
-def open_service(tmp_path: Path, clock: FakeClock, name: str = "live.db", **extra: Any) -> LiveService:
-    return LiveService.open(RULES, config(f"sqlite:///{tmp_path / name}", **extra), clock)
+def open_service(where: Path | Callable[[str], str], clock: FakeClock, name: str = "live.db",
+                 **extra: Any) -> LiveService:
+    """A service on the store ``name``: a SQLite file in the folder ``where``, or the URL the ``live_dbs``
+    fixture gives for ``name`` (SQLite or PostgreSQL; the same name is the same store)."""
+    url = f"sqlite:///{where / name}" if isinstance(where, Path) else where(name)
+    return LiveService.open(RULES, config(url, **extra), clock)
 
 
 def signed(secret: str, clock: FakeClock, nonce: str = "n0nce", skew: float = 0) -> dict[str, str]:

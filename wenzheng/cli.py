@@ -1230,7 +1230,8 @@ def serve(rules: Path, db: str | None, host: str, port: int, config_file: Path |
     service = application.state.service
     err.print(live_t("serve.start", rules=rules, db=service.db.url.render_as_string(hide_password=True), host=host,
                      port=port), soft_wrap=True)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    # no access log: a line per request costs more than the work of a post (docs/live.md, "Throughput")
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
 
 
 @app.command()
