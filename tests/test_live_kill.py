@@ -31,7 +31,7 @@ START = "2014-05-14T10:05:00+08:00"
 #: simulated seconds per real second: the 2-hour statement clock passes in 0.14 s, 5 working days in ~13 s
 SPEED = 50_000
 N_BEFORE, N_AFTER = 160, 140  # posts sent before / after the restart (the kill lands in the first batch)
-SETTINGS = {"clock_start": START, "clock_speed": SPEED, "stale_seconds": 86_400, "poll_seconds": 0.05,
+SETTINGS = {"clock_start": START, "clock_speed": SPEED, "stale_seconds": 30, "poll_seconds": 0.05,
             "max_body": 8192}
 HOT_EVERY = 9  # every 9th Weibo post is hot (≥ 500 reposts): a 2-hour statement clock as well
 
@@ -57,7 +57,8 @@ async def _hostile(sender: Sender, answered: dict[str, str], tally: Counter[str]
             assert r.status_code == 403 and r.json()["error"] == "bad-signature"
             tally["bad-signature"] += 1
         old = sender.query("weibo")
-        old["timestamp"] = str(int(old["timestamp"]) - 90_000)  # 25 hours old, signed properly
+        # a real minute old, signed properly: past stale_seconds (30 real seconds, i.e. 30 × SPEED of the clock's)
+        old["timestamp"] = str(int(old["timestamp"]) - 60 * SPEED)
         from live.service import signature
 
         old["signature"] = signature(SECRET, old["timestamp"], old["nonce"])
