@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from .api import read_body
 from .api import register as register_api
 from .clock import Clock
 from .config import LiveConfig
@@ -32,19 +33,6 @@ log = logging.getLogger("wenzheng.live")
 
 def _response(answer: Answer) -> Response:
     return Response(content=answer.body, status_code=answer.status, media_type=answer.media_type)
-
-
-async def _body(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it is known to exceed ``limit`` bytes (never read further)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    buf = bytearray()
-    async for chunk in request.stream():
-        buf += chunk
-        if len(buf) > limit:
-            return None
-    return bytes(buf)
 
 
 async def _scheduler(service: LiveService, app: FastAPI) -> None:
@@ -91,7 +79,7 @@ def build_app(service: LiveService) -> FastAPI:
                                           q.get("nonce"))
         if refused is not None:
             return _response(refused)
-        body = await _body(request, service.config.max_body)
+        body = await read_body(request, service.config.max_body)
         if body is None:
             return _response(await run_in_threadpool(service.too_large, channel))
         return _response(await run_in_threadpool(service.intake, channel, body))
