@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any
 
-__all__ = ["LANGS", "DEFAULT_LANG", "ENV_VAR", "Catalogue", "catalogues", "get_lang", "set_lang", "lang_scope",
+__all__ = ["display_width", "pad", "LANGS", "DEFAULT_LANG", "ENV_VAR", "Catalogue", "catalogues", "get_lang", "set_lang", "lang_scope",
            "normalise_lang", "pick", "reset_lang"]
 
 LANGS = ("zh", "en")
@@ -122,3 +122,16 @@ class Catalogue:
 def catalogues() -> dict[str, Catalogue]:
     """Every catalogue imported so far, by name."""
     return dict(_REGISTRY)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK (wide and full-width) characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` filled with spaces to ``width`` terminal columns (on the left when ``right``)."""
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill

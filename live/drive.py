@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import WenzhengError
+from engine.i18n import display_width, pad
 from engine.models import (
     DeadlineReached,
     Deduct,
@@ -37,6 +38,7 @@ from engine.models import (
     RepostsUpdated,
     StatementIssued,
 )
+from simulator.labels import metric_name
 
 from .messages import t
 
@@ -617,10 +619,14 @@ def format_report(tl: Timeline, res: DriveResult, lang: str | None = None) -> st
     else:
         lines.append(t("drive.no_errors", lang=lang, retries=res.retries))
     if res.rows:
-        lines.append(t("drive.table_head", lang=lang))
-        for r in res.rows:
+        names = [metric_name(r.metric, lang) for r in res.rows]
+        width = max(display_width(n) for n in [*names, t("drive.col_metric", lang=lang)])
+        lines.append(f"  {pad(t('drive.col_metric', lang=lang), width)} "
+                     f"{pad(t('drive.col_simulator', lang=lang), 10, right=True)} "
+                     f"{pad(t('drive.col_service', lang=lang), 10, right=True)}  {t('drive.col_tolerance', lang=lang)}")
+        for name, r in zip(names, res.rows, strict=True):
             tol = _fmt(r.metric, r.tolerance) if r.tolerance else "0"
-            lines.append(f"  {r.metric:<18} {_fmt(r.metric, r.simulator):>10} {_fmt(r.metric, r.service):>10}"
+            lines.append(f"  {pad(name, width)} {_fmt(r.metric, r.simulator):>10} {_fmt(r.metric, r.service):>10}"
                          f"  ±{tol:<8} {'✓' if r.ok else '✗'}")
     lines.append(t("drive.ok" if res.ok else "drive.failed", lang=lang))
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import Problem, WenzhengError
-from engine.i18n import get_lang
+from engine.i18n import display_width, get_lang, pad
 from simulator.labels import metric_label
 from simulator.params import (
     ParameterError,
@@ -272,18 +272,6 @@ def _verdict(code: str) -> str:
     return {"meets": t("plan.meets"), "fails": t("plan.fails"), "uncertain": t("plan.uncertain")}.get(code, code)
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: CJK characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
-
-
 def as_dict(res: PlanResult) -> dict[str, Any]:
     """The result with stable keys (docs/sweeps.md "## plan")."""
     return {
@@ -353,9 +341,9 @@ def render_text(res: PlanResult) -> str:
             tv = e["targets"][name]
             cells.append(f"{_fmt(tv['mean'])} [{_fmt(tv['lower'])}, {_fmt(tv['upper'])}] {_verdict(tv['verdict'])}")
         rows.append(cells)
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(header))]
     for j, r in enumerate(rows):
-        lines.append("  ".join(_pad(c, w, right=i < 2) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        lines.append("  ".join(pad(c, w, right=i < 2) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
                      .rstrip())
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -189,6 +189,12 @@ def test_report_text_and_json(timeline):
     assert json.loads(json.dumps(doc, ensure_ascii=False))["kind"] == "wenzheng-drive"
     zh = format_report(timeline, res, lang="zh")
     assert "持续受理 5.0 帖/秒" in zh and "✓" in zh and "✗" not in zh
+    # metrics named in Chinese, the key after it; the columns line up in terminal columns (CJK counts two)
+    from engine.i18n import display_width
+
+    table = [ln for ln in zh.splitlines() if "（reply_rate）" in ln or "（forms）" in ln or ln.strip().startswith("指标")]
+    assert len(table) == 3 and "答复率（reply_rate）" in zh
+    assert len({display_width(ln.rsplit("±", 1)[0]) for ln in table if "±" in ln}) == 1
     res.errors["500"] += 1
     assert not res.ok
     en = format_report(timeline, res, lang="en")

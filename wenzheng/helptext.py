@@ -23,13 +23,12 @@ from __future__ import annotations
 import copy
 import inspect
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
 
-from engine.i18n import get_lang
+from engine.i18n import display_width, get_lang
 
 from .messages import t
 
@@ -391,21 +390,17 @@ def format_options(cmd: click.Command, ctx: click.Context, formatter: click.Help
             formatter.write_dl(rows)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def short_help(cmd: click.Command, key: str, limit: int = 45) -> str:
     """A command's line in its group's list: the first sentence of its help, cut to ``limit`` columns."""
     if not _zh() or help_entry(key) is None:
         return cmd.get_short_help_str(limit)
     text = (local_help_text(cmd, key) or "").strip().split("\n\n")[0].replace("\n", " ")
     first = re.split(r"(?<=[。；])", text, maxsplit=1)[0].rstrip("。；")
-    if _width(first) <= limit:
+    if display_width(first) <= limit:
         return first
     out = ""
     for c in first:
-        if _width(out + c) > limit - 1:
+        if display_width(out + c) > limit - 1:
             break
         out += c
     return out + "…"
