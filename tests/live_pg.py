@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from live.loadtest import free_port
 
 __all__ = ["PgCluster", "find_pg_bin", "free_port", "require_pg_bin", "live_dbs", "live_db_url", "pg_cluster"]
 
@@ -50,12 +51,6 @@ def _version(name: str) -> float:
         return float(name)
     except ValueError:
         return 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PgCluster:

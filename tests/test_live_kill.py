@@ -3,7 +3,7 @@ no post lost or stored twice, every deadline fired exactly once at its own due t
 hostile requests during the run refused with the right status and counted.
 
 The service runs as a subprocess on an accelerated clock (``clock_speed``: a working week passes in seconds),
-fed by a small sender that signs like WeChat and retries like WeChat (tests/live_load.py).  The oracle is the
+fed by a small sender that signs like WeChat and retries like WeChat (live/loadtest.py).  The oracle is the
 sender's own record (what it sent, what was answered) and the engine deciding each stored post again, directly.
 """
 
@@ -25,7 +25,8 @@ from engine import Engine, Policy
 from engine.adapters import PostAdapter
 from engine.models import PostReceived
 from live import store
-from tests.live_load import RULES, SECRET, Sender, Service, posts, wechat_xml
+from live.loadtest import SECRET, Sender, Service, posts, wechat_xml
+from tests.test_live_support import RULES
 
 START = "2014-05-14T10:05:00+08:00"
 #: simulated seconds per real second: the 2-hour statement clock passes in 0.14 s, 5 working days in ~13 s
@@ -112,7 +113,7 @@ def _wait_until_all_fired(service: Service, timeout: float) -> dict:
 
 def test_kill_9_mid_run_loses_nothing_duplicates_nothing_and_fires_every_deadline_once(live_db_url, tmp_path):
     began = time.monotonic()
-    service = Service(live_db_url, tmp_path, SETTINGS).start()
+    service = Service(live_db_url, tmp_path, RULES, SETTINGS).start()
     sender = Sender(service.url)
     sender.sync()
     first, second = _items(N_BEFORE, 1), _items(N_AFTER, N_BEFORE + 1)

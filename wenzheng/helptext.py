@@ -173,6 +173,10 @@ HELP: dict[str, tuple[str, str | None]] = {
     "bench.--quick": ("只跑 changping-2014（除非给了 --scenario），测一次：冒烟测试。", None),
     "bench.--events": ("每轮计时的派单决定数。", None),
     "bench.--json": ("机器可读的输出（键见 docs/benchmarks.md）。", None),
+    "bench.--live": ("改测在线服务的受理能力：启动一个 wenzheng serve（新的 SQLite 库），按 --rate 发送签名的帖子，"
+                     "报告持续受理速率与 p50/p99 延迟。", None),
+    "bench.--rate": ("--live 时的发送速率，帖/秒（开环：不等前一帖的答复）。", None),
+    "bench.--posts": ("--live 时计时发送的帖子数。", None),
     # sensitivity, plan, sweep
     "sensitivity": ("逐一敏感性分析：答复率、按时答复率和 2 小时表态率对情景输入的敏感程度。", None),
     "sensitivity.SCENARIO": _SCENARIO_ARG,

@@ -175,6 +175,18 @@ t = Catalogue("wenzheng", {
                          "sweep.parquet not written: pyarrow is not installed (pip install -e '.[parquet]')"),
     # bench
     "bench.progress": ("基准测试：{what} …", "bench: {what} …"),
+    "bench.live_progress": ("在线受理：启动服务，以 {rate} 帖/秒发送 {posts} 帖",
+                            "live intake: starting a service, sending {posts} posts at {rate} posts/s"),
+    "bench.live_title": ("在线受理基准（SQLite，本机回环，服务单独一个进程）：{posts} 帖，发送速率 {rate} 帖/秒（开环）",
+                         "live intake benchmark (SQLite, loopback, the service in its own process): {posts} posts "
+                         "offered at {rate} posts/s (open loop)"),
+    "bench.live_result": ("持续受理 {pps} 帖/秒；延迟 p50 {p50} 毫秒，p99 {p99} 毫秒，最大 {max} 毫秒；未受理 {failed} 帖",
+                          "sustained intake {pps} posts/s; latency p50 {p50} ms, p99 {p99} ms, max {max} ms; "
+                          "{failed} posts not accepted"),
+    "bench.live_target": ("目标（≥ {rate_target} 帖/秒，p99 ≤ {p99_target} 毫秒）：{verdict}",
+                          "target (≥ {rate_target} posts/s, p99 ≤ {p99_target} ms): {verdict}"),
+    "bench.met": ("达到", "met"),
+    "bench.not_met": ("未达到", "not met"),
     "bench.run_i": ("{name}：第 {i} 次，共 {n} 次", "{name}: run {i} of {n}"),
     "bench.routing_progress": ("路由：{events} 次决策 × {n}", "routing: {events} decisions × {n}"),
     "bench.startup_progress": ("命令行启动", "CLI start-up"),

@@ -1,5 +1,5 @@
 """A `wenzheng serve` process and a small signed sender, for the kill -9 test (tests/test_live_kill.py) and the
-intake throughput measurement (``python -m tests.live_load``; docs/live.md, "Throughput").
+intake benchmark (``wenzheng bench --live``; docs/live.md, "Throughput"; docs/benchmarks.md).
 
 The sender does what WeChat does: it signs every request with the channel's secret and a timestamp of the
 service's clock, and retries a post up to 3 times on a connection error or a 5xx.  Not the load driver of
@@ -8,10 +8,10 @@ issue 13 (`wenzheng drive`): only enough to hold a service under load and time i
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,23 +24,27 @@ from typing import Any
 
 import httpx
 
-from live.service import signature
-from tests.live_pg import free_port
+from .service import signature
 
-ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules"
 TOKEN, SECRET = "wx-token-for-load-tests", "weibo-secret-for-load-tests"
 #: texts naming one of the policy's places each (every post opens a case)
 TEXTS = ("回龙观龙泽苑小区群租房太多，晚上很吵，希望有关部门管一管", "天通苑北二区门口的路灯坏了好几天了",
          "城北菜市场占道经营，早上堵得走不动", "城南小区供暖不热，屋里才十五度")
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free at the moment of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Service:
     """``wenzheng serve`` in a subprocess on a free port of 127.0.0.1 (its output in ``log``)."""
 
-    def __init__(self, db: str, folder: Path, settings: dict[str, Any] | None = None,
+    def __init__(self, db: str, folder: Path, rules: Path, settings: dict[str, Any] | None = None,
                  python: str = sys.executable, pythonpath: str | None = None) -> None:
-        self.db, self.folder, self.python = db, folder, python
+        self.db, self.folder, self.rules, self.python = db, folder, Path(rules).resolve(), python
         self.config = folder / "live.yaml"
         values = {"wechat_token": TOKEN, "weibo_secret": SECRET, **(settings or {})}
         self.config.write_text("".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in values.items()),
@@ -56,7 +60,7 @@ class Service:
     def start(self, timeout: float = 30.0) -> Service:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [self.python, "-m", "wenzheng", "serve", "--rules", str(RULES), "--db", self.db, "--host", "127.0.0.1",
+                [self.python, "-m", "wenzheng", "serve", "--rules", str(self.rules), "--db", self.db, "--host", "127.0.0.1",
                  "--port", str(self.port), "--config", str(self.config)],
                 stdout=log, stderr=log, env=self.env, cwd=self.env.get("PYTHONPATH") or self.folder)
         end = time.monotonic() + timeout
@@ -179,40 +183,59 @@ class Sender:
         return failed
 
 
-def measure(n: int = 3000, connections: int = 12, db: str | None = None, pythonpath: str | None = None,
-            warmup: int = 200) -> dict[str, float]:
-    """Sustained intake of ``n`` posts over loopback into a fresh service: posts/s, p50 and p99 latency (ms)."""
+    async def send_at_rate(self, items: list[tuple[str, str, bytes]], rate: float,
+                           connections: int = 64) -> list[tuple[str, str, bytes]]:
+        """Open loop: post ``i`` leaves at ``i / rate`` seconds whatever the answers before it did (a slow service
+        queues them and its latency shows it); returns the posts never answered (2xx)."""
+        failed: list[tuple[str, str, bytes]] = []
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=30.0) as client:
+            async def one(item: tuple[str, str, bytes]) -> None:
+                r = await self.post(client, item[0], item[2])
+                if r is None or r.status_code != 200:
+                    failed.append(item)
+
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            tasks = []
+            for i, item in enumerate(items):
+                delay = t0 + i / rate - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(item)))
+            await asyncio.gather(*tasks)
+        return failed
+
+
+def measure(rules: Path, n: int = 3000, rate: float | None = 250.0, connections: int = 64, db: str | None = None,
+            pythonpath: str | None = None, warmup: int = 200) -> dict[str, Any]:
+    """Sustained intake of ``n`` posts over loopback into a fresh service (its own process): offered at ``rate``
+    posts/s (open loop), or as fast as ``connections`` concurrent senders go when ``rate`` is None.  Returns
+    posts/s (accepted posts / wall time from the first post sent to the last answer), p50, p99, max latency (ms)."""
     with tempfile.TemporaryDirectory(prefix="wenzheng-load-") as tmp:
         folder = Path(tmp)
-        service = Service(db or f"sqlite:///{folder / 'load.db'}", folder, pythonpath=pythonpath).start()
+        service = Service(db or f"sqlite:///{folder / 'load.db'}", folder, rules, pythonpath=pythonpath).start()
         try:
             sender = Sender(service.url)
             sender.sync()
-            asyncio.run(sender.send_all(posts(warmup, first=10_000_000), connections))
+            asyncio.run(sender.send_all(posts(warmup, first=10_000_000), min(connections, 8)))
             sender.latencies.clear()
+            before = _accepted(service.status())
             items = posts(n)
             t0 = time.perf_counter()
-            failed = asyncio.run(sender.send_all(items, connections))
+            failed = asyncio.run(sender.send_at_rate(items, rate, connections) if rate is not None
+                                 else sender.send_all(items, connections))
             wall = time.perf_counter() - t0
             lat = sorted(sender.latencies)
-            accepted = service.status()["counts"]
+            accepted = _accepted(service.status()) - before
         finally:
             service.stop()
     q = statistics.quantiles(lat, n=100, method="inclusive")
-    return {"posts": n, "connections": connections, "seconds": round(wall, 3), "posts_per_s": round(n / wall, 1),
-            "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2), "max_ms": round(lat[-1] * 1000, 2),
-            "failed": len(failed), "accepted": sum(c.get("accepted", 0) for c in accepted.values())}
+    return {"posts": n, "offered_rate": rate, "connections": connections, "seconds": round(wall, 3),
+            "posts_per_second": round(accepted / wall, 1), "p50_ms": round(q[49] * 1000, 2),
+            "p99_ms": round(q[98] * 1000, 2), "max_ms": round(lat[-1] * 1000, 2), "failed": len(failed),
+            "accepted": accepted}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--posts", type=int, default=3000)
-    ap.add_argument("--connections", type=int, default=12)
-    ap.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
-    ap.add_argument("--pythonpath", default=None, help="run the service from another checkout (before/after)")
-    args = ap.parse_args()
-    print(json.dumps(measure(args.posts, args.connections, args.db, args.pythonpath)))
-
-
-if __name__ == "__main__":
-    main()
+def _accepted(status: dict[str, Any]) -> int:
+    return sum(int(c.get("accepted", 0)) for c in status["counts"].values())
