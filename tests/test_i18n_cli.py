@@ -234,10 +234,11 @@ def test_plan_text_in_both_languages(zh, fake_cell, capsys):
 
 
 def test_plan_columns_line_up_with_chinese_text():
-    from sweeps.plan import _pad, _width
+    from engine.i18n import display_width, pad
 
-    assert _width("达到") == 4 and _width("meets") == 5 and _width("值 a") == 4
-    assert _pad("达到", 6, right=False) == "达到  " and _pad("7", 3, right=True) == "  7"
+    assert display_width("达到") == 4 and display_width("meets") == 5 and display_width("值 a") == 4
+    assert pad("达到", 6, right=False) == "达到  " and pad("7", 3, right=True) == "  7"
+    assert pad("超过宽度", 3) == "超过宽度"  # never cut
 
 
 def test_sensitivity_text_in_both_languages_and_its_file_is_recognised(zh, capsys, tmp_path):
