@@ -41,8 +41,8 @@ def clock():
 
 
 @pytest.fixture()
-def service(tmp_path, clock):
-    with web_service(tmp_path, clock) as s:
+def service(live_dbs, clock):  # on SQLite and on PostgreSQL
+    with web_service(live_dbs, clock) as s:
         yield s
 
 
@@ -108,15 +108,15 @@ def test_reroute_changes_the_unit_the_next_reminder_and_escalation_name(client, 
         [(A, "城北街道", 1.0)]
 
 
-def test_reroute_survives_a_restart(tmp_path, clock):
-    s = open_service(tmp_path, clock, **TOKENS)
+def test_reroute_survives_a_restart(live_dbs, clock):
+    s = open_service(live_dbs, clock, **TOKENS)
     with TestClient(build_app(s)) as c:
         post_all(c, clock)
         c.post(f"/api/cases/{A}/reroute", headers=auth(DESK), json={"unit": "城北街道", "reason": "实为城北辖区"})
         c.post(f"/api/cases/{A}/confirm", headers=auth(DESK), json={})
         before = c.get(f"/api/cases/{A}", headers=auth(DESK)).json()
     s.close()
-    s2 = open_service(tmp_path, clock, **TOKENS)
+    s2 = open_service(live_dbs, clock, **TOKENS)
     try:
         assert s2.engine.cases[A].unit == "城北街道"
         with TestClient(build_app(s2)) as c:
@@ -235,13 +235,13 @@ def service_role(kind: str, unit: str | None = None) -> Any:
     return Role(kind, unit)  # type: ignore[arg-type]
 
 
-def test_supervision_totals_and_quarters_by_hand(tmp_path):
+def test_supervision_totals_and_quarters_by_hand(live_dbs):
     # A opened Mon 30 June 2014 23:00 Beijing (15:00 UTC: still Q2 in Beijing, the policy's zone);
     # its reply deadline passes in July, so its deduction is booked in 2014Q3.  B opened the same time,
     # replied on time.  Reply due: 5 working days from 30 June → Mon 7 July 17:30.
     start = datetime(2014, 6, 30, 15, 0, tzinfo=UTC)
     clock = FakeClock(start)
-    s = open_service(tmp_path, clock, **TOKENS)
+    s = open_service(live_dbs, clock, **TOKENS)
     try:
         with TestClient(build_app(s)) as c:
             post_all(c, clock)

@@ -32,8 +32,8 @@ def clock():
 
 
 @pytest.fixture()
-def service(tmp_path, clock):
-    with web_service(tmp_path, clock) as s:
+def service(live_dbs, clock):  # on SQLite and on PostgreSQL
+    with web_service(live_dbs, clock) as s:
         yield s
 
 

@@ -5,7 +5,7 @@ around them, and the engine deciding the same events directly.  No tests here.""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -71,8 +71,10 @@ def opened(msg_id: int, place: str, at: datetime = T0) -> PostReceived:
 
 
 @contextlib.contextmanager
-def web_service(tmp_path: Path, clock: FakeClock) -> Iterator[LiveService]:
-    s = open_service(tmp_path, clock, **TOKENS)
+def web_service(where: Path | Callable[[str], str], clock: FakeClock) -> Iterator[LiveService]:
+    """A service with the role tokens on a store in the folder ``where`` (SQLite) or from the ``live_dbs``
+    factory (SQLite or PostgreSQL)."""
+    s = open_service(where, clock, **TOKENS)
     try:
         yield s
     finally:
