@@ -24,3 +24,12 @@ def test_bench_live_reports_what_the_service_accepted(capsys):
 def test_bench_live_bad_rules_is_exit_2(tmp_path, capsys):
     assert main(["bench", "--live", "--posts", "100", "--rules", str(tmp_path / "nope")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_bench_live_on_a_given_store(pg_cluster, capsys):
+    url = pg_cluster.create("bench_live")
+    assert main(["bench", "--live", "--posts", "100", "--rate", "50", "--rules", str(RULES), "--db", url,
+                 "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["db"] == "postgresql" and r["accepted"] == 100 and r["failed"] == 0
+    pg_cluster.drop("bench_live")

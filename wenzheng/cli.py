@@ -785,11 +785,14 @@ def _scenarios_using(rules: Path) -> list[Path]:
               help="With --live: posts offered per second (open loop: not waiting for answers).")
 @click.option("--posts", type=click.IntRange(100, 1_000_000), default=3000, show_default=True,
               help="With --live: posts timed.")
+@click.option("--db", "live_db", default=None,
+              help="With --live: an empty store to measure on (a SQLAlchemy URL, e.g. PostgreSQL); default a fresh "
+                   "SQLite file.")
 def bench(rules: Path, scenarios: tuple[Path, ...], repeat: int | None, quick: bool, events: int,
-          json_out: bool, live: bool, rate: float, posts: int) -> None:
+          json_out: bool, live: bool, rate: float, posts: int, live_db: str | None) -> None:
     """Measure engine µs per routing decision, scenario throughput and peak memory, and CLI start-up."""
     if live:
-        _bench_live(rules, rate, posts, json_out)
+        _bench_live(rules, rate, posts, json_out, live_db)
         return
     from .bench import DEFAULT_SCENARIOS, run_bench
 
@@ -806,7 +809,7 @@ def bench(rules: Path, scenarios: tuple[Path, ...], repeat: int | None, quick: b
 LIVE_TARGET_RATE, LIVE_TARGET_P99_MS = 200.0, 100.0
 
 
-def _bench_live(rules: Path, rate: float, posts: int, json_out: bool) -> None:
+def _bench_live(rules: Path, rate: float, posts: int, json_out: bool, db: str | None = None) -> None:
     from engine.policy import Policy
 
     try:
@@ -817,14 +820,15 @@ def _bench_live(rules: Path, rate: float, posts: int, json_out: bool) -> None:
         raise UserError(live_t("serve.missing_extra", module=exc.name or exc)) from None
     Policy.load(rules)  # a bad rules folder is exit 2 here, not a service that will not start
     err.print(t("bench.progress", what=t("bench.live_progress", rate=f"{rate:g}", posts=posts)))
-    r = measure(rules, n=posts, rate=rate)
+    r = measure(rules, n=posts, rate=rate, db=db)
+    r["db"] = "sqlite" if db is None else db.split(":", 1)[0].split("+", 1)[0]
     r["target"] = {"posts_per_second": LIVE_TARGET_RATE, "p99_ms": LIVE_TARGET_P99_MS}
     r["target_met"] = r["posts_per_second"] >= LIVE_TARGET_RATE and r["p99_ms"] <= LIVE_TARGET_P99_MS \
         and r["failed"] == 0
     if json_out:
         click.echo(json.dumps(r, ensure_ascii=False, indent=2))
         return
-    out.print(t("bench.live_title", posts=posts, rate=f"{rate:g}"))
+    out.print(t("bench.live_title", posts=posts, rate=f"{rate:g}", db=r["db"]))
     out.print(t("bench.live_result", pps=r["posts_per_second"], p50=r["p50_ms"], p99=r["p99_ms"], max=r["max_ms"],
                 failed=r["failed"]))
     out.print(t("bench.live_target", rate_target=f"{LIVE_TARGET_RATE:g}", p99_target=f"{LIVE_TARGET_P99_MS:g}",

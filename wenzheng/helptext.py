@@ -177,6 +177,7 @@ HELP: dict[str, tuple[str, str | None]] = {
                      "报告持续受理速率与 p50/p99 延迟。", None),
     "bench.--rate": ("--live 时的发送速率，帖/秒（开环：不等前一帖的答复）。", None),
     "bench.--posts": ("--live 时计时发送的帖子数。", None),
+    "bench.--db": ("--live 时用于测量的空库（SQLAlchemy URL，如 PostgreSQL）；默认新建一个 SQLite 文件。", None),
     # sensitivity, plan, sweep
     "sensitivity": ("逐一敏感性分析：答复率、按时答复率和 2 小时表态率对情景输入的敏感程度。", None),
     "sensitivity.SCENARIO": _SCENARIO_ARG,

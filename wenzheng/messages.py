@@ -177,8 +177,8 @@ t = Catalogue("wenzheng", {
     "bench.progress": ("基准测试：{what} …", "bench: {what} …"),
     "bench.live_progress": ("在线受理：启动服务，以 {rate} 帖/秒发送 {posts} 帖",
                             "live intake: starting a service, sending {posts} posts at {rate} posts/s"),
-    "bench.live_title": ("在线受理基准（SQLite，本机回环，服务单独一个进程）：{posts} 帖，发送速率 {rate} 帖/秒（开环）",
-                         "live intake benchmark (SQLite, loopback, the service in its own process): {posts} posts "
+    "bench.live_title": ("在线受理基准（{db}，本机回环，服务单独一个进程）：{posts} 帖，发送速率 {rate} 帖/秒（开环）",
+                         "live intake benchmark ({db}, loopback, the service in its own process): {posts} posts "
                          "offered at {rate} posts/s (open loop)"),
     "bench.live_result": ("持续受理 {pps} 帖/秒；延迟 p50 {p50} 毫秒，p99 {p99} 毫秒，最大 {max} 毫秒；未受理 {failed} 帖",
                           "sustained intake {pps} posts/s; latency p50 {p50} ms, p99 {p99} ms, max {max} ms; "
