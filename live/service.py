@@ -32,6 +32,7 @@ from engine.adapters import AdapterResult, PostAdapter, RawPost
 from engine.engine import CaseState
 from engine.engine import Engine as PolicyEngine
 from engine.errors import Problem, SourceError, listing
+from engine.i18n import lang_scope
 from engine.models import (
     DeadlineReached,
     Decision,
@@ -273,7 +274,8 @@ class LiveService:
     def intake(self, channel: ChannelName, body: bytes) -> Answer:
         """One delivery of a platform message, already authenticated and size-checked."""
         with self.lock:
-            result: AdapterResult = self.adapter.wechat(body) if channel == "wechat" else self.adapter.weibo(body)
+            with lang_scope(self.lang):  # the adapters' refusal details, in the service's language
+                result: AdapterResult = self.adapter.wechat(body) if channel == "wechat" else self.adapter.weibo(body)
             if result.post is None:
                 reason = result.reason or "malformed"
                 self._count(channel, reason)
