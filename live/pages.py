@@ -110,7 +110,8 @@ def register(app: FastAPI, service: LiveService) -> None:
             return to_login(request)
         try:
             if role.kind not in kinds:
-                raise Refusal(403, "forbidden", t("page.forbidden", lang=lang_of(request), role=role.name))
+                raise Refusal(403, "forbidden", t("page.forbidden", lang=lang_of(request),
+                                                  role=t(f"role.{role.kind}", lang=lang_of(request))))
             context = await run_in_threadpool(work, role)
         except Refusal as r:
             return await run_in_threadpool(refused, request, r, role)
