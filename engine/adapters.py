@@ -35,6 +35,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from .messages import t
 from .models import Post
 
 __all__ = ["RawPost", "AdapterResult", "PostAdapter", "CountUpdate", "CountsResult", "REJECT_REASONS", "MAX_TEXT",
@@ -136,15 +137,32 @@ def weibo_time(text: str) -> datetime:
     return datetime(int(year), _MONTHS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=tz)
 
 
+def _kind(value: Any) -> str:
+    """What a JSON value is, for people (``got 数字``): the payloads are JSON or XML, not Python."""
+    if value is None:
+        return t("adapter.type.null")
+    if isinstance(value, bool):
+        return t("adapter.type.bool")
+    if isinstance(value, (int, float)):
+        return t("adapter.type.number")
+    if isinstance(value, str):
+        return t("adapter.type.text")
+    if isinstance(value, (list, tuple)):
+        return t("adapter.type.list")
+    if isinstance(value, dict):
+        return t("adapter.type.object")
+    return t("adapter.type.other", name=type(value).__name__)
+
+
 def _text(value: Any, name: str) -> str:
     if not isinstance(value, str):
-        raise _Reject("wrong-type", f"{name} must be text, got {type(value).__name__}")
+        raise _Reject("wrong-type", t("adapter.not_text", name=name, got=_kind(value)))
     if _CONTROL.search(value):
-        raise _Reject("control-characters", f"{name} contains control or direction-override characters")
+        raise _Reject("control-characters", t("adapter.control", name=name))
     if not value.strip():
-        raise _Reject("empty-text", f"{name} is empty")
+        raise _Reject("empty-text", t("adapter.empty", name=name))
     if len(value) > MAX_TEXT:
-        raise _Reject("text-too-long", f"{name} has {len(value)} characters (limit {MAX_TEXT})")
+        raise _Reject("text-too-long", t("adapter.too_long", name=name, n=len(value), limit=MAX_TEXT))
     return value
 
 
@@ -152,7 +170,7 @@ def _count(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise _Reject("wrong-type", f"{name} must be a whole number from 0 to {MAX_COUNT:,}, got {value!r:.40}")
+        raise _Reject("wrong-type", t("adapter.bad_count", name=name, limit=f"{MAX_COUNT:,}", value=f"{value!r:.40}"))
     return value
 
 
@@ -180,7 +198,7 @@ class PostAdapter:
             return AdapterResult(None, rej.reason, rej.detail)
         if post.post_id in self._seen:
             self.counts["duplicate"] += 1
-            return AdapterResult(None, "duplicate", f"message {post.post_id} was already received")
+            return AdapterResult(None, "duplicate", t("adapter.duplicate", post=post.post_id))
         self._seen.add(post.post_id)
         if self._remember is not None:
             self._order.append(post.post_id)
@@ -202,27 +220,27 @@ class PostAdapter:
         if isinstance(payload, (str, bytes)):
             payload = _json(payload)
         if not isinstance(payload, dict):
-            raise _Reject("malformed", "a Weibo status must be a JSON object")
+            raise _Reject("malformed", t("adapter.weibo_not_object"))
         for key in ("created_at", "text", "user"):
             if key not in payload:
-                raise _Reject("missing-field", f"missing '{key}'")
+                raise _Reject("missing-field", t("adapter.missing", key=key))
         sid = payload.get("idstr", payload.get("id"))
         if sid is None:
-            raise _Reject("missing-field", "missing 'id'")
+            raise _Reject("missing-field", t("adapter.missing", key="id"))
         if isinstance(sid, bool) or not isinstance(sid, (int, str)) or not str(sid).isdigit() \
                 or not str(sid).isascii() or len(str(sid)) > 64:
-            raise _Reject("wrong-type", f"id must be a number, got {sid!r:.40}")
+            raise _Reject("wrong-type", t("adapter.bad_id", name="id", value=f"{sid!r:.40}"))
         try:
             created = weibo_time(_text(payload["created_at"], "created_at"))
         except ValueError:
-            raise _Reject("bad-timestamp", f"created_at {payload['created_at']!r} is not in Weibo's format "
-                                           f"(e.g. 'Wed May 14 10:05:00 +0800 2014')") from None
+            raise _Reject("bad-timestamp", t("adapter.bad_created_at", value=f"{payload['created_at']!r:.60}")) \
+                from None
         user = payload["user"]
         if not isinstance(user, dict):
-            raise _Reject("wrong-type", "user must be an object")
+            raise _Reject("wrong-type", t("adapter.user_not_object"))
         name = user.get("screen_name", user.get("name"))
         if name is None:
-            raise _Reject("missing-field", "missing 'user.screen_name'")
+            raise _Reject("missing-field", t("adapter.missing", key="user.screen_name"))
         uid = user.get("idstr", user.get("id", ""))
         reposts = _count(payload.get("reposts_count"), "reposts_count") + \
             _count(payload.get("comments_count"), "comments_count")
@@ -250,24 +268,27 @@ class PostAdapter:
         if isinstance(payload, (str, bytes)):
             payload = _json(payload)
         if not isinstance(payload, list):
-            raise _Reject("malformed", "statuses/count replies with a JSON list")
+            raise _Reject("malformed", t("adapter.counts_not_list"))
         if len(payload) > MAX_BATCH:
-            raise _Reject("too-large", f"{len(payload)} statuses in one reply (limit {MAX_BATCH})")
+            raise _Reject("too-large", t("adapter.batch_too_large", n=len(payload), limit=MAX_BATCH))
         out = []
         for i, item in enumerate(payload):
             if not isinstance(item, dict):
-                raise _Reject("malformed", f"entry {i} is not an object")
+                raise _Reject("malformed", t("adapter.entry_not_object", n=i + 1))
             sid = item.get("id")
             if sid is None:
-                raise _Reject("missing-field", f"entry {i}: missing 'id'")
+                raise _Reject("missing-field", t("adapter.entry", n=i + 1, what=t("adapter.missing", key="id")))
             if isinstance(sid, bool) or not isinstance(sid, (int, str)) or not str(sid).isdigit() \
                     or not str(sid).isascii() or len(str(sid)) > 64:
-                raise _Reject("wrong-type", f"entry {i}: id must be a number, got {sid!r:.40}")
+                raise _Reject("wrong-type", t("adapter.entry", n=i + 1, what=t("adapter.bad_id", name="id", value=f"{sid!r:.40}")))
             for key in ("reposts", "comments"):
                 if key not in item:
-                    raise _Reject("missing-field", f"entry {i}: missing '{key}'")
-            out.append(CountUpdate(f"weibo-{sid}", _count(item["reposts"], f"entry {i}: reposts"),
-                                   _count(item["comments"], f"entry {i}: comments")))
+                    raise _Reject("missing-field", t("adapter.entry", n=i + 1, what=t("adapter.missing", key=key)))
+            try:
+                out.append(CountUpdate(f"weibo-{sid}", _count(item["reposts"], "reposts"),
+                                       _count(item["comments"], "comments")))
+            except _Reject as rej:
+                raise _Reject(rej.reason, t("adapter.entry", n=i + 1, what=rej.detail)) from None
         return tuple(out)
 
     # -- WeChat ------------------------------------------------------------------
@@ -276,45 +297,48 @@ class PostAdapter:
 
     def _wechat(self, payload: str | bytes) -> RawPost:
         if not isinstance(payload, (str, bytes)):
-            raise _Reject("malformed", "a WeChat message must be XML text")
+            raise _Reject("malformed", t("adapter.wechat_not_text"))
         size = len(payload) if isinstance(payload, bytes) or len(payload) > MAX_PAYLOAD \
             else len(payload.encode("utf-8", "replace"))
         if size > MAX_PAYLOAD:
-            raise _Reject("too-large", f"payload of {size} bytes (limit {MAX_PAYLOAD})")
+            raise _Reject("too-large", t("adapter.payload_too_large", size=size, limit=MAX_PAYLOAD))
         try:
             # defusedxml refuses a DTD wherever it is, before any entity could expand
             root = SafeET.fromstring(payload, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         except DefusedXmlException:
-            raise _Reject("forbidden-dtd", "DOCTYPE/ENTITY declarations are not allowed in WeChat messages") \
-                from None
+            raise _Reject("forbidden-dtd", t("adapter.dtd")) from None
         except SafeET.ParseError as exc:
-            raise _Reject("malformed", f"not XML: {exc}") from None
+            pos = getattr(exc, "position", None)
+            if isinstance(pos, tuple) and len(pos) == 2:  # expat's message ends with the position: say it once
+                raise _Reject("malformed", t("adapter.not_xml_at", error=str(exc).split(": line ")[0], line=pos[0],
+                                             col=pos[1])) from None
+            raise _Reject("malformed", t("adapter.not_xml", error=exc)) from None
         except (ValueError, LookupError) as exc:  # expat: "multi-byte encodings are not supported" (gbk), unknown codec
-            raise _Reject("malformed", f"unsupported XML encoding: {exc}") from None
+            raise _Reject("malformed", t("adapter.xml_encoding", error=exc)) from None
         if root.tag != "xml":
-            raise _Reject("malformed", f"root element is <{root.tag}>, expected <xml>")
+            raise _Reject("malformed", t("adapter.wrong_root", tag=f"{root.tag:.40}"))
 
         def field(name: str) -> str:
             el = root.find(name)
             if el is None or el.text is None:
-                raise _Reject("missing-field", f"missing <{name}>")
+                raise _Reject("missing-field", t("adapter.missing_element", name=name))
             return el.text
 
         msg_type = field("MsgType")
         if msg_type != "text":
-            raise _Reject("unsupported-type", f"MsgType '{msg_type}' (only text messages carry complaints)")
+            raise _Reject("unsupported-type", t("adapter.unsupported_type", type=f"{msg_type:.40}"))
         create = field("CreateTime").strip()
         if not (create.isascii() and create.isdigit() and len(create) <= 12):
-            raise _Reject("bad-timestamp", f"CreateTime {create[:40]!r} is not a Unix time")
+            raise _Reject("bad-timestamp", t("adapter.create_time", value=repr(create[:40])))
         msg_id = field("MsgId")
         if not (msg_id.strip().isascii() and msg_id.strip().isdigit() and len(msg_id.strip()) <= 64):
-            raise _Reject("wrong-type", f"MsgId {msg_id[:40]!r} is not a number")
+            raise _Reject("wrong-type", t("adapter.bad_id", name="MsgId", value=repr(msg_id[:40])))
         from_user = field("FromUserName")
         field("ToUserName")
         try:
             posted = datetime.fromtimestamp(int(create), tz=UTC)
         except (OverflowError, ValueError, OSError):
-            raise _Reject("bad-timestamp", f"CreateTime {create!r} is out of range") from None
+            raise _Reject("bad-timestamp", t("adapter.create_time_range", value=repr(create))) from None
         return RawPost(post_id=f"wechat-{msg_id.strip()}", channel="wechat", author=from_user[:64],
                        author_id=from_user, text=_text(field("Content"), "Content"), posted_at=posted)
 
@@ -322,10 +346,14 @@ class PostAdapter:
 def _json(payload: str | bytes) -> Any:
     """A bounded JSON payload, parsed; every way it can fail is a rejection with its reason."""
     if len(payload) > MAX_PAYLOAD:
-        raise _Reject("too-large", f"payload of {len(payload)} bytes (limit {MAX_PAYLOAD})")
+        raise _Reject("too-large", t("adapter.payload_too_large", size=len(payload), limit=MAX_PAYLOAD))
     try:
         return json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _Reject("malformed", f"not JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise _Reject("malformed", t("adapter.not_json_at", error=exc.msg, line=exc.lineno, col=exc.colno)) from None
+    except UnicodeDecodeError as exc:
+        raise _Reject("malformed", t("adapter.not_utf8", error=exc.reason)) from None
+    except ValueError as exc:
+        raise _Reject("malformed", t("adapter.not_json", error=exc)) from None
     except RecursionError:  # '[[[[…' tens of thousands deep
-        raise _Reject("malformed", "not JSON: nested too deeply") from None
+        raise _Reject("malformed", t("adapter.too_deep")) from None

@@ -12,6 +12,7 @@ tick them down each second at the clock's speed (an accelerated clock runs them 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -24,21 +25,63 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from starlette.concurrency import run_in_threadpool
 
-from engine.i18n import get_lang, normalise_lang
+from engine.i18n import get_lang, lang_scope, normalise_lang
+from engine.messages import t as engine_t
+from reporting.leaders import group_label
+from simulator.labels import METRIC_LABELS, metric_label
 
 from .api import read_body
 from .auth import Refusal, Role, role_for
 from .messages import t
 from .service import PROMISE_KIND, REPLY_KINDS, LiveService
-from .views import supervision
+from .views import quarterly_by_group, supervision
 
-__all__ = ["register", "COOKIE", "countdown"]
+__all__ = ["register", "COOKIE", "countdown", "total_label", "event_label", "effect_label", "by_label", "REPLIED_SHOWN"]
 
 #: the log-in cookie's name (its value is the role's token)
 COOKIE = "wenzheng_token"
 HOME = {"desk": "/desk", "supervisor": "/supervisor", "unit": "/unit"}
 #: the largest form a page posts (a follow-up's text is the longest field)
 FORM_LIMIT = 64 * 1024
+#: replied forms a unit's page lists (most recent first); the older ones are counted
+REPLIED_SHOWN = 20
+#: /api/supervision totals named by a metric of docs/metrics.md under another key
+_TOTAL_METRIC = {"hot": "hot_events"}
+
+
+def total_label(key: str, lang: str) -> str:
+    """A supervision total's name for people: the metric's label (simulator.labels) where the total is one of
+    docs/metrics.md's metrics, else the live catalogue's (on time, statements, statements on time)."""
+    metric = _TOTAL_METRIC.get(key, key)
+    if metric in METRIC_LABELS:
+        return metric_label(metric, lang)
+    return t(f"total.{key}", lang=lang) if f"total.{key}" in t else key
+
+
+def event_label(kind: str, lang: str) -> str:
+    """A stored event's kind in words: the engine's name for its own events (收到帖子 …), the live catalogue's
+    for the desk's acts; an unknown kind as it is."""
+    if f"value.event.{kind}" in engine_t:
+        return engine_t(f"value.event.{kind}", lang=lang)
+    return t(f"event.{kind}", lang=lang) if f"event.{kind}" in t else kind
+
+
+def effect_label(kind: str, lang: str) -> str:
+    """An effect's type in words (分类, 转办, 设定时限 …); an unknown type as it is."""
+    return t(f"effect.{kind}", lang=lang) if f"effect.{kind}" in t else kind
+
+
+def deadline_label(kind: str, lang: str) -> str:
+    return engine_t(f"value.deadline.{kind}", lang=lang) if f"value.deadline.{kind}" in engine_t else kind
+
+
+def by_label(by: str | None, lang: str) -> str:
+    """Who acted (an event's ``by``): 值班台, 督办人员, or the unit's name."""
+    if not by:
+        return ""
+    if by.startswith("unit:"):
+        return by[len("unit:"):]
+    return t(f"role.{by}", lang=lang) if f"role.{by}" in t else by
 
 
 def countdown(seconds: float, lang: str) -> str:
@@ -90,7 +133,15 @@ def register(app: FastAPI, service: LiveService) -> None:
         def tr(key: str, **values: Any) -> str:
             return t(key, lang=lang, **values)
 
-        html = env.get_template(name).render(t=tr, lang=lang, q=suffix(request), role=role, **context)
+        def group(g: str) -> str:
+            with lang_scope(lang):
+                return group_label(g)
+
+        labels = {"total_label": total_label, "event_label": event_label, "effect_label": effect_label,
+                  "deadline_label": deadline_label, "by_label": by_label}
+        bound = {name: functools.partial(lambda fn, value: fn(value, lang), fn) for name, fn in labels.items()}
+        html = env.get_template(name).render(t=tr, lang=lang, q=suffix(request), role=role, group_label=group,
+                                             countdown=countdown, **bound, **context)
         return HTMLResponse(html, status_code=status)
 
     def refused(request: Request, r: Refusal, role: Role | None) -> HTMLResponse:
@@ -110,7 +161,8 @@ def register(app: FastAPI, service: LiveService) -> None:
             return to_login(request)
         try:
             if role.kind not in kinds:
-                raise Refusal(403, "forbidden", t("page.forbidden", lang=lang_of(request), role=role.name))
+                raise Refusal(403, "forbidden", t("page.forbidden", lang=lang_of(request),
+                                                  role=t(f"role.{role.kind}", lang=lang_of(request))))
             context = await run_in_threadpool(work, role)
         except Refusal as r:
             return await run_in_threadpool(refused, request, r, role)
@@ -146,11 +198,16 @@ def register(app: FastAPI, service: LiveService) -> None:
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
-    def desk_context(role: Role) -> dict[str, Any]:
-        now = service.clock.now()
-        cases = service.list_cases(role, open_only=True)
-        cases.sort(key=lambda c: not c["hot"])  # hot first; oldest first within each (the sort is stable)
+    def clock_context(now: datetime) -> dict[str, Any]:
+        """What the ticking script needs: the service clock's now (ms), its speed, the policy's UTC offset."""
+        local = now.astimezone(service.engine.calendar.tz)
+        offset = local.utcoffset()
+        return {"now_iso": local.isoformat(), "now_text": local.strftime("%Y-%m-%d %H:%M:%S"),
+                "now_ms": int(now.timestamp() * 1000), "speed": getattr(service.clock, "speed", 1.0),
+                "tz_minutes": int(offset.total_seconds() // 60) if offset is not None else 0}
 
+    def with_dues(cases: list[dict[str, Any]], now: datetime) -> None:
+        """Each open case's statement (hot, none recorded yet) and reply deadlines, as the countdowns show them."""
         def due(iso: str | None) -> dict[str, Any] | None:
             if iso is None:
                 return None
@@ -162,11 +219,30 @@ def register(app: FastAPI, service: LiveService) -> None:
             c["statement_due"] = due(d["external_statement"]["due"]) \
                 if "external_statement" in d and c["statement_at"] is None else None
             c["reply_due"] = due(d["reply"]["due"]) if "reply" in d else None
+
+    def desk_context(role: Role) -> dict[str, Any]:
+        now = service.clock.now()
+        cases = service.list_cases(role, open_only=True)
+        cases.sort(key=lambda c: not c["hot"])  # hot first; oldest first within each (the sort is stable)
+        with_dues(cases, now)
         return {"cases": cases, "posts": service.list_posts(role), "units": list(service.engine.policy.units),
-                "places": list(service.engine.policy.places),
-                "now_iso": now.astimezone(service.engine.calendar.tz).isoformat(),
-                "now_ms": int(now.timestamp() * 1000), "speed": getattr(service.clock, "speed", 1.0),
-                "countdown": countdown}
+                "places": list(service.engine.policy.places), **clock_context(now)}
+
+    def unit_context(role: Role) -> dict[str, Any]:
+        """Open forms first, the reply due soonest at the top, with their countdowns; then the replied ones, the
+        latest reply first, the first ``REPLIED_SHOWN`` of them listed and the rest counted."""
+        now = service.clock.now()
+        cases = service.list_cases(role)
+        open_ = [c for c in cases if c["replied_at"] is None]
+        with_dues(open_, now)
+        open_.sort(key=lambda c: (c["reply_due"] is None, c["reply_due"]["ms"] if c["reply_due"] else 0,
+                                  c["opened_at"], c["case_id"]))
+        replied = sorted((c for c in cases if c["replied_at"] is not None),
+                         key=lambda c: (datetime.fromisoformat(c["replied_at"]), c["case_id"]), reverse=True)
+        return {"open": open_, "replied": replied[:REPLIED_SHOWN], "replied_total": len(replied),
+                "replied_more": max(0, len(replied) - REPLIED_SHOWN), "kinds": REPLY_KINDS,
+                "promise_kind": PROMISE_KIND,
+                "today": now.astimezone(service.engine.calendar.tz).date().isoformat(), **clock_context(now)}
 
     @app.get("/desk", include_in_schema=False)
     async def desk(request: Request) -> Response:
@@ -174,16 +250,14 @@ def register(app: FastAPI, service: LiveService) -> None:
 
     @app.get("/unit", include_in_schema=False)
     async def unit(request: Request) -> Response:
-        def work(role: Role) -> dict[str, Any]:
-            return {"cases": service.list_cases(role), "kinds": REPLY_KINDS, "promise_kind": PROMISE_KIND,
-                    "today": service.clock.now().astimezone(service.engine.calendar.tz).date().isoformat()}
-        return await page(request, ("unit",), work, "unit.html")
+        return await page(request, ("unit",), unit_context, "unit.html")
 
     @app.get("/supervisor", include_in_schema=False)
     async def supervisor(request: Request) -> Response:
         def work(role: Role) -> dict[str, Any]:
             service.require(role, "supervision")
-            return {"s": supervision(service)}
+            s = supervision(service)
+            return {"s": s, "quarters": quarterly_by_group(service, s["quarterly"])}
         return await page(request, ("supervisor", "desk"), work, "supervisor.html")
 
     @app.get("/cases/{case_id}", include_in_schema=False)

@@ -32,6 +32,7 @@ from engine.adapters import AdapterResult, PostAdapter, RawPost
 from engine.engine import CaseState
 from engine.engine import Engine as PolicyEngine
 from engine.errors import Problem, SourceError, listing
+from engine.i18n import get_lang, lang_scope
 from engine.models import (
     DeadlineReached,
     Decision,
@@ -273,7 +274,8 @@ class LiveService:
     def intake(self, channel: ChannelName, body: bytes) -> Answer:
         """One delivery of a platform message, already authenticated and size-checked."""
         with self.lock:
-            result: AdapterResult = self.adapter.wechat(body) if channel == "wechat" else self.adapter.weibo(body)
+            with lang_scope(self.lang):  # the adapters' refusal details, in the service's language
+                result: AdapterResult = self.adapter.wechat(body) if channel == "wechat" else self.adapter.weibo(body)
             if result.post is None:
                 reason = result.reason or "malformed"
                 self._count(channel, reason)
@@ -384,8 +386,9 @@ class LiveService:
     # the case row, new deadline rows.  The API and the pages both call these.
 
     def require(self, role: Role, action: str) -> None:
-        if not allowed(role, action):
-            raise Refusal(403, "forbidden", t("api.forbidden", lang=self.lang, role=role.name, action=action))
+        if not allowed(role, action):  # in words, without the action's or the role's internal name
+            raise Refusal(403, "forbidden", t("api.forbidden", lang=self.lang, role=t(f"role.{role.kind}", lang=self.lang),
+                                              action=t(f"action.{action}", lang=self.lang)))
 
     def _visible(self, role: Role, case_id: str) -> CaseState:
         case = self.engine.cases.get(case_id)
@@ -542,16 +545,21 @@ class LiveService:
         """The case's unit files its reply (engine ``ReplyFiled``); 近期解决 needs the promised date."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
             kind = data.get("kind")
+            kinds = ("、" if (self.lang or get_lang()) == "zh" else ", ").join(REPLY_KINDS)  # in the pages' order
+            if kind is None or (isinstance(kind, str) and not kind.strip()):
+                raise self._invalid("api.reply_kind_missing", known=kinds)
             if kind not in REPLY_KINDS:
-                raise self._invalid("api.bad_reply_kind", kind=kind, known=listing(REPLY_KINDS))
+                raise self._invalid("api.bad_reply_kind", kind=kind, known=kinds)
             promise = data.get("promise_due")
             if kind == PROMISE_KIND:
-                if not isinstance(promise, str) or not _DATE.fullmatch(promise):
+                if promise is None or (isinstance(promise, str) and not promise.strip()):
                     raise self._invalid("api.promise_needed", kind=kind)
                 try:
+                    if not isinstance(promise, str) or not _DATE.fullmatch(promise):
+                        raise ValueError(promise)
                     due = date.fromisoformat(promise)
-                except ValueError:
-                    raise self._invalid("api.promise_needed", kind=kind) from None
+                except ValueError:  # there, but not a date written YYYY-MM-DD (2015/12/01, 2015-02-30, 20151201)
+                    raise self._invalid("api.promise_format", value=f"{promise!s:.40}") from None
                 today = now.astimezone(self.engine.calendar.tz).date()
                 if due < today:
                     raise self._invalid("api.promise_past", date=promise, today=today.isoformat())

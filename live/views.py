@@ -20,12 +20,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reporting.leaders import group_units
 from simulator.metrics import quarter_of
 
 from . import store
 from .service import LiveService
 
-__all__ = ["supervision"]
+__all__ = ["supervision", "quarterly_by_group"]
+
+_COUNTS = ("forms", "replied", "on_time", "deductions")
 
 
 def _rate(n: int, d: int) -> float | None:
@@ -92,3 +95,38 @@ def supervision(service: LiveService) -> dict[str, Any]:
         "deductions": deductions,
         "quarterly": [quarterly[k] for k in sorted(quarterly)],
     }
+
+
+def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "reply_rate": _rate(row["replied"], row["forms"]), "on_time_rate": _rate(row["on_time"], row["forms"])}
+
+
+def quarterly_by_group(service: LiveService, quarterly: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``supervision(...)["quarterly"]`` as the leaders' statistics table shows it (reporting/leaders.py): per
+    quarter, the units grouped by type (街道, 镇, 委办局, …, in ``group_units``' order: every street, town and bureau
+    of the policy, with or without forms), each group with its subtotal, then the quarter's total; every row with
+    its reply rate and on-time rate over its forms (None without forms).
+
+    ``[{"quarter", "groups": [{"group", "rows": [row…], "subtotal": row}], "total": row}]``, quarters in order."""
+    types = {name: spec.type for name, spec in service.engine.policy.units.items()}
+    by_quarter: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in quarterly:
+        by_quarter.setdefault(r["quarter"], {})[r["unit"]] = r
+    out = []
+    for q in sorted(by_quarter):
+        rows = by_quarter[q]
+        total = dict.fromkeys(_COUNTS, 0)
+        groups = []
+        for group, units in group_units(types, rows).items():
+            sub = dict.fromkeys(_COUNTS, 0)
+            shown = []
+            for u in units:
+                r = rows.get(u) or {"quarter": q, "unit": u, "forms": 0, "replied": 0, "on_time": 0, "deductions": 0.0}
+                shown.append(_with_rates(r))
+                for k in _COUNTS:
+                    sub[k] += r[k]
+            for k in _COUNTS:
+                total[k] += sub[k]
+            groups.append({"group": group, "rows": shown, "subtotal": _with_rates(sub)})
+        out.append({"quarter": q, "groups": groups, "total": _with_rates(total)})
+    return out

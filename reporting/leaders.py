@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +27,8 @@ from .folder import RunFolder, Section
 from .leaderdata import RunData, previous_quarter, quarter_bounds, read_run
 from .messages import t
 
-__all__ = ["leader_sections", "load_runs", "quarter_table", "quarter_period", "GROUPS", "SHOW"]
+__all__ = ["leader_sections", "load_runs", "quarter_table", "quarter_period", "group_units", "group_label", "GROUPS",
+           "SHOW"]
 
 #: unit types in the order the tables group them; "other" collects unknown types and （未转办）
 GROUPS = ("street", "town", "bureau", "office", "other")
@@ -167,17 +168,24 @@ def quarter_period(d: RunData, q: str) -> tuple[str, bool]:
     return t("ld.period.full", first=lo.isoformat(), last=hi.isoformat()), True
 
 
+def group_units(unit_types: Mapping[str, str], with_data: Iterable[str]) -> dict[str, list[str]]:
+    """Units per group in the tables' order (``GROUPS``; （未转办） last): every street, town and bureau of the
+    policy (``unit_types``: unit → type), and every unit in ``with_data`` (an unknown type under "other").
+    The quarterly tables of the report and of the live service's /supervisor page group with this."""
+    units: dict[str, set[str]] = {g: set() for g in GROUPS}
+    for u, ty in unit_types.items():
+        if ty in ("street", "town", "bureau"):
+            units[ty].add(u)
+    for u in with_data:
+        ty = unit_types.get(u, "other")
+        units[ty if ty in GROUPS else "other"].add(u)
+    return {g: sorted(us, key=lambda u: (u == UNROUTED, u)) for g, us in units.items() if us}
+
+
 def _units_of_quarter(runs: Sequence[RunData], q: str) -> dict[str, list[str]]:
     """Units per group: every street, town and bureau of the policy, and any unit with data in the quarter."""
-    units: dict[str, set[str]] = {g: set() for g in GROUPS}
-    for d in runs:
-        for u, ty in d.unit_types.items():
-            if ty in ("street", "town", "bureau"):
-                units[ty].add(u)
-        for qq, u in d.quarters:
-            if qq == q:
-                units[_group_of(d, u)].add(u)
-    return {g: sorted(us, key=lambda u: (u == UNROUTED, u)) for g, us in units.items() if us}
+    return group_units({u: ty for d in runs for u, ty in d.unit_types.items()},
+                       [u for d in runs for qq, u in d.quarters if qq == q])
 
 
 def _q_values(d: RunData, q: str, groups: dict[str, list[str]]) -> dict[tuple[str, str], Cols]:

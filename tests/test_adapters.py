@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine.adapters import MAX_TEXT, PostAdapter
+from engine.i18n import lang_scope
+from engine.messages import t
 from simulator.platforms import CORRUPTIONS, corrupt, wechat_message, weibo_created_at, weibo_status
 
 T = datetime.fromisoformat("2014-05-14T10:05:00+08:00")
@@ -48,7 +51,7 @@ def test_duplicate_delivery_is_dropped_and_counted():
     payload = weibo_status(42, T, "垃圾没人清运", "u", 1)
     assert a.weibo(payload).accepted
     again = a.weibo(payload)
-    assert not again.accepted and again.reason == "duplicate" and "already received" in again.detail
+    assert not again.accepted and again.reason == "duplicate" and again.detail == t("adapter.duplicate", post="weibo-42")
     assert a.counts == {"accepted": 1, "duplicate": 1}
 
 
@@ -240,3 +243,46 @@ def test_weibo_time_equals_strptime(day, mon, d, hh, mm, ss, sign, oh, om, year,
     assert fast == slow
     if fast is not ValueError:
         assert fast.utcoffset() == slow.utcoffset()
+
+
+# -- refusal details in the current language (issue 13, finding 9) ------------------------------------------------
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+#: payloads whose refusal the tester quoted in English, each with the Chinese detail written out by hand
+QUOTED = [
+    ("wechat", '<!DOCTYPE xml [<!ENTITY a "x">]>' + GOOD_WECHAT, "forbidden-dtd", "微信消息中不允许 DOCTYPE/ENTITY 声明",
+     "DOCTYPE/ENTITY declarations are not allowed in WeChat messages"),
+    ("weibo", '{"id": 1, "text": "x", "user": ', "malformed", "不是有效的 JSON：第 1 行第 32 列有误（Expecting value）",
+     "not JSON: Expecting value: line 1 column 32"),
+    ("weibo", {k: v for k, v in GOOD_WEIBO.items() if k != "created_at"}, "missing-field", "缺少「created_at」",
+     "missing 'created_at'"),
+    ("wechat", GOOD_WECHAT.replace("[CDATA[text]]", "[CDATA[image]]"), "unsupported-type",
+     "MsgType 为「image」（只有文字消息 text 才是网民反映）", "MsgType 'image' (only text messages carry complaints)"),
+]
+
+
+@pytest.mark.parametrize("channel,payload,reason,zh_detail,en_detail", QUOTED, ids=[q[2] for q in QUOTED])
+def test_the_quoted_refusals_are_in_the_current_language_with_the_same_code(zh, channel, payload, reason, zh_detail,
+                                                                             en_detail):
+    parse = getattr(PostAdapter(), channel)
+    r = parse(payload)
+    assert (r.reason, r.detail) == (reason, zh_detail)
+    with lang_scope("en"):
+        r = getattr(PostAdapter(), channel)(payload)
+    assert (r.reason, r.detail) == (reason, en_detail)
+
+
+@pytest.mark.parametrize("name,payload,reason", BAD_WEIBO + BAD_WECHAT, ids=[b[0] for b in BAD_WEIBO + BAD_WECHAT])
+def test_every_refusal_detail_is_chinese_by_default(zh, name, payload, reason):
+    a = PostAdapter()
+    r = a.weibo(payload) if (name, payload, reason) in BAD_WEIBO else a.wechat(payload)
+    assert r.reason == reason and CJK.search(r.detail), r.detail
+    with lang_scope("en"):
+        b = PostAdapter()
+        e = b.weibo(payload) if (name, payload, reason) in BAD_WEIBO else b.wechat(payload)
+    assert e.reason == reason and e.detail != r.detail
+
+
+def test_count_batch_details_say_which_entry_counting_from_one(zh):
+    r = PostAdapter().weibo_counts('[{"id": 1, "reposts": 2, "comments": 3}, {"id": 2, "reposts": -1, "comments": 0}]')
+    assert (r.reason, r.detail) == ("wrong-type", "第 2 项：reposts 应为 0 至 1,000,000,000 的整数，实际是 -1")

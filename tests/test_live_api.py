@@ -297,3 +297,24 @@ def test_a_store_at_revision_0002_is_upgraded_and_its_cases_act(tmp_path, clock)
             r = c.post(f"/api/cases/{A}/reply", headers=auth(HLG), json={"kind": "近期解决", "promise_due": "2014-06-30"})
             assert r.status_code == 200 and r.json()["case"]["promise_due"] == "2014-06-30"
             assert c.get(f"/api/cases/{A}", headers=auth(DESK)).json()["case"]["confirmed_at"] is None
+
+
+def test_intake_refusals_are_in_the_services_language_with_the_same_code(client, service, clock, zh, monkeypatch):
+    """Finding 9: a 400's detail comes from the engine's catalogue in the service's language (--lang, else
+    WENZHENG_LANG, else Chinese); the code does not change with it."""
+    from tests.test_live_support import TOKEN, signed, wechat_xml
+
+    image = wechat_xml(700, "看图").replace(b"[CDATA[text]]", b"[CDATA[image]]")
+    dtd = b'<!DOCTYPE xml [<!ENTITY a "x">]>' + wechat_xml(701, "x")
+
+    def refusal(body: bytes, nonce: str) -> tuple[str, str]:
+        r = client.post("/wechat", params=signed(TOKEN, clock, nonce=nonce), content=body)
+        assert r.status_code == 400
+        return r.json()["error"], r.json()["detail"]
+
+    assert refusal(image, "i1") == ("unsupported-type", "MsgType 为「image」（只有文字消息 text 才是网民反映）")
+    assert refusal(dtd, "d1") == ("forbidden-dtd", "微信消息中不允许 DOCTYPE/ENTITY 声明")
+    service.lang = "en"
+    monkeypatch.setenv("WENZHENG_LANG", "zh")  # the service's own language wins
+    assert refusal(image, "i2") == ("unsupported-type", "MsgType 'image' (only text messages carry complaints)")
+    assert service.counts()["wechat"]["unsupported-type"] == 2

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -130,19 +131,105 @@ def test_a_role_cannot_open_another_roles_page(client, service, token, path):
     assert service.counts()["pages"]["forbidden"] == 1
 
 
-def test_the_supervisor_page_shows_the_quarterly_table(client, service, clock):
-    from datetime import datetime, timedelta, timezone
+def _quarter_rows(html: str, quarter: str) -> list[tuple[str, ...]]:
+    """(type, unit, forms, replied, on time, deductions, reply rate, on-time rate) of each row of a quarter's table."""
+    table = html.split(f'id="quarterly-{quarter}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    return [tuple(re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S))
+            for r in rows]
 
+
+def test_a_units_page_lists_open_forms_first_with_countdowns_then_the_replied_capped(client, service, clock,
+                                                                                       monkeypatch, zh):
+    """Finding 15: open forms first, the reply due soonest at the top, each with the desk's countdown (overdue
+    marked); then the replied ones, latest reply first, capped with a count."""
+    import live.pages
+
+    cst = timezone(timedelta(hours=8))
+    # 回龙观镇 gets three more forms: 200 and 201 on Thursday 15 May, 202 on Friday 16 May (due a day later each)
+    for msg_id, day in ((200, 15), (201, 15), (202, 16)):
+        clock.set(datetime(2014, 5, day, 9, msg_id - 190, tzinfo=cst))
+        r = client.post("/wechat", params=signed(TOKEN, clock, nonce=f"u{msg_id}"),
+                        content=wechat_xml(msg_id, f"回龙观第{msg_id}号楼漏水"))
+        assert r.status_code == 200
+    # two replies: 200 first, then 201
+    for msg_id in (200, 201):
+        clock.advance(600)
+        assert client.post(f"/api/cases/wechat-{msg_id}/reply", headers=auth(HLG),
+                           json={"kind": "立行立改"}).status_code == 200
+    monkeypatch.setattr(live.pages, "REPLIED_SHOWN", 1)
+    login(client, HLG)
+    html = client.get("/unit").text
+    open_part, replied_part = html.split('id="replied-forms"', 1)
+    assert re.findall(r'data-case="([^"]+)"', open_part) == [A, "wechat-202"]  # due 21 May 17:30, 23 May 17:30
+    assert re.findall(r'data-case="([^"]+)"', replied_part) == ["wechat-201"]  # the latest reply; 200 counted
+    assert "另有 1 件更早答复的反馈单未列出" in replied_part and "已答复的反馈单（2）" in replied_part
+    # hand-computed from Fri 16 May 09:32 (the clock now): A is due Wed 21 May 17:30, 5 days 07:58:00 away
+    assert ">5天 07:58:00</span>" in open_part and 'data-clock>2014-05-16 09:32:00</span>' in open_part
+    # past A's due time: overdue, marked late, and still first
+    clock.set(datetime(2014, 5, 21, 18, 30, tzinfo=cst))
+    html = client.get("/unit").text
+    assert re.search(r'<span class="countdown late" data-due="\d+" title="[^"]+">已逾期 01:00:00</span>', html)
+    assert re.findall(r'data-case="([^"]+)"', html.split('id="replied-forms"', 1)[0])[0] == A
+
+
+def test_the_desk_clock_line_ticks_with_the_countdowns(client, zh):
+    """Finding 15: the 服务时钟 line is rendered as a clock the page's script updates (data-clock), in the
+    policy's time zone (data-tz, minutes east of UTC), beside the countdowns (data-due)."""
+    login(client, DESK)
+    html = client.get("/desk").text
+    assert re.search(r'<p id="service-clock">服务时钟：<span class="clock" data-clock>2014-05-14 10:05:00</span>'
+                     r'（倍速 [\d.]+）</p>', html), html[:2000]
+    assert 'data-tz="480"' in html and "[data-clock]" in html and "[data-due]" in html
+
+
+def test_the_supervisor_page_groups_the_quarterly_table_by_unit_type(client, service, clock, zh):
+    """Finding 15: as the leaders' table (reporting/leaders.py): 街道, 镇, 委办局, each unit of the policy, a
+    subtotal per type, a total, 答复率 and 按时率 per row.  Hand-computed: 回龙观镇 (a town) replies on time;
+    城北街道's form (a street) goes overdue and costs it 1 point."""
+    import yaml
+
+    from tests.test_live_support import RULES
+
+    assert client.post(f"/api/cases/{A}/reply", headers=auth(HLG), json={"kind": "立行立改"}).status_code == 200
     clock.set(datetime(2014, 5, 22, 9, 0, tzinfo=timezone(timedelta(hours=8))))
-    service.fire_due()  # both cases overdue: 2 escalations, 2 deductions of 1 point
+    service.fire_due()  # B overdue: an escalation and a deduction of 1 point
+    units = yaml.safe_load((Path(RULES) / "units.yaml").read_text(encoding="utf-8"))["units"]
+    of_type = {ty: sorted(u["id"] for u in units if u["type"] == ty) for ty in ("street", "town", "bureau")}
     for token in (SUPER, DESK):
         login(client, token)
         r = client.get("/supervisor")
         assert r.status_code == 200
-        rows = re.findall(r"<tr><td>(2014Q\d)</td><td>([^<]*)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>"
-                          r"<td>([\d.]+)</td></tr>", r.text)
-        assert rows == [("2014Q2", "回龙观镇", "1", "0", "0", "1.0"), ("2014Q2", "城北街道", "1", "0", "0", "1.0")]
-        assert r.text.count("区政府办公室") == 2
+        rows = _quarter_rows(r.text, "2014Q2")
+        expected = []
+        for ty, label in (("street", "街道"), ("town", "镇"), ("bureau", "委办局")):
+            for i, u in enumerate(of_type[ty]):
+                figures = {"城北街道": ("1", "0", "0", "1", "0.0%", "0.0%"),
+                           "回龙观镇": ("1", "1", "1", "0", "100.0%", "100.0%")}.get(u, ("0", "0", "0", "0", "–", "–"))
+                expected.append((label if i == 0 else "", u) + figures)
+            sub = {"street": ("1", "0", "0", "1", "0.0%", "0.0%"), "town": ("1", "1", "1", "0", "100.0%", "100.0%"),
+                   "bureau": ("0", "0", "0", "0", "–", "–")}[ty]
+            expected.append(("", f"{label}小计") + sub)
+        expected.append(("合计", "", "2", "1", "1", "1", "50.0%", "50.0%"))
+        assert rows == expected
+        assert r.text.count("区政府办公室") == 1
+    en = client.get("/supervisor?lang=en").text
+    assert ("", "Subtotal, towns (镇)", "1", "1", "1", "0", "100.0%", "100.0%") in _quarter_rows(en, "2014Q2")
+
+
+def test_the_supervisor_totals_are_named_in_words(client, zh):
+    from simulator.labels import metric_label
+
+    login(client, SUPER)
+    html = client.get("/supervisor").text
+    heads = dict(re.findall(r'<tr data-key="([a-z_]+)"><th title="[a-z_]+">([^<]*)</th>', html))
+    assert heads["forms"] == metric_label("forms", "zh") == "反馈单数"
+    assert heads["reply_rate"] == "答复率" and heads["hot"] == "热点事件"
+    assert heads["statements_on_time"] == "按时对外表态数"
+    assert len(heads) == 12 and all(re.search(r"[\u4e00-\u9fff]", h) for h in heads.values()), heads
+    en = dict(re.findall(r'<tr data-key="([a-z_]+)"><th title="[a-z_]+">([^<]*)</th>',
+                         client.get("/supervisor?lang=en").text))
+    assert en["forms"] == "forms issued (反馈单)" and en["on_time"] == "forms replied on time"
 
 
 def test_forms_do_what_the_api_does(client, service, clock):
@@ -182,6 +269,22 @@ def test_the_case_page_explains_each_decision(client):
     assert r.status_code == 200
     assert "route-local" in r.text and re.search(r"rules/routing\.yaml:\d+", r.text)
     assert "set_deadline" in r.text and "5 working days" in r.text
+
+
+def test_the_case_page_names_events_effects_deadlines_and_actors_in_chinese(client, zh):
+    """Finding 9: not post_received, set_deadline, reply, desk."""
+    assert client.post(f"/api/cases/{A}/reroute", headers=auth(DESK),
+                       json={"unit": "城北街道", "reason": "实为城北辖区"}).status_code == 200
+    login(client, SUPER)
+    html = client.get(f"/cases/{A}").text
+    history = html.split('id="history"', 1)[1]
+    kinds = re.findall(r'<td title="([a-z_]+)">([^<]*)</td><td>([^<]*)</td>', history)
+    assert kinds == [("post_received", "收到帖子", ""), ("desk_rerouted", "值班台改派", "值班台")]
+    effects = dict(re.findall(r'<strong title="([a-z_]+)">([^<]*)</strong>', history))
+    assert {"classify": "分类", "route": "转办", "set_deadline": "设定时限"}.items() <= effects.items()
+    assert '<th title="reply">答复时限</th>' in html
+    en = client.get(f"/cases/{A}?lang=en").text
+    assert '<td title="desk_rerouted">desk re-routed</td><td>the duty desk</td>' in en
 
 
 def test_everything_is_escaped(client, clock, service):
@@ -267,6 +370,10 @@ def test_the_desk_page_in_headless_chromium(tmp_path, clock, zh):
             seconds = [int(d) * 86400 + int(h) * 3600 + int(m) * 60 + int(s) for d, h, m, s in left]
             full = 7 * 86400 + 7 * 3600 + 25 * 60
             assert all(full - 86400 < s < full for s in seconds), seconds
+            # the 服务时钟 line ticked with them: later than the server wrote it (10:05:00), by less than a day
+            [shown] = re.findall(r"data-clock[^>]*>([^<]+)</span>", html)
+            ticked = datetime.strptime(shown, "%Y-%m-%d %H:%M:%S") - datetime(2014, 5, 14, 10, 5)
+            assert timedelta(0) < ticked < timedelta(days=1), shown
             shots = Path(os.environ.get("WENZHENG_TEST_OUTPUT") or tmp_path)
             shots.mkdir(parents=True, exist_ok=True)
             png = shots / "live-desk.png"

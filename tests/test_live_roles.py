@@ -4,12 +4,14 @@ gets the very answer a case that does not exist gets."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from live.auth import ALLOWED, Role, bearer, role_for
 from live.clock import FakeClock
+from live.messages import t
 from tests.test_live_support import T0, config, table
 from tests.test_live_web_support import (
     CB,
@@ -95,6 +97,9 @@ REFUSALS: list[tuple[str, dict[str, str], str, str, Any, list[tuple[str, str, An
      {"kind": "近期解决", "promise_due": "2014/06/01"}, [], 422, "invalid"),
     ("a date on another kind", auth(HLG), "POST", f"/api/cases/{A}/reply",
      {"kind": "立行立改", "promise_due": "2014-06-01"}, [], 422, "invalid"),
+    ("reply with an empty body", auth(HLG), "POST", f"/api/cases/{A}/reply", {}, [], 422, "invalid"),
+    ("近期解决 with a date not a date", auth(HLG), "POST", f"/api/cases/{A}/reply",
+     {"kind": "近期解决", "promise_due": 20151201}, [], 422, "invalid"),
     ("reply body not JSON", auth(HLG), "POST", f"/api/cases/{A}/reply", b"{kind:", [], 422, "invalid"),
     ("reply body a list", auth(HLG), "POST", f"/api/cases/{A}/reply", ["立行立改"], [], 422, "invalid"),
     ("reroute to no such unit", auth(DESK), "POST", f"/api/cases/{A}/reroute", {"unit": "火星街道", "reason": "x"},
@@ -130,7 +135,7 @@ REFUSALS: list[tuple[str, dict[str, str], str, str, Any, list[tuple[str, str, An
 
 
 @pytest.mark.parametrize("name,headers,method,path,body,setup,status,code", REFUSALS, ids=[r[0] for r in REFUSALS])
-def test_refusal(client, service, name, headers, method, path, body, setup, status, code):
+def test_refusal(zh, client, service, name, headers, method, path, body, setup, status, code):
     for token, p, b in setup:
         assert client.post(p, headers=auth(token), json=b).status_code == 200
     before = {name: table(service, name) for name in ("events", "cases", "deadlines", "posts")}
@@ -143,6 +148,8 @@ def test_refusal(client, service, name, headers, method, path, body, setup, stat
         r = client.post(path, headers=headers, json=body)
     assert (r.status_code, r.json()["error"]) == (status, code)
     assert r.json()["detail"]
+    if status == 403:  # in words: no internal name of the action (list_posts) or the role (unit:回龙观镇)
+        assert not re.search(r"[A-Za-z_:]", r.json()["detail"]), r.json()["detail"]
     assert service.counts()["api"][code] == counted + 1
     assert {name: table(service, name) for name in before} == before  # nothing stored
 
@@ -187,3 +194,34 @@ def test_a_unit_sees_only_its_own_history(client):
     assert client.get(f"/api/cases/{B}", headers=auth(CB)).status_code == 200
     assert client.get(f"/api/cases/{B}", headers=auth(HLG)).status_code == 404
     assert client.get(f"/api/cases/{B}", headers=auth(SUPER)).status_code == 200
+
+
+def test_a_403_says_who_may_not_do_what_in_words(zh, client):
+    # the tester's case: 角色 unit:回龙观镇 无权执行 list_posts
+    assert client.get("/api/posts?unlocated=1", headers=auth(HLG)).json()["detail"] == "单位无权查看待定位的帖子"
+    assert client.post(f"/api/cases/{A}/reply", headers=auth(DESK), json={"kind": "立行立改"}).json()["detail"] == \
+        "值班台无权答复反馈单"
+    assert client.post(f"/api/cases/{A}/confirm", headers=auth(SUPER), json={}).json()["detail"] == "督办人员无权确认转办"
+    # every action and role kind has its words, in both languages
+    for action in ALLOWED:
+        assert t(f"action.{action}", lang="zh") and t(f"action.{action}", lang="en")
+    for kind in ("desk", "supervisor", "unit"):
+        assert t(f"role.{kind}", lang="zh") and t(f"role.{kind}", lang="en")
+
+
+def test_reply_validation_names_what_is_missing_or_malformed(zh, client):
+    """Finding 11: an empty body asks for the kind (not 「None」); a malformed date says the format and repeats
+    the value, unlike a missing one."""
+    def detail(body: Any) -> str:
+        r = client.post(f"/api/cases/{A}/reply", headers=auth(HLG), json=body)
+        assert (r.status_code, r.json()["error"]) == (422, "invalid")
+        return str(r.json()["detail"])
+
+    assert detail({}) == detail({"kind": ""}) == detail({"kind": None}) == \
+        "须写答复类型（立行立改、近期解决、条件不具备、不符合法规）"
+    missing = detail({"kind": "近期解决"})
+    assert missing == detail({"kind": "近期解决", "promise_due": ""}) == "「近期解决」须附承诺解决日期 promise_due（YYYY-MM-DD）"
+    for bad in ("2015/12/01", "2015-02-30", "20151201"):
+        d = detail({"kind": "近期解决", "promise_due": bad})
+        assert d != missing and bad in d and "YYYY-MM-DD" in d and "格式不对" in d
+    assert "「已阅」" in detail({"kind": "已阅"})
