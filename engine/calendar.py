@@ -4,7 +4,11 @@ Data source: the ``chinesecalendar`` package (statutory holidays and the
 weekend make-up working days, 调休, for 2004–2026), precomputed once into a
 per-day table so counting is a few array reads, plus local overrides from a
 rule file (e.g. the Beijing APEC arrangement of November 2014 for government
-bodies).  A date outside the covered years is an error naming the year: a
+bodies).  The rule file can also carry on past the package's last year
+(``extra_years``): each such year counts Monday–Friday as working days and
+the weekend as rest, except for exactly the holidays and make-up working
+days the file lists (the State Council publishes them each November or
+December).  A date outside the covered years is an error naming the year: a
 deadline engine must never guess.
 
 Counting rule: "N working days" does not count the day of receipt; the
@@ -105,11 +109,23 @@ class WorkCalendar:
         tz: ZoneInfo = SHANGHAI,
         holidays: Iterable[tuple[date, str]] = (),
         workdays: Iterable[tuple[date, str]] = (),
+        extra_years: Iterable[int] = (),
     ) -> None:
         self.close_of_business = close_of_business
         self.tz = tz
         self._first, self._last, base, self._names = _statutory_table()
+        self.statutory_last_year = self._last.year
         self._flags = bytearray(base)
+        for year in sorted(extra_years):
+            if year != self._last.year + 1:  # the loader says where; here only the rule itself
+                from .messages import t
+
+                raise CalendarError(t("calendar.year_gap", year=year, first=self._first.year,
+                                      last=self._last.year))
+            day, self._last = date(year, 1, 1), date(year, 12, 31)
+            while day <= self._last:  # the weekday rule; the file's holidays and workdays are set below
+                self._flags.append(1 if day.weekday() < 5 else 0)
+                day += timedelta(days=1)
         self._override_names: dict[date, str] = {}
         for d, name in holidays:
             self._set(d, False, name)
@@ -128,6 +144,11 @@ class WorkCalendar:
     @property
     def last_year(self) -> int:
         return self._last.year
+
+    @property
+    def last_day(self) -> date:
+        """The last day the calendar has data for (the package's last year, or the file's last extra year)."""
+        return self._last
 
     def covers(self, d: date) -> bool:
         return self._first <= d <= self._last

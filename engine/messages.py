@@ -44,10 +44,12 @@ t = Catalogue("engine", {
     "duration.fraction": ("时长「{text}」：工作日必须是整数", "duration '{text}': working days must be a whole number"),
     # the working-day calendar (engine/calendar.py)
     "calendar.no_data": ("工作日历没有 {year} 年的数据（已覆盖 {first}–{last} 年），无法计算这一年的时限"
-                         "（新年份公布后请更新 chinesecalendar 包）",
+                         "（国务院公布新一年的放假安排后，在 calendar 规则文件的 years 中列出该年并逐日列出节假日和调休，"
+                         "或更新 chinesecalendar 包）",
                          "the working-day calendar has no data for the year {year} (covered: {first}–{last}); a "
-                         "deadline there cannot be computed (update the chinesecalendar package when new years are "
-                         "published)"),
+                         "deadline there cannot be computed (once the State Council publishes that year's holidays, "
+                         "list the year under years in the calendar rule file with its holidays and workdays, or "
+                         "update the chinesecalendar package)"),
     "calendar.naive": ("时间 {value} 没有时区：每个时间都必须带时区（如 +08:00）",
                        "naive datetime {value}: every timestamp must carry its timezone"),
     # rule-file shapes (engine/schema.py)
@@ -134,9 +136,11 @@ t = Catalogue("engine", {
     "policy.duplicate_id": ("规则 id「{id}」重复（第一次出现在 {first}）", "duplicate rule id '{id}' (first at {first})"),
     "policy.too_many_rules": ("一个规则表中的规则太多（durable_rules 的优先级是 16 位）",
                               "too many rules in one table (durable_rules priorities are 16-bit)"),
-    "policy.calendar_year": ("{date}：工作日历没有 {year} 年的数据（已覆盖 {first}–{last} 年）",
+    "policy.calendar_year": ("{date}：工作日历没有 {year} 年的数据（已覆盖 {first}–{last} 年）；"
+                             "新的一年须先列入 years（注明依据的通知）",
                              "{date}: the working-day calendar has no data for the year {year} (covered: "
-                             "{first}–{last})"),
+                             "{first}–{last}); a new year must first be listed under years (with the notice it "
+                             "follows)"),
     "policy.calendar_both": ("{date} 同时列为节假日和工作日（另见第 {line} 行）",
                              "{date} is listed both a holiday and a workday (also at line {line})"),
     "policy.calendar_twice": ("{date} 在 {key} 中列了两次（另见第 {line} 行）",
@@ -213,10 +217,10 @@ t = Catalogue("engine", {
     "lint.reach_to": ("到 {day}", "to {day}"),
     "lint.beyond_rule": ("规则 {id}（{where}）的「{within}」{reach}", "'{within}' from rule {id} ({where}) runs {reach}"),
     "lint.beyond": ("运行超出了策略工作日历的范围（{span} 年）：最后一天 {end} 立案的案件，其时限日历无法计算：{beyond}；"
-                    "请提前结束时段，或更新 chinesecalendar 包",
+                    "请提前结束时段，或在 calendar 规则文件的 years 中列出下一年（或更新 chinesecalendar 包）",
                     "the run reaches beyond the policy's working-day calendar ({span}): a case opened on the last day, "
-                    "{end}, gets deadlines the calendar cannot compute: {beyond}; end the period earlier or update "
-                    "the chinesecalendar package"),
+                    "{end}, gets deadlines the calendar cannot compute: {beyond}; end the period earlier, or list the "
+                    "next year under years in the calendar rule file (or update the chinesecalendar package)"),
     # case files: a post and later events (engine/explain.py replay_case)
 
     "case.event_invalid": ("{type} 事件：{what}", "{type} event: {what}"),
@@ -422,5 +426,24 @@ t = Catalogue("engine", {
     "adapter.not_json": ("不是有效的 JSON：{error}", "not JSON: {error}"),
     "adapter.not_utf8": ("不是有效的 JSON：不是 UTF-8 文本（{error}）", "not JSON: not UTF-8 text ({error})"),
     "adapter.too_deep": ("不是有效的 JSON：嵌套太深", "not JSON: nested too deeply"),
+
+    # --- calendar years ---
+    "calendar.year_gap": ("年份 {year} 没有紧接工作日历已覆盖的 {first}–{last} 年",
+                          "the year {year} does not follow the calendar's covered years {first}–{last}"),
+    "policy.calendar_year_covered": ("{year} 年已由 chinesecalendar 包覆盖（{first}–{last} 年）：删去这一项，"
+                                     "包中的放假安排优先，不与文件重复",
+                                     "the year {year} is already covered by the chinesecalendar package "
+                                     "({first}–{last}): remove this entry; the package's arrangement applies"),
+    "policy.calendar_year_twice": ("{year} 年在 years 中列了两次（另见第 {line} 行）",
+                                   "the year {year} is listed twice under years (see also line {line})"),
+    "policy.calendar_year_gap": ("{year} 年之前缺 {missing} 年：years 须紧接 chinesecalendar 包覆盖的 "
+                                 "{first}–{last} 年逐年列出，不能跳过",
+                                 "{missing} is missing before {year}: years must follow the chinesecalendar "
+                                 "package's {first}–{last} one by one, without a gap"),
+    "policy.calendar_year_empty": ("{year} 年列入了 years，但 holidays 中没有这一年的日期：请按通知（{source}）"
+                                   "逐日列出该年的法定节假日，调休上班日列入 workdays",
+                                   "the year {year} is listed under years but holidays has no day of it: list "
+                                   "that year's statutory holidays day by day as the notice ({source}) gives them, "
+                                   "and its make-up working days under workdays"),
 
 })

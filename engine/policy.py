@@ -356,8 +356,9 @@ class _Loader:
     def _calendar(self, doc: SourceDoc, model: CalendarFile) -> WorkCalendar:
         from .errors import CalendarError
 
+        extra = self._calendar_years(doc, model)
         seen: dict[object, tuple[str, int]] = {}
-        data = WorkCalendar()  # the years the calendar data covers, to locate an override outside them
+        data = WorkCalendar(extra_years=extra)  # the years covered, to locate an override outside them
         outside = False
         for key in ("holidays", "workdays"):
             for i, d in enumerate(getattr(model, key)):
@@ -372,18 +373,53 @@ class _Loader:
                            t("policy.calendar_twice", date=d.date, key=key, line=other_line))
                     self._at(doc, [key, i], msg, code="calendar-conflict")
                 seen.setdefault(d.date, (key, i))
+        listed = {d.date.year for d in model.holidays}
+        for i, y in enumerate(model.years):
+            if y.year in extra and y.year not in listed:
+                self._at(doc, ["years", i, "year"], t("policy.calendar_year_empty", year=y.year, source=y.source),
+                         code="calendar")
         if outside:
-            return WorkCalendar()
+            return WorkCalendar(extra_years=extra)
         try:
             return WorkCalendar(
                 close_of_business=model.close_of_business,
                 tz=ZoneInfo(model.timezone),
                 holidays=[(d.date, d.name) for d in model.holidays],
                 workdays=[(d.date, d.name) for d in model.workdays],
+                extra_years=extra,
             )
         except CalendarError as exc:
             self._at(doc, ["holidays"], str(exc), code="calendar")
             return WorkCalendar()
+
+    def _calendar_years(self, doc: SourceDoc, model: CalendarFile) -> list[int]:
+        """The file's ``years`` past the package's data, each checked: not already covered, not listed twice,
+        following the covered range without a gap.  Only the years that pass (a run of them from the package's
+        last year on) extend the calendar; each one that does not is an error at its line."""
+        statutory = WorkCalendar()
+        first, last = statutory.first_year, statutory.last_year
+        index: dict[int, int] = {}  # year → its first entry
+        for i, y in enumerate(model.years):
+            if y.year <= last:
+                self._at(doc, ["years", i, "year"], t("policy.calendar_year_covered", year=y.year, first=first,
+                                                      last=last), code="calendar")
+            elif y.year in index:
+                self._at(doc, ["years", i, "year"], t("policy.calendar_year_twice", year=y.year,
+                                                      line=doc.locate(["years", index[y.year]])[0]),
+                         code="calendar")
+            else:
+                index[y.year] = i
+        extra: list[int] = []
+        for i, y in enumerate(model.years):
+            if index.get(y.year) != i:
+                continue  # reported above
+            missing = next((m for m in range(last + 1, y.year) if m not in index), None)
+            if missing is not None:
+                self._at(doc, ["years", i, "year"], t("policy.calendar_year_gap", year=y.year, missing=missing,
+                                                      first=first, last=last), code="calendar")
+            else:
+                extra.append(y.year)
+        return extra
 
     def _check_names(self, doc: SourceDoc, loc: list[str | int], c: Condition,
                      names: dict[str, set[str]], rule_id: str) -> None:

@@ -235,6 +235,12 @@ class CalendarDay(_Strict):
     name: str = Field(description="Why, e.g. 'APEC 会议放假'")
 
 
+class CalendarYear(_Strict):
+    year: int = Field(ge=1900, le=2200, description="A year past the chinesecalendar package's last, e.g. 2027")
+    source: str = Field(min_length=1, max_length=500,
+                        description="The notice that sets its holidays, e.g. '国务院办公厅 2026 年 11 月通知'")
+
+
 def parse_clock(v: Any) -> Any:
     """'17:30' (or YAML 1.1's sexagesimal 1050 for an unquoted 17:30) → time, 00:00–23:59 only.
 
@@ -271,6 +277,10 @@ class CalendarFile(_Strict):
                                         description="Extra days off (local decisions)")
     workdays: list[CalendarDay] = Field(default_factory=list, max_length=MAX_ITEMS,
                                         description="Extra working days (local 调休)")
+    years: list[CalendarYear] = Field(
+        default_factory=list, max_length=50,
+        description="Years past the chinesecalendar package's last, each with its source: their statutory "
+                    "holidays and make-up working days are exactly those listed in holidays and workdays")
 
     @field_validator("timezone")
     @classmethod

@@ -40,8 +40,14 @@ async def _scheduler(service: LiveService, app: FastAPI) -> None:
     # poll_seconds is real time: on an accelerated clock (speed 86400) it is that many seconds of the clock's
     # time, else the scheduler would look (two queries) every 1/86400 s
     poll = service.config.poll_seconds * getattr(clock, "speed", 1.0)
+    warned = False
     try:
         while True:
+            if not warned:  # at start-up, or once the clock comes within 60 days of the calendar's end
+                warning = service.calendar_warning()
+                if warning is not None:
+                    log.warning(warning)
+                    warned = True
             await run_in_threadpool(service.fire_due)
             nxt = await run_in_threadpool(service.next_due)
             wait = poll if nxt is None else min(poll, max(0.0, (nxt - clock.now()).total_seconds()))
@@ -108,7 +114,9 @@ def build_app(service: LiveService) -> FastAPI:
             return {"now": service.clock.now().isoformat(), "clock_speed": getattr(service.clock, "speed", 1.0),
                     "counts": service.counts(), "open_cases": len(service.engine.cases),
                     "next_due": nxt.isoformat() if nxt else None, "fired_at_start": app.state.fired_at_start,
-                    "scheduler_error": app.state.scheduler_error}
+                    "scheduler_error": app.state.scheduler_error,
+                    "calendar_through": service.calendar_through().isoformat(),
+                    "deadlines_held": sorted(service.held_deadlines.values(), key=lambda d: (d["due"], d["case_id"]))}
         return JSONResponse(await run_in_threadpool(gather))
 
     register_api(app, service)  # the desk's, units' and supervisors' JSON API (live/api.py)

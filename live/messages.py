@@ -211,4 +211,26 @@ t = Catalogue("live", {
     "store.no_revision": ("有数据表 {tables}，但没有 alembic_version 表",
                           "it has tables ({tables}) but no alembic_version table"),
     "store.unknown_tables": ("有问政不认识的数据表 {tables}", "it has tables wenzheng does not know: {tables}"),
+    # the calendar runs out (branch cal): held posts and deadlines, the start-up warning
+    "answer.held": ("已收到您的反映（{post}），值班人员将转办。",
+                    "We have received your message ({post}); the duty desk will forward it for handling."),
+    "log.post_held": ("帖子 {post} 已保存但未立案：{reason}；值班台可在日历补充后定位立案",
+                      "post {post} stored without a case: {reason}; the desk can locate it once the calendar is "
+                      "extended"),
+    "log.deadline_held": ("案件 {case} 的时限 {kind}（{due}）无法触发，保留待重启后再试：{reason}",
+                          "the {kind} deadline of case {case} ({due}) could not fire and is kept for a retry "
+                          "after a restart: {reason}"),
+    "log.calendar_ends": ("工作日历只到 {through}，距服务时钟（{today}）还有 {days} 天：在 calendar 规则文件的 years 中"
+                          "列出 {next} 年及其放假安排（或更新 chinesecalendar 包）后重启服务，否则此后的帖子不能立案",
+                          "the working-day calendar ends on {through}, {days} days after the service's clock "
+                          "({today}): list {next} and its holidays under years in the calendar rule file (or update "
+                          "the chinesecalendar package) and restart, or posts after that cannot open cases"),
+    "log.calendar_ended": ("工作日历只到 {through}，服务时钟（{today}）已超出：新帖无法计算时限，将保存为待转办；在 calendar "
+                           "规则文件的 years 中列出 {next} 年及其放假安排（或更新 chinesecalendar 包）后重启服务",
+                           "the working-day calendar ended on {through}, before the service's clock ({today}): new "
+                           "posts' deadlines cannot be computed and they are held for the desk; list {next} and its "
+                           "holidays under years in the calendar rule file (or update the chinesecalendar package) "
+                           "and restart"),
+    "api.calendar": ("工作日历无法计算此案件的时限：{reason}", "the working-day calendar cannot compute this case's deadlines: "
+                     "{reason}"),
 })

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 from xml.sax.saxutils import escape
@@ -31,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.adapters import AdapterResult, PostAdapter, RawPost
 from engine.engine import CaseState
 from engine.engine import Engine as PolicyEngine
-from engine.errors import Problem, SourceError, listing
+from engine.errors import CalendarError, Problem, SourceError, WenzhengError, listing
 from engine.i18n import get_lang, lang_scope
 from engine.models import (
     DeadlineReached,
@@ -65,6 +66,12 @@ MAX_REPOSTS = 10**9
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: a request body that is not JSON (the actions answer 422 for it, after the checks that come first)
 BAD_JSON: Any = object()
+#: the events of posts stored without a case, for the desk: not located, or held (the calendar ran out)
+_WAITING = ("post_unlocated", "post_held")
+#: the service warns when its calendar ends within this many days of its clock
+CALENDAR_WARN_DAYS = 60
+
+log = logging.getLogger("wenzheng.live")
 
 
 def signature(secret: str, timestamp: str, nonce: str) -> str:
@@ -114,6 +121,8 @@ def _json(data: Any) -> str:
 class LiveService:
     def __init__(self, policy_engine: PolicyEngine, db: Engine, config: LiveConfig,
                  clock: Clock | None = None, lang: str | None = None) -> None:
+        #: deadline row id → why it could not fire (kept unfired; retried after a restart)
+        self.held_deadlines: dict[int, dict[str, Any]] = {}
         self.engine = policy_engine
         self.db = db
         self.config = config
@@ -321,17 +330,39 @@ class LiveService:
                 self._append(conn, event.type, case_id, now, event.model_dump(mode="json"), decision)
                 self._save_case(conn, case_id, raw.post_id, new=True)
                 self._deadline_rows(conn, case_id, decision)
+        except CalendarError as exc:  # its deadlines cannot be computed: rolled back, then stored as held
+            if case_id is not None:
+                self._reload_case(case_id)
+            return self._hold(channel, raw, body, place, str(exc), now)
         except BaseException:
             if case_id is not None:
                 self._reload_case(case_id)
             raise
         return answer
 
+    def _hold(self, channel: ChannelName, raw: RawPost, body: bytes, place: str | None, reason: str,
+              now: datetime) -> Answer:
+        """A post the engine could not open a case for because the calendar has no data for its deadlines: the
+        post and a ``post_held`` event with the reason are stored (no case, no deadlines), the sender is
+        answered 200 like for an unlocated post, and the desk lists it with the unlocated posts."""
+        answer = self._answer(channel, raw, body, None, t("answer.held", lang=self.lang, post=raw.post_id), now,
+                              result="held")
+        with self.db.begin() as conn:
+            conn.execute(_INSERT_POST, dict(post_id=raw.post_id, channel=channel, case_id=None,
+                                            received_at=store.stamp(now), answer=answer.body,
+                                            media_type=answer.media_type))
+            self._count(channel, "held-calendar", conn)
+            self._append(conn, "post_held", None, now,
+                         {**raw.model_dump(mode="json"), "held": {"place": place, "reason": reason}}, None)
+        log.error(t("log.post_held", post=raw.post_id, reason=reason))
+        return answer
+
     def _answer(self, channel: ChannelName, raw: RawPost, body: bytes, case_id: str | None, text: str,
-                now: datetime) -> Answer:
+                now: datetime, result: str | None = None) -> Answer:
         if channel == "weibo":
-            return Answer(200, _json({"result": "accepted" if case_id else "unlocated", "post_id": raw.post_id,
-                                      "case_id": case_id, "message": text}))
+            result = result or ("accepted" if case_id else "unlocated")
+            return Answer(200, _json({"result": result, "post_id": raw.post_id, "case_id": case_id,
+                                      "message": text}))
         # WeChat's passive reply: a text message back to the sender (the adapter has already vetted the XML)
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         to_user = root.findtext("ToUserName") or ""
@@ -343,11 +374,15 @@ class LiveService:
     def next_due(self) -> datetime | None:
         with self.db.connect() as conn:
             due = conn.execute(select(func.min(store.deadlines.c.due))
-                               .where(store.deadlines.c.fired_at.is_(None))).scalar()
+                               .where(store.deadlines.c.fired_at.is_(None),
+                                      store.deadlines.c.id.not_in(list(self.held_deadlines)))).scalar()
         return store.unstamp(due) if due is not None else None
 
     def fire_due(self) -> list[Fired]:
-        """Fire every deadline due by now, in due order, each at its own due time, each exactly once."""
+        """Fire every deadline due by now, in due order, each at its own due time, each exactly once.
+
+        A firing the engine refuses (e.g. a ``CalendarError``) is rolled back and kept unfired in
+        ``held_deadlines`` (shown on /status): the others fire; it is tried again after a restart."""
         fired: list[Fired] = []
         with self.lock:
             now = self.clock.now()
@@ -357,10 +392,36 @@ class LiveService:
                                            store.deadlines.c.due <= store.stamp(now))
                                     .order_by(store.deadlines.c.due, store.deadlines.c.id)).all()
             for row in rows:
-                f = self._fire(row.id, row.case_id, row.kind, bool(row.reminder), store.unstamp(row.due))
+                if row.id in self.held_deadlines:
+                    continue
+                due = store.unstamp(row.due)
+                try:
+                    f = self._fire(row.id, row.case_id, row.kind, bool(row.reminder), due)
+                except WenzhengError as exc:
+                    # a new dict, never changed in place: /status reads it without the lock
+                    self.held_deadlines = {**self.held_deadlines, row.id: {
+                        "case_id": row.case_id, "kind": row.kind, "reminder": bool(row.reminder),
+                        "due": self._local(due), "reason": str(exc)}}
+                    log.error(t("log.deadline_held", case=row.case_id, kind=row.kind, due=self._local(due),
+                                reason=exc))
+                    continue
                 if f is not None:
                     fired.append(f)
         return fired
+
+    def calendar_through(self) -> date:
+        """The last day the policy's calendar has data for."""
+        return self.engine.calendar.last_day
+
+    def calendar_warning(self) -> str | None:
+        """A warning when the calendar ends within ``CALENDAR_WARN_DAYS`` days of the service's clock."""
+        through = self.calendar_through()
+        today = self.clock.now().astimezone(self.engine.calendar.tz).date()
+        if through - today > timedelta(days=CALENDAR_WARN_DAYS):
+            return None
+        key = "log.calendar_ends" if through >= today else "log.calendar_ended"
+        return t(key, through=through.isoformat(), today=today.isoformat(), days=(through - today).days,
+                 next=through.year + 1)
 
     def _fire(self, row_id: int, case_id: str, kind: str, reminder: bool, due: datetime) -> Fired | None:
         event = DeadlineReached(case_id=case_id, at=due, deadline=kind, reminder=reminder)  # type: ignore[arg-type]
@@ -488,6 +549,9 @@ class LiveService:
                 with self.db.begin() as conn:
                     decision = step(conn, case, data, now)
                     self._save_case(conn, case_id, "", new=False)
+            except CalendarError as exc:  # e.g. turned hot: deadlines past the calendar (docs/live.md)
+                self._reload_case(case_id)
+                raise self._conflict("api.calendar", reason=exc) from None
             except BaseException:
                 self._reload_case(case_id)
                 raise
@@ -594,12 +658,18 @@ class LiveService:
         waiting = set(conn.execute(select(store.posts.c.post_id).where(store.posts.c.case_id.is_(None))).scalars())
         out: dict[str, RawPost] = {}
         if waiting:
-            for ev in conn.execute(select(store.events.c.event).where(store.events.c.kind == "post_unlocated")
+            for ev in conn.execute(select(store.events.c.event).where(store.events.c.kind.in_(_WAITING))
                                    .order_by(store.events.c.seq)).scalars():
-                raw = RawPost.model_validate_json(ev)
-                if raw.post_id in waiting:
-                    out[raw.post_id] = raw
+                data = json.loads(ev)
+                data.pop("held", None)  # post_held: where and why it was held
+                if data["post_id"] in waiting:
+                    out[data["post_id"]] = RawPost.model_validate(data)
         return out
+
+    def _held_posts(self, conn: Connection) -> dict[str, dict[str, Any]]:
+        """Posts held because the calendar could not compute their deadlines: post id → place and reason."""
+        return {data["post_id"]: data["held"] for data in map(json.loads, conn.execute(
+            select(store.events.c.event).where(store.events.c.kind == "post_held")).scalars())}
 
     def list_posts(self, role: Role) -> list[dict[str, Any]]:
         """Posts waiting for the desk to say where they are, oldest first."""
@@ -608,8 +678,10 @@ class LiveService:
             received = {r.post_id: r.received_at for r in conn.execute(
                 select(store.posts.c.post_id, store.posts.c.received_at).where(store.posts.c.case_id.is_(None)))}
             raws = self._unlocated(conn)
+            held = self._held_posts(conn)
         return [{"post_id": p, "channel": raws[p].channel, "received_at": self._local_stamp(received[p]),
-                 "text": raws[p].text} for p in sorted(raws, key=lambda p: (received[p], p))]
+                 "text": raws[p].text, **({"held": held[p]} if p in held else {})}
+                for p in sorted(raws, key=lambda p: (received[p], p))]
 
     def locate_post(self, role: Role, post_id: str, body: Any) -> dict[str, Any]:
         """The desk says where an unlocated post is: its case opens now (engine ``PostReceived``)."""
@@ -637,6 +709,9 @@ class LiveService:
                     decision = self._engine_event(conn, role, PostReceived(case_id=post_id, at=now,
                                                                            post=raw.at_place(place)))
                     self._save_case(conn, post_id, post_id, new=True)
+            except CalendarError as exc:  # a held post located before the calendar was extended
+                self._reload_case(post_id)
+                raise self._conflict("api.calendar", reason=exc) from None
             except BaseException:
                 self._reload_case(post_id)
                 raise
