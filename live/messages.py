@@ -167,4 +167,21 @@ t = Catalogue("live", {
     "store.no_revision": ("有数据表 {tables}，但没有 alembic_version 表",
                           "it has tables ({tables}) but no alembic_version table"),
     "store.unknown_tables": ("有问政不认识的数据表 {tables}", "it has tables wenzheng does not know: {tables}"),
+    "store.cannot_open": ("无法打开数据库：{reason}", "cannot open the database: {reason}"),
+    "store.no_folder": ("文件夹 {folder} 不存在（SQLite 会创建数据库文件，但不创建文件夹）",
+                        "the folder {folder} does not exist (SQLite creates the file, not its folder)"),
+    "store.not_folder": ("{folder} 不是文件夹", "{folder} is not a folder"),
+    "store.sqlite_unwritable": ("无法创建或写入文件 {file}（SQLite 须能在其文件夹中写入该文件及其 -wal、-shm 文件）：{reason}",
+                                "cannot create or write the file {file} (SQLite must be able to write it and its "
+                                "-wal and -shm files in its folder): {reason}"),
+    "store.no_database": ("数据库 {name} 不存在；请先创建它（如 createdb {name}），服务会在空数据库中建表",
+                          "the database {name} does not exist; create it first (e.g. createdb {name}): the service "
+                          "creates its tables in an empty database"),
+    "store.login_refused": ("服务器拒绝了用户 {user} 的登录：用户名或密码不对，或该用户无权连接此数据库（{reason}）",
+                            "the server refused the login of user {user}: wrong user name or password, or no "
+                            "right to connect to this database ({reason})"),
+    "store.server_refused": ("数据库服务器拒绝了连接：{reason}", "the database server refused the connection: {reason}"),
+    "store.no_server": ("无法连接 {host}:{port} 上的数据库服务器（未运行、主机或端口不对，或被防火墙拦截；最多等 {seconds} 秒）：{reason}",
+                        "cannot connect to the database server at {host}:{port} (not running, wrong host or port, "
+                        "or a firewall; waited at most {seconds} s): {reason}"),
 })
