@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.adapters import AdapterResult, PostAdapter, RawPost
 from engine.engine import CaseState
 from engine.engine import Engine as PolicyEngine
-from engine.errors import Problem, SourceError, listing
+from engine.errors import SourceError, listing
 from engine.models import (
     DeadlineReached,
     Decision,
@@ -123,16 +123,14 @@ class LiveService:
         places = sorted(policy_engine.policy.places, key=lambda p: (-len(p), p))
         self._places = re.compile("|".join(map(re.escape, places))) if places else None
         if config.default_place is not None and config.default_place not in policy_engine.policy.place_owner:
-            raise SourceError([Problem("config", None, None,
-                                       t("config.unknown_place", place=config.default_place,
-                                         known=listing(policy_engine.policy.places)),
-                                       key="default_place", code="config")])
+            raise SourceError([config.origins.problem(t("config.unknown_place", place=config.default_place,
+                                                        known=listing(policy_engine.policy.places)),
+                                                      "default_place")])
         known_units = policy_engine.policy.units
         bad = [u for u in config.unit_tokens if u not in known_units]
         if bad:
-            raise SourceError([Problem("config", None, None,
-                                       t("config.unknown_unit", unit=bad[0], known=listing(known_units)),
-                                       key="unit_tokens", code="config")])
+            raise SourceError([config.origins.problem(t("config.unknown_unit", unit=unit, known=listing(known_units)),
+                                                      "unit_tokens", unit) for unit in bad])
         store.migrate(db)
         self.clock: Clock = clock or self._clock()
         self._load_cases()
@@ -161,10 +159,10 @@ class LiveService:
         kept = json.loads(row)
         start = datetime.fromisoformat(kept["start"])
         if kept["speed"] != cfg.clock_speed or (cfg.clock_start is not None and start != cfg.clock_start):
-            raise SourceError([Problem("config", None, None, t(
+            raise SourceError([cfg.origins.problem(t(
                 "config.clock_changed", start=kept["start"], speed=kept["speed"],
                 cstart=cfg.clock_start.isoformat() if cfg.clock_start else "-", cspeed=cfg.clock_speed),
-                key="clock_speed" if kept["speed"] != cfg.clock_speed else "clock_start", code="config")])
+                "clock_speed" if kept["speed"] != cfg.clock_speed else "clock_start")])
         return ScaledClock(start, kept["speed"], kept["anchor"])
 
     # -- state -------------------------------------------------------------------
