@@ -35,6 +35,18 @@ t = Catalogue("live", {
     # --- serve (wenzheng serve) ---
     "serve.start": ("问政在线服务：策略 {rules}，数据库 {db}，地址 http://{host}:{port}",
                     "wenzheng live service: rules {rules}, database {db}, at http://{host}:{port}"),
+    "serve.port_in_use": ("地址 {host}:{port} 已被占用：另一个程序在监听该端口；请用 --port 换一个端口，或先停止它",
+                          "the address {host}:{port} is in use: another program listens on that port; choose "
+                          "another with --port, or stop it first"),
+    "serve.not_local": ("--host {host} 不是本机的地址（{reason}）；请用本机的一个地址，如 127.0.0.1，或 0.0.0.0（所有地址）",
+                        "--host {host} is not an address of this machine ({reason}); use one of its addresses, "
+                        "e.g. 127.0.0.1, or 0.0.0.0 (all of them)"),
+    "serve.port_denied": ("无权监听 {host}:{port}（{reason}）：1024 以下的端口需要特权；请用 --port 换一个端口",
+                          "no permission to listen on {host}:{port} ({reason}): ports below 1024 need privileges; "
+                          "choose another with --port"),
+    "serve.cannot_bind": ("无法监听 {host}:{port}（--host、--port）：{reason}",
+                          "cannot listen on {host}:{port} (--host, --port): {reason}"),
+    "serve.bad_host": ("--host {host} 不是可用的主机名或地址：{reason}", "--host {host} is not a usable host name or address: {reason}"),
     "serve.missing_extra": ("缺少在线服务所需的模块 {module}：请安装 pip install 'wenzheng[live]'",
                             "the live service needs the module {module}: pip install 'wenzheng[live]'"),
     # --- desk, units, supervisors: API and pages (live/api.py, live/pages.py; branch web) ---
