@@ -109,11 +109,15 @@ def build_app(service: LiveService) -> FastAPI:
     @app.get("/status")
     async def status() -> JSONResponse:
         def gather() -> dict[str, Any]:
+            tz = service.engine.calendar.tz  # the policy's time zone, as every other time the service shows
             nxt = service.next_due()
-            return {"now": service.clock.now().isoformat(), "clock_speed": getattr(service.clock, "speed", 1.0),
-                    "counts": service.counts(), "open_cases": len(service.engine.cases),
-                    "next_due": nxt.isoformat() if nxt else None, "fired_at_start": app.state.fired_at_start,
-                    "scheduler_error": app.state.scheduler_error}
+            with service.lock:  # open as the desk counts them: cases without a reply
+                open_cases = sum(1 for case in service.engine.cases.values() if case.replied_at is None)
+            return {"now": service.clock.now().astimezone(tz).isoformat(),
+                    "clock_speed": getattr(service.clock, "speed", 1.0),
+                    "counts": service.counts(), "open_cases": open_cases,
+                    "next_due": nxt.astimezone(tz).isoformat() if nxt else None,
+                    "fired_at_start": app.state.fired_at_start, "scheduler_error": app.state.scheduler_error}
         return JSONResponse(await run_in_threadpool(gather))
 
     register_api(app, service)  # the desk's, units' and supervisors' JSON API (live/api.py)

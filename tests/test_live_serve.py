@@ -94,3 +94,26 @@ def test_a_signal_stops_serve_gracefully_with_the_documented_exit_code(tmp_path,
     assert "Application shutdown complete" in text and "Traceback" not in text and "interrupted" in text
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/status", timeout=1.0)
+
+
+# --- /status (finding 7) -------------------------------------------------------------------------------
+
+def test_status_counts_open_cases_as_the_desk_does_and_shows_times_in_the_policy_zone(live_dbs):
+    from live.clock import FakeClock
+    from tests.test_live_support import T0
+    from tests.test_live_web_support import DESK, HLG, A, auth, web_client, web_service
+
+    clock = FakeClock(T0)  # 2014-05-14 02:05 UTC = 10:05 in Beijing
+    with web_service(live_dbs, clock) as service, web_client(service, clock) as client:
+        desk_open = len(client.get("/api/cases?open=1", headers=auth(DESK)).json()["cases"])
+        st = client.get("/status").json()
+        assert st["open_cases"] == desk_open == 2  # the two cases web_service opens; the unlocated post is none
+        assert client.post(f"/api/cases/{A}/reply", headers=auth(HLG), json={"kind": "立行立改"}).status_code == 200
+        st = client.get("/status").json()
+        assert st["open_cases"] == len(client.get("/api/cases?open=1", headers=auth(DESK)).json()["cases"]) == 1
+        # hand-computed: the other case's reply reminder, 3 working days after Wed 14 May 10:05, at 17:30
+        assert st["now"] == "2014-05-14T10:05:00+08:00"
+        assert st["next_due"] == "2014-05-19T17:30:00+08:00"
+        assert set(st) == {"now", "clock_speed", "counts", "open_cases", "next_due", "fired_at_start",
+                           "scheduler_error"}
+        assert (st["clock_speed"], st["fired_at_start"], st["scheduler_error"]) == (1.0, 0, None)
