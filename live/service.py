@@ -147,10 +147,10 @@ class LiveService:
     def _clock(self) -> Clock:
         """The wall clock, or the accelerated clock the configuration asks for, continued from the store."""
         cfg = self.config
-        if cfg.clock_speed == 1.0 and cfg.clock_start is None:
-            return SystemClock()
         with self.db.begin() as conn:
             row = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "clock")).scalar()
+            if row is None and cfg.clock_speed == 1.0 and cfg.clock_start is None:
+                return SystemClock()
             if row is None:
                 clk = ScaledClock(cfg.clock_start or SystemClock().now(), cfg.clock_speed)
                 conn.execute(insert(store.meta).values(key="clock", value=_json(

@@ -184,3 +184,19 @@ def test_a_time_without_offset_from_the_environment_suggests_one():
     with lang_scope("zh"), pytest.raises(SourceError) as e:
         load_config(None, environ={"WENZHENG_CLOCK_START": "2014-04-01T00:00"})
     assert "没有时区" in str(e.value) and "2014-04-01T00:00+08:00" in str(e.value)
+
+
+def test_a_store_with_an_accelerated_clock_is_not_restarted_at_real_time(tmp_path):
+    from live.service import LiveService
+
+    f = tmp_path / "live.toml"
+    f.write_text('clock_start = 2014-04-01T00:00:00+08:00\nclock_speed = 100\n', encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    LiveService.open(RULES, load_config(f, environ={}, db=db)).close()
+    f.write_text('wechat_token = "t"\n', encoding="utf-8")  # the clock settings left out: real time
+    with pytest.raises(SourceError) as e:
+        LiveService.open(RULES, load_config(f, environ={}, db=db))
+    assert (e.value.file, e.value.line, e.value.key) == (str(f), None, "clock_speed")
+    with pytest.raises(SourceError) as e:  # nor with no file at all: the variable that would set it is named
+        LiveService.open(RULES, load_config(None, environ={}, db=db))
+    assert (e.value.file, e.value.key) == ("environment", "WENZHENG_CLOCK_SPEED")
