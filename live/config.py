@@ -55,15 +55,17 @@ class Origins:
     the environment (the variable) or the command line; a setting in none of them has its default."""
 
     path: str | None = None
-    text: str = ""
-    data: Any = None
+    text: str = field(default="", repr=False)  # the file holds secrets: never in a repr
+    data: Any = field(default=None, repr=False)
     #: setting → ("file" | "environment" | "command line", the key or variable as written there)
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def where(self, *loc: str) -> tuple[str, int | None, str]:
         """(file or ``environment`` or the option, line or None, key) of the setting at ``loc``
         (``("unit_tokens", "城北街道")`` for a unit's token)."""
-        name = loc[0] if loc else ""
+        if not loc:
+            return self.path or "environment", None, ""
+        name = loc[0]
         kind, key = self.sources.get(name, ("default", name))
         if kind == "environment":
             return "environment", None, key

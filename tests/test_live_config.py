@@ -200,3 +200,13 @@ def test_a_store_with_an_accelerated_clock_is_not_restarted_at_real_time(tmp_pat
     with pytest.raises(SourceError) as e:  # nor with no file at all: the variable that would set it is named
         LiveService.open(RULES, load_config(None, environ={}, db=db))
     assert (e.value.file, e.value.key) == ("environment", "WENZHENG_CLOCK_SPEED")
+
+
+def test_where_the_settings_came_from_never_shows_a_secret(tmp_path):
+    f = tmp_path / "live.yaml"
+    f.write_text("wechat_token: the-wechat-secret-token\n", encoding="utf-8")
+    c = load_config(f, environ={"WENZHENG_WEIBO_SECRET": "the-weibo-secret"})
+    shown = repr(c) + str(c) + repr(c.origins)
+    assert "the-wechat-secret-token" not in shown and "the-weibo-secret" not in shown
+    assert c.origins.where("wechat_token") == (str(f), 1, "wechat_token")
+    assert c.origins.where("weibo_secret") == ("environment", None, "WENZHENG_WEIBO_SECRET")
