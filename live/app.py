@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from engine.errors import WenzhengError
+
 from .api import read_body
 from .api import register as register_api
 from .clock import Clock
 from .config import LiveConfig
+from .messages import t
 from .pages import register as register_pages
 from .service import Answer, ChannelName, LiveService
 
-__all__ = ["create_app", "build_app"]
+__all__ = ["create_app", "build_app", "listen_socket"]
 
 log = logging.getLogger("wenzheng.live")
 
@@ -110,11 +115,15 @@ def build_app(service: LiveService) -> FastAPI:
     @app.get("/status")
     async def status() -> JSONResponse:
         def gather() -> dict[str, Any]:
+            tz = service.engine.calendar.tz  # the policy's time zone, as every other time the service shows
             nxt = service.next_due()
-            return {"now": service.clock.now().isoformat(), "clock_speed": getattr(service.clock, "speed", 1.0),
-                    "counts": service.counts(), "open_cases": len(service.engine.cases),
-                    "next_due": nxt.isoformat() if nxt else None, "fired_at_start": app.state.fired_at_start,
-                    "scheduler_error": app.state.scheduler_error,
+            with service.lock:  # open as the desk counts them: cases without a reply
+                open_cases = sum(1 for case in service.engine.cases.values() if case.replied_at is None)
+            return {"now": service.clock.now().astimezone(tz).isoformat(),
+                    "clock_speed": getattr(service.clock, "speed", 1.0),
+                    "counts": service.counts(), "open_cases": open_cases,
+                    "next_due": nxt.astimezone(tz).isoformat() if nxt else None,
+                    "fired_at_start": app.state.fired_at_start, "scheduler_error": app.state.scheduler_error,
                     "calendar_through": service.calendar_through().isoformat(),
                     "deadlines_held": sorted(service.held_deadlines.values(), key=lambda d: (d["due"], d["case_id"]))}
         return JSONResponse(await run_in_threadpool(gather))
@@ -122,6 +131,29 @@ def build_app(service: LiveService) -> FastAPI:
     register_api(app, service)  # the desk's, units' and supervisors' JSON API (live/api.py)
     register_pages(app, service)  # their pages (live/pages.py)
     return app
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (handed to uvicorn): ``serve`` takes its address before it opens the
+    store, so an address in use or not of this machine is an error (exit 2) that leaves the store untouched,
+    and no other program can take the port between the check and the serving."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                                 flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise WenzhengError(t("serve.bad_host", host=host, reason=getattr(exc, "strerror", None) or exc)) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        # as uvicorn does: a port left in TIME_WAIT by a stopped service is reusable, one being listened on is not
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        key = {errno.EADDRINUSE: "serve.port_in_use", errno.EADDRNOTAVAIL: "serve.not_local",
+               errno.EACCES: "serve.port_denied"}.get(exc.errno or 0, "serve.cannot_bind")
+        raise WenzhengError(t(key, host=host, port=port, reason=exc.strerror or exc)) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def create_app(rules: str | Path, config: LiveConfig, clock: Clock | None = None,

@@ -35,6 +35,18 @@ t = Catalogue("live", {
     # --- serve (wenzheng serve) ---
     "serve.start": ("问政在线服务：策略 {rules}，数据库 {db}，地址 http://{host}:{port}",
                     "wenzheng live service: rules {rules}, database {db}, at http://{host}:{port}"),
+    "serve.port_in_use": ("地址 {host}:{port} 已被占用：另一个程序在监听该端口；请用 --port 换一个端口，或先停止它",
+                          "the address {host}:{port} is in use: another program listens on that port; choose "
+                          "another with --port, or stop it first"),
+    "serve.not_local": ("--host {host} 不是本机的地址（{reason}）；请用本机的一个地址，如 127.0.0.1，或 0.0.0.0（所有地址）",
+                        "--host {host} is not an address of this machine ({reason}); use one of its addresses, "
+                        "e.g. 127.0.0.1, or 0.0.0.0 (all of them)"),
+    "serve.port_denied": ("无权监听 {host}:{port}（{reason}）：1024 以下的端口需要特权；请用 --port 换一个端口",
+                          "no permission to listen on {host}:{port} ({reason}): ports below 1024 need privileges; "
+                          "choose another with --port"),
+    "serve.cannot_bind": ("无法监听 {host}:{port}（--host、--port）：{reason}",
+                          "cannot listen on {host}:{port} (--host, --port): {reason}"),
+    "serve.bad_host": ("--host {host} 不是可用的主机名或地址：{reason}", "--host {host} is not a usable host name or address: {reason}"),
     "serve.missing_extra": ("缺少在线服务所需的模块 {module}：请安装 pip install 'wenzheng[live]'",
                             "the live service needs the module {module}: pip install 'wenzheng[live]'"),
     # --- desk, units, supervisors: API and pages (live/api.py, live/pages.py; branch web) ---
@@ -233,4 +245,21 @@ t = Catalogue("live", {
                            "and restart"),
     "api.calendar": ("工作日历无法计算此案件的时限：{reason}", "the working-day calendar cannot compute this case's deadlines: "
                      "{reason}"),
+    "store.cannot_open": ("无法打开数据库：{reason}", "cannot open the database: {reason}"),
+    "store.no_folder": ("文件夹 {folder} 不存在（SQLite 会创建数据库文件，但不创建文件夹）",
+                        "the folder {folder} does not exist (SQLite creates the file, not its folder)"),
+    "store.not_folder": ("{folder} 不是文件夹", "{folder} is not a folder"),
+    "store.sqlite_unwritable": ("无法创建或写入文件 {file}（SQLite 须能在其文件夹中写入该文件及其 -wal、-shm 文件）：{reason}",
+                                "cannot create or write the file {file} (SQLite must be able to write it and its "
+                                "-wal and -shm files in its folder): {reason}"),
+    "store.no_database": ("数据库 {name} 不存在；请先创建它（如 createdb {name}），服务会在空数据库中建表",
+                          "the database {name} does not exist; create it first (e.g. createdb {name}): the service "
+                          "creates its tables in an empty database"),
+    "store.login_refused": ("服务器拒绝了用户 {user} 的登录：用户名或密码不对，或该用户无权连接此数据库（{reason}）",
+                            "the server refused the login of user {user}: wrong user name or password, or no "
+                            "right to connect to this database ({reason})"),
+    "store.server_refused": ("数据库服务器拒绝了连接：{reason}", "the database server refused the connection: {reason}"),
+    "store.no_server": ("无法连接 {host}:{port} 上的数据库服务器（未运行、主机或端口不对，或被防火墙拦截；最多等 {seconds} 秒）：{reason}",
+                        "cannot connect to the database server at {host}:{port} (not running, wrong host or port, "
+                        "or a firewall; waited at most {seconds} s): {reason}"),
 })

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.adapters import AdapterResult, PostAdapter, RawPost
 from engine.engine import CaseState
 from engine.engine import Engine as PolicyEngine
-from engine.errors import CalendarError, Problem, SourceError, WenzhengError, listing
+from engine.errors import CalendarError, SourceError, WenzhengError, listing
 from engine.i18n import get_lang, lang_scope
 from engine.models import (
     DeadlineReached,
@@ -133,16 +133,14 @@ class LiveService:
         places = sorted(policy_engine.policy.places, key=lambda p: (-len(p), p))
         self._places = re.compile("|".join(map(re.escape, places))) if places else None
         if config.default_place is not None and config.default_place not in policy_engine.policy.place_owner:
-            raise SourceError([Problem("config", None, None,
-                                       t("config.unknown_place", place=config.default_place,
-                                         known=listing(policy_engine.policy.places)),
-                                       key="default_place", code="config")])
+            raise SourceError([config.origins.problem(t("config.unknown_place", place=config.default_place,
+                                                        known=listing(policy_engine.policy.places)),
+                                                      "default_place")])
         known_units = policy_engine.policy.units
         bad = [u for u in config.unit_tokens if u not in known_units]
         if bad:
-            raise SourceError([Problem("config", None, None,
-                                       t("config.unknown_unit", unit=bad[0], known=listing(known_units)),
-                                       key="unit_tokens", code="config")])
+            raise SourceError([config.origins.problem(t("config.unknown_unit", unit=unit, known=listing(known_units)),
+                                                      "unit_tokens", unit) for unit in bad])
         store.migrate(db)
         self.clock: Clock = clock or self._clock()
         self._load_cases()
@@ -159,10 +157,10 @@ class LiveService:
     def _clock(self) -> Clock:
         """The wall clock, or the accelerated clock the configuration asks for, continued from the store."""
         cfg = self.config
-        if cfg.clock_speed == 1.0 and cfg.clock_start is None:
-            return SystemClock()
         with self.db.begin() as conn:
             row = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "clock")).scalar()
+            if row is None and cfg.clock_speed == 1.0 and cfg.clock_start is None:
+                return SystemClock()
             if row is None:
                 clk = ScaledClock(cfg.clock_start or SystemClock().now(), cfg.clock_speed)
                 conn.execute(insert(store.meta).values(key="clock", value=_json(
@@ -171,10 +169,10 @@ class LiveService:
         kept = json.loads(row)
         start = datetime.fromisoformat(kept["start"])
         if kept["speed"] != cfg.clock_speed or (cfg.clock_start is not None and start != cfg.clock_start):
-            raise SourceError([Problem("config", None, None, t(
+            raise SourceError([cfg.origins.problem(t(
                 "config.clock_changed", start=kept["start"], speed=kept["speed"],
                 cstart=cfg.clock_start.isoformat() if cfg.clock_start else "-", cspeed=cfg.clock_speed),
-                key="clock_speed" if kept["speed"] != cfg.clock_speed else "clock_start", code="config")])
+                "clock_speed" if kept["speed"] != cfg.clock_speed else "clock_start")])
         return ScaledClock(start, kept["speed"], kept["anchor"])
 
     # -- state -------------------------------------------------------------------

@@ -16,6 +16,7 @@ order on every database.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from sqlalchemy import (
     inspect,
     make_url,
 )
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from engine.engine import CaseState
 from engine.errors import Problem, SourceError
@@ -162,7 +163,11 @@ def open_db(url: str) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             _check_sqlite_file(parsed.database)
-        db = create_engine(url, future=True)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            # a server that does not answer (a firewall dropping packets) is an error after this long, not a hang
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT
+        db = create_engine(url, future=True, connect_args=connect_args)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise SourceError([Problem("--db", None, None, f"{url!r}: {exc}", key="db", code="config")]) from None
     if db.dialect.name == "sqlite":
@@ -179,6 +184,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     finally:
         cur.close()
 
+
+#: how long opening a connection to a database server may take, seconds
+CONNECT_TIMEOUT = 10
 
 #: how long a SQLite connection waits for another one's write lock before it gives up, milliseconds
 BUSY_TIMEOUT_MS = 10_000
@@ -227,11 +235,52 @@ def migrate(db: Engine) -> None:
     """Bring the schema to the latest Alembic revision (creates it on an empty database)."""
     from pathlib import Path
 
-    from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    try:
+        _upgrade(db, cfg)
+    except (OperationalError, InterfaceError) as exc:  # the database cannot be reached, opened or written
+        where = db.url.render_as_string(hide_password=True)
+        raise SourceError([Problem(where, None, None, t("store.cannot_open", reason=_why(db, exc)),
+                                   key="db", code="config")]) from None
+
+
+def _why(db: Engine, exc: OperationalError | InterfaceError) -> str:
+    """Why the store cannot be opened, in the user's words: a folder, a database, a login, a server."""
+    from pathlib import Path
+
+    orig = getattr(exc, "orig", None) or exc
+    detail = (str(orig).strip().splitlines() or ["-"])[0].strip()
+    url = db.url
+    if db.dialect.name == "sqlite":
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            folder = Path(url.database).absolute().parent
+            if not folder.exists():
+                return t("store.no_folder", folder=folder)
+            if not folder.is_dir():
+                return t("store.not_folder", folder=folder)
+            return t("store.sqlite_unwritable", file=url.database, reason=detail)
+        return detail
+    # libpq gives no SQLSTATE for a refused connection: the server's own words (FATAL: …) tell what it was
+    state = getattr(orig, "sqlstate", None)
+    text = str(orig)
+    if state == "3D000" or re.search(r'database ".*" does not exist', text):
+        return t("store.no_database", name=url.database)
+    if state in ("28P01", "28000") or re.search(
+            r'role ".*" does not exist|password authentication failed|no pg_hba\.conf entry|authentication failed|'
+            r"no password supplied", text):
+        return t("store.login_refused", user=url.username or "-", reason=detail)
+    if state is None and "FATAL" not in text:
+        return t("store.no_server", host=url.host or "localhost", port=url.port or 5432, seconds=CONNECT_TIMEOUT,
+                 reason=detail)
+    return t("store.server_refused", reason=detail)
+
+
+def _upgrade(db: Engine, cfg: Any) -> None:
+    from alembic import command
+
     with db.begin() as conn:
         reason = _foreign(set(inspect(conn).get_table_names()))
         if reason is not None:  # e.g. a PostgreSQL database that holds another application's tables

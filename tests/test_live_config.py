@@ -78,4 +78,135 @@ def test_serve_exits_2_on_an_unknown_default_place(tmp_path, capsys, monkeypatch
     monkeypatch.setenv("WENZHENG_DEFAULT_PLACE", "回龙关")
     assert main(["serve", "--rules", str(RULES), "--db", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
     err = capsys.readouterr().err
-    assert "default_place" in err and "回龙关" in err and "Traceback" not in err
+    assert "environment: " in err and "WENZHENG_DEFAULT_PLACE" in err and "回龙关" in err and "Traceback" not in err
+
+
+# --- nested keys and the service's own checks name the file and line (finding 10) ---------------------------
+
+LONG = "a-token-of-twenty-chars"
+
+
+@pytest.mark.parametrize("name, text, line", [
+    ("nested.yaml", f"wechat_token: t\nunit_tokens:\n  城南街道: {LONG}-1\n  城北街道: shorttok\n", 4),
+    ("flow.yaml", f"wechat_token: t\n\nunit_tokens: {{城南街道: {LONG}-1, 城北街道: shorttok}}\n", 3),
+    ("table.toml", f'wechat_token = "t"\n\n[unit_tokens]\n"城南街道" = "{LONG}-1"\n"城北街道" = "shorttok"\n', 5),
+    ("inline.toml", f'wechat_token = "t"\nunit_tokens = {{ "城南街道" = "{LONG}-1", "城北街道" = "shorttok" }}\n', 2),
+    ("dotted.toml", f'wechat_token = "t"\nunit_tokens."城南街道" = "{LONG}-1"\n\nunit_tokens."城北街道" = "shorttok"\n', 4),
+])
+def test_a_nested_key_is_named_with_its_line(tmp_path, name, text, line):
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        load_config(f, environ={})
+    assert (e.value.file, e.value.line, e.value.key) == (str(f), line, "unit_tokens.城北街道")
+
+
+def test_a_nested_key_from_the_environment_names_the_variable():
+    with pytest.raises(SourceError) as e:
+        load_config(None, environ={"WENZHENG_UNIT_TOKENS": f"城南街道={LONG},城北街道=shorttok"})
+    assert (e.value.file, e.value.line, e.value.key) == ("environment", None, "WENZHENG_UNIT_TOKENS")
+
+
+def _serve_err(capsys, *args: str) -> str:
+    assert main(["serve", "--rules", str(RULES), "--lang", "zh", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "config:" not in err
+    return err
+
+
+def test_an_unknown_unit_is_named_at_its_line_in_the_file(tmp_path, capsys):
+    f = tmp_path / "live.yaml"
+    f.write_text(f"wechat_token: t\nunit_tokens:\n  城北街道: {LONG}-1\n  火星街道: {LONG}-2\n", encoding="utf-8")
+    err = _serve_err(capsys, "--config", str(f), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert f"{f}:4: " in err and "「火星街道」" in err and "（键：unit_tokens.火星街道）" in err
+    assert not (tmp_path / "x.db").exists()  # refused before the store is opened
+
+
+def test_an_unknown_unit_from_the_environment_names_the_variable(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WENZHENG_UNIT_TOKENS", f"火星街道={LONG}")
+    err = _serve_err(capsys, "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert "environment: " in err and "「火星街道」" in err and "（键：WENZHENG_UNIT_TOKENS）" in err
+
+
+def test_a_bad_default_place_is_named_at_its_line_in_a_toml_file(tmp_path, capsys):
+    f = tmp_path / "live.toml"
+    f.write_text('wechat_token = "t"\n\n# where unplaced posts go\ndefault_place = "回龙关"\n', encoding="utf-8")
+    err = _serve_err(capsys, "--config", str(f), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert f"{f}:4: " in err and "「回龙关」" in err and "（键：default_place）" in err
+
+
+def test_a_changed_clock_is_named_at_its_line_in_the_file(tmp_path, capsys):
+    from live.service import LiveService
+
+    f = tmp_path / "live.toml"
+    f.write_text('clock_start = 2014-04-01T00:00:00+08:00\nclock_speed = 100\n', encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    LiveService.open(RULES, load_config(f, environ={}, db=db)).close()  # the store keeps speed 100
+    f.write_text('clock_start = 2014-04-01T00:00:00+08:00\n\nclock_speed = 200\n', encoding="utf-8")
+    err = _serve_err(capsys, "--config", str(f), "--db", db)
+    assert f"{f}:3: " in err and "倍速 100" in err and "倍速 200" in err and "（键：clock_speed）" in err
+
+
+# --- pydantic's English in the words of the scenario files (finding 9, configuration) --------------------
+
+@pytest.mark.parametrize("text, zh, en", [
+    ("max_bodyy = 4096\n", "未知的键「max_bodyy」", "unknown key 'max_bodyy'"),
+    ("clock_speed = 0\n", "「0」太小；应大于 0", "'0' is too small; it must be greater than 0"),
+    ("clock_start = 2014-04-01\n", "「2014-04-01」不是带时区的日期时间；应写如 2014-09-30T16:00+08:00",
+     "'2014-04-01' is not a date and time with a UTC offset"),
+    ("clock_start = 2014-04-01T08:00:00\n", "不是带时区的日期时间", "is not a date and time with a UTC offset"),
+    ('stale_seconds = "soon"\n', "「soon」不是整数", "'soon' is not a whole number"),
+])
+def test_pydantic_errors_are_in_the_service_language(tmp_path, text, zh, en):
+    from engine.i18n import lang_scope
+
+    f = tmp_path / "live.toml"
+    f.write_text(text, encoding="utf-8")
+    for lang, want in (("zh", zh), ("en", en)):
+        with lang_scope(lang), pytest.raises(SourceError) as e:
+            load_config(f, environ={})
+        shown = str(e.value)
+        assert want in shown and f"{f}:1" in shown
+        assert "Input should" not in shown and "Extra inputs" not in shown
+
+
+def test_an_unknown_key_suggests_the_close_one(tmp_path):
+    f = tmp_path / "live.yaml"
+    f.write_text("wechat_tokn: x\n", encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        load_config(f, environ={})
+    assert e.value.problems[0].suggestion == "wechat_token" and "db, default_place" in e.value.problems[0].message
+
+
+def test_a_time_without_offset_from_the_environment_suggests_one():
+    from engine.i18n import lang_scope
+
+    with lang_scope("zh"), pytest.raises(SourceError) as e:
+        load_config(None, environ={"WENZHENG_CLOCK_START": "2014-04-01T00:00"})
+    assert "没有时区" in str(e.value) and "2014-04-01T00:00+08:00" in str(e.value)
+
+
+def test_a_store_with_an_accelerated_clock_is_not_restarted_at_real_time(tmp_path):
+    from live.service import LiveService
+
+    f = tmp_path / "live.toml"
+    f.write_text('clock_start = 2014-04-01T00:00:00+08:00\nclock_speed = 100\n', encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    LiveService.open(RULES, load_config(f, environ={}, db=db)).close()
+    f.write_text('wechat_token = "t"\n', encoding="utf-8")  # the clock settings left out: real time
+    with pytest.raises(SourceError) as e:
+        LiveService.open(RULES, load_config(f, environ={}, db=db))
+    assert (e.value.file, e.value.line, e.value.key) == (str(f), None, "clock_speed")
+    with pytest.raises(SourceError) as e:  # nor with no file at all: the variable that would set it is named
+        LiveService.open(RULES, load_config(None, environ={}, db=db))
+    assert (e.value.file, e.value.key) == ("environment", "WENZHENG_CLOCK_SPEED")
+
+
+def test_where_the_settings_came_from_never_shows_a_secret(tmp_path):
+    f = tmp_path / "live.yaml"
+    f.write_text("wechat_token: the-wechat-secret-token\n", encoding="utf-8")
+    c = load_config(f, environ={"WENZHENG_WEIBO_SECRET": "the-weibo-secret"})
+    shown = repr(c) + str(c) + repr(c.origins)
+    assert "the-wechat-secret-token" not in shown and "the-weibo-secret" not in shown
+    assert c.origins.where("wechat_token") == (str(f), 1, "wechat_token")
+    assert c.origins.where("weibo_secret") == ("environment", None, "WENZHENG_WEIBO_SECRET")

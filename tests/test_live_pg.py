@@ -171,3 +171,65 @@ def _head() -> str:
     head = ScriptDirectory.from_config(cfg).get_current_head()
     assert head is not None
     return head
+
+
+# --- a store that cannot be opened: exit 2, the key db, the URL without its password, no traceback (finding 3, 4)
+
+def _serve_error(capsys, url: str, lang: str = "zh") -> str:
+    assert main(["serve", "--rules", str(RULES), "--db", url, "--lang", lang]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "内部错误" not in err
+    return err
+
+
+def test_a_sqlite_file_in_a_folder_that_does_not_exist(tmp_path, capsys):
+    missing = tmp_path / "nowhere" / "deeper"
+    err = _serve_error(capsys, f"sqlite:///{missing / 'x.db'}")
+    assert "无法打开数据库" in err and f"文件夹 {missing} 不存在" in err and "（键：db）" in err
+    assert not missing.exists()
+
+
+def test_a_sqlite_file_where_nothing_can_be_created(tmp_path, capsys):
+    # /proc refuses new files even to root (the tests may run as root, for whom chmod does not stop a write)
+    err = _serve_error(capsys, "sqlite:////proc/wenzheng-live.db", lang="en")
+    assert "cannot open the database: cannot create or write the file /proc/wenzheng-live.db" in err
+    assert "(at key: db)" in err
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x", encoding="utf-8")
+    err = _serve_error(capsys, f"sqlite:///{a_file / 'x.db'}")
+    assert f"{a_file} 不是文件夹" in err and a_file.read_text(encoding="utf-8") == "x"
+
+
+def test_a_postgresql_database_that_does_not_exist(pg_cluster, capsys):
+    url = pg_cluster.url("no_such_database").replace("postgres@", "postgres:s3cret-pw@")
+    err = _serve_error(capsys, url)
+    assert "数据库 no_such_database 不存在" in err and "createdb no_such_database" in err and "（键：db）" in err
+    assert "s3cret-pw" not in err and "postgres:***@" in err
+
+
+def test_a_postgresql_login_that_is_refused(pg_cluster, capsys):
+    url = pg_cluster.url().replace("postgres@", "nobody:s3cret-pw@")  # no such role in the cluster
+    err = _serve_error(capsys, url)
+    assert "拒绝了用户 nobody 的登录" in err and "s3cret-pw" not in err and "（键：db）" in err
+
+
+def test_a_postgresql_server_that_does_not_answer(capsys):
+    port = live_pg.free_port()  # nobody listens there
+    err = _serve_error(capsys, f"postgresql+psycopg://wenzheng:s3cret-pw@127.0.0.1:{port}/wenzheng")
+    assert f"无法连接 127.0.0.1:{port} 上的数据库服务器" in err and "s3cret-pw" not in err and "（键：db）" in err
+
+
+def test_a_postgresql_server_that_never_answers_is_given_up_after_the_timeout(capsys, monkeypatch):
+    import socket
+    import time
+
+    monkeypatch.setattr(store, "CONNECT_TIMEOUT", 1)
+    with socket.socket() as silent:  # accepts the TCP connection (the kernel does), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        began = time.monotonic()
+        err = _serve_error(capsys, f"postgresql+psycopg://wenzheng@127.0.0.1:{port}/wenzheng")
+        took = time.monotonic() - began
+    assert f"无法连接 127.0.0.1:{port} 上的数据库服务器" in err and "最多等 1 秒" in err
+    assert took < 8  # without a timeout libpq waits for ever

@@ -1256,24 +1256,53 @@ def _write_sweep_tables(folder: Any, plan: Any, results: Any) -> list[str]:
               help="YAML or TOML settings (tokens, secrets, limits); WENZHENG_* variables override them.")
 def serve(rules: Path, db: str | None, host: str, port: int, config_file: Path | None) -> None:
     """Run the policy as a live service: WeChat and Weibo callbacks in, decisions and deadlines stored (docs/live.md)."""
+    import signal
+
     from engine.i18n import get_lang
     from live.messages import t as live_t
 
     try:
         import uvicorn
 
-        from live.app import create_app
+        from live.app import create_app, listen_socket
     except ImportError as exc:
         raise UserError(live_t("serve.missing_extra", module=exc.name or exc)) from None
     from live.config import load_config
 
     config = load_config(config_file, db=db)
-    application = create_app(rules, config, lang=get_lang())
-    service = application.state.service
-    err.print(live_t("serve.start", rules=rules, db=service.db.url.render_as_string(hide_password=True), host=host,
-                     port=port), soft_wrap=True)
-    # no access log: a line per request costs more than the work of a post (docs/live.md, "Throughput")
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    # the address first: a port in use stops serve before the store is created or migrated
+    with listen_socket(host, port) as sock:
+        application = create_app(rules, config, lang=get_lang())
+        service = application.state.service
+        err.print(live_t("serve.start", rules=rules, db=service.db.url.render_as_string(hide_password=True),
+                         host=host, port=sock.getsockname()[1]), soft_wrap=True)
+        # no access log: a line per request costs more than the work of a post (docs/live.md, "Throughput")
+        server = _signalled_server()(uvicorn.Config(application, host=host, port=port, log_level="info",
+                                                    access_log=False))
+        server.run(sockets=[sock])
+    # stopped gracefully by a signal: exit as every command does on it (130 SIGINT, 143 SIGTERM). uvicorn.Server
+    # re-raises the signal itself once it has shut down (uvicorn.run would swallow it); this covers a SIGINT that
+    # was ignored when serve started (a background job of a script), which uvicorn's re-raise leaves ignored
+    if server.stopped_by == signal.SIGTERM:
+        raise Terminated()
+    if server.stopped_by is not None:
+        raise KeyboardInterrupt()
+
+
+def _signalled_server() -> Any:
+    import uvicorn
+
+    class SignalledServer(uvicorn.Server):
+        """uvicorn's server, remembering the first signal that stopped it."""
+
+        stopped_by: int | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.stopped_by is None:
+                self.stopped_by = sig
+            super().handle_exit(sig, frame)
+
+    return SignalledServer
 
 
 @app.command()
