@@ -115,5 +115,6 @@ def test_status_counts_open_cases_as_the_desk_does_and_shows_times_in_the_policy
         assert st["now"] == "2014-05-14T10:05:00+08:00"
         assert st["next_due"] == "2014-05-19T17:30:00+08:00"
         assert set(st) == {"now", "clock_speed", "counts", "open_cases", "next_due", "fired_at_start",
-                           "scheduler_error"}
+                           "scheduler_error", "calendar_through", "deadlines_held"}
+        assert (st["calendar_through"], st["deadlines_held"]) == ("2026-12-31", [])
         assert (st["clock_speed"], st["fired_at_start"], st["scheduler_error"]) == (1.0, 0, None)
