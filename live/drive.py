@@ -44,7 +44,7 @@ from .messages import t
 
 __all__ = ["Item", "Timeline", "build_timeline", "sim_totals", "tolerances", "compare", "DriveError",
            "DriveResult", "drive", "format_report", "report_json", "service_place", "EXPECTED_JITTER",
-           "COMPARED"]
+           "COMPARED", "OUTAGE_WAIT", "announce", "check_config", "check_target", "needed_settings"]
 
 #: the real delay (seconds) one action can be expected to suffer between its due moment and the service
 #: stamping it: the sender's timer (~1 ms), the request on loopback (measured on two cores shared with other
@@ -259,6 +259,12 @@ class Row:
     service: float | None
     tolerance: float
     ok: bool
+    #: why the row fails when it is not a difference beyond ``tolerance`` (the report prints this instead of the
+    #: tolerance): ``"missing"`` (a side has no value) or ``"denominator"`` (a rate over counts that differ:
+    #: ``den`` names the count, ``den_values`` (simulator, service))
+    reason: str = ""
+    den: str = ""
+    den_values: tuple[float | None, float | None] = (None, None)
 
 
 def compare(sim: dict[str, Any], svc: dict[str, Any], tol: dict[str, float]) -> list[Row]:
@@ -275,14 +281,19 @@ def compare(sim: dict[str, Any], svc: dict[str, Any], tol: dict[str, float]) -> 
     for metric in COMPARED:
         key, den, tkey = spec[metric]
         a, b, tk = sim.get(key), svc.get(key), tol[tkey]
-        ok = a is not None and b is not None and abs(float(a) - float(b)) <= tk + 1e-9
+        within = a is not None and b is not None and abs(float(a) - float(b)) <= tk + 1e-9
+        reason = "" if a is not None and b is not None else "missing"
         if den is None:
-            rows.append(Row(metric, a, b, tk, ok))
-        else:
-            if den == "hot":  # a rate over hot events: the denominator must agree too
-                ok = ok and sim.get("hot") == svc.get("hot")
-            d = sim.get(den) or forms
-            rows.append(Row(metric, _rate(a, sim.get(den)), _rate(b, svc.get(den)), tk / d if d else 0.0, ok))
+            rows.append(Row(metric, a, b, tk, within, reason))
+            continue
+        # a rate is compared through its count, which says the same as the rates only over the same
+        # denominator: when the denominators differ the row fails for that reason, not for its tolerance
+        da, db = sim.get(den), svc.get(den)
+        if not reason and da != db:
+            reason = "denominator"
+        d = da or forms
+        rows.append(Row(metric, _rate(a, da), _rate(b, db), tk / d if d else 0.0, within and not reason, reason,
+                        den=den, den_values=(da, db)))
     return rows
 
 
@@ -292,13 +303,17 @@ def compare(sim: dict[str, Any], svc: dict[str, Any], tol: dict[str, float]) -> 
 class DriveResult:
     posts_sent: int = 0
     posts_accepted: int = 0
-    actions_sent: int = 0
+    actions_sent: int = 0  # the timeline's other items: replies, statements, repost counts, follow-ups
+    locates_sent: int = 0  # the desk locating a post the service could not place (not a timeline item)
+    reroutes_sent: int = 0  # the desk re-routing a form the service placed elsewhere (not a timeline item)
     wall_seconds: float = 0.0
     intake_ms: list[float] = field(default_factory=list)
     api_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     retries: int = 0
-    lateness: list[float] = field(default_factory=list)  # simulated seconds each item was sent after its time
+    lateness: list[float] = field(default_factory=list)  # simulated seconds each item reached the service late
+    outages: int = 0  # times the service went away and came back
+    outage_seconds: float = 0.0  # real seconds it was away, in all
     service_totals: dict[str, Any] = field(default_factory=dict)
     stored_cases: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
@@ -333,25 +348,110 @@ class _Done:
 
 _DONE = _Done()
 
+#: how long the drive waits for a service that went away mid-run to come back (real seconds)
+OUTAGE_WAIT = 60.0
+
+
+# ---- what the drive needs before it sends anything -------------------------------------------------------------
+
+def _role_key(role: str) -> str:
+    """The configuration key that holds a role's token."""
+    return f"unit_tokens.{role[5:]}" if role.startswith("unit:") else f"{role}_token"
+
+
+def _role_label(role: str, lang: str | None = None) -> str:
+    if role.startswith("unit:"):
+        return t("drive.role_unit", lang=lang, unit=role[5:])
+    return t(f"drive.role_{role}", lang=lang)
+
+
+def _secret_key(channel: str) -> str:
+    return "wechat_token" if channel == "wechat" else "weibo_secret"
+
+
+def needed_settings(tl: Timeline) -> tuple[list[str], list[str]]:
+    """(channels, roles) the timeline needs: the channels it posts on (each channel's secret signs its posts),
+    the desk (locating, re-routing, statements, repost counts, follow-ups), the supervisors (reading the
+    service's totals) and every unit that replies."""
+    channels = sorted({i.channel for i in tl.items if i.kind == "post"})
+    units = sorted({i.unit for i in tl.items if i.kind == "reply"})
+    return channels, ["desk", "supervisor", *(f"unit:{u}" for u in units)]
+
+
+def check_config(tl: Timeline, config: Any, source: str) -> None:
+    """Refuse (exit 2) a configuration that lacks a secret or token the timeline needs, naming every key missing
+    — before anything is sent."""
+    channels, roles = needed_settings(tl)
+    missing = [(_secret_key(c), t("drive.secret_of", channel=c)) for c in channels
+               if getattr(config, _secret_key(c)) is None]
+    for role in roles:
+        tok = config.unit_tokens.get(role[5:]) if role.startswith("unit:") else getattr(config, _role_key(role))
+        if tok is None:
+            missing.append((_role_key(role), t("drive.token_of", role=_role_label(role))))
+    if missing:
+        raise DriveError(t("drive.missing_settings", source=source, n=len(missing),
+                           keys=t("drive.list_sep").join(t("drive.missing_item", key=k, what=what)
+                                                          for k, what in missing)))
+
+
+def check_target(target: str) -> None:
+    """Refuse (exit 2) a --target that is not an http(s) URL with a host."""
+    import httpx
+
+    try:
+        url = httpx.URL(target)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise DriveError(t("drive.bad_target", target=target))
+
+
+def _status_doc(r: Any) -> tuple[dict[str, Any] | None, str]:
+    """(``/status`` of a wenzheng service, "") or (None, why the answer is not one)."""
+    if r.status_code != 200:
+        return None, t("drive.status_http", status=r.status_code)
+    try:
+        doc = r.json()
+    except ValueError:
+        return None, t("drive.status_not_json", ctype=r.headers.get("content-type", "?"))
+    if not isinstance(doc, dict) or not {"now", "clock_speed"} <= doc.keys():
+        return None, t("drive.status_keys")
+    try:
+        now = datetime.fromisoformat(str(doc["now"]))
+        float(doc["clock_speed"])
+    except (TypeError, ValueError):
+        return None, t("drive.status_keys")
+    if now.tzinfo is None:
+        return None, t("drive.status_keys")
+    return doc, ""
+
 
 class _Sender:
     RETRIES = 3
 
-    def __init__(self, client: Any, config: Any, tl: Timeline, res: DriveResult, concurrency: int) -> None:
-        self.client, self.cfg, self.tl, self.res = client, config, tl, res
+    def __init__(self, client: Any, config: Any, tl: Timeline, res: DriveResult, concurrency: int,
+                 say: Callable[[str], None], target: str, source: str, outage_wait: float) -> None:
+        self.client, self.cfg, self.tl, self.res, self.say = client, config, tl, res, say
+        self.target, self.source, self.outage_wait = target, source, outage_wait
         self.sem = asyncio.Semaphore(concurrency)
         self.last: dict[str, asyncio.Task[None]] = {}  # per case: its previous item (a case's items go in order)
         self.speed = 1.0
         self.anchor_real = 0.0
         self.anchor_service = tl.start
+        self.down: asyncio.Task[bool] | None = None  # waiting for the service to come back
+        self.failure: BaseException | None = None  # the first item that could not be sent: the drive stops
+        self.wake = asyncio.Event()
 
     def service_now(self) -> datetime:
         return self.anchor_service + timedelta(seconds=(time.monotonic() - self.anchor_real) * self.speed)
 
+    def anchor(self, status: dict[str, Any], t0: float, t1: float) -> None:
+        self.anchor_real, self.anchor_service = (t0 + t1) / 2, datetime.fromisoformat(status["now"])
+
     def _secret(self, channel: str) -> str:
         s = self.cfg.wechat_token if channel == "wechat" else self.cfg.weibo_secret
-        if s is None:
-            raise DriveError(t("drive.no_secret", key="wechat_token" if channel == "wechat" else "weibo_secret"))
+        if s is None:  # check_config refused this before anything was sent
+            raise DriveError(t("drive.no_secret", key=_secret_key(channel)))
         return str(s.get_secret_value())
 
     def _token(self, role: str) -> dict[str, str]:
@@ -359,31 +459,117 @@ class _Sender:
             tok = self.cfg.unit_tokens.get(role[5:])
         else:
             tok = self.cfg.desk_token if role == "desk" else self.cfg.supervisor_token
-        if tok is None:
+        if tok is None:  # check_config refused this before anything was sent
             raise DriveError(t("drive.no_token", role=role))
         return {"Authorization": f"Bearer {tok.get_secret_value()}"}
 
-    async def request(self, method: str, url: str, *, intake: bool, **kw: Any) -> Any:
-        """One request with WeChat's retry rule: up to 3 more tries on a connection error or a 5xx; a 409 on a
-        retried action means the first try got through.  Latency: send → answer of the try that answered."""
+    def _signed(self, channel: str) -> dict[str, str]:
+        from .service import signature
+
+        ts = str(int(self.service_now().timestamp()))
+        nonce = secrets.token_hex(8)
+        return {"signature": signature(self._secret(channel), ts, nonce), "timestamp": ts, "nonce": nonce}
+
+    # -- the tasks ------------------------------------------------------------------------------------------
+    def task_done(self, task: asyncio.Task[None]) -> None:
+        """A send task ended: remember the first failure (retrieving it: no "exception never retrieved") and wake
+        the scheduler, which stops the drive."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and self.failure is None:
+            self.failure = exc
+            self.wake.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when an item has failed for good."""
+        if self.failure is None:
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=seconds)
+            except TimeoutError:
+                pass
+        if self.failure is not None:
+            raise self.failure
+
+    # -- the service going away ------------------------------------------------------------------------------
+    async def _probe(self) -> tuple[dict[str, Any] | None, float, float]:
+        t0 = time.monotonic()
+        r = await self.client.get("/status", timeout=5.0)
+        doc, _ = _status_doc(r)
+        return doc, t0, time.monotonic()
+
+    async def _wait_back(self) -> bool:
+        """After a connection error: False when the service answers at once (a one-off error), True when it was
+        away and came back (within ``outage_wait`` real seconds; else DriveError).  Its clock ran on meanwhile:
+        the drive reads it again."""
+        import httpx
+
+        t0 = time.monotonic()
+        try:
+            doc, a, b = await self._probe()
+            if doc is not None:
+                return False
+        except httpx.TransportError:
+            pass
+        self.say(t("drive.service_down", target=self.target, seconds=int(self.outage_wait)))
+        while True:
+            await asyncio.sleep(0.25)
+            try:
+                doc, a, b = await self._probe()
+                if doc is not None:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() - t0 > self.outage_wait:
+                raise DriveError(t("drive.service_gone", target=self.target, seconds=int(self.outage_wait)))
+        away = time.monotonic() - t0
+        self.res.outages += 1
+        self.res.outage_seconds += away
+        self.anchor(doc, a, b)
+        self.say(t("drive.service_back", seconds=f"{away:.1f}", now=doc["now"]))
+        return True
+
+    async def _outage(self) -> bool:
+        """One wait for all the requests that failed together (the first starts it, the others join it)."""
+        if self.down is None or self.down.done():
+            self.down = asyncio.ensure_future(self._wait_back())
+        return await asyncio.shield(self.down)
+
+    async def request(self, method: str, url: str, *, measure: str | None = None, at: datetime | None = None,
+                      sign: str | None = None, **kw: Any) -> Any:
+        """One request with WeChat's retry rule: on a connection error, wait for the service to come back (up to
+        ``outage_wait``) and resend (a post re-signed with the clock of the resend; a retried post gets its
+        stored answer), or, when the service is up, up to 3 more tries; up to 3 more on a 5xx; a 409 on a
+        retried action means an earlier try got through.  Latency: send → answer of the try that answered;
+        lateness (``at``): the service's clock at that send minus the item's simulated time."""
         import httpx
 
         tried = 0
         while True:
+            if sign is not None:
+                kw["params"] = self._signed(sign)
+            sent_at = self.service_now()
             t0 = time.perf_counter()
             try:
                 async with self.sem:
                     r = await self.client.request(method, url, **kw)
             except httpx.TransportError as exc:
-                if tried < self.RETRIES:
-                    tried += 1
-                    self.res.retries += 1
+                tried += 1
+                self.res.retries += 1
+                if await self._outage():
+                    continue  # the service was away and is back: resend
+                if tried <= self.RETRIES:
                     await asyncio.sleep(0.05 * tried)
                     continue
                 self.res.errors["connection"] += 1
                 self.res.first_error = self.res.first_error or f"{method} {url}: {exc!r}"
                 return None
-            (self.res.intake_ms if intake else self.res.api_ms).append((time.perf_counter() - t0) * 1000)
+            if measure == "intake":
+                self.res.intake_ms.append((time.perf_counter() - t0) * 1000)
+            elif measure == "api":
+                self.res.api_ms.append((time.perf_counter() - t0) * 1000)
+            if at is not None:
+                self.res.lateness.append((sent_at - at).total_seconds())
             if r.status_code >= 500 and tried < self.RETRIES:
                 tried += 1
                 self.res.retries += 1
@@ -404,7 +590,6 @@ class _Sender:
     async def send(self, item: Item, prev: asyncio.Task[None] | None) -> None:
         if prev is not None:
             await prev  # the post first, then its case's acts, in the simulation's order
-        self.res.lateness.append((self.service_now() - item.at).total_seconds())
         if item.kind == "post":
             await self._post(item)
             return
@@ -414,28 +599,26 @@ class _Sender:
             body: dict[str, Any] = {"kind": item.reply_kind}
             if item.promise_due is not None:
                 body["promise_due"] = item.promise_due
-            r = await self.request("POST", base + "/reply", intake=False, json=body,
+            r = await self.request("POST", base + "/reply", measure="api", at=item.at, json=body,
                                    headers=self._token(f"unit:{item.unit}"))
         elif item.kind == "statement":
-            r = await self.request("POST", base + "/statement", intake=False, json={}, headers=self._token("desk"))
+            r = await self.request("POST", base + "/statement", measure="api", at=item.at, json={},
+                                   headers=self._token("desk"))
         elif item.kind == "reposts":
-            r = await self.request("POST", base + "/reposts", intake=False, json={"reposts": item.reposts},
-                                   headers=self._token("desk"))
+            r = await self.request("POST", base + "/reposts", measure="api", at=item.at,
+                                   json={"reposts": item.reposts}, headers=self._token("desk"))
         else:
-            r = await self.request("POST", base + "/follow-up", intake=False, json={"text": item.text or "…"},
-                                   headers=self._token("desk"))
+            r = await self.request("POST", base + "/follow-up", measure="api", at=item.at,
+                                   json={"text": item.text or "…"}, headers=self._token("desk"))
         self._bad(r, f"{item.kind} {item.case_id}")
 
     async def _post(self, item: Item) -> None:
-        from .service import signature
-
         self.res.posts_sent += 1
-        ts = str(int(self.service_now().timestamp()))
-        nonce = secrets.token_hex(8)
-        params = {"signature": signature(self._secret(item.channel), ts, nonce), "timestamp": ts, "nonce": nonce}
         ctype = "application/json" if item.channel == "weibo" else "application/xml"
-        r = await self.request("POST", f"/{item.channel}", intake=True, params=params,
+        r = await self.request("POST", f"/{item.channel}", measure="intake", at=item.at, sign=item.channel,
                                content=item.payload.encode("utf-8"), headers={"Content-Type": ctype})
+        if r is not None and r.status_code in (403, 404):
+            self._refused_post(item, r)
         if self._bad(r, f"post {item.case_id}"):
             return
         self.res.posts_accepted += 1
@@ -446,115 +629,211 @@ class _Sender:
             except ValueError:
                 pass
         if unlocated:  # the desk locates it where the simulator's desk did
-            r = await self.request("POST", f"/api/posts/{item.case_id}/locate", intake=False,
+            self.res.locates_sent += 1
+            r = await self.request("POST", f"/api/posts/{item.case_id}/locate", measure="api",
                                    json={"place": item.place}, headers=self._token("desk"))
-            self.res.actions_sent += 1
             self._bad(r, f"locate {item.case_id}", allow=(409,))
         elif item.service_place != item.place and item.unit:
             # the service read another place in the text than the simulator's desk: the desk re-routes the form
             # to the simulator's unit (409: it is there already)
-            r = await self.request("POST", f"/api/cases/{item.case_id}/reroute", intake=False,
+            self.res.reroutes_sent += 1
+            r = await self.request("POST", f"/api/cases/{item.case_id}/reroute", measure="api",
                                    json={"unit": item.unit, "reason": t("drive.reroute_reason", place=item.place)},
                                    headers=self._token("desk"))
-            self.res.actions_sent += 1
             self._bad(r, f"reroute {item.case_id}", allow=(409,))
 
-    async def status(self) -> dict[str, Any]:
-        r = await self.client.get("/status")
-        r.raise_for_status()
-        return dict(r.json())
+    def _refused_post(self, item: Item, r: Any) -> None:
+        """A post refused for its signature or its channel: every post of the channel would be; stop (exit 2)."""
+        try:
+            error = r.json().get("error")
+        except (ValueError, AttributeError):
+            error = None
+        key = _secret_key(item.channel)
+        if error == "bad-signature":
+            raise DriveError(t("drive.secret_refused", channel=item.channel, key=key, source=self.source))
+        if error == "not-configured":
+            raise DriveError(t("drive.channel_off", channel=item.channel, key=key))
+
+    async def check_credentials(self, channels: Sequence[str], roles: Sequence[str]) -> None:
+        """Each role's token tried with the service by a harmless GET it may make (the desk and units list their
+        open cases, the supervisors read the totals), and the WeChat token by the platform's own URL check
+        (``GET /wechat`` with ``echostr``).  A token the service refuses → DriveError naming the role and key."""
+        import httpx
+
+        refused: list[str] = []
+        for role in roles:
+            path = "/api/supervision" if role == "supervisor" else "/api/cases?open=1"
+            try:
+                r = await self.client.get(path, headers=self._token(role))
+            except httpx.TransportError as exc:
+                raise DriveError(t("drive.unreachable_now", target=self.target, reason=repr(exc))) from None
+            if r.status_code in (401, 403):
+                refused.append(t("drive.refused_role", role=_role_label(role), key=_role_key(role),
+                                 status=r.status_code))
+        if "wechat" in channels:
+            echo = secrets.token_hex(4)
+            try:
+                r = await self.client.get("/wechat", params={**self._signed("wechat"), "echostr": echo})
+            except httpx.TransportError as exc:
+                raise DriveError(t("drive.unreachable_now", target=self.target, reason=repr(exc))) from None
+            if r.status_code == 404:
+                raise DriveError(t("drive.channel_off", channel="wechat", key="wechat_token"))
+            if r.status_code != 200 or r.text != echo:
+                refused.append(t("drive.refused_secret", channel="wechat", key="wechat_token", status=r.status_code))
+        if refused:
+            raise DriveError(t("drive.credentials_refused", source=self.source, refused=t("drive.list_sep").join(refused)))
+
+    async def get_json(self, path: str, **kw: Any) -> Any:
+        """A GET that waits out an outage like the items do."""
+        return await self.request("GET", path, **kw)
 
 
-async def _wait_up(client: Any, target: str, wait: float) -> None:
+async def _wait_up(client: Any, target: str, wait: float) -> dict[str, Any]:
+    """``/status`` of the service at ``target``, waiting up to ``wait`` seconds while nothing listens there (a
+    shell may start ``serve`` and ``drive`` together).  A host that does not resolve, or a server that answers
+    but is not a wenzheng service, is refused at once (DriveError)."""
     import httpx
 
+    url = httpx.URL(target)
+    try:
+        await asyncio.get_running_loop().getaddrinfo(url.host, url.port or (443 if url.scheme == "https" else 80))
+    except OSError as exc:
+        raise DriveError(t("drive.no_host", host=url.host, reason=exc.strerror or exc)) from None
     deadline = time.monotonic() + wait
     while True:
         try:
-            r = await client.get("/status")
-            if r.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
+            r = await client.get("/status", timeout=10.0)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            pass  # nothing listens there (yet)
+        except httpx.TransportError as exc:
+            raise DriveError(t("drive.not_wenzheng", target=target, reason=repr(exc))) from None
+        else:
+            if r.status_code not in (502, 503, 504):  # a proxy in front of a service that is starting: wait
+                doc, why = _status_doc(r)
+                if doc is None:
+                    raise DriveError(t("drive.not_wenzheng", target=target, reason=why))
+                return doc
         if time.monotonic() >= deadline:
             raise DriveError(t("drive.unreachable", target=target, seconds=int(wait)))
         await asyncio.sleep(0.25)
 
 
+def announce(tl: Timeline) -> dict[str, int]:
+    """What will be sent, counted as the report counts it: posts, the timeline's other items (replies,
+    statements, repost counts, follow-ups), and the desk's locate and re-route calls expected for the posts
+    (a post whose text names no place is located; one whose text names another place than the simulator's
+    desk found is re-routed)."""
+    posts = [i for i in tl.items if i.kind == "post"]
+    return {"posts": len(posts), "actions": len(tl.items) - len(posts),
+            "locates": sum(1 for i in posts if i.service_place is None),
+            "reroutes": sum(1 for i in posts if i.service_place is not None and i.service_place != i.place
+                            and bool(i.unit))}
+
+
 async def drive(tl: Timeline, target: str, config: Any, speed: float | None = None, concurrency: int = 16,
                 wait_up: float = 30.0, jitter: float = EXPECTED_JITTER,
-                progress: Callable[[str], None] | None = None) -> DriveResult:
-    """Send the timeline to the service at ``target`` in its accelerated time, then compare its totals."""
+                progress: Callable[[str], None] | None = None, source: str = "config",
+                outage_wait: float = OUTAGE_WAIT) -> DriveResult:
+    """Send the timeline to the service at ``target`` in its accelerated time, then compare its totals.
+
+    Before anything is sent: the configuration has every secret and token the timeline needs
+    (``check_config``), the target is a wenzheng service, and the service accepts each token (DriveError)."""
     import httpx
 
     from . import service  # noqa: F401  (imported now, not on the first post: importing takes ~0.3 s)
 
+    check_target(target)
+    check_config(tl, config, source)
     say = progress or (lambda s: None)
     res = DriveResult()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=target.rstrip("/"), limits=limits, timeout=30.0) as client:
         await _wait_up(client, target, wait_up)
-        sender = _Sender(client, config, tl, res, concurrency)
+        sender = _Sender(client, config, tl, res, concurrency, say, target, source, outage_wait)
         t0 = time.monotonic()
-        st = await sender.status()
+        st, _ = _status_doc(await client.get("/status"))
         t1 = time.monotonic()
+        if st is None:
+            raise DriveError(t("drive.not_wenzheng", target=target, reason=t("drive.status_keys")))
         svc_speed = float(st.get("clock_speed") or 1.0)
         if speed is not None and not math.isclose(speed, svc_speed, rel_tol=1e-9):
             raise DriveError(t("drive.speed_differs", speed=speed, service=svc_speed))
         sender.speed = res.speed = svc_speed
-        sender.anchor_real, sender.anchor_service = (t0 + t1) / 2, datetime.fromisoformat(st["now"])
+        sender.anchor(st, t0, t1)
         first = tl.items[0].at if tl.items else tl.start
         if sender.anchor_service > first:
             raise DriveError(t("drive.clock_past", now=st["now"], first=first.isoformat(),
                                start=(first - timedelta(days=1)).date().isoformat()))
+        await sender.check_credentials(*needed_settings(tl))
         res.tolerances = tolerances(tl, svc_speed, jitter)
-        say(t("drive.starting", n=len(tl.items), target=target, speed=svc_speed,
-              seconds=round((first - sender.anchor_service).total_seconds() / svc_speed, 1)))
-        tasks: list[asyncio.Task[None]] = []
-        started: float | None = None
-        for item in tl.items:
-            wait = (item.at - sender.service_now()).total_seconds() / svc_speed
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if started is None:
-                started = time.perf_counter()
-            task = asyncio.create_task(sender.send(item, sender.last.get(item.case_id)))
-            sender.last[item.case_id] = task
-            tasks.append(task)
-            if len(tasks) > 4 * concurrency:  # keep memory bounded: reap what finished (raising what failed)
-                for x in tasks:
-                    if x.done():
-                        x.result()
-                tasks = [x for x in tasks if not x.done()]
-        for task in tasks:
-            await task
-        res.wall_seconds = time.perf_counter() - (started or time.perf_counter())
-        # let the service's clock pass what the simulator counted: the cut, or every deadline fired
-        if tl.cut is not None:
-            wait = (tl.cut - sender.service_now()).total_seconds() / svc_speed
-            if wait > 0:
-                await asyncio.sleep(wait)
-        else:
-            say(t("drive.draining"))
-            limit = time.monotonic() + max(60.0, (tl.drained_at - sender.service_now()).total_seconds() / svc_speed
-                                           + 30.0)
-            while time.monotonic() < limit:
-                st = await sender.status()
-                if st.get("next_due") is None and st.get("scheduler_error") is None:
-                    break
-                if st.get("scheduler_error"):
-                    res.errors["scheduler"] += 1
-                    res.first_error = res.first_error or str(st["scheduler_error"])
-                    break
-                await asyncio.sleep(0.2)
-        r = await client.get("/api/supervision", headers=sender._token("supervisor"))
-        if r.status_code != 200:
-            res.errors[f"supervision {r.status_code}"] += 1
-            res.first_error = res.first_error or f"GET /api/supervision: {r.status_code} {r.text[:200]}"
-        else:
-            res.service_totals = dict(r.json().get("totals", {}))
-            res.rows = compare(tl.totals, res.service_totals, res.tolerances)
+        n = announce(tl)
+        say(t("drive.starting", target=target, speed=svc_speed, posts=n["posts"], actions=n["actions"],
+              locates=n["locates"], reroutes=n["reroutes"],
+              seconds=round((first - sender.service_now()).total_seconds() / svc_speed, 1)))
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            started: float | None = None
+            for item in tl.items:
+                wait = (item.at - sender.service_now()).total_seconds() / svc_speed
+                await sender.pause(max(wait, 0.0))
+                if started is None:
+                    started = time.perf_counter()
+                task = asyncio.create_task(sender.send(item, sender.last.get(item.case_id)))
+                task.add_done_callback(sender.task_done)
+                task.add_done_callback(tasks.discard)
+                sender.last[item.case_id] = task
+                tasks.add(task)
+            while tasks and sender.failure is None:
+                await asyncio.wait(set(tasks), return_when=asyncio.FIRST_EXCEPTION)
+            if sender.failure is not None:
+                raise sender.failure
+            sender.last.clear()
+            res.wall_seconds = time.perf_counter() - (started or time.perf_counter())
+            await _after_sending(sender, tl, res, say)
+        finally:
+            # every error path: nothing left running, every task's end collected (no "exception never retrieved")
+            pending = [*tasks, *([sender.down] if sender.down is not None else [])]
+            for x in pending:
+                x.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+    if res.outages:  # the service's clock ran on while it was away: items reached it later than assumed
+        observed = max(res.lateness, default=0.0) / svc_speed
+        res.tolerances = tolerances(tl, svc_speed, max(jitter, observed))
+    if res.service_totals:
+        res.rows = compare(tl.totals, res.service_totals, res.tolerances)
     return res
+
+
+async def _after_sending(sender: _Sender, tl: Timeline, res: DriveResult, say: Callable[[str], None]) -> None:
+    """Let the service's clock pass what the simulator counted (the cut, or every deadline fired), then read
+    its totals."""
+    svc_speed = sender.speed
+    if tl.cut is not None:
+        wait = (tl.cut - sender.service_now()).total_seconds() / svc_speed
+        if wait > 0:
+            await asyncio.sleep(wait)
+    else:
+        say(t("drive.draining"))
+        limit = time.monotonic() + max(60.0, (tl.drained_at - sender.service_now()).total_seconds() / svc_speed
+                                       + 30.0)
+        while time.monotonic() < limit:
+            r = await sender.get_json("/status")
+            st = r.json() if r is not None and r.status_code == 200 else {}
+            if st.get("scheduler_error"):
+                res.errors["scheduler"] += 1
+                res.first_error = res.first_error or str(st["scheduler_error"])
+                break
+            if st and st.get("next_due") is None:
+                break
+            await asyncio.sleep(0.2)
+    r = await sender.get_json("/api/supervision", headers=sender._token("supervisor"))
+    if r is None:
+        return
+    if r.status_code != 200:
+        res.errors[f"supervision {r.status_code}"] += 1
+        res.first_error = res.first_error or f"GET /api/supervision: {r.status_code} {r.text[:200]}"
+    else:
+        res.service_totals = dict(r.json().get("totals", {}))
 
 
 # ---- the report ----------------------------------------------------------------------------------------------
@@ -567,12 +846,25 @@ def _fmt(metric: str, v: float | None) -> str:
     return f"{v:g}"
 
 
+_DEN_NAMES = {"forms": "forms", "hot": "hot_events"}
+
+
+def _reason(r: Row, lang: str | None) -> str:
+    if r.reason == "denominator":
+        sim, svc = r.den_values
+        return t("drive.den_differs", lang=lang, what=metric_name(_DEN_NAMES.get(r.den, r.den), lang),
+                 sim=_fmt(r.den, sim), svc=_fmt(r.den, svc))
+    return t("drive.value_missing", lang=lang)
+
+
 def report_json(tl: Timeline, res: DriveResult) -> dict[str, Any]:
     """The machine-readable result (``--json``)."""
     return {
         "kind": "wenzheng-drive", "scenario": tl.scenario, "seed": tl.seed, "speed": res.speed,
         "until": (tl.cut - timedelta(days=1)).date().isoformat() if tl.cut else None,
         "posts_sent": res.posts_sent, "posts_accepted": res.posts_accepted, "actions_sent": res.actions_sent,
+        "locates_sent": res.locates_sent, "reroutes_sent": res.reroutes_sent, "outages": res.outages,
+        "outage_seconds": round(res.outage_seconds, 3),
         "wall_seconds": round(res.wall_seconds, 3),
         "posts_per_second": round(res.posts_accepted / res.wall_seconds, 3) if res.wall_seconds else None,
         "intake_ms": {"p50": _round(_pct(res.intake_ms, 0.5)), "p99": _round(_pct(res.intake_ms, 0.99)),
@@ -599,7 +891,8 @@ def format_report(tl: Timeline, res: DriveResult, lang: str | None = None) -> st
     if tl.cut is not None:
         lines.append(t("drive.until_note", lang=lang, until=doc["until"]))
     lines.append(t("drive.posts", lang=lang, sent=res.posts_sent, accepted=res.posts_accepted,
-                   actions=res.actions_sent, seconds=f"{res.wall_seconds:.1f}",
+                   actions=res.actions_sent, locates=res.locates_sent, reroutes=res.reroutes_sent,
+                   seconds=f"{res.wall_seconds:.1f}",
                    rate=f"{doc['posts_per_second']:.1f}" if doc["posts_per_second"] is not None else "—"))
 
     def ms(d: dict[str, Any], k: str) -> str:
@@ -609,6 +902,9 @@ def format_report(tl: Timeline, res: DriveResult, lang: str | None = None) -> st
                    p99=ms(doc["intake_ms"], "p99"), n=doc["intake_ms"]["n"]))
     lines.append(t("drive.latency", lang=lang, what=t("drive.api", lang=lang), p50=ms(doc["api_ms"], "p50"),
                    p99=ms(doc["api_ms"], "p99"), n=doc["api_ms"]["n"]))
+    if res.outages:
+        lines.append(t("drive.outages", lang=lang, n=res.outages, seconds=f"{res.outage_seconds:.1f}",
+                       days=f"{res.outage_seconds * res.speed / 86400:.1f}"))
     late = doc["lateness_seconds"]
     lines.append(t("drive.lateness", lang=lang, p99="—" if late["p99"] is None else f"{late['p99'] / 60:.1f}",
                    max="—" if late["max"] is None else f"{late['max'] / 60:.1f}",
@@ -626,7 +922,10 @@ def format_report(tl: Timeline, res: DriveResult, lang: str | None = None) -> st
                      f"{pad(t('drive.col_service', lang=lang), 10, right=True)}  {t('drive.col_tolerance', lang=lang)}")
         for name, r in zip(names, res.rows, strict=True):
             tol = _fmt(r.metric, r.tolerance) if r.tolerance else "0"
-            lines.append(f"  {pad(name, width)} {_fmt(r.metric, r.simulator):>10} {_fmt(r.metric, r.service):>10}"
-                         f"  ±{tol:<8} {'✓' if r.ok else '✗'}")
+            cells = f"  {pad(name, width)} {_fmt(r.metric, r.simulator):>10} {_fmt(r.metric, r.service):>10}  "
+            if r.reason:  # failed for another reason than its tolerance: say that one, not the tolerance
+                lines.append(cells + "✗ " + _reason(r, lang))
+            else:
+                lines.append(cells + f"±{tol:<8} {'✓' if r.ok else '✗'}")
     lines.append(t("drive.ok" if res.ok else "drive.failed", lang=lang))
     return "\n".join(lines)

@@ -189,17 +189,73 @@ t = Catalogue("live", {
                          "并把 clock_start 设为更早的时间，例如 {start}T00:00:00+08:00",
                          "the service's clock ({now}) is already past the scenario's first post ({first}): start the "
                          "service on a new store with an earlier clock_start, e.g. {start}T00:00:00+08:00"),
+    "drive.no_config_file": ("配置（未给 --config，只有 WENZHENG_* 环境变量）",
+                             "the configuration (no --config, only WENZHENG_* environment variables)"),
+    "drive.missing_item": ("{key}（{what}）", "{key} ({what})"),
+    "drive.list_sep": ("；", "; "),
+    "drive.role_desk": ("值班台", "the desk"),
+    "drive.role_supervisor": ("督办人员", "the supervisors"),
+    "drive.role_unit": ("单位「{unit}」", "unit '{unit}'"),
+    "drive.secret_of": ("{channel} 推送签名", "signs {channel} pushes"),
+    "drive.token_of": ("{role}的令牌", "the token of {role}"),
+    "drive.missing_settings": ("{source} 缺少 {n} 项驱动所需的设置，未发送任何内容：{keys}"
+                               "（也可用 WENZHENG_* 环境变量给出）",
+                               "{source} lacks {n} setting(s) the drive needs; nothing was sent: {keys} "
+                               "(WENZHENG_* environment variables may give them)"),
+    "drive.credentials_refused": ("服务不接受 {source} 中的凭据，未发送任何内容：{refused}"
+                                  "（须与服务配置中的相同）",
+                                  "the service refuses credentials of {source}; nothing was sent: {refused} "
+                                  "(they must be the ones the service is configured with)"),
+    "drive.refused_role": ("{role}的令牌 {key} 被拒绝（{status}）", "{role}: token {key} refused ({status})"),
+    "drive.refused_secret": ("{channel} 签名密钥 {key} 被拒绝（{status}）",
+                             "{channel}: signing secret {key} refused ({status})"),
+    "drive.secret_refused": ("服务拒绝了 {channel} 推送的签名：{source} 中的 {key} 与服务配置中的不同；已停止",
+                             "the service refuses the signature of {channel} pushes: {key} in {source} differs "
+                             "from the service's; stopped"),
+    "drive.channel_off": ("服务未配置 {channel} 渠道（服务配置缺少 {key}）；已停止",
+                          "the service has no {channel} channel (its configuration lacks {key}); stopped"),
+    "drive.bad_target": ("--target「{target}」不是 http:// 或 https:// 地址（例如 http://127.0.0.1:8000）",
+                         "--target '{target}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8000)"),
+    "drive.no_host": ("无法解析 --target 的主机名 {host}：{reason}", "cannot resolve the --target host {host}: {reason}"),
+    "drive.not_wenzheng": ("{target} 有服务应答，但不是问政在线服务（wenzheng serve）：{reason}",
+                           "{target} answers, but it is not a wenzheng service (wenzheng serve): {reason}"),
+    "drive.status_http": ("GET /status 答复 HTTP {status}", "GET /status answers HTTP {status}"),
+    "drive.status_not_json": ("GET /status 的答复不是 JSON（{ctype}）", "GET /status does not answer JSON ({ctype})"),
+    "drive.status_keys": ("GET /status 的答复缺少 now（带时区的时间）和 clock_speed",
+                          "GET /status lacks now (a time with its offset) and clock_speed"),
+    "drive.unreachable_now": ("与服务 {target} 的连接中断：{reason}", "lost the connection to {target}: {reason}"),
+    "drive.service_down": ("服务 {target} 无法连接：等待其恢复（最多 {seconds} 秒），恢复后重发未完成的请求……",
+                           "the service at {target} cannot be reached: waiting up to {seconds} s for it to come "
+                           "back, then resending what failed…"),
+    "drive.service_back": ("服务已恢复（中断 {seconds} 秒，服务时钟现为 {now}），重发未完成的请求",
+                           "the service is back (away {seconds} s, its clock now {now}); resending what failed"),
+    "drive.service_gone": ("服务 {target} 在 {seconds} 秒内没有恢复：已停止发送",
+                           "the service at {target} did not come back within {seconds} s: stopped sending"),
+    "drive.den_differs": ("{what}不同（模拟器 {sim}，服务 {svc}），比率不可比",
+                          "{what} differ (simulator {sim}, service {svc}): the rates are not comparable"),
+    "drive.value_missing": ("服务未报告此项", "the service does not report it"),
+    "drive.bad_until": ("「{value}」不是有效的日期：须为 YYYY-MM-DD，例如 2014-04-20",
+                        "'{value}' is not a valid date: use YYYY-MM-DD, e.g. 2014-04-20"),
     "drive.reroute_reason": ("值班人员核实地点为{place}", "the desk located the post at {place}"),
-    "drive.starting": ("向 {target} 发送 {n} 项（倍速 {speed}），{seconds} 秒后开始",
-                       "sending {n} items to {target} (speed {speed}), starting in {seconds} s"),
+    "drive.starting": ("向 {target} 发送 {posts} 条帖子和 {actions} 项后续操作（答复、对外表态、转发数、追问），"
+                       "另有值班台定位约 {locates} 条、改派约 {reroutes} 条（倍速 {speed}），{seconds} 秒后开始",
+                       "sending {posts} posts and {actions} follow-on actions (replies, statements, repost counts, "
+                       "follow-ups) to {target}, plus about {locates} desk locates and {reroutes} re-routes "
+                       "(speed {speed}), starting in {seconds} s"),
     "drive.draining": ("发送完毕，等待服务触发剩余的时限……", "all sent; waiting for the service to fire the remaining deadlines…"),
     "drive.title": ("驱动测试：场景 {scenario}，种子 {seed}，倍速 {speed}",
                     "drive: scenario {scenario}, seed {seed}, speed {speed}"),
     "drive.until_note": ("只发送到 {until}（含）；模拟器指标取同一截止时刻",
                          "sent up to {until} (inclusive); the simulator's metrics are cut at the same moment"),
-    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；其他操作 {actions}；发送用时 {seconds} 秒，持续受理 {rate} 帖/秒",
-                    "posts: {sent} sent, {accepted} accepted; other actions {actions}; sending took {seconds} s, "
-                    "sustained intake {rate} posts/s"),
+    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；后续操作 {actions}；值班台定位 {locates}、改派 {reroutes}；"
+                    "发送用时 {seconds} 秒，持续受理 {rate} 帖/秒",
+                    "posts: {sent} sent, {accepted} accepted; follow-on actions {actions}; desk locates {locates}, "
+                    "re-routes {reroutes}; sending took {seconds} s, sustained intake {rate} posts/s"),
+    "drive.outages": ("服务中断 {n} 次，共 {seconds} 秒（服务时钟照常走了约 {days} 天）：其间到期的时限在服务恢复时触发，"
+                      "未完成的请求已重发；容差按实际的发送滞后计算",
+                      "the service was away {n} time(s), {seconds} s in all (its clock ran on, about {days} days): "
+                      "deadlines that fell due then fired when it came back, unfinished requests were resent; the "
+                      "tolerances use the lateness actually seen"),
     "drive.intake": ("受理", "intake"),
     "drive.api": ("接口操作", "API actions"),
     "drive.latency": ("{what}延迟：p50 {p50} 毫秒，p99 {p99} 毫秒（{n} 次请求）",

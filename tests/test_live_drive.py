@@ -202,10 +202,13 @@ def test_report_text_and_json(timeline):
 
 
 def test_cli_refuses_an_unreachable_service(tmp_path, capsys):
+    from engine.policy import Policy
     from wenzheng.cli import main
 
     cfg = tmp_path / "c.toml"
-    cfg.write_text('weibo_secret = "x"\nwechat_token = "y"\n', encoding="utf-8")
+    units = "".join(f'"{u}" = "unit-token-{i:08d}"\n' for i, u in enumerate(Policy.load(ROOT / "rules").units))
+    cfg.write_text('weibo_secret = "x"\nwechat_token = "y"\ndesk_token = "desk-token-00000001"\n'
+                   'supervisor_token = "supervisor-token-0001"\n[unit_tokens]\n' + units, encoding="utf-8")
     import live.drive as d
 
     orig = d._wait_up
@@ -221,3 +224,48 @@ def test_cli_refuses_an_unreachable_service(tmp_path, capsys):
         d._wait_up = orig
     assert code == 2
     assert "cannot reach the service" in capsys.readouterr().err
+
+
+def test_a_rate_over_different_denominators_fails_for_that_reason_not_its_tolerance():
+    # the trial's row: statement_2h_rate 87.50% vs 91.67% ±31.25% ✗ — 14 of 16 hot events against 11 of 12
+    sim = {"forms": 778, "replied": 763, "on_time": 703, "hot": 16, "statements_on_time": 14, "escalations": 116,
+           "deductions_total": 97.5}
+    svc = dict(sim, hot=12, statements_on_time=11)
+    tol = {"forms": 0, "replied": 0, "on_time": 6, "hot": 0, "statements_on_time": 5, "escalations": 11,
+           "deductions_total": 55.0}
+    row = {r.metric: r for r in compare(sim, svc, tol)}["statement_2h_rate"]
+    assert row.simulator == pytest.approx(0.875) and row.service == pytest.approx(11 / 12)
+    assert row.tolerance == pytest.approx(5 / 16)
+    assert not row.ok and row.reason == "denominator" and row.den_values == (16, 12)
+    res = DriveResult(speed=86400.0, tolerances=dict(tol, lag_seconds=1.0), rows=compare(sim, svc, tol))
+    t0 = datetime(2014, 4, 1, tzinfo=UTC)
+    tl = _tl(start=t0)
+    zh = next(ln for ln in format_report(tl, res, lang="zh").splitlines() if "statement_2h_rate" in ln)
+    assert "±" not in zh and "✗" in zh and "模拟器 16，服务 12" in zh
+    en = next(ln for ln in format_report(tl, res, lang="en").splitlines() if "statement_2h_rate" in ln)
+    assert "simulator 16, service 12" in en and "±" not in en
+    # forms differ: every rate over forms says so too, even where its count happens to agree
+    rows = {r.metric: r for r in compare(sim, dict(sim, forms=720), tol)}
+    assert rows["reply_rate"].reason == "denominator" and not rows["reply_rate"].ok
+
+
+def test_a_row_inside_its_printed_tolerance_never_fails():
+    import random
+
+    rng = random.Random(13)
+    for _ in range(2000):
+        forms, hot = rng.randint(1, 900), rng.randint(1, 30)
+        sim = {"forms": forms, "replied": rng.randint(0, forms), "on_time": rng.randint(0, forms), "hot": hot,
+               "statements_on_time": rng.randint(0, hot), "escalations": rng.randint(0, 200),
+               "deductions_total": rng.randint(0, 400) / 2}
+        svc = {k: v for k, v in sim.items()}
+        for k in ("replied", "on_time", "statements_on_time", "escalations"):
+            svc[k] = max(0, sim[k] + rng.randint(-6, 6))
+        svc["deductions_total"] = max(0.0, sim["deductions_total"] + rng.randint(-20, 20) / 2)
+        tol = {"forms": 0, "replied": 0, "on_time": rng.randint(0, 5), "hot": 0,
+               "statements_on_time": rng.randint(0, 3), "escalations": rng.randint(0, 8),
+               "deductions_total": rng.randint(0, 20) / 2}
+        for r in compare(sim, svc, tol):
+            assert r.reason == ""
+            inside = abs(r.simulator - r.service) <= r.tolerance + 1e-9
+            assert r.ok == inside, r

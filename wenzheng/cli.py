@@ -1305,6 +1305,28 @@ def _signalled_server() -> Any:
     return SignalledServer
 
 
+class _Day(click.ParamType):
+    """A calendar day YYYY-MM-DD; anything else is refused in the catalogue's words (not click's English)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import datetime as dt
+
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isascii() \
+                and text.replace("-", "").isdigit():
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+        from live.messages import t as live_t
+
+        self.fail(live_t("drive.bad_until", value=value), param, ctx)
+
+
 @app.command()
 @click.argument("scenario", type=_PATH)
 @click.option("--target", required=True, help="URL of the running service (wenzheng serve), e.g. http://127.0.0.1:8000.")
@@ -1314,7 +1336,7 @@ def _signalled_server() -> Any:
 @click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
               help="The clock speed the service must run at (its clock_speed); refused if it differs.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--until", type=_Day(), default=None,
               help="Send only what happens up to this simulated day (YYYY-MM-DD); the comparison is cut there too.")
 @click.option("--json", "json_out", type=_OUT, default=None, help="Also write the result as JSON here (for CI).")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
@@ -1336,12 +1358,16 @@ def drive(scenario: Path, target: str, config_file: Path | None, speed: float | 
     except ImportError as exc:
         raise UserError(live_t("serve.missing_extra", module=exc.name or exc)) from None
     from live.config import load_config
+    from live.drive import check_config, check_target
 
+    check_target(target)  # before the simulation: a bad URL is refused at once
     config = load_config(config_file)
     if json_out is not None:
         check_output_file(json_out, _DRIVE_OWNED, option="--json")
-    timeline = build_timeline(scenario, seed=seed, until=until.date() if until is not None else None)
-    result = asyncio.run(run_drive(timeline, target, config, speed=speed, concurrency=concurrency,
+    timeline = build_timeline(scenario, seed=seed, until=until)
+    source = str(config_file) if config_file is not None else live_t("drive.no_config_file")
+    check_config(timeline, config, source)  # every secret and token the timeline needs, before any request
+    result = asyncio.run(run_drive(timeline, target, config, speed=speed, concurrency=concurrency, source=source,
                                    progress=lambda line: err.print(line, soft_wrap=True)))
     click.echo(format_report(timeline, result, lang=get_lang()))
     if json_out is not None:
