@@ -7,6 +7,7 @@ import pytest
 
 from engine.errors import SourceError
 from live.config import DEFAULT_DB, load_config
+from live.loadtest import free_port
 from tests.test_live_support import RULES
 from wenzheng.cli import main
 
@@ -63,20 +64,20 @@ def test_broken_syntax_names_the_line(tmp_path):
 def test_serve_exits_2_on_bad_config_without_a_traceback(tmp_path, capsys):
     f = tmp_path / "live.yaml"
     f.write_text("wechat_token: t\nmax_body: 12\n", encoding="utf-8")
-    assert main(["serve", "--rules", str(RULES), "--config", str(f)]) == 2
+    assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--config", str(f)]) == 2
     err = capsys.readouterr().err
     assert f"{f}:2" in err and "max_body" in err and "Traceback" not in err
 
 
 def test_serve_exits_2_on_an_unusable_database_url(tmp_path, capsys):
-    assert main(["serve", "--rules", str(RULES), "--db", "nosuchdb://x"]) == 2
+    assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--db", "nosuchdb://x"]) == 2
     err = capsys.readouterr().err
     assert "nosuchdb://x" in err and "db" in err and "Traceback" not in err
 
 
 def test_serve_exits_2_on_an_unknown_default_place(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WENZHENG_DEFAULT_PLACE", "回龙关")
-    assert main(["serve", "--rules", str(RULES), "--db", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
+    assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--db", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
     err = capsys.readouterr().err
     assert "environment: " in err and "WENZHENG_DEFAULT_PLACE" in err and "回龙关" in err and "Traceback" not in err
 
@@ -108,7 +109,7 @@ def test_a_nested_key_from_the_environment_names_the_variable():
 
 
 def _serve_err(capsys, *args: str) -> str:
-    assert main(["serve", "--rules", str(RULES), "--lang", "zh", *args]) == 2
+    assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--lang", "zh", *args]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "config:" not in err
     return err

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from engine.errors import SourceError
 from live import store
 from live.clock import FakeClock
+from live.loadtest import free_port
 from tests import live_pg
 from tests.test_live_support import RULES, T0, open_service, table, wechat_xml
 from wenzheng.cli import main
@@ -53,7 +54,7 @@ def test_serve_refuses_a_sqlite_file_that_is_not_a_store_and_leaves_it_untouched
                 conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
         conn.close()
     before = _fingerprint(folder)
-    assert main(["serve", "--rules", str(RULES), "--db", f"sqlite:///{f}"]) == 2
+    assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--db", f"sqlite:///{f}"]) == 2
     err = capsys.readouterr().err
     assert str(f) in err and "not a wenzheng live store" in err and "Traceback" not in err
     assert _fingerprint(folder) == before  # same bytes, and no -wal / -shm / journal file beside it
@@ -176,7 +177,7 @@ def _head() -> str:
 # --- a store that cannot be opened: exit 2, the key db, the URL without its password, no traceback (finding 3, 4)
 
 def _serve_error(capsys, url: str, lang: str = "zh") -> str:
-    assert main(["serve", "--rules", str(RULES), "--db", url, "--lang", lang]) == 2
+    assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--db", url, "--lang", lang]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "内部错误" not in err
     return err
