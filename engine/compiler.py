@@ -46,7 +46,7 @@ from durable.engine import Host
 from .conditions import FIELDS, Condition
 from .policy import IRRule, Table
 
-__all__ = ["compile_table", "DurableTable", "PolicyHost"]
+__all__ = ["compile_table", "DurableTable", "PolicyHost", "TableKey"]
 
 _SID = "0"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -149,6 +149,28 @@ class _TextFeatures:
         for i, c in self._single:
             out[i] = c.holds(fact)
         return out
+
+
+class TableKey:
+    """A hashable key on which a table's matching rules depend alone: the values of the fields its rules
+    test with comparisons, then the truth of each of its text conditions (``contains_any``, ``matches``).
+
+    Two facts with equal keys satisfy exactly the same conditions, so any evaluation of the table (the
+    durable_rules one or the reference ``Table.evaluate``) selects the same rules for both: results can be
+    remembered per key.  A text is thus reduced to which keyword lists it hits, not kept whole.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.fields = tuple(sorted({c.field for r in table.rules for c in r.conditions if c.op not in TEXT_OPS}))
+        seen: dict[Condition, None] = {}
+        for r in table.rules:
+            for c in r.conditions:
+                if c.op in TEXT_OPS:
+                    seen.setdefault(c, None)
+        self._text = _TextFeatures([(f"t{i}", c) for i, c in enumerate(seen)])
+
+    def __call__(self, fact: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple([fact[f] for f in self.fields] + self._text.values(fact))
 
 
 def _json_value(v: Any) -> str:

@@ -107,8 +107,8 @@ _M = TypeVar("_M", bound=BaseModel)
 _setattr = object.__setattr__
 
 
-def _trusted(cls: type[_M]) -> Callable[..., _M]:
-    """A constructor of ``cls`` that skips validation, for values the engine produced itself.
+def trusted(cls: type[_M]) -> Callable[..., _M]:
+    """A constructor of ``cls`` that skips validation, for values the engine (or the simulator) produced itself.
 
     Pydantic's validation costs microseconds per model and the engine builds
     several per event (effects, traces, the decision) from values that are
@@ -135,6 +135,7 @@ def _trusted(cls: type[_M]) -> Callable[..., _M]:
     return make
 
 
+_trusted = trusted
 _new_trace = _trusted(Trace)
 _new_decision = _trusted(Decision)
 _new_classify = _trusted(Classify)

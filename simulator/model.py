@@ -55,6 +55,8 @@ from engine import (
 )
 from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
+from engine.compiler import TableKey
+from engine.engine import trusted
 from engine.models import Decision
 
 from .cascade import hawkes_cascade
@@ -71,6 +73,16 @@ from .scenario import ArrivalSpec, Scenario, UnitBehaviour
 from .stream import RunSink
 from .streams import case_stream
 from .worktime import advance_working, next_working_moment
+
+# the events the model hands the engine, built from values of the right types without validating them again
+# (engine.trusted: the same models, tests/test_engine_speed.py compares them with validated ones)
+_post = trusted(Post)
+_post_received = trusted(PostReceived)
+_reposts_updated = trusted(RepostsUpdated)
+_follow_up_posted = trusted(FollowUpPosted)
+_statement_issued = trusted(StatementIssued)
+_reply_filed = trusted(ReplyFiled)
+_deadline_reached = trusted(DeadlineReached)
 
 __all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult", "day_factor", "arrival_minutes",
            "unit_response"]
@@ -374,7 +386,9 @@ class Simulation:
         self._behaviours: dict[str, UnitBehaviour] = {}
         self._repost_thresholds = repost_thresholds(policy)
         routing = self.reference.tables.get("routing")
-        self._routing_fields = sorted({c.field for r in routing.rules for c in r.conditions}) if routing else []
+        # which unit the reference routing gives depends only on the values its rules compare and on which of
+        # its text conditions the post meets: remembered per such key (bounded: not one entry per text)
+        self._routing_key = TableKey(routing) if routing else None
         self._true_units: dict[tuple[Any, ...], list[Any]] = {}
         a = scenario.arrivals
         total = sum(a.hour_profile)
@@ -711,7 +725,7 @@ class Simulation:
                 result = self.updates.wechat(payload)
                 self.tap(rec.case_id, "follow-up", payload)
             text = result.post.text if result.post is not None else None
-        self._handle(rec, FollowUpPosted(case_id=rec.case_id, at=now, text=text))
+        self._handle(rec, _follow_up_posted(case_id=rec.case_id, at=now, text=text))
 
     def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
         minutes = (at - rec.posted_at).total_seconds() / 60.0
@@ -837,7 +851,7 @@ class Simulation:
                 self.desk.merged += 1
                 self._emit(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
                                        merged_post=rec.case_id))
-                self._handle(target, FollowUpPosted(case_id=target.case_id, at=self.now(), text=raw.text))
+                self._handle(target, _follow_up_posted(case_id=target.case_id, at=self.now(), text=raw.text))
                 return
         self._open_by_problem.setdefault(key, []).append(rec)
         # the desk locates the post: a geotag, else a landmark the text names, else (asking the citizen)
@@ -845,15 +859,18 @@ class Simulation:
         rec.located_place = self.gazetteer.locate(raw.text, raw.geo) or rec.place
         if rec.located_place not in self.policy.places:
             rec.located_place = rec.place
-        self._open_case(rec, raw.at_place(rec.located_place))
+        self._open_case(rec, raw)
 
-    def _open_case(self, rec: CaseRecord, post: Post) -> None:
+    def _open_case(self, rec: CaseRecord, raw: RawPost) -> None:
         at = self.now()
         rec.opened_at = at
-        post = post.model_copy(update={"reposts": self._poll_counts(rec, at)})
+        # the post as the desk forwards it: located, with the count read now (what RawPost.at_place and a
+        # model_copy give, built without validating again the values the adapter validated)
+        post = _post(post_id=raw.post_id, channel=raw.channel, author=raw.author, text=raw.text,
+                     place=rec.located_place, posted_at=raw.posted_at, reposts=self._poll_counts(rec, at))
         self.cases[rec.case_id] = rec
         self._open_forms += 1
-        decision = self._decide(PostReceived(case_id=rec.case_id, at=at, post=post))
+        decision = self._decide(_post_received(case_id=rec.case_id, at=at, post=post))
         self._apply(rec, decision)
         rec.true_unit = self._true_unit(rec)
         self._start_unit(rec)
@@ -867,8 +884,8 @@ class Simulation:
         table = self.reference.tables.get("routing")
         if table is None:
             return ""
-        # the answer depends only on the fields the routing rules test: remembered per combination
-        key = tuple(fact[f] for f in self._routing_fields)
+        # the answer depends only on what the routing rules test: remembered per combination
+        key = self._routing_key(fact)  # type: ignore[misc]
         chosen = self._true_units.get(key)
         if chosen is None:
             chosen = self._true_units[key] = table.evaluate(fact)
@@ -948,7 +965,7 @@ class Simulation:
                         self._emit(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
                                                deadline=eff.deadline, due=eff.due,
                                                reposts=state.reposts if state is not None else None))
-                self._handle(rec, DeadlineReached(case_id=cid, at=self.now(), deadline=eff.deadline,
+                self._handle(rec, _deadline_reached(case_id=cid, at=self.now(), deadline=eff.deadline,
                                                   reminder=reminder))
             return go
 
@@ -1037,7 +1054,7 @@ class Simulation:
             if rec.slot is not None:
                 rec.slot[0].release(rec.slot[1])
                 rec.slot = None
-            self._handle(rec, ReplyFiled(case_id=rec.case_id, at=self.now(), reply_kind=kind))  # type: ignore[arg-type]
+            self._handle(rec, _reply_filed(case_id=rec.case_id, at=self.now(), reply_kind=kind))
             self._fulfilled(rec, "reply")
             if kind == "近期解决":
                 self._promise(rec)
@@ -1084,7 +1101,7 @@ class Simulation:
         def go() -> None:
             rec.statement_at = self.now()
             self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
-            self._handle(rec, StatementIssued(case_id=rec.case_id, at=self.now()))
+            self._handle(rec, _statement_issued(case_id=rec.case_id, at=self.now()))
             self._fulfilled(rec, "external_statement")
 
         self._schedule(at + timedelta(minutes=minutes), go, rec)
@@ -1115,7 +1132,7 @@ class Simulation:
             else:
                 def go(at: datetime = at) -> None:
                     self._sync_reposts(rec, at)  # polls due before this one first, as they were made
-                    self._handle(rec, RepostsUpdated(case_id=rec.case_id, at=at,
+                    self._handle(rec, _reposts_updated(case_id=rec.case_id, at=at,
                                                      reposts=self._poll_counts(rec, at)))
 
                 self._schedule(at, go, rec)
@@ -1131,7 +1148,7 @@ class Simulation:
         at = checks[i - 1]
         self.updates.count_updates["accepted"] += i - 1  # the polls in between: read, and superseded
         rec.lazy_checks = checks[i:]
-        self._apply(rec, self._decide(RepostsUpdated(case_id=rec.case_id, at=at,
+        self._apply(rec, self._decide(_reposts_updated(case_id=rec.case_id, at=at,
                                                            reposts=self._poll_counts(rec, at))))
 
     def _start_citizen(self, rec: CaseRecord) -> None:

@@ -43,14 +43,21 @@ from engine.errors import EventError
 from engine.models import (
     Classify,
     Close,
+    DeadlineReached,
     Decision,
     Deduct,
     Escalate,
     FlagAccountability,
+    FollowUpPosted,
     MarkHot,
+    Post,
+    PostReceived,
     Remind,
+    ReplyFiled,
+    RepostsUpdated,
     Route,
     SetDeadline,
+    StatementIssued,
     Trace,
 )
 
@@ -241,6 +248,18 @@ def _tr() -> dict[str, Any]:
     (Close, {"reply_kind": "立行立改", "trace": Trace(**_tr())}),
     (Decision, {"case_id": "c1", "event": "post_received", "at": AT,
                 "effects": (MarkHot(trace=Trace(**_tr())), Route(unit="城北街道", trace=Trace(**_tr())))}),
+    # the events the simulator builds with engine.trusted (simulator/model.py), as it builds them
+    (Post, {"post_id": "weibo-1", "channel": "weibo", "author": "张三", "text": "路灯不亮", "place": "城北街道",
+            "posted_at": AT, "reposts": 3}),
+    (PostReceived, {"case_id": "C0000001", "at": AT, "post": Post(post_id="wechat-2", channel="wechat", author="李四",
+                                                                  text="噪音扰民", place="城南街道", posted_at=AT)}),
+    (RepostsUpdated, {"case_id": "C0000001", "at": AT, "reposts": 120}),
+    (FollowUpPosted, {"case_id": "C0000001", "at": AT, "text": "还没人管"}),
+    (FollowUpPosted, {"case_id": "C0000001", "at": AT, "text": None}),
+    (StatementIssued, {"case_id": "C0000001", "at": AT}),
+    (ReplyFiled, {"case_id": "C0000001", "at": AT, "reply_kind": "近期解决"}),
+    (DeadlineReached, {"case_id": "C0000001", "at": AT, "deadline": "reply", "reminder": True}),
+    (DeadlineReached, {"case_id": "C0000001", "at": AT, "deadline": "external_statement", "reminder": False}),
 ])
 def test_trusted_models_equal_validated_ones(cls, values):
     fast, slow = _trusted(cls)(**values), cls(**values)

@@ -438,3 +438,34 @@ def test_replications_take_inputs_the_caller_loaded(monkeypatch) -> None:  # typ
     assert replications.run_replications(path, None, 40, 2, 1, None, inputs=loaded) == expected
     with_set = replications.run_replications(path, None, 40, 2, 1, None, overrides=[("desk.staff", 5)], inputs=loaded)
     assert with_set != expected and all(r["run"]["seed"] == 40 + i for i, r in enumerate(with_set))
+
+
+def test_table_key_determines_the_reference_routing() -> None:
+    """The true unit is remembered per TableKey (the compared values and which text conditions hold), not per
+    text: facts with equal keys must get the same rules from the reference evaluation, and a key must not
+    depend on text the rules do not look at."""
+    import random
+
+    from engine.compiler import TableKey
+
+    from .test_differential import random_fact, vocabulary
+
+    _, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    table = policy.tables["routing"]
+    key = TableKey(table)
+    assert "text" not in key.fields and key._text.count > 0  # the shipped routing does read the text
+    words = vocabulary(policy)
+    rng = random.Random(7)
+    seen: dict[tuple, list[str]] = {}
+    repeats = 0
+    for _ in range(3000):
+        fact = random_fact(rng, policy, words)
+        chosen = [r.id for r in table.evaluate(fact)]
+        k = key(fact)
+        if k in seen:
+            repeats += 1
+            assert seen[k] == chosen, (fact, k)
+        seen[k] = chosen
+        # padding the text with words no rule names changes nothing
+        assert key({**fact, "text": "【" + fact["text"] + "】谢谢"}) == k
+    assert repeats > 1000  # the key is much coarser than the text: the memo hits
