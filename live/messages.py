@@ -90,6 +90,13 @@ t = Catalogue("live", {
     "api.already_stated": ("案件 {case} 已对外表态", "case {case} already has an external statement"),
     "api.same_unit": ("案件 {case} 已由「{unit}」办理", "case {case} is already with '{unit}'"),
     "api.already_located": ("帖子 {post} 已定位", "post {post} is already located"),
+    "api.key_reused": ("幂等键「{key}」已用于另一请求（{action}，{target}）：同一个键只能重发同一请求（同一操作、同一案件、"
+                       "同样的内容）；新的请求请换一个键",
+                       "the idempotency key '{key}' was used for another request ({action}, {target}): a key may only "
+                       "resend the same request (same action, same case, same body); use a new key for a new request"),
+    "api.bad_key": ("请求头 Idempotency-Key 无效：须为 1 至 {limit} 个可打印的 ASCII 字符（可加双引号），且只有一个",
+                    "the Idempotency-Key header is not valid: it must be 1 to {limit} printable ASCII characters "
+                    "(optionally in double quotes), given once"),
     "page.app": ("问政", "wenzheng"),
     "page.login": ("登录", "Log in"),
     "page.logout": ("退出", "Log out"),
