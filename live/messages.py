@@ -245,19 +245,21 @@ t = Catalogue("live", {
                         "'{value}' is not a valid date: use YYYY-MM-DD, e.g. 2014-04-20"),
     "drive.reroute_reason": ("值班人员核实地点为{place}", "the desk located the post at {place}"),
     "drive.starting": ("向 {target} 发送 {posts} 条帖子和 {actions} 项后续操作（答复、对外表态、转发数、追问），"
-                       "另有值班台定位约 {locates} 条、改派约 {reroutes} 条（倍速 {speed}），{seconds} 秒后开始",
+                       "另有值班台定位约 {locates} 条、改派约 {reroutes} 条{skipped}（倍速 {speed}），{seconds} 秒后开始",
                        "sending {posts} posts and {actions} follow-on actions (replies, statements, repost counts, "
-                       "follow-ups) to {target}, plus about {locates} desk locates and {reroutes} re-routes "
+                       "follow-ups) to {target}, plus about {locates} desk locates and {reroutes} re-routes{skipped} "
                        "(speed {speed}), starting in {seconds} s"),
     "drive.draining": ("发送完毕，等待服务触发剩余的时限……", "all sent; waiting for the service to fire the remaining deadlines…"),
     "drive.title": ("驱动测试：场景 {scenario}，种子 {seed}，倍速 {speed}",
                     "drive: scenario {scenario}, seed {seed}, speed {speed}"),
     "drive.until_note": ("只发送到 {until}（含）；模拟器指标取同一截止时刻",
                          "sent up to {until} (inclusive); the simulator's metrics are cut at the same moment"),
-    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；后续操作 {actions}；值班台定位 {locates}、改派 {reroutes}；"
+    "drive.reroutes_skipped": ("（另有 {n} 条改派不必发送：服务按其地点也转给了同一单位）",
+                               " (and {n} not needed: the service routes them to the same unit from its place)"),
+    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；后续操作 {actions}；值班台定位 {locates}、改派 {reroutes}{skipped}；"
                     "发送用时 {seconds} 秒，持续受理 {rate} 帖/秒",
                     "posts: {sent} sent, {accepted} accepted; follow-on actions {actions}; desk locates {locates}, "
-                    "re-routes {reroutes}; sending took {seconds} s, sustained intake {rate} posts/s"),
+                    "re-routes {reroutes}{skipped}; sending took {seconds} s, sustained intake {rate} posts/s"),
     "drive.outages": ("服务中断 {n} 次，共 {seconds} 秒（服务时钟照常走了约 {days} 天）：其间到期的时限在服务恢复时触发，"
                       "未完成的请求已重发；容差按实际的发送滞后计算",
                       "the service was away {n} time(s), {seconds} s in all (its clock ran on, about {days} days): "
