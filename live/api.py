@@ -4,11 +4,17 @@ Each route: the role from ``Authorization: Bearer <token>`` (401 without a known
 ``max_body`` (413) and parsed as JSON, then the service's action, which checks in order: the role may take the
 action at all (403), the case or post exists and the role may see it (404), the body (422), the case's state
 (409).  Every refusal is answered ``{"error": code, "detail": text}`` and counted under channel ``api``.
+
+The actions take an ``Idempotency-Key`` header (Stripe's convention and the IETF draft "The Idempotency-Key
+HTTP Header Field"): at most 64 printable ASCII characters, bare or as a quoted string.  A repeat of the key
+by the same role with the same request gets the stored answer, byte for byte, and acts no second time; the
+same key with another request is refused 422 (``LiveService.perform``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +27,25 @@ from .messages import t
 from .service import BAD_JSON, LiveService
 from .views import supervision
 
-__all__ = ["register", "read_body"]
+__all__ = ["register", "read_body", "idempotency_key", "KEY_HEADER", "MAX_KEY"]
+
+#: the request header carrying an idempotency key, and the most characters a key may have
+KEY_HEADER = "Idempotency-Key"
+MAX_KEY = 64
+_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY}}}")
+
+
+def idempotency_key(values: list[str], lang: str | None = None) -> str | None:
+    """The key of the request's ``Idempotency-Key`` headers (None: no header).  The IETF draft writes it as a
+    structured-field string (``"8e03978e-…"``), Stripe bare: both are taken.  Anything else is a 400."""
+    if not values:
+        return None
+    key = values[0].strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"' and '"' not in key[1:-1] and "\\" not in key[1:-1]:
+        key = key[1:-1]
+    if len(values) > 1 or not _KEY.fullmatch(key) or not key.strip():
+        raise Refusal(400, "bad-idempotency-key", t("api.bad_key", lang=lang, limit=MAX_KEY))
+    return key
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -83,18 +107,29 @@ def register(app: FastAPI, service: LiveService) -> None:
     async def case(request: Request, case_id: str) -> Response:
         return await answer(request, lambda role, _: service.read_case(role, case_id), False)
 
-    actions: dict[str, Callable[[Role, str, Any], dict[str, Any]]] = {
-        "confirm": service.confirm, "reroute": service.reroute, "statement": service.statement,
-        "reply": service.reply, "reposts": service.reposts, "follow-up": service.follow_up,
-    }
+    async def perform(request: Request, action: str, target: str) -> Response:
+        """An action: 401, 413, the key's form (400), then the service (403, the replay or 422 for a reused
+        key, 404, 422, 409); the answer's bytes are the ones stored under the key."""
+        try:
+            role = role_of(request)
+            raw = await read_body(request, service.config.max_body)
+            if raw is None:
+                raise Refusal(413, "too-large", t("answer.too_large", lang=service.lang,
+                                                  limit=service.config.max_body))
+            key = idempotency_key(request.headers.getlist(KEY_HEADER), service.lang)
+            done, replayed = await run_in_threadpool(service.perform, role, action, target, _parse(raw), key)
+        except Refusal as r:
+            return await run_in_threadpool(refused, r)
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(content=done.body, status_code=done.status, media_type=done.media_type, headers=headers)
 
-    def add_action(path: str, action: Callable[[Role, str, Any], dict[str, Any]]) -> None:
+    def add_action(path: str, action: str) -> None:
         async def act(request: Request, case_id: str) -> Response:
-            return await answer(request, lambda role, body: action(role, case_id, body), True)
+            return await perform(request, action, case_id)
         app.add_api_route(f"/api/cases/{{case_id}}/{path}", act, methods=["POST"], name=f"api-{path}")
 
-    for path, action in actions.items():
-        add_action(path, action)
+    for path in ("confirm", "reroute", "statement", "reply", "reposts", "follow-up"):
+        add_action(path, path.replace("-", "_"))
 
     @app.get("/api/posts")
     async def posts(request: Request) -> Response:
@@ -103,7 +138,7 @@ def register(app: FastAPI, service: LiveService) -> None:
 
     @app.post("/api/posts/{post_id}/locate")
     async def locate(request: Request, post_id: str) -> Response:
-        return await answer(request, lambda role, body: service.locate_post(role, post_id, body), True)
+        return await perform(request, "locate", post_id)
 
     @app.get("/api/supervision")
     async def supervise(request: Request) -> Response:

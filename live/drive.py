@@ -14,6 +14,7 @@ from the timing jitter (``tolerances``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import re
@@ -36,6 +37,7 @@ from engine.models import (
     PostReceived,
     ReplyFiled,
     RepostsUpdated,
+    Route,
     StatementIssued,
 )
 from simulator.labels import metric_name
@@ -44,7 +46,7 @@ from .messages import t
 
 __all__ = ["Item", "Timeline", "build_timeline", "sim_totals", "tolerances", "compare", "DriveError",
            "DriveResult", "drive", "format_report", "report_json", "service_place", "EXPECTED_JITTER",
-           "COMPARED", "OUTAGE_WAIT", "announce", "check_config", "check_target", "needed_settings"]
+           "COMPARED", "OUTAGE_WAIT", "announce", "check_config", "check_target", "needed_settings", "item_key"]
 
 #: the real delay (seconds) one action can be expected to suffer between its due moment and the service
 #: stamping it: the sender's timer (~1 ms), the request on loopback (measured on two cores shared with other
@@ -77,6 +79,7 @@ class Item:
     payload: str = ""  # post: the WeChat XML or Weibo status JSON
     place: str = ""  # post: where the simulator's desk located it
     service_place: str | None = None  # post: where the service locates it from its text (None: unlocated)
+    service_unit: str | None = None  # post placed elsewhere by the service: the unit it routes it to there
     unit: str = ""  # post: the unit the simulator routed it to; reply: the unit filing it
     reply_kind: str = ""
     promise_due: str | None = None  # 近期解决: YYYY-MM-DD
@@ -130,6 +133,19 @@ def _with_counts(channel: str, payload: str, reposts: int) -> str:
     return json.dumps(doc, ensure_ascii=False)
 
 
+def _routed_unit(engine: Any, event: PostReceived, place: str) -> str | None:
+    """The unit the policy routes ``event``'s post to at ``place`` (None: no route, or the engine refuses it):
+    what the service does with a post whose text names another place than the simulator's desk found."""
+    probe = PostReceived(case_id=event.case_id, at=event.at, post=event.post.model_copy(update={"place": place}))
+    try:
+        routes = engine.handle(probe).of_type(Route)
+    except WenzhengError:
+        return None
+    finally:
+        engine.forget(event.case_id)
+    return routes[-1].unit if routes else None
+
+
 def _midnight_after(at: datetime) -> datetime:
     return datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), tzinfo=at.tzinfo)
 
@@ -159,6 +175,7 @@ def build_timeline(scenario_path: str | Path, seed: int | None = None, until: da
     cut = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz) if until else None
     recs = {r.case_id: r for r in result.cases}
     locate = service_place(list(policy.places))
+    router: Any = None  # an engine of the same policy, made when a post is placed elsewhere by the service
     items: list[Item] = []
     for seq, (event, _decision) in enumerate(seen):
         at = event.at
@@ -169,8 +186,16 @@ def build_timeline(scenario_path: str | Path, seed: int | None = None, until: da
         base = dict(at=at, seq=seq, sim_case=rec.case_id, case_id=rec.post_id, channel=rec.channel)
         if isinstance(event, PostReceived):
             payload = _with_counts(rec.channel, payloads[rec.case_id], event.post.reposts)
+            where = locate(_post_text(rec.channel, payload))
+            routed = None
+            if where is not None and where != rec.located_place:
+                if router is None:
+                    from engine.engine import Engine
+
+                    router = Engine(policy)
+                routed = _routed_unit(router, event, where)
             items.append(Item(kind="post", payload=payload, place=rec.located_place, reposts=event.post.reposts,
-                              service_place=locate(_post_text(rec.channel, payload)), unit=unit, **base))
+                              service_place=where, service_unit=routed, unit=unit, **base))
         elif isinstance(event, ReplyFiled):
             due = rec.promise_due.astimezone(tz).date().isoformat() if rec.promise_due is not None else None
             items.append(Item(kind="reply", unit=unit, reply_kind=event.reply_kind,
@@ -183,6 +208,8 @@ def build_timeline(scenario_path: str | Path, seed: int | None = None, until: da
             items.append(Item(kind="follow-up", text=event.text or "", **base))
         elif not isinstance(event, DeadlineReached):  # the service fires its own deadlines
             raise AssertionError(f"unexpected event {type(event).__name__}")
+    if router is not None:
+        router.close()
     items.sort(key=lambda i: (i.at, i.seq))
     miss_esc, miss_pts = 0, 0.0
     for event, decision in seen:
@@ -306,6 +333,7 @@ class DriveResult:
     actions_sent: int = 0  # the timeline's other items: replies, statements, repost counts, follow-ups
     locates_sent: int = 0  # the desk locating a post the service could not place (not a timeline item)
     reroutes_sent: int = 0  # the desk re-routing a form the service placed elsewhere (not a timeline item)
+    reroutes_skipped: int = 0  # placed elsewhere, but routed to the simulator's unit all the same: not sent
     wall_seconds: float = 0.0
     intake_ms: list[float] = field(default_factory=list)
     api_ms: list[float] = field(default_factory=list)
@@ -350,6 +378,15 @@ _DONE = _Done()
 
 #: how long the drive waits for a service that went away mid-run to come back (real seconds)
 OUTAGE_WAIT = 60.0
+
+
+def item_key(tl: Timeline, item: Item, what: str = "") -> str:
+    """The ``Idempotency-Key`` of an item's request (``what``: the desk's ``locate`` or ``reroute`` after a
+    post): derived from the scenario, the seed and the item alone, so a resend after an outage — or a second
+    run of the drive after the drive itself crashed — carries the same key and the service acts once."""
+    digest = hashlib.sha256("\0".join([tl.scenario, str(tl.seed), str(item.seq), item.kind, item.case_id, what])
+                            .encode("utf-8")).hexdigest()
+    return f"drive-{digest[:40]}"
 
 
 # ---- what the drive needs before it sends anything -------------------------------------------------------------
@@ -453,6 +490,10 @@ class _Sender:
         if s is None:  # check_config refused this before anything was sent
             raise DriveError(t("drive.no_secret", key=_secret_key(channel)))
         return str(s.get_secret_value())
+
+    def _keyed(self, role: str, item: Item, what: str = "") -> dict[str, str]:
+        """The role's token and the item's idempotency key (the same on every resend)."""
+        return {**self._token(role), "Idempotency-Key": item_key(self.tl, item, what)}
 
     def _token(self, role: str) -> dict[str, str]:
         if role.startswith("unit:"):
@@ -600,16 +641,16 @@ class _Sender:
             if item.promise_due is not None:
                 body["promise_due"] = item.promise_due
             r = await self.request("POST", base + "/reply", measure="api", at=item.at, json=body,
-                                   headers=self._token(f"unit:{item.unit}"))
+                                   headers=self._keyed(f"unit:{item.unit}", item))
         elif item.kind == "statement":
             r = await self.request("POST", base + "/statement", measure="api", at=item.at, json={},
-                                   headers=self._token("desk"))
+                                   headers=self._keyed("desk", item))
         elif item.kind == "reposts":
             r = await self.request("POST", base + "/reposts", measure="api", at=item.at,
-                                   json={"reposts": item.reposts}, headers=self._token("desk"))
+                                   json={"reposts": item.reposts}, headers=self._keyed("desk", item))
         else:
             r = await self.request("POST", base + "/follow-up", measure="api", at=item.at,
-                                   json={"text": item.text or "…"}, headers=self._token("desk"))
+                                   json={"text": item.text or "…"}, headers=self._keyed("desk", item))
         self._bad(r, f"{item.kind} {item.case_id}")
 
     async def _post(self, item: Item) -> None:
@@ -631,15 +672,19 @@ class _Sender:
         if unlocated:  # the desk locates it where the simulator's desk did
             self.res.locates_sent += 1
             r = await self.request("POST", f"/api/posts/{item.case_id}/locate", measure="api",
-                                   json={"place": item.place}, headers=self._token("desk"))
+                                   json={"place": item.place}, headers=self._keyed("desk", item, "locate"))
             self._bad(r, f"locate {item.case_id}", allow=(409,))
         elif item.service_place != item.place and item.unit:
             # the service read another place in the text than the simulator's desk: the desk re-routes the form
-            # to the simulator's unit (409: it is there already)
+            # to the simulator's unit — unless the policy routes it there from the service's place too (a
+            # subject matter's bureau): then there is nothing to re-route (it would be refused 409)
+            if item.service_unit == item.unit:
+                self.res.reroutes_skipped += 1
+                return
             self.res.reroutes_sent += 1
             r = await self.request("POST", f"/api/cases/{item.case_id}/reroute", measure="api",
                                    json={"unit": item.unit, "reason": t("drive.reroute_reason", place=item.place)},
-                                   headers=self._token("desk"))
+                                   headers=self._keyed("desk", item, "reroute"))
             self._bad(r, f"reroute {item.case_id}", allow=(409,))
 
     def _refused_post(self, item: Item, r: Any) -> None:
@@ -722,12 +767,13 @@ def announce(tl: Timeline) -> dict[str, int]:
     """What will be sent, counted as the report counts it: posts, the timeline's other items (replies,
     statements, repost counts, follow-ups), and the desk's locate and re-route calls expected for the posts
     (a post whose text names no place is located; one whose text names another place than the simulator's
-    desk found is re-routed)."""
+    desk found is re-routed, unless the policy routes it to the simulator's unit from there too: skipped)."""
     posts = [i for i in tl.items if i.kind == "post"]
+    moved = [i for i in posts if i.service_place is not None and i.service_place != i.place and bool(i.unit)]
     return {"posts": len(posts), "actions": len(tl.items) - len(posts),
             "locates": sum(1 for i in posts if i.service_place is None),
-            "reroutes": sum(1 for i in posts if i.service_place is not None and i.service_place != i.place
-                            and bool(i.unit))}
+            "reroutes": sum(1 for i in moved if i.service_unit != i.unit),
+            "reroutes_skipped": sum(1 for i in moved if i.service_unit == i.unit)}
 
 
 async def drive(tl: Timeline, target: str, config: Any, speed: float | None = None, concurrency: int = 16,
@@ -768,7 +814,7 @@ async def drive(tl: Timeline, target: str, config: Any, speed: float | None = No
         res.tolerances = tolerances(tl, svc_speed, jitter)
         n = announce(tl)
         say(t("drive.starting", target=target, speed=svc_speed, posts=n["posts"], actions=n["actions"],
-              locates=n["locates"], reroutes=n["reroutes"],
+              locates=n["locates"], reroutes=n["reroutes"], skipped=_skipped(n["reroutes_skipped"]),
               seconds=round((first - sender.service_now()).total_seconds() / svc_speed, 1)))
         tasks: set[asyncio.Task[None]] = set()
         try:
@@ -863,7 +909,8 @@ def report_json(tl: Timeline, res: DriveResult) -> dict[str, Any]:
         "kind": "wenzheng-drive", "scenario": tl.scenario, "seed": tl.seed, "speed": res.speed,
         "until": (tl.cut - timedelta(days=1)).date().isoformat() if tl.cut else None,
         "posts_sent": res.posts_sent, "posts_accepted": res.posts_accepted, "actions_sent": res.actions_sent,
-        "locates_sent": res.locates_sent, "reroutes_sent": res.reroutes_sent, "outages": res.outages,
+        "locates_sent": res.locates_sent, "reroutes_sent": res.reroutes_sent,
+        "reroutes_skipped": res.reroutes_skipped, "outages": res.outages,
         "outage_seconds": round(res.outage_seconds, 3),
         "wall_seconds": round(res.wall_seconds, 3),
         "posts_per_second": round(res.posts_accepted / res.wall_seconds, 3) if res.wall_seconds else None,
@@ -880,6 +927,11 @@ def report_json(tl: Timeline, res: DriveResult) -> dict[str, Any]:
     }
 
 
+def _skipped(n: int, lang: str | None = None) -> str:
+    """The re-routes not sent because the case is already with the unit (nothing when there are none)."""
+    return t("drive.reroutes_skipped", lang=lang, n=n) if n else ""
+
+
 def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
 
@@ -892,7 +944,7 @@ def format_report(tl: Timeline, res: DriveResult, lang: str | None = None) -> st
         lines.append(t("drive.until_note", lang=lang, until=doc["until"]))
     lines.append(t("drive.posts", lang=lang, sent=res.posts_sent, accepted=res.posts_accepted,
                    actions=res.actions_sent, locates=res.locates_sent, reroutes=res.reroutes_sent,
-                   seconds=f"{res.wall_seconds:.1f}",
+                   skipped=_skipped(res.reroutes_skipped, lang), seconds=f"{res.wall_seconds:.1f}",
                    rate=f"{doc['posts_per_second']:.1f}" if doc["posts_per_second"] is not None else "—"))
 
     def ms(d: dict[str, Any], k: str) -> str:

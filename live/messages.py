@@ -90,6 +90,13 @@ t = Catalogue("live", {
     "api.already_stated": ("案件 {case} 已对外表态", "case {case} already has an external statement"),
     "api.same_unit": ("案件 {case} 已由「{unit}」办理", "case {case} is already with '{unit}'"),
     "api.already_located": ("帖子 {post} 已定位", "post {post} is already located"),
+    "api.key_reused": ("幂等键「{key}」已用于另一请求（{action}，{target}）：同一个键只能重发同一请求（同一操作、同一案件、"
+                       "同样的内容）；新的请求请换一个键",
+                       "the idempotency key '{key}' was used for another request ({action}, {target}): a key may only "
+                       "resend the same request (same action, same case, same body); use a new key for a new request"),
+    "api.bad_key": ("请求头 Idempotency-Key 无效：须为 1 至 {limit} 个可打印的 ASCII 字符（可加双引号），且只有一个",
+                    "the Idempotency-Key header is not valid: it must be 1 to {limit} printable ASCII characters "
+                    "(optionally in double quotes), given once"),
     "page.app": ("问政", "wenzheng"),
     "page.login": ("登录", "Log in"),
     "page.logout": ("退出", "Log out"),
@@ -238,19 +245,21 @@ t = Catalogue("live", {
                         "'{value}' is not a valid date: use YYYY-MM-DD, e.g. 2014-04-20"),
     "drive.reroute_reason": ("值班人员核实地点为{place}", "the desk located the post at {place}"),
     "drive.starting": ("向 {target} 发送 {posts} 条帖子和 {actions} 项后续操作（答复、对外表态、转发数、追问），"
-                       "另有值班台定位约 {locates} 条、改派约 {reroutes} 条（倍速 {speed}），{seconds} 秒后开始",
+                       "另有值班台定位约 {locates} 条、改派约 {reroutes} 条{skipped}（倍速 {speed}），{seconds} 秒后开始",
                        "sending {posts} posts and {actions} follow-on actions (replies, statements, repost counts, "
-                       "follow-ups) to {target}, plus about {locates} desk locates and {reroutes} re-routes "
+                       "follow-ups) to {target}, plus about {locates} desk locates and {reroutes} re-routes{skipped} "
                        "(speed {speed}), starting in {seconds} s"),
     "drive.draining": ("发送完毕，等待服务触发剩余的时限……", "all sent; waiting for the service to fire the remaining deadlines…"),
     "drive.title": ("驱动测试：场景 {scenario}，种子 {seed}，倍速 {speed}",
                     "drive: scenario {scenario}, seed {seed}, speed {speed}"),
     "drive.until_note": ("只发送到 {until}（含）；模拟器指标取同一截止时刻",
                          "sent up to {until} (inclusive); the simulator's metrics are cut at the same moment"),
-    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；后续操作 {actions}；值班台定位 {locates}、改派 {reroutes}；"
+    "drive.reroutes_skipped": ("（另有 {n} 条改派不必发送：服务按其地点也转给了同一单位）",
+                               " (and {n} not needed: the service routes them to the same unit from its place)"),
+    "drive.posts": ("帖子：发送 {sent}，受理 {accepted}；后续操作 {actions}；值班台定位 {locates}、改派 {reroutes}{skipped}；"
                     "发送用时 {seconds} 秒，持续受理 {rate} 帖/秒",
                     "posts: {sent} sent, {accepted} accepted; follow-on actions {actions}; desk locates {locates}, "
-                    "re-routes {reroutes}; sending took {seconds} s, sustained intake {rate} posts/s"),
+                    "re-routes {reroutes}{skipped}; sending took {seconds} s, sustained intake {rate} posts/s"),
     "drive.outages": ("服务中断 {n} 次，共 {seconds} 秒（服务时钟照常走了约 {days} 天）：其间到期的时限在服务恢复时触发，"
                       "未完成的请求已重发；容差按实际的发送滞后计算",
                       "the service was away {n} time(s), {seconds} s in all (its clock ran on, about {days} days): "

@@ -53,7 +53,8 @@ from .clock import Clock, ScaledClock, SystemClock
 from .config import LiveConfig
 from .messages import t
 
-__all__ = ["LiveService", "Answer", "signature", "Fired", "BAD_JSON", "REPLY_KINDS", "PROMISE_KIND"]
+__all__ = ["LiveService", "Answer", "signature", "Fired", "BAD_JSON", "REPLY_KINDS", "PROMISE_KIND", "Idem",
+           "body_sha256", "render"]
 
 ChannelName = Literal["wechat", "weibo"]
 
@@ -87,6 +88,32 @@ class Answer:
     status: int
     body: str
     media_type: str = "application/json"
+
+
+@dataclass
+class Idem:
+    """An ``Idempotency-Key`` and the request it came with (docs/live.md, "Idempotency keys").  The action
+    stores its answer under (role, key) in its own transaction; a repeat with the same action, case and body
+    gets that answer (``replayed``) and acts no second time; the same key with another request is refused 422."""
+
+    key: str
+    body_sha256: str
+    answer: Answer | None = None  # set once the action was taken or its stored answer found
+    replayed: bool = False
+
+
+def render(result: Any) -> str:
+    """An API answer as JSON text, exactly as Starlette's ``JSONResponse`` renders it (so answers with and
+    without a key are the same bytes)."""
+    return json.dumps(result, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
+def body_sha256(body: Any) -> str:
+    """Hex SHA-256 of a request body as canonical JSON (keys sorted, no spaces): the same request sent with
+    other spacing or key order has the same hash.  A body that is not JSON hashes as a marker of its own."""
+    text = "\0not-json" if body is BAD_JSON else json.dumps(body, ensure_ascii=False, sort_keys=True,
+                                                            separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -508,8 +535,56 @@ class LiveService:
 
     def case_json(self, case_id: str) -> dict[str, Any]:
         with self.db.connect() as conn:
-            row = conn.execute(select(store.cases).where(store.cases.c.case_id == case_id)).one()
-            return self._case_json(row, self._fired(conn, case_id).get(case_id, {}))
+            return self._case_in(conn, case_id)
+
+    def _case_in(self, conn: Connection, case_id: str) -> dict[str, Any]:
+        """The case as the API shows it, read in ``conn`` (inside a transaction: with what it has written)."""
+        row = conn.execute(select(store.cases).where(store.cases.c.case_id == case_id)).one()
+        return self._case_json(row, self._fired(conn, case_id).get(case_id, {}))
+
+    # -- idempotency keys ----------------------------------------------------------------------------------
+    def perform(self, role: Role, action: str, target: str, body: Any,
+                key: str | None = None) -> tuple[Answer, bool]:
+        """An action of the API (``confirm`` … ``follow_up``, ``locate``) on ``target`` (a case, or the post to
+        locate): its answer, and whether it is the stored answer of an earlier request with the same
+        ``Idempotency-Key`` (nothing done this time).  Without a key: as the action alone."""
+        fn: Callable[..., dict[str, Any]] = {
+            "confirm": self.confirm, "reroute": self.reroute, "statement": self.statement, "reply": self.reply,
+            "reposts": self.reposts, "follow_up": self.follow_up, "locate": self.locate_post}[action]
+        if key is None:
+            return Answer(200, render(fn(role, target, body))), False
+        idem = Idem(key, body_sha256(body))
+        fn(role, target, body, idem=idem)
+        assert idem.answer is not None
+        return idem.answer, idem.replayed
+
+    def _replay(self, role: Role, action: str, target: str, idem: Idem | None) -> bool:
+        """True when ``idem`` was used before by this role for this very request: ``idem.answer`` is then the
+        answer stored with it (counted as ``replay``).  The same key with another action, case or body: 422."""
+        if idem is None:
+            return False
+        k = store.idempotency_keys.c
+        with self.db.connect() as conn:
+            row = conn.execute(select(store.idempotency_keys).where(k.role == role.name, k.key == idem.key)).first()
+        if row is None:
+            return False
+        if (row.action, row.target, row.body_sha256) != (action, target, idem.body_sha256):
+            raise Refusal(422, "idempotency-key-reused", t(
+                "api.key_reused", lang=self.lang, key=idem.key, target=row.target,
+                action=t(f"action.{row.action}", lang=self.lang)))
+        idem.answer, idem.replayed = Answer(row.status, row.answer), True
+        self._count("api", "replay")
+        return True
+
+    def _keep(self, conn: Connection, role: Role, action: str, target: str, idem: Idem | None,
+              result: dict[str, Any], now: datetime) -> None:
+        """Store the answer under the request's key, in the action's own transaction (nothing without a key)."""
+        if idem is None:
+            return
+        idem.answer = Answer(200, render(result))
+        conn.execute(insert(store.idempotency_keys).values(
+            role=role.name, key=idem.key, action=action, target=target, body_sha256=idem.body_sha256,
+            status=idem.answer.status, answer=idem.answer.body, created_at=store.stamp(now)))
 
     def list_cases(self, role: Role, open_only: bool = False) -> list[dict[str, Any]]:
         """The cases the role may see (a unit: its own), oldest first; ``open_only``: those with no reply yet."""
@@ -535,11 +610,16 @@ class LiveService:
         return {"case": self.case_json(case_id), "events": events}
 
     def _act(self, role: Role, action: str, case_id: str, body: Any,
-             step: Callable[[Connection, CaseState, dict[str, Any], datetime], Decision | None]) -> dict[str, Any]:
+             step: Callable[[Connection, CaseState, dict[str, Any], datetime], Decision | None],
+             idem: Idem | None = None) -> dict[str, Any]:
         """The checks every action on a case makes, then ``step`` in one transaction (see the section's comment);
-        ``step`` validates the body and the case's state (raising before it changes anything) and records."""
+        ``step`` validates the body and the case's state (raising before it changes anything) and records.
+        With an idempotency key: an earlier answer under it is replayed (nothing done; ``idem.answer``), else
+        the answer is stored under it in the same transaction."""
         self.require(role, action)
         with self.lock:
+            if self._replay(role, action, case_id, idem):
+                return {}
             case = self._visible(role, case_id)
             data = self._object(body)
             now = self.clock.now()
@@ -547,14 +627,21 @@ class LiveService:
                 with self.db.begin() as conn:
                     decision = step(conn, case, data, now)
                     self._save_case(conn, case_id, "", new=False)
+                    result = {"case": self._case_in(conn, case_id),
+                              "decision": decision.model_dump(mode="json") if decision is not None else None}
+                    self._keep(conn, role, action, case_id, idem, result, now)
             except CalendarError as exc:  # e.g. turned hot: deadlines past the calendar (docs/live.md)
                 self._reload_case(case_id)
                 raise self._conflict("api.calendar", reason=exc) from None
+            except IntegrityError:
+                self._reload_case(case_id)
+                if self._replay(role, action, case_id, idem):  # another process took this key first
+                    return {}
+                raise
             except BaseException:
                 self._reload_case(case_id)
                 raise
-            return {"case": self.case_json(case_id),
-                    "decision": decision.model_dump(mode="json") if decision is not None else None}
+            return result
 
     def _engine_event(self, conn: Connection, role: Role, event: Any, **extra: Any) -> Decision:
         decision = self.engine.handle(event)
@@ -563,7 +650,7 @@ class LiveService:
         self._deadline_rows(conn, event.case_id, decision)
         return decision
 
-    def confirm(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+    def confirm(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The desk confirms the form as routed (``desk_confirmed``); once per case."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> None:
             reason = self._text(data, "reason", required=False)
@@ -575,9 +662,9 @@ class LiveService:
                          "at": now.isoformat(), "by": role.name, "unit": case.unit, "reason": reason}, None)
             conn.execute(update(store.cases).where(store.cases.c.case_id == case_id)
                          .values(confirmed_at=store.stamp(now)))
-        return self._act(role, "confirm", case_id, body, step)
+        return self._act(role, "confirm", case_id, body, step, idem)
 
-    def reroute(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+    def reroute(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The desk sends the form to another unit, with a reason (``desk_rerouted``): later reminders,
         escalations and deductions name the new unit."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> None:
@@ -593,17 +680,17 @@ class LiveService:
                          "at": now.isoformat(), "by": role.name, "from": case.unit, "to": unit, "reason": reason},
                          None)
             case.unit = unit
-        return self._act(role, "reroute", case_id, body, step)
+        return self._act(role, "reroute", case_id, body, step, idem)
 
-    def statement(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+    def statement(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The desk records the external statement (对外口径): engine ``StatementIssued``."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
             if case.statement_at is not None:
                 raise self._conflict("api.already_stated", case=case_id)
             return self._engine_event(conn, role, StatementIssued(case_id=case_id, at=now))
-        return self._act(role, "statement", case_id, body, step)
+        return self._act(role, "statement", case_id, body, step, idem)
 
-    def reply(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+    def reply(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The case's unit files its reply (engine ``ReplyFiled``); 近期解决 needs the promised date."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
             kind = data.get("kind")
@@ -634,23 +721,23 @@ class LiveService:
             if promise is not None:
                 conn.execute(update(store.cases).where(store.cases.c.case_id == case_id).values(promise_due=promise))
             return decision
-        return self._act(role, "reply", case_id, body, step)
+        return self._act(role, "reply", case_id, body, step, idem)
 
-    def reposts(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+    def reposts(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The desk enters the platform's repost count (engine ``RepostsUpdated``; it may turn the case hot)."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
             n = data.get("reposts")
             if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REPOSTS:
                 raise self._invalid("api.bad_reposts", limit=MAX_REPOSTS)
             return self._engine_event(conn, role, RepostsUpdated(case_id=case_id, at=now, reposts=n))
-        return self._act(role, "reposts", case_id, body, step)
+        return self._act(role, "reposts", case_id, body, step, idem)
 
-    def follow_up(self, role: Role, case_id: str, body: Any) -> dict[str, Any]:
+    def follow_up(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The desk links a citizen's follow-up post to the case (engine ``FollowUpPosted``)."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
             text = self._text(data, "text", required=True, limit=5000)
             return self._engine_event(conn, role, FollowUpPosted(case_id=case_id, at=now, text=text))
-        return self._act(role, "follow_up", case_id, body, step)
+        return self._act(role, "follow_up", case_id, body, step, idem)
 
     def _unlocated(self, conn: Connection) -> dict[str, RawPost]:
         waiting = set(conn.execute(select(store.posts.c.post_id).where(store.posts.c.case_id.is_(None))).scalars())
@@ -681,10 +768,12 @@ class LiveService:
                  "text": raws[p].text, **({"held": held[p]} if p in held else {})}
                 for p in sorted(raws, key=lambda p: (received[p], p))]
 
-    def locate_post(self, role: Role, post_id: str, body: Any) -> dict[str, Any]:
+    def locate_post(self, role: Role, post_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
         """The desk says where an unlocated post is: its case opens now (engine ``PostReceived``)."""
         self.require(role, "locate")
         with self.lock:
+            if self._replay(role, "locate", post_id, idem):
+                return {}
             with self.db.connect() as conn:
                 row = conn.execute(select(store.posts.c.case_id).where(store.posts.c.post_id == post_id)).first()
                 raw = self._unlocated(conn).get(post_id) if row is not None and row.case_id is None else None
@@ -707,10 +796,17 @@ class LiveService:
                     decision = self._engine_event(conn, role, PostReceived(case_id=post_id, at=now,
                                                                            post=raw.at_place(place)))
                     self._save_case(conn, post_id, post_id, new=True)
+                    result = {"case": self._case_in(conn, post_id), "decision": decision.model_dump(mode="json")}
+                    self._keep(conn, role, "locate", post_id, idem, result, now)
             except CalendarError as exc:  # a held post located before the calendar was extended
                 self._reload_case(post_id)
                 raise self._conflict("api.calendar", reason=exc) from None
+            except IntegrityError:
+                self._reload_case(post_id)
+                if self._replay(role, "locate", post_id, idem):  # another process took this key first
+                    return {}
+                raise
             except BaseException:
                 self._reload_case(post_id)
                 raise
-            return {"case": self.case_json(post_id), "decision": decision.model_dump(mode="json")}
+            return result

@@ -8,6 +8,9 @@
 * ``posts``: each accepted platform message by id with the answer it got, so a retried delivery gets the
   same answer and stores nothing twice.
 * ``intake_counts``: accepted and refused requests by reason.
+* ``idempotency_keys``: per role and ``Idempotency-Key``, the action taken, its case or post, a hash of its
+  body and the answer sent, written in the action's own transaction, so a repeat gets the same answer and
+  acts no second time (revision 0004).
 
 Times are stored as UTC text of one fixed width (``2014-05-14T02:05:00.000000Z``) so that text order is time
 order on every database.
@@ -44,7 +47,8 @@ from engine.models import SetDeadline
 
 from .messages import t
 
-__all__ = ["metadata", "events", "cases", "deadlines", "posts", "intake_counts", "meta", "stamp", "unstamp",
+__all__ = ["metadata", "events", "cases", "deadlines", "posts", "intake_counts", "meta", "idempotency_keys",
+           "stamp", "unstamp",
            "dump_case", "load_case", "open_db", "migrate"]
 
 metadata = MetaData()
@@ -108,6 +112,21 @@ intake_counts = Table(
     Column("channel", String(16), primary_key=True),
     Column("reason", String(32), primary_key=True),
     Column("n", Integer, nullable=False),
+)
+
+
+#: one row per (role, Idempotency-Key) of an action that was taken (revision 0004); kept at least 24 hours of
+#: the service's clock (today: never pruned)
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("role", String(120), primary_key=True),  # Role.name: desk, supervisor, unit:<单位>
+    Column("key", String(64), primary_key=True),  # printable ASCII, 1 to 64 characters
+    Column("action", String(32), nullable=False),  # confirm, reroute, statement, reply, reposts, follow_up, locate
+    Column("target", String(80), nullable=False),  # the case id (locate: the post id)
+    Column("body_sha256", String(64), nullable=False),  # hex SHA-256 of the body as canonical JSON
+    Column("status", Integer, nullable=False),
+    Column("answer", Text, nullable=False),  # the answer's body, exactly as sent
+    Column("created_at", String(32), nullable=False, index=True),  # the service clock when it was taken
 )
 
 

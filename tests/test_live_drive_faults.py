@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -49,17 +50,20 @@ def _config(db: str, **over: Any) -> Any:
 
 
 class Server:
-    """The app in a thread on ``port`` (uvicorn), stoppable and restartable on the same store."""
+    """The app in a thread on ``port`` (uvicorn), stoppable and restartable on the same store; ``wrap``: an ASGI
+    wrapper around the app (e.g. one that loses answers)."""
 
-    def __init__(self, config: Any, port: int) -> None:
-        self.config, self.port = config, port
+    def __init__(self, config: Any, port: int, wrap: Any = None) -> None:
+        self.config, self.port, self.wrap = config, port, wrap
         self.url = f"http://127.0.0.1:{port}"
         self.server: uvicorn.Server | None = None
 
     def start(self) -> Server:
         app = create_app(ROOT / "rules", self.config)
         self.app = app
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        served = self.wrap(app) if self.wrap is not None else app
+        self.server = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=self.port, log_level="critical"
+                                                    if self.wrap is not None else "warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         end = time.monotonic() + 20
@@ -322,3 +326,135 @@ def test_announced_items_are_the_counted_ones(db):
     assert f"后续操作 {n['actions']}；值班台定位 {n['locates']}、改派 {n['reroutes']}" in report
     doc = json.loads(json.dumps(__import__("live.drive", fromlist=["report_json"]).report_json(tl, res)))
     assert doc["posts_sent"] + doc["actions_sent"] == len(tl.items)
+
+
+# ---- idempotency keys: an answer lost after the service committed is resent and applied once -------------------
+
+def losing_answers(kinds: tuple[str, ...], lost: list[str]) -> Any:
+    """An ASGI wrapper that lets the first POST of each kind (the path's last part: ``follow-up``, ``locate`` …)
+    run to the end — the service commits — and then drops the connection after the status line, so the drive
+    never gets the answer (a proxy or the network losing it, the service dying before it answered)."""
+    def wrap(app: Any) -> Any:
+        async def lossy(scope: Any, receive: Any, send: Any) -> None:
+            kind = scope.get("path", "").rsplit("/", 1)[-1] if scope["type"] == "http" else ""
+            if scope.get("method") != "POST" or kind not in kinds or any(x.endswith(kind) for x in lost):
+                await app(scope, receive, send)
+                return
+            kept: list[Any] = []
+
+            async def keep(message: Any) -> None:
+                kept.append(message)
+
+            await app(scope, receive, keep)  # the action is taken and committed
+            assert kept and kept[0]["status"] == 200, kept
+            lost.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100000")]})
+            raise ConnectionAbortedError("the answer is lost")  # uvicorn closes the connection: no body
+
+        return lossy
+    return wrap
+
+
+def _rows(db: str, table: Any) -> list[Any]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(table)))
+    finally:
+        engine.dispose()
+
+
+def test_an_answer_lost_after_the_commit_is_resent_with_its_key_and_applied_once(db):
+    tl = build_timeline(CHANGPING, until=date(2014, 4, 9))  # follow-ups (6 and 8 April), replies, repost counts
+    lost: list[str] = []
+    config = _config(db)
+    lossy = losing_answers(("follow-up", "reply", "reposts", "locate"), lost)
+    server = Server(config, _free_port(), wrap=lossy).start()
+    try:
+        res = asyncio.run(drive(tl, server.url, config, concurrency=8))
+        status = __import__("httpx").get(server.url + "/status").json()
+    finally:
+        server.stop()
+    assert sorted(x.rsplit("/", 1)[-1] for x in lost) == ["follow-up", "locate", "reply", "reposts"]
+    assert not res.errors, (res.errors, res.first_error)
+    assert res.retries >= 4
+    events = _rows(db, store.events)
+    for kind, item_kind in (("follow_up_posted", "follow-up"), ("reply_filed", "reply"),
+                            ("reposts_updated", "reposts")):
+        sent = sorted(i.case_id for i in tl.items if i.kind == item_kind)
+        assert sorted(e.case_id for e in events if e.kind == kind) == sent, kind
+    follow_ups = Counter(i.case_id for i in tl.items if i.kind == "follow-up")
+    [lost_follow_up] = [x.split("/")[3] for x in lost if x.endswith("/follow-up")]
+    assert follow_ups[lost_follow_up] == 1
+    states = {r.case_id: json.loads(r.state) for r in _rows(db, store.cases)}
+    # the engine counted one follow-up for each sent, the one whose answer was lost too (not two)
+    assert {c: states[c]["followups"] for c in follow_ups} == dict(follow_ups)
+    # every lost answer was resent once, under its key, and answered from the store
+    assert status["counts"]["api"].get("replay") == 4
+    # every action the drive sent carries its own key: one stored answer per key, keys are the items'
+    keys = _rows(db, store.idempotency_keys)
+    assert len(keys) == len({k.key for k in keys}) == res.actions_sent + res.locates_sent + res.reroutes_sent
+
+
+def test_item_keys_are_the_same_on_a_second_build_and_differ_between_items(short):
+    from live.drive import item_key
+
+    again = build_timeline(CHANGPING, until=date(2014, 4, 3))
+    keys = [item_key(short, i) for i in short.items]
+    assert keys == [item_key(again, i) for i in again.items]  # a rerun of the drive sends the same keys
+    posts = [i for i in short.items if i.kind == "post"]
+    everything = keys + [item_key(short, i, w) for i in posts for w in ("locate", "reroute")]
+    assert len(set(everything)) == len(everything)
+    assert all(k.startswith("drive-") and len(k) <= 64 and k.isascii() for k in everything)
+    other = build_timeline(CHANGPING, seed=7, until=date(2014, 4, 3))
+    assert not set(keys) & {item_key(other, i) for i in other.items}
+
+
+# ---- re-routes the service does not need ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def whole() -> Any:
+    return build_timeline(CHANGPING)
+
+
+def test_a_reroute_to_the_unit_the_service_chose_is_not_announced_as_sent(whole):
+    # hand-checked: the seven Changping posts whose text names 霍营 where the simulator's desk found 回龙观.  Four
+    # are subject matters routed to a bureau wherever they are (园林绿化局, 交通局, 工商分局, 人力社保局): the
+    # service routes them to that bureau too, nothing to re-route.  Three are local matters (回龙观镇 twice, and
+    # 城管监察局 for illegal building in the large communities, of which 霍营 is not one): the service gives them
+    # to 霍营街道 and the desk must re-route them.
+    moved = [i for i in whole.items if i.kind == "post" and i.service_place not in (None, i.place)]
+    assert sorted((i.unit, i.service_unit) for i in moved) == sorted([
+        ("回龙观镇", "霍营街道"), ("回龙观镇", "霍营街道"), ("城管监察局", "霍营街道"), ("园林绿化局", "园林绿化局"),
+        ("交通局", "交通局"), ("工商分局", "工商分局"), ("人力社保局", "人力社保局")])
+    n = announce(whole)
+    assert (n["reroutes"], n["reroutes_skipped"]) == (3, 4)
+
+
+def test_skipped_reroutes_are_not_sent_and_every_case_ends_with_the_simulators_unit(db, whole):
+    import dataclasses
+    from datetime import timedelta
+
+    moved = [i for i in whole.items if i.kind == "post" and i.service_place not in (None, i.place)]
+    t0 = datetime.fromisoformat("2014-04-02T09:00:00+08:00")
+    items = [dataclasses.replace(i, at=t0 + timedelta(minutes=30 * k)) for k, i in enumerate(moved)]
+    tl = dataclasses.replace(whole, items=items, cut=t0 + timedelta(days=1))
+    server = Server(_config(db), _free_port()).start()
+    try:
+        res = asyncio.run(drive(tl, server.url, _config(db), concurrency=4))
+    finally:
+        server.stop()
+    assert not res.errors, res.first_error  # no 409 for a re-route the case did not need
+    assert (res.posts_accepted, res.reroutes_sent, res.reroutes_skipped) == (7, 3, 4)
+    assert (res.reroutes_sent, res.reroutes_skipped) == (announce(tl)["reroutes"], announce(tl)["reroutes_skipped"])
+    units = {r.case_id: r.unit for r in _rows(db, store.cases)}
+    assert units == {i.case_id: i.unit for i in moved}
+    rerouted = [json.loads(e.event) for e in _rows(db, store.events) if e.kind == "desk_rerouted"]
+    assert sorted((e["from"], e["to"]) for e in rerouted) == [("霍营街道", "回龙观镇"), ("霍营街道", "回龙观镇"),
+                                                            ("霍营街道", "城管监察局")]
+    from live.drive import format_report
+
+    assert "改派 3（另有 4 条改派不必发送" in format_report(tl, res, lang="zh")
+    assert json.loads(json.dumps(__import__("live.drive", fromlist=["report_json"]).report_json(tl, res)))[
+        "reroutes_skipped"] == 4
