@@ -11,6 +11,9 @@ number of plots the browser really drew, which the headless-Chromium test reads.
 
 The tables below the plots are the leaders' views (reporting/leaders.py).  A replicated run's pages are
 drawn on worker processes, each reading its replication's files once; the summary page pools what they read.
+``wenzheng run`` draws each replication's page in the worker that ran the replication, right after it
+(``replication_page``, passed to ``simulator.replications.run_replications_then``), and hands the results to
+``write_report(drawn=…)``, which then draws only the summary page: the same bytes as a rebuild.
 """
 
 from __future__ import annotations
