@@ -37,7 +37,7 @@ from .folder import RunFolder, Section
 from .leaderdata import RunData, read_run
 from .leaders import leader_sections
 from .messages import t
-from .plots import CJK_FONTS, Plot, cjk_font, draw_plots
+from .plots import CJK_FONTS, Plot, cjk_font, draw_plots, prepare
 
 __all__ = ["write_report", "replication_page", "DrawnPage", "render_page", "load_report_data", "report_data_from_json", "summary_rows", "WrittenReport",
            "PLOTS_RENDERED_SCRIPT", "REPORT_FILE"]
@@ -218,6 +218,7 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
         plot_data: list[ReportData] = []
         table_data: list[RunData] = []
         if drawn is None:
+            prepare()  # matplotlib imported before the pool forks: not once more in every worker
             jobs = [(str(rep), lang, scenario) for rep in folder.runs]
             drawn = map_in_order(_replication_page, jobs, workers)
         elif [Path(d[0]).parent for d in drawn] != list(folder.runs):
