@@ -183,6 +183,22 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(f)
 
 
+def _rows_where(path: Path, column: str, values: frozenset[str]) -> Iterator[dict[str, str]]:
+    """The rows whose ``column`` is one of ``values``, as ``DictReader`` gives them: the other rows are only
+    split (``csv.reader``), not made into dicts (most of events.csv is neither a deduction nor a flag)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        if column not in header:
+            raise KeyError(column)  # as DictReader's row[column] would
+        i = header.index(column)
+        for row in reader:
+            if len(row) > i and row[i] in values:
+                d: dict[str, str | None] = dict(zip(header, row, strict=False))  # a short row: the rest below
+                d.update((k, None) for k in header[len(row):])  # DictReader's restval for a short row
+                yield d  # type: ignore[misc]
+
+
 def read_run(run: Path, metrics: dict[str, Any], label: str = "", list_cap: int = LIST_CAP) -> RunData:
     """Stream one run's cases.csv and events.csv into a ``RunData``."""
     info = metrics.get("run", {})
@@ -247,7 +263,7 @@ def read_run(run: Path, metrics: dict[str, Any], label: str = "", list_cap: int 
                 "case_id": r["case_id"], "unit": unit, "category": r["category"], "place": r["place"],
                 "hot_at": hot_at, "statement_at": _dt(r["statement_at"]), "reposts": int(r["reposts_24h"] or 0),
                 "deductions": points, "rules": []}
-    for e in _rows(run / "events.csv"):
+    for e in _rows_where(run / "events.csv", "activity", frozenset((DEDUCT, ACCOUNTABILITY))):
         act = e["activity"]
         if act == DEDUCT:
             at = datetime.fromisoformat(e["timestamp"])

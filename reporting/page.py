@@ -11,6 +11,9 @@ number of plots the browser really drew, which the headless-Chromium test reads.
 
 The tables below the plots are the leaders' views (reporting/leaders.py).  A replicated run's pages are
 drawn on worker processes, each reading its replication's files once; the summary page pools what they read.
+``wenzheng run`` draws each replication's page in the worker that ran the replication, right after it
+(``replication_page``, passed to ``simulator.replications.run_replications_then``), and hands the results to
+``write_report(drawn=…)``, which then draws only the summary page: the same bytes as a rebuild.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from .folder import RunFolder, Section
 from .leaderdata import RunData, read_run
 from .leaders import leader_sections
 from .messages import t
-from .plots import CJK_FONTS, Plot, cjk_font, draw_plots
+from .plots import CJK_FONTS, Plot, cjk_font, draw_plots, prepare
 
-__all__ = ["write_report", "render_page", "load_report_data", "report_data_from_json", "summary_rows", "WrittenReport",
+__all__ = ["write_report", "replication_page", "DrawnPage", "render_page", "load_report_data", "report_data_from_json", "summary_rows", "WrittenReport",
            "PLOTS_RENDERED_SCRIPT", "REPORT_FILE"]
 
 REPORT_FILE = "report.html"
@@ -187,9 +190,18 @@ def render_page(title: str, metrics: dict[str, Any], plots: Sequence[Plot], sect
 """
 
 
-def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1) -> WrittenReport:
+#: one replication's page as written: its path, the replication's seed, and what the summary page pools
+DrawnPage = tuple[str, Any, ReportData, RunData]
+
+
+def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
+                 drawn: Sequence[DrawnPage] | None = None) -> WrittenReport:
     """Write ``report.html`` into the run folder (and into each replication's folder) in ``lang``
-    (default: the current language); the replications' pages are drawn on ``workers`` processes."""
+    (default: the current language); the replications' pages are drawn on ``workers`` processes.
+
+    ``drawn``: the replications' pages already written by ``replication_page`` (``wenzheng run`` draws each
+    in the worker that ran the replication, right after it), one per replication folder in order: only the
+    summary page is drawn, from what they read."""
     written = WrittenReport()
     with lang_scope(lang):
         lang = get_lang()
@@ -205,8 +217,13 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1) -
         links: list[tuple[str, str]] = []
         plot_data: list[ReportData] = []
         table_data: list[RunData] = []
-        jobs = [(str(rep), lang, scenario) for rep in folder.runs]
-        for path, seed, plotted, tabled in map_in_order(_replication_page, jobs, workers):
+        if drawn is None:
+            prepare()  # matplotlib imported before the pool forks: not once more in every worker
+            jobs = [(str(rep), lang, scenario) for rep in folder.runs]
+            drawn = map_in_order(_replication_page, jobs, workers)
+        elif [Path(d[0]).parent for d in drawn] != list(folder.runs):
+            raise ValueError("the pages drawn are not those of the folder's replications")
+        for path, seed, plotted, tabled in drawn:
             written.pages.append(Path(path))
             name = Path(path).parent.name
             links.append((f"{name}/{REPORT_FILE}", t("page.rep_link", i=name, seed=seed)))
@@ -221,14 +238,21 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1) -
     return written
 
 
-def _replication_page(job: tuple[str, str, str]) -> tuple[str, Any, ReportData, RunData]:
-    """Draw and write one replication's page (in a worker process too): its path and seed, and the data it
-    read, which the summary page pools (so each replication's files are read once)."""
+def _replication_page(job: tuple[str, str, str]) -> DrawnPage:
     rep, lang, scenario = job
+    return replication_page(Path(rep), lang, scenario)
+
+
+def replication_page(rep: Path, lang: str, scenario: str | None = None) -> DrawnPage:
+    """Draw and write one replication's page (in a worker process too): its path and seed, and the data it
+    read, which the summary page pools (so each replication's files are read once).  ``scenario``: the
+    name in the title (default: the replication's metrics.json's, which the summary's copies)."""
     with lang_scope(lang):
         folder = RunFolder.load(Path(rep))
         m = folder.metrics
         seed = m.get("run", {}).get("seed", "")
+        if scenario is None:
+            scenario = str(m.get("run", {}).get("scenario", ""))
         title = t("page.title_rep", scenario=scenario, i=folder.root.name, seed=seed)
         plotted = load_report_data(folder.root)
         tabled = read_run(folder.root, m, folder.root.name)  # labelled: the summary's lists name the replication

@@ -12,14 +12,14 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .params import overrides_record, with_overrides
 from .pool import map_in_order
 from .runner import load_run_inputs, stream_scenario
 from .stats import mean_ci
 
-__all__ = ["run_replications", "summarise", "default_workers", "SCALAR_METRICS"]
+__all__ = ["run_replications", "run_replications_then", "summarise", "default_workers", "SCALAR_METRICS"]
 
 SCALAR_METRICS = (
     "posts", "forms", "answered_by_desk", "replied", "reply_rate", "reply_rate_as_of", "on_time_rate", "hot_events",
@@ -30,6 +30,8 @@ SCALAR_METRICS = (
     "promises_broken", "reply_deadline_calendar_days_mean",
 )
 
+
+T = TypeVar("T")
 
 #: the scenario and policy loaded (and linted) once per process and batch of replications, not once per
 #: replication (~0.2 s each); cleared around every batch, so a later batch sees edited files
@@ -45,8 +47,11 @@ def default_workers(replications: int) -> int:
     return max(1, min(cpus, replications))
 
 
-def _one(args: tuple[str, str | None, int, str | None, bool, tuple[tuple[str, Any], ...]]) -> dict[str, Any]:
-    scenario_path, rules, seed, out, allow_lint_errors, overrides = args
+_Job = tuple[str, str | None, int, str | None, bool, tuple[tuple[str, Any], ...], Callable[[Path], Any] | None]
+
+
+def _one(args: _Job) -> tuple[dict[str, Any], Any]:
+    scenario_path, rules, seed, out, allow_lint_errors, overrides, then = args
     key = (scenario_path, rules, allow_lint_errors)
     if key not in _LOADED:
         _LOADED.clear()
@@ -58,7 +63,8 @@ def _one(args: tuple[str, str | None, int, str | None, bool, tuple[tuple[str, An
     # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
     run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
                           extra=extra)
-    return run.metrics
+    # e.g. the replication's report page, drawn here while the other workers still simulate
+    return run.metrics, (then(Path(out)) if then is not None and out is not None else None)
 
 
 def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
@@ -71,8 +77,22 @@ def run_replications(scenario_path: str, rules: str | None, base_seed: int, n: i
     ``overrides``: ``(path, value)`` pairs set on the scenario in every replication (``--set``).
     ``inputs``: what ``load_run_inputs(scenario_path, rules, allow_lint_errors)`` gives, when the caller
     has loaded it already (without the overrides): not loaded a second time."""
-    jobs = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None,
-             allow_lint_errors, tuple(overrides)) for i in range(n)]
+    return [m for m, _ in run_replications_then(scenario_path, rules, base_seed, n, workers, out, None, progress,
+                                                allow_lint_errors, overrides, inputs)]
+
+
+def run_replications_then(scenario_path: str, rules: str | None, base_seed: int, n: int, workers: int,
+                          out: Path | None, then: Callable[[Path], T] | None,
+                          progress: Callable[[int], None] | None = None, allow_lint_errors: bool = False,
+                          overrides: Sequence[tuple[str, Any]] = (),
+                          inputs: tuple[Any, Any, Path] | None = None) -> list[tuple[dict[str, Any], T | None]]:
+    """``run_replications``, and ``then(folder)`` called on each replication's folder right after its files are
+    written, in the same worker process: ``(metrics, then's result)`` per replication, in order (the result is
+    None without ``out``).  ``then`` must be picklable (a module-level function or a ``functools.partial`` of
+    one) and so must what it returns; the simulator knows nothing of what it does (the CLI passes the
+    report's page drawing: pipelined with the other replications, no second pool)."""
+    jobs: list[_Job] = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None,
+                         allow_lint_errors, tuple(overrides), then) for i in range(n)]
     _LOADED.clear()
     try:
         # loaded once here, before a process pool forks: the workers inherit it instead of each loading it

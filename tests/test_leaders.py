@@ -380,3 +380,20 @@ def test_league_ranks_units_with_few_forms_after_the_others(runs, zh):
     for block in (False, True):
         rates = [float(r[3]) for r, few in zip(rows, marked, strict=True) if few == block]
         assert rates == sorted(rates, reverse=True)
+
+
+def test_rows_where_gives_the_rows_dictreader_gives(tmp_path):
+    """events.csv is split with ``csv.reader`` and only the deductions and flags made into dicts: the same rows
+    as ``DictReader`` filtered, with quoted commas, quotes and newlines, a blank line and a short row."""
+    from reporting.leaderdata import _rows_where
+
+    path = tmp_path / "events.csv"
+    rows = [["case_id", "activity", "rule", "points"], ["C1", "扣分", 'a "b", c', "1.5"], ["C2", "收集整理", "x", ""],
+            ["C3", "问责", "line\nbreak", "0"], [], ["C4", "扣分"], ["C5", "扣分x", "", "2"]]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with path.open(encoding="utf-8", newline="") as f:
+        expected = [r for r in csv.DictReader(f) if r["activity"] in ("扣分", "问责")]
+    got = list(_rows_where(path, "activity", frozenset(("扣分", "问责"))))
+    assert got == expected
+    assert [r["case_id"] for r in got] == ["C1", "C3", "C4"] and got[2]["points"] is None

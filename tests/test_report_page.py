@@ -415,3 +415,90 @@ def test_the_summary_pages_tables_are_the_leaders_views_of_the_folder(replicated
     assert len(sections) == 9 and "<td>001</td>" in "".join(s.html for s in sections)
     for section in sections:
         assert section.html in top, section.id
+
+
+# -- the pages drawn cheaply: pipelined in the replications' workers, figures reused (issue 10) -----------------
+
+
+def test_pages_drawn_in_the_replications_workers_are_the_pages_a_rebuild_writes(tmp_path, monkeypatch):
+    """``wenzheng run --replications`` draws each replication's page in the worker that ran it, right after it
+    (``run_replications_then``), and only the summary page at the end: byte for byte the pages a rebuild from
+    the folder's files writes.  Serial here, so the rebuild's own page drawing can be forbidden during the run
+    (the parallel run is ``test_a_report_rebuilt_from_the_folder_is_the_page_the_run_wrote``)."""
+    import reporting.page as page
+
+    def not_during_the_run(job):
+        raise AssertionError(f"a replication's page drawn again after the run: {job}")
+
+    monkeypatch.setattr(page, "_replication_page", not_during_the_run)
+    out = tmp_path / "r"
+    assert main(["run", str(SHORT), "--replications", "3", "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    monkeypatch.undo()
+    before = {p: p.read_bytes() for p in out.rglob("report.html")}
+    assert len(before) == 4
+    written = write_report(RunFolder.load(out), workers=2)
+    assert sorted(written.pages) == sorted(before)
+    for p, b in before.items():
+        assert p.read_bytes() == b, p
+
+
+def test_run_replications_then_calls_then_on_each_folder_in_its_worker(tmp_path):
+    """``then`` runs once per replication on its written folder, in a worker process when there are several;
+    its results come back in replication order with each replication's metrics."""
+    import functools
+
+    from simulator.replications import run_replications, run_replications_then
+
+    done = run_replications_then(str(SHORT), None, 7, 3, 2, tmp_path, functools.partial(_folder_seed_pid))
+    assert [m["run"]["seed"] for m, _ in done] == [7, 8, 9]
+    assert [(folder, seed) for _, (folder, seed, _) in done] == [(f"{i:03d}", 7 + i) for i in range(3)]
+    assert all(pid != os.getpid() for _, (_, _, pid) in done), "drawn in the workers"
+    assert [m for m, _ in done] == run_replications(str(SHORT), None, 7, 3, 1, None)
+
+
+def _folder_seed_pid(folder: Path) -> tuple[str, int, int]:
+    return folder.name, json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["run"]["seed"], os.getpid()
+
+
+def test_a_reused_figure_draws_the_bytes_of_a_new_one(short_run, one_day, replicated):
+    """The plots reuse one figure per kind in a process (axes and ticks kept, everything else drawn anew): after
+    any sequence of other plots, each plot's SVG is byte for byte that of a new figure.  The sequence mixes daily
+    and hourly periods, one run and pooled runs, no statements, no replies and no backlog, in both languages."""
+    from dataclasses import replace
+
+    from engine.i18n import lang_scope
+    from reporting.page import load_report_data
+
+    daily, hourly = load_report_data(short_run[1]), load_report_data(one_day[1])
+    reps = [load_report_data(r) for r in RunFolder.load(replicated).runs]
+    bare = replace(daily, statement_minutes=[], reply_working_days={}, backlog=[])
+    sequence = [[daily], reps, [hourly], [bare], [reps[1]], [hourly, hourly], [bare, daily], [daily]]
+
+    def draw(reuse: bool) -> list[list[Any]]:
+        plots.REUSE_FIGURES = reuse
+        plots._FIGURES.clear()
+        try:
+            out = []
+            for lang in ("zh", "en"):
+                with lang_scope(lang):
+                    out.extend(plots.draw_plots(runs) for runs in sequence)
+            return out
+        finally:
+            plots.REUSE_FIGURES = True
+            plots._FIGURES.clear()
+
+    new, reused = draw(False), draw(True)
+    assert len(new) == 2 * len(sequence)
+    for i, (a, b) in enumerate(zip(new, reused, strict=True)):
+        assert [p.id for p in a] == [p.id for p in b]
+        for p, q in zip(a, b, strict=True):
+            assert p == q, (i, p.id)
+
+
+def test_plots_reuse_their_figures():
+    """The figure of a kind is drawn again, not rebuilt (what makes the pages cheaper)."""
+    plots._setup()
+    first = plots._figure(plots._NARROW, ("test",))
+    assert plots._figure(plots._NARROW, ("test",))[0] is first[0]
+    assert plots._figure(plots._NARROW, ("other",))[0] is not first[0]
+    plots._FIGURES.clear()
