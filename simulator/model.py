@@ -1229,10 +1229,11 @@ class Simulation:
             if rec.lazy_checks:
                 self.updates.count_updates["accepted"] += len(rec.lazy_checks)
                 rec.lazy_checks = None
-        if self.sink is not None:  # the forms still open at the end
-            for rec in sorted(self.cases.values(), key=lambda r: r.case_id):
-                self.sink.case(rec)
-            self.cases.clear()
+        if self.sink is not None:  # the forms still open at the end: each leaves memory as it is handed over
+            held = self.cases
+            for case_id in sorted(held):
+                self.sink.case(held.pop(case_id))
+            self.engine.cases.clear()
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),
