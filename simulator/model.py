@@ -1234,6 +1234,7 @@ class Simulation:
             for case_id in sorted(held):
                 self.sink.case(held.pop(case_id))
             self.engine.cases.clear()
+            self._open_by_problem.clear()
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),
