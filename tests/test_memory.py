@@ -94,12 +94,9 @@ def _alive(cls: type) -> int:
     return sum(1 for o in gc.get_objects() if type(o) is cls)
 
 
-def test_model_and_engine_hold_exactly_the_open_forms(tmp_path: Path) -> None:
-    """Mid-run: every form held is unanswered or has a timer left, model and engine hold the same forms, and
-    nothing else keeps a form (the desk's per-problem lists only hold forms still held).  After the run:
-    nothing is held, and no CaseRecord or CaseState object is alive."""
+def _checked_run(tmp_path: Path, states: int) -> None:
+    """A streaming changping run, checked at every simulated midnight (see below)."""
     sc, policy, _ = _inputs("changping-2014")
-    records, states = _alive(CaseRecord), _alive(CaseState)  # other tests' results may still be alive
     sim = Simulation(sc, policy, seed=7)
     sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path)
     sim.stream_to(sink)
@@ -113,7 +110,7 @@ def test_model_and_engine_hold_exactly_the_open_forms(tmp_path: Path) -> None:
     sim._finish = counted
     checks: list[int] = []
 
-    def check(_fraction: float) -> None:  # at every simulated midnight
+    def check(_fraction: float) -> None:  # at every simulated midnight, and once after the run
         held = sim.cases
         assert set(sim.engine.cases) == set(held)
         assert all(r.replied_at is None or r.timers > 0 for r in held.values())
@@ -132,6 +129,13 @@ def test_model_and_engine_hold_exactly_the_open_forms(tmp_path: Path) -> None:
     assert len(checks) > 20 and max(checks) > 50, "forms were held and let go while the run went"
     assert len(finished) > 0.9 * sink.acc.c.forms, "most forms left memory before the end"
     assert sim.cases == {} and sim.engine.cases == {} and result.cases == []
-    del sim, result, counted, hand_over
+
+
+def test_model_and_engine_hold_exactly_the_open_forms(tmp_path: Path) -> None:
+    """Mid-run: every form held is unanswered or has a timer left, model and engine hold the same forms, and
+    nothing else keeps a form (the desk's per-problem lists only hold forms still held).  After the run:
+    nothing is held, and no CaseRecord or CaseState object of the run is alive."""
+    records, states = _alive(CaseRecord), _alive(CaseState)  # other tests' results may still be alive
+    _checked_run(tmp_path, states)
     assert _alive(CaseRecord) == records
     assert _alive(CaseState) == states
