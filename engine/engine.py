@@ -60,7 +60,7 @@ def parse_event(data: dict[str, Any]) -> Any:
     return _EVENT_ADAPTER.validate_python(data)
 
 
-@dataclass
+@dataclass(slots=True)  # one per open case: a long run holds hundreds of thousands (no __dict__ each)
 class CaseState:
     """What the engine remembers about one case."""
 
@@ -118,16 +118,26 @@ def trusted(cls: type[_M]) -> Callable[..., _M]:
     equality, ``repr`` and serialisation agree (``tests/test_engine_speed.py``
     compares them for every effect type).  Events from users are validated.
     """
+    if not cls.model_config.get("frozen"):
+        raise TypeError(f"{cls.__name__}: only frozen models share a fields-set")
     names = tuple(cls.model_fields)
     defaults = {n: f.default for n, f in cls.model_fields.items() if not f.is_required() and f.default_factory is None}
     factories = {n: f.default_factory for n, f in cls.model_fields.items() if f.default_factory is not None}
     new = cls.__new__
+    # The fields-set of a model made with the same keywords: one set shared by all of them (a set of 5-7
+    # names is 728 bytes, and an open case keeps its deadlines' effects and traces).  Safe because the
+    # models are frozen: pydantic changes a fields-set in place only on assignment; ``model_copy`` copies it.
+    fields_sets: dict[tuple[str, ...], set[str]] = {}
 
     def make(**values: Any) -> _M:
         m = new(cls)
         _setattr(m, "__dict__", {n: values[n] if n in values else defaults[n] if n in defaults
                                  else factories[n]() for n in names})  # type: ignore[call-arg]
-        _setattr(m, "__pydantic_fields_set__", set(values))
+        keys = tuple(values)
+        fields_set = fields_sets.get(keys)
+        if fields_set is None:
+            fields_set = fields_sets[keys] = set(keys)
+        _setattr(m, "__pydantic_fields_set__", fields_set)
         _setattr(m, "__pydantic_extra__", None)
         _setattr(m, "__pydantic_private__", None)
         return m

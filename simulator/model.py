@@ -172,7 +172,36 @@ class CaseRecord:
     redelivered: bool = False  # the platform delivered the first post twice
     timers: int = 0  # timers (and waits for a unit's capacity) still to fire for this case
     lazy_checks: list[datetime] | None = None  # count polls not yet reported to the engine (_sync_reposts)
-    cancellable: list[tuple[Any, float, Any]] | None = None  # (timeout, minute, tag) of timers _cancel may drop
+    cancellable: list[_Timer] | None = None  # the timers _cancel may drop
+
+
+class _Timer:
+    """A case's timer in SimPy's queue: what a ``Timeout`` with a closure was, in about a third of the memory.
+
+    SimPy's ``step`` needs of a queued event only ``callbacks`` (called with the event, then set to ``None``)
+    and ``_ok``; the callbacks are one tuple shared by every timer of a run (``Simulation._timer_fired``),
+    and what to do is ``action(*args)``.  Fired or cancelled, a timer lets go of its case, action and
+    arguments (no reference cycle keeps a finished case alive until the collector runs).
+    """
+
+    __slots__ = ("callbacks", "rec", "action", "args", "at", "tag")
+    _ok = True
+
+    def __init__(self, callbacks: tuple[Callable[[Any], None], ...], rec: CaseRecord, action: Callable[..., None],
+                 args: tuple[Any, ...], at: float, tag: Any) -> None:
+        self.callbacks: tuple[Callable[[Any], None], ...] | None = callbacks
+        self.rec: CaseRecord | None = rec
+        self.action: Callable[..., None] | None = action
+        self.args: tuple[Any, ...] = args
+        self.at = at  # minutes since the start, when it fires
+        self.tag = tag
+
+    def release(self) -> None:
+        self.rec = self.action = None
+        self.args = ()
+
+
+_NO_CALLBACKS: tuple[Callable[[Any], None], ...] = ()
 
 
 @dataclass(slots=True)
@@ -348,10 +377,10 @@ class Simulation:
         self.rng_desk = random.Random(f"{s}/desk")
         self.rng_reposts = random.Random(f"{s}/reposts")
         self.rng_platform = random.Random(f"{s}/platform")
-        # the platforms redeliver at once (platforms.duplicate_delivery): the latest 100,000 ids are plenty, and
-        # a month of megacity traffic does not keep 1.75 million of them
-        self.adapter = PostAdapter(remember=100_000)
-        self.updates = PostAdapter(remember=100_000)  # follow-ups and count polls: a second intake, counted apart
+        # the platforms redeliver at once (platforms.duplicate_delivery: right after the first delivery), so
+        # the latest 1,000 ids are plenty; a month of megacity traffic does not keep 1.75 million of them
+        self.adapter = PostAdapter(remember=1_000)
+        self.updates = PostAdapter(remember=1_000)  # follow-ups and count polls: a second intake, counted apart
         self.gazetteer = Gazetteer()
         self._follow_up_seq = 0
         self._open_by_problem: dict[tuple[str, str], list[CaseRecord]] = {}
@@ -372,6 +401,7 @@ class Simulation:
         self._emit: Callable[[LogRow], None] = self.log.append
         #: called once per form when nothing more can happen to it (streaming runs); None keeps every case
         self._finish: Callable[[CaseRecord], None] | None = None
+        self._timer_callbacks = (self._timer_fired,)  # every _Timer's callbacks: one tuple, shared
         #: a streaming run (``stream_to``): rows, deductions and finished forms go to the sink, not kept
         self.sink: RunSink | None = None
         self._record_decisions = True  # per-case decision lists are for comparing policies in memory
@@ -408,30 +438,36 @@ class Simulation:
     def _delay_until(self, at: datetime) -> float:
         return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
 
-    def _schedule(self, at: datetime, action: Callable[[], None], rec: CaseRecord, tag: Any = None) -> None:
-        """Run ``action`` for the case ``rec`` at ``at`` (keeps the run, and the case, alive until it has fired).
+    def _schedule(self, at: datetime, action: Callable[..., None], rec: CaseRecord, tag: Any = None,
+                  args: tuple[Any, ...] = ()) -> None:
+        """Run ``action(*args)`` for the case ``rec`` at ``at`` (keeps the run, and the case, alive until it
+        has fired).
 
-        A bare timeout with a callback, not a process: timers are most of the
-        events of a run, and a process costs three events instead of one.
+        A bare event in SimPy's queue, not a process: timers are most of the events of a run, and a
+        process costs three events instead of one.  A ``_Timer``, scheduled as ``env.timeout`` schedules
+        its ``Timeout`` (same delay, priority and sequence number: the same order of events), holds an
+        open form's timers in about a third of the memory (docs/performance.md).
         """
         self._pending += 1
         rec.timers += 1
-
-        def fire(_event: Any) -> None:
-            self._pending -= 1
-            action()
-            rec.timers -= 1
-            if rec.timers == 0 and rec.replied_at is not None:
-                self._case_finished(rec)
-            self._maybe_done()
-
         delay = self._delay_until(at)
-        event = self.env.timeout(delay)
-        event.callbacks.append(fire)
+        timer = _Timer(self._timer_callbacks, rec, action, args, self.env.now + delay, tag)
+        self.env.schedule(timer, simpy.events.NORMAL, delay)  # type: ignore[arg-type]
         if tag is not None and self._cancel_timers:
             if rec.cancellable is None:
                 rec.cancellable = []
-            rec.cancellable.append((event, self.env.now + delay, tag))
+            rec.cancellable.append(timer)
+
+    def _timer_fired(self, timer: _Timer) -> None:
+        rec, action = timer.rec, timer.action
+        assert rec is not None and action is not None
+        self._pending -= 1
+        action(*timer.args)
+        timer.release()
+        rec.timers -= 1
+        if rec.timers == 0 and rec.replied_at is not None:
+            self._case_finished(rec)
+        self._maybe_done()
 
     def _cancel(self, rec: CaseRecord, cancel: Callable[[Any], bool]) -> None:
         """Take back the case's pending timers whose tag ``cancel`` accepts: their callbacks are dropped
@@ -439,17 +475,18 @@ class Simulation:
         if not rec.cancellable:
             return
         keep = []
-        for event, at, tag in rec.cancellable:
-            if event.callbacks is None:  # fired
+        for timer in rec.cancellable:
+            if timer.callbacks is None:  # fired (or firing now)
                 continue
-            if cancel(tag):
-                event.callbacks.clear()
+            if cancel(timer.tag):
+                timer.callbacks = _NO_CALLBACKS  # stays in SimPy's queue, does nothing when it comes
+                timer.release()
                 self._pending -= 1
                 rec.timers -= 1
-                if at > self._alive_until:
-                    self._alive_until = at
+                if timer.at > self._alive_until:
+                    self._alive_until = timer.at
             else:
-                keep.append((event, at, tag))
+                keep.append(timer)
         rec.cancellable = keep or None
 
     def _deadline_may_react(self, deadline: str, reminder: bool, known: tuple[tuple[str, Any], ...]) -> bool:
@@ -506,6 +543,14 @@ class Simulation:
         self.sink.case(rec)
         del self.cases[rec.case_id]
         self.engine.forget(rec.case_id)
+        # the desk's list of open forms per problem skips replied ones (and drops them when it next looks):
+        # dropped now, or a finished form would stay in memory until then
+        same = self._open_by_problem.get((rec.place, rec.true_category))
+        if same is not None:
+            for i, c in enumerate(same):
+                if c is rec:
+                    del same[i]
+                    break
 
     def _log_streamed(self, row: LogRow) -> None:
         """A streaming run's log row: to the sink, and the event log told at the next full hour that the
@@ -952,26 +997,23 @@ class Simulation:
             rec.reply_due = eff.due
         else:
             rec.statement_due = eff.due
-        cid = rec.case_id
-
-        def fire(reminder: bool) -> Callable[[], None]:
-            def go() -> None:
-                if not reminder:
-                    if rec.lazy_checks:
-                        self._sync_reposts(rec, self.now())
-                    done = rec.replied_at if eff.deadline == "reply" else rec.statement_at
-                    if done is None or done > eff.due:
-                        state = self.engine.cases.get(cid)
-                        self._emit(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
-                                               deadline=eff.deadline, due=eff.due,
-                                               reposts=state.reposts if state is not None else None))
-                self._handle(rec, _deadline_reached(case_id=cid, at=self.now(), deadline=eff.deadline,
-                                                  reminder=reminder))
-            return go
-
+        # a method and its arguments, not a closure per timer (an open form's memory: docs/performance.md)
         if eff.remind_at is not None:
-            self._schedule(eff.remind_at, fire(True), rec, (eff.deadline, True))
-        self._schedule(eff.due, fire(False), rec, (eff.deadline, False))
+            self._schedule(eff.remind_at, self._deadline_fires, rec, (eff.deadline, True), (rec, eff, True))
+        self._schedule(eff.due, self._deadline_fires, rec, (eff.deadline, False), (rec, eff, False))
+
+    def _deadline_fires(self, rec: CaseRecord, eff: SetDeadline, reminder: bool) -> None:
+        cid = rec.case_id
+        if not reminder:
+            if rec.lazy_checks:
+                self._sync_reposts(rec, self.now())
+            done = rec.replied_at if eff.deadline == "reply" else rec.statement_at
+            if done is None or done > eff.due:
+                state = self.engine.cases.get(cid)
+                self._emit(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
+                                       deadline=eff.deadline, due=eff.due,
+                                       reposts=state.reposts if state is not None else None))
+        self._handle(rec, _deadline_reached(case_id=cid, at=self.now(), deadline=eff.deadline, reminder=reminder))
 
     # -- units ------------------------------------------------------------------
     def case_rng(self, rec: CaseRecord, purpose: str) -> random.Random:
@@ -1161,11 +1203,11 @@ class Simulation:
                 self._keep_alive(at)  # a citizen who will not post again: nothing to schedule
                 continue
 
-            def go() -> None:
-                if rec.replied_at is None:
-                    self._follow_up(rec)
+            self._schedule(at, self._citizen_posts_again, rec, "follow-up", (rec,))
 
-            self._schedule(at, go, rec, "follow-up")
+    def _citizen_posts_again(self, rec: CaseRecord) -> None:
+        if rec.replied_at is None:
+            self._follow_up(rec)
 
     # -- bookkeeping ----------------------------------------------------------------
     def _daily(self):  # type: ignore[no-untyped-def]
@@ -1204,10 +1246,12 @@ class Simulation:
             if rec.lazy_checks:
                 self.updates.count_updates["accepted"] += len(rec.lazy_checks)
                 rec.lazy_checks = None
-        if self.sink is not None:  # the forms still open at the end
-            for rec in sorted(self.cases.values(), key=lambda r: r.case_id):
-                self.sink.case(rec)
-            self.cases.clear()
+        if self.sink is not None:  # the forms still open at the end: each leaves memory as it is handed over
+            held = self.cases
+            for case_id in sorted(held):
+                self.sink.case(held.pop(case_id))
+            self.engine.cases.clear()
+            self._open_by_problem.clear()
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),

@@ -207,18 +207,26 @@ class CasesWriter(_Writer):
     skipped) is formatted at once; every ``run_size`` rows are sorted and
     spilled to a temporary file next to the output, and ``close()`` merges the
     runs (``heapq.merge``: stable, so equal ids keep the order they came in).
+    At most ``run_size`` rows wait in memory (about 1 KB each), and at most
+    ``fan_in`` runs of one size are kept: ``fan_in`` runs of the same level are
+    merged into one run of the next level (a year of megacity forms is a few
+    dozen files, not hundreds open at once in the final merge).
     Temporary files are removed by ``close()`` and ``abort()``, also when the
     merge fails; used as a context manager, an exception aborts and removes
     the incomplete output too.
     """
 
-    def __init__(self, path: str | Path, run_size: int = 50_000) -> None:
+    def __init__(self, path: str | Path, run_size: int = 10_000, fan_in: int = 32) -> None:
         if run_size < 1:
             raise ValueError("run_size must be at least 1")
+        if fan_in < 2:
+            raise ValueError("fan_in must be at least 2")
         self.path = Path(path)
         self.run_size = run_size
+        self.fan_in = fan_in
         self._buf: list[tuple[Any, ...]] = []
         self._runs: list[Path] = []
+        self._levels: list[int] = []  # per run: 0 spilled from memory, k + 1 merged from fan_in runs of level k
         self._closed = False
         self.rows = 0
 
@@ -239,11 +247,26 @@ class CasesWriter(_Writer):
         # a run is CSV like the output (no pickle: nothing but text is read back); csv round-trips every field
         # as the same text, so the merged file has the bytes a single sort would write
         self._buf.sort(key=itemgetter(0))
+        self._write_run(self._buf, 0)
+        self._buf = []
+        # levels never grow along the list (a counter in base fan_in): merge the last fan_in runs while
+        # they share a level
+        n, levels = self.fan_in, self._levels
+        while len(levels) >= n and levels[-n] == levels[-1]:
+            tail = self._runs[-n:]
+            merged = heapq.merge(*(self._read_run(p) for p in tail), key=itemgetter(0))
+            self._write_run(merged, levels[-1] + 1)  # listed before it is written: abort() removes it too
+            del self._runs[-n - 1:-1], levels[-n - 1:-1]
+            for p in tail:
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+
+    def _write_run(self, rows: Iterable[Sequence[Any]], level: int) -> None:
         fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".run", dir=self.path.parent)
         self._runs.append(Path(name))
+        self._levels.append(level)
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f, lineterminator="\n").writerows(self._buf)
-        self._buf = []
+            csv.writer(f, lineterminator="\n").writerows(rows)
 
     @staticmethod
     def _read_run(path: Path) -> Iterator[list[str]]:
@@ -277,6 +300,7 @@ class CasesWriter(_Writer):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
         self._runs = []
+        self._levels = []
 
 
 
@@ -670,7 +694,7 @@ class RunSink:
     """
 
     def __init__(self, calendar: Any, start: datetime, end: datetime, out_dir: str | Path | None = None,
-                 cases_run_size: int = 50_000) -> None:
+                 cases_run_size: int = 10_000) -> None:
         self.acc = RunAccumulator(calendar, start, end)
         self.out = Path(out_dir) if out_dir is not None else None
         self.events: EventLogWriter | None = None

@@ -114,17 +114,46 @@ def test_cases_writer_sorts_from_any_order_in_tiny_runs(tmp_path, run_size):
     forms = [c for c in cases if c.opened_at is not None]
     shuffled = cases[:]
     rng.shuffle(shuffled)
-    w = CasesWriter(tmp_path / "cases.csv", run_size=run_size)
+    w = CasesWriter(tmp_path / "cases.csv", run_size=run_size, fan_in=1000)
     for c in shuffled:
         w.add(c)
     spilled = w.temp_files()
-    assert len(spilled) == len(forms) // run_size  # runs of run_size rows went to disk
+    assert len(spilled) == len(forms) // run_size  # runs of run_size rows went to disk (none merged: fan_in)
     assert all(p.parent == tmp_path and p.exists() for p in spilled)
     w.close()
     rows = _read(tmp_path / "cases.csv")
     assert [r[0] for r in rows[1:]] == sorted(c.case_id for c in forms)
     assert {r[0]: r[14] for r in rows[1:]} == {c.case_id: c.reply_kind for c in forms}  # quoting survives
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"], "temporary runs left behind"
+
+
+@pytest.mark.parametrize("fan_in", [2, 3, 5])
+def test_cases_writer_merges_runs_of_a_level_into_the_next(tmp_path, fan_in):
+    """Never more than fan_in - 1 runs per level wait (a counter in base fan_in), and the file is the same."""
+    rng = random.Random(fan_in)
+    cases = [_case(i, rng) for i in range(300)]
+    rng.shuffle(cases)
+    forms = [c for c in cases if c.opened_at is not None]
+    w = CasesWriter(tmp_path / "cases.csv", run_size=2, fan_in=fan_in)
+    for i, c in enumerate(cases):
+        w.add(c)
+        assert len(w.temp_files()) == len(w._levels)
+        for level in set(w._levels):
+            assert w._levels.count(level) < fan_in, (i, w._levels)
+    assert w._levels == sorted(w._levels, reverse=True)
+    # the spilled runs as digits of a number in base fan_in: their count is the digit sum of spills
+    spills, digits = len(forms) // 2, 0
+    while spills:
+        digits += spills % fan_in
+        spills //= fan_in
+    assert len(w.temp_files()) == digits
+    w.close()
+    one = CasesWriter(tmp_path / "one.csv", run_size=10_000)
+    for c in cases:
+        one.add(c)
+    one.close()
+    assert (tmp_path / "cases.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "one.csv"], "temporary runs left behind"
 
 
 def test_cases_writer_leaves_nothing_when_interrupted(tmp_path):
