@@ -97,6 +97,9 @@ t = Catalogue("live", {
     "api.bad_key": ("请求头 Idempotency-Key 无效：须为 1 至 {limit} 个可打印的 ASCII 字符（可加双引号），且只有一个",
                     "the Idempotency-Key header is not valid: it must be 1 to {limit} printable ASCII characters "
                     "(optionally in double quotes), given once"),
+    "page.form_resent": ("这份表单已经提交过，内容不同的再次提交未被采纳：请刷新页面，在新的表单上重新填写",
+                         "this form was sent before; sending it again with other content was not taken: reload the "
+                         "page and fill in a new form"),
     "page.app": ("问政", "wenzheng"),
     "page.login": ("登录", "Log in"),
     "page.logout": ("退出", "Log out"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from engine.messages import t as engine_t
 from reporting.leaders import group_label
 from simulator.labels import METRIC_LABELS, metric_label
 
-from .api import read_body
+from .api import idempotency_key, read_body
 from .auth import Refusal, Role, role_for
 from .messages import t
 from .service import PROMISE_KIND, REPLY_KINDS, LiveService
@@ -117,6 +118,9 @@ def register(app: FastAPI, service: LiveService) -> None:
     """Add the pages' routes to ``app`` (called by ``live.app.build_app``)."""
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
     env.filters["when"] = _when
+    # each action form carries an Idempotency-Key of its own (a hidden field, new at every render): a form
+    # sent twice — a double click, a resend after a lost answer — is taken once (docs/live.md)
+    env.globals["form_key"] = lambda: secrets.token_urlsafe(18)
 
     def lang_of(request: Request) -> str:
         return normalise_lang(request.query_params.get("lang")) or service.lang or get_lang()
@@ -271,10 +275,8 @@ def register(app: FastAPI, service: LiveService) -> None:
         return await page(request, ("desk", "supervisor", "unit"), work, "case.html")
 
     # -- forms: the same actions as the API -----------------------------------------------------------------
-    actions: dict[str, Callable[[Role, str, Any], dict[str, Any]]] = {
-        "confirm": service.confirm, "reroute": service.reroute, "statement": service.statement,
-        "reply": service.reply, "reposts": service.reposts, "follow-up": service.follow_up,
-    }
+    actions = {"confirm": "confirm", "reroute": "reroute", "statement": "statement", "reply": "reply",
+               "reposts": "reposts", "follow-up": "follow_up"}  # the form's path → the service's action
 
     def body_of(form: dict[str, str]) -> dict[str, Any]:
         body: dict[str, Any] = {k: v for k, v in form.items() if v != ""}
@@ -282,7 +284,10 @@ def register(app: FastAPI, service: LiveService) -> None:
             body["reposts"] = int(body["reposts"])
         return body
 
-    async def post_form(request: Request, work: Callable[[Role, dict[str, Any]], Any]) -> Response:
+    async def post_form(request: Request, action: str, target: str) -> Response:
+        """A form's action, as the API takes it, under the form's own key (``idempotency_key``, when sent):
+        a form sent a second time is answered as the first time (nothing done again), a form sent again with
+        other content is refused with a page that says to reload."""
         role = role_of(request)
         if role is None:
             return to_login(request)
@@ -290,19 +295,27 @@ def register(app: FastAPI, service: LiveService) -> None:
             raw = await read_body(request, FORM_LIMIT)
             if raw is None:
                 raise Refusal(413, "too-large", t("answer.too_large", lang=lang_of(request), limit=FORM_LIMIT))
-            await run_in_threadpool(work, role, body_of(_form(raw)))
+            form = _form(raw)
+            sent = form.pop("idempotency_key", None)
+            key = idempotency_key([sent], lang_of(request)) if sent is not None else None
+            try:
+                await run_in_threadpool(service.perform, role, action, target, body_of(form), key)
+            except Refusal as r:
+                if r.code != "idempotency-key-reused":
+                    raise
+                raise Refusal(r.status, r.code, t("page.form_resent", lang=lang_of(request))) from None
         except Refusal as r:
             return await run_in_threadpool(refused, request, r, role)
         return RedirectResponse(HOME[role.kind] + suffix(request), status_code=303)
 
     @app.post("/act/cases/{case_id}/{action}", include_in_schema=False)
     async def act(request: Request, case_id: str, action: str) -> Response:
-        fn = actions.get(action)
-        if fn is None:
+        name = actions.get(action)
+        if name is None:
             return to_login(request) if role_of(request) is None else \
                 await run_in_threadpool(refused, request, Refusal(404, "not-found", action), role_of(request))
-        return await post_form(request, lambda role, body: fn(role, case_id, body))
+        return await post_form(request, name, case_id)
 
     @app.post("/act/posts/{post_id}/locate", include_in_schema=False)
     async def locate(request: Request, post_id: str) -> Response:
-        return await post_form(request, lambda role, body: service.locate_post(role, post_id, body))
+        return await post_form(request, "locate", post_id)

@@ -383,3 +383,42 @@ def test_the_desk_page_in_headless_chromium(tmp_path, clock, zh):
         finally:
             server.should_exit = True
             thread.join(timeout=20)
+
+
+def form_keys(html: str) -> list[str]:
+    return re.findall(r'<input type="hidden" name="idempotency_key" value="([^"]+)">', html)
+
+
+def test_every_action_form_carries_its_own_key(client, service):
+    login(client, DESK)
+    desk = client.get("/desk").text
+    forms = re.findall(r'<form[^>]*action="/act/', desk)
+    keys = form_keys(desk)
+    assert len(keys) == len(forms) > 3 and len(set(keys)) == len(keys)  # one per form, all different
+    assert set(keys).isdisjoint(form_keys(client.get("/desk").text))  # new ones at every render
+    login(client, CB)
+    unit = client.get("/unit").text
+    assert len(form_keys(unit)) == len(re.findall(r'<form[^>]*action="/act/', unit)) >= 1
+
+
+def test_a_form_sent_twice_is_taken_once(client, service, zh):
+    login(client, DESK)
+    [key, *_] = form_keys(client.get("/desk").text)
+    data = {"unit": "城北街道", "reason": "实为城北辖区", "idempotency_key": key}
+    for _ in range(2):  # a double click, or a resend after a lost answer
+        r = client.post(f"/act/cases/{A}/reroute", data=data, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/desk")
+    assert len(events_of(service, "desk_rerouted")) == 1
+    assert service.counts()["api"]["replay"] == 1
+    # without the key the second confirmation is refused (409); with one the first answer is given again
+    for _ in range(2):
+        r = client.post(f"/act/cases/{B}/confirm", data={"idempotency_key": "confirm-b-once-0001"},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    assert len(events_of(service, "desk_confirmed")) == 1
+    # the same form sent back with other content (the browser's back button): refused, says to reload
+    r = client.post(f"/act/cases/{A}/reroute", data={**data, "reason": "另一个理由"})
+    assert r.status_code == 422 and t("page.form_resent", lang="zh") in r.text
+    assert len(events_of(service, "desk_rerouted")) == 1
+    r = client.post(f"/act/cases/{B}/statement", data={"idempotency_key": "不是ASCII"})
+    assert r.status_code == 400 and len(events_of(service, "statement_issued")) == 0
