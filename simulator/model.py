@@ -1085,24 +1085,24 @@ class Simulation:
         rec.reply_version += 1
         version = rec.reply_version
         rec.pending_reply_at = at
-
-        def go() -> None:
-            if rec.reply_version != version or rec.replied_at is not None:
-                return
-            rec.replied_at = self.now()
-            rec.reply_kind = kind
-            rec.pending_reply_at = None
-            self._open_forms -= 1
-            if rec.slot is not None:
-                rec.slot[0].release(rec.slot[1])
-                rec.slot = None
-            self._handle(rec, _reply_filed(case_id=rec.case_id, at=self.now(), reply_kind=kind))
-            self._fulfilled(rec, "reply")
-            if kind == "近期解决":
-                self._promise(rec)
-
         self._cancel(rec, lambda tag: tag == "plan")  # a reply planned before is superseded: it would do nothing
-        self._schedule(at, go, rec, "plan")
+        # timers here and below: a method with its arguments, not a closure (an open form's memory)
+        self._schedule(at, self._reply_due, rec, "plan", (rec, version, kind))
+
+    def _reply_due(self, rec: CaseRecord, version: int, kind: str) -> None:
+        if rec.reply_version != version or rec.replied_at is not None:
+            return
+        rec.replied_at = self.now()
+        rec.reply_kind = kind
+        rec.pending_reply_at = None
+        self._open_forms -= 1
+        if rec.slot is not None:
+            rec.slot[0].release(rec.slot[1])
+            rec.slot = None
+        self._handle(rec, _reply_filed(case_id=rec.case_id, at=self.now(), reply_kind=kind))
+        self._fulfilled(rec, "reply")
+        if kind == "近期解决":
+            self._promise(rec)
 
     def _promise(self, rec: CaseRecord) -> None:
         """近期解决: the reply promises a fix by a date; the promise is kept or broken."""
@@ -1111,15 +1111,14 @@ class Simulation:
         due = self._work_after(b, self.now(), b.promise_working_days.sample(rng))
         kept = rng.random() < b.promise_kept
         rec.promise_due = due
+        self._schedule(due, self._promise_due, rec, None, (rec, kept))
 
-        def go() -> None:
-            rec.promise_kept = kept
-            activity = PROMISE_KEPT if kept else PROMISE_BROKEN
-            self._emit(LogRow(rec.case_id, activity, self.now(), rec.unit, rec.unit, rec.category))
-            if not kept:  # the citizen sees nothing happen and posts again
-                self._follow_up(rec)
-
-        self._schedule(due, go, rec)
+    def _promise_due(self, rec: CaseRecord, kept: bool) -> None:
+        rec.promise_kept = kept
+        activity = PROMISE_KEPT if kept else PROMISE_BROKEN
+        self._emit(LogRow(rec.case_id, activity, self.now(), rec.unit, rec.unit, rec.category))
+        if not kept:  # the citizen sees nothing happen and posts again
+            self._follow_up(rec)
 
     def _supervised(self, rec: CaseRecord, respond_probability: float) -> None:
         """A reminder or escalation: a silent or slow unit may reply sooner."""
@@ -1139,14 +1138,13 @@ class Simulation:
     def _start_statement(self, rec: CaseRecord, at: datetime) -> None:
         b = self._behaviour(rec)
         minutes = b.statement_minutes.sample(self.case_rng(rec, "statement"))
+        self._schedule(at + timedelta(minutes=minutes), self._statement_due, rec, None, (rec,))
 
-        def go() -> None:
-            rec.statement_at = self.now()
-            self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
-            self._handle(rec, _statement_issued(case_id=rec.case_id, at=self.now()))
-            self._fulfilled(rec, "external_statement")
-
-        self._schedule(at + timedelta(minutes=minutes), go, rec)
+    def _statement_due(self, rec: CaseRecord) -> None:
+        rec.statement_at = self.now()
+        self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
+        self._handle(rec, _statement_issued(case_id=rec.case_id, at=self.now()))
+        self._fulfilled(rec, "external_statement")
 
     # -- platform and citizens ----------------------------------------------------
     def _start_reposts(self, rec: CaseRecord) -> None:
@@ -1172,14 +1170,13 @@ class Simulation:
                 lazy.append(at)
                 self._keep_alive(at)  # the run lasts as long as if the poll had been a timer
             else:
-                def go(at: datetime = at) -> None:
-                    self._sync_reposts(rec, at)  # polls due before this one first, as they were made
-                    self._handle(rec, _reposts_updated(case_id=rec.case_id, at=at,
-                                                     reposts=self._poll_counts(rec, at)))
-
-                self._schedule(at, go, rec)
+                self._schedule(at, self._poll_due, rec, None, (rec, at))
             last = n
         rec.lazy_checks = lazy or None
+
+    def _poll_due(self, rec: CaseRecord, at: datetime) -> None:
+        self._sync_reposts(rec, at)  # polls due before this one first, as they were made
+        self._handle(rec, _reposts_updated(case_id=rec.case_id, at=at, reposts=self._poll_counts(rec, at)))
 
     def _sync_reposts(self, rec: CaseRecord, now: datetime) -> None:
         """Report to the engine the latest poll due by ``now`` that was not sent at its time."""
