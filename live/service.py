@@ -335,7 +335,9 @@ class LiveService:
         return Answer(200, row.answer, row.media_type) if row is not None else None
 
     def _open(self, channel: ChannelName, raw: RawPost, body: bytes) -> Answer:
-        now = self.clock.now()
+        now = self._now()
+        # the platform's time (WeChat's CreateTime, Weibo's created_at) in the policy's zone, as every time stored
+        raw = raw.model_copy(update={"posted_at": raw.posted_at.astimezone(self.engine.calendar.tz)})
         place = self.locate(raw)
         case_id = raw.post_id if place is not None else None
         text = t("answer.received", lang=self.lang, case=case_id) if case_id is not None else \
@@ -419,7 +421,7 @@ class LiveService:
             for row in rows:
                 if row.id in self.held_deadlines:
                     continue
-                due = store.unstamp(row.due)
+                due = store.unstamp(row.due).astimezone(self.engine.calendar.tz)  # events in the policy's zone
                 try:
                     f = self._fire(row.id, row.case_id, row.kind, bool(row.reminder), due)
                 except WenzhengError as exc:
@@ -433,6 +435,11 @@ class LiveService:
                 if f is not None:
                     fired.append(f)
         return fired
+
+    def _now(self) -> datetime:
+        """The clock's time in the policy's time zone: the time of the events the service records and answers
+        with (``+08:00``, as the case fields; the store's own columns stay UTC text)."""
+        return self.clock.now().astimezone(self.engine.calendar.tz)
 
     def calendar_through(self) -> date:
         """The last day the policy's calendar has data for."""
@@ -622,7 +629,7 @@ class LiveService:
                 return {}
             case = self._visible(role, case_id)
             data = self._object(body)
-            now = self.clock.now()
+            now = self._now()
             try:
                 with self.db.begin() as conn:
                     decision = step(conn, case, data, now)
@@ -785,7 +792,7 @@ class LiveService:
                 raise self._invalid("api.unknown_place", place=place, known=listing(self.engine.policy.places))
             if raw is None or post_id in self.engine.cases:
                 raise self._conflict("api.already_located", post=post_id)
-            now = self.clock.now()
+            now = self._now()
             try:
                 with self.db.begin() as conn:
                     claimed = conn.execute(update(store.posts).where(store.posts.c.post_id == post_id,

@@ -5,7 +5,8 @@ The refusals are in tests/test_live_roles.py."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -318,3 +319,16 @@ def test_intake_refusals_are_in_the_services_language_with_the_same_code(client,
     monkeypatch.setenv("WENZHENG_LANG", "zh")  # the service's own language wins
     assert refusal(image, "i2") == ("unsupported-type", "MsgType 'image' (only text messages carry complaints)")
     assert service.counts()["wechat"]["unsupported-type"] == 2
+
+
+def test_answers_give_every_time_in_the_policys_zone(client, service, clock):
+    """Times in answers are ISO 8601 at +08:00 (docs/live.md), the decision's and the stored event's too —
+    the store's own columns keep UTC text, which no answer shows."""
+    r = client.post(f"/api/cases/{B}/follow-up", headers=auth(DESK), json={"text": "怎么还没修？"})
+    assert r.status_code == 200
+    assert r.json()["decision"]["at"].endswith("+08:00")
+    clock.advance(timedelta(days=10))  # deadlines fire: their events at their due times, in the zone too
+    service.fire_due()
+    case = client.get(f"/api/cases/{B}", headers=auth(DESK)).text
+    times = re.findall(r'"(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d))"', case)
+    assert times and all(x.endswith("+08:00") for x in times), [x for x in times if not x.endswith("+08:00")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert
@@ -34,6 +34,8 @@ COMPLAINT = "回龙观龙泽苑小区群租房太多，晚上很吵，希望有�
 #: business 17:30 Beijing time (09:30 UTC): Mon 19 May and Wed 21 May
 REMIND = datetime(2014, 5, 19, 9, 30, tzinfo=UTC)
 DUE = datetime(2014, 5, 21, 9, 30, tzinfo=UTC)
+
+BEIJING = timezone(timedelta(hours=8))  # the policy's zone: the service records every time in it
 
 
 def fired(service):
@@ -63,8 +65,10 @@ def test_deadlines_fire_once_at_their_due_time(live_dbs):
     # oracle: the engine given the same post and the same two deadline events directly
     direct = Engine(Policy.load(RULES))
     raw = PostAdapter().wechat(wechat_xml(1, COMPLAINT)).post
-    direct.handle(PostReceived(case_id="wechat-1", at=T0, post=raw.at_place("回龙观")))
-    expected = [direct.handle(DeadlineReached(case_id="wechat-1", at=at, deadline="reply", reminder=r))
+    raw = raw.model_copy(update={"posted_at": raw.posted_at.astimezone(BEIJING)})  # times in the policy's zone
+    direct.handle(PostReceived(case_id="wechat-1", at=T0.astimezone(BEIJING), post=raw.at_place("回龙观")))
+    expected = [direct.handle(DeadlineReached(case_id="wechat-1", at=at.astimezone(BEIJING), deadline="reply",
+                                              reminder=r))
                 .model_dump(mode="json") for r, at in ((True, REMIND), (False, DUE))]
     direct.close()
     stored = [json.loads(e.decision) for e in table(s, "events") if e.kind == "deadline_reached"]

@@ -83,7 +83,8 @@ def test_post_becomes_a_case_with_the_engines_decision(client, service, clock):
     raw = PostAdapter().wechat(body).post
     assert raw is not None
     direct = Engine(Policy.load(RULES))
-    expected = direct.handle(PostReceived(case_id="wechat-1001", at=T0, post=raw.at_place("回龙观")))
+    raw = raw.model_copy(update={"posted_at": raw.posted_at.astimezone(CST)})  # times in the policy's zone
+    expected = direct.handle(PostReceived(case_id="wechat-1001", at=T0.astimezone(CST), post=raw.at_place("回龙观")))
     direct.close()
 
     [event] = table(service, "events")

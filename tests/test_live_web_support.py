@@ -62,10 +62,15 @@ def direct_engine(*events: Any) -> tuple[Engine, Any]:
     return eng, decision
 
 
+BEIJING = timezone(timedelta(hours=8))
+
+
 def opened(msg_id: int, place: str, at: datetime = T0) -> PostReceived:
     raw = PostAdapter().wechat(wechat_xml(msg_id, TEXTS[msg_id])).post
     assert raw is not None
-    return PostReceived(case_id=f"wechat-{msg_id}", at=at, post=raw.at_place(place))
+    # in the policy's zone, as the service records every time (docs/live.md): the same instants
+    raw = raw.model_copy(update={"posted_at": raw.posted_at.astimezone(BEIJING)})
+    return PostReceived(case_id=f"wechat-{msg_id}", at=at.astimezone(BEIJING), post=raw.at_place(place))
 
 
 

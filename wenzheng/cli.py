@@ -1441,15 +1441,16 @@ def _run_app(argv: list[str] | None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort as exc:
-        err.print(t("cli.interrupted"))
-        return EXIT_TERMINATED if isinstance(exc.__cause__, Terminated) else EXIT_INTERRUPT
+        terminated = isinstance(exc.__cause__, Terminated)
+        err.print(t("cli.terminated" if terminated else "cli.interrupted"))
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPT
     except click.ClickException as exc:
         from .clickmsg import show_usage_error
 
         show_usage_error(exc)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        err.print(t("cli.interrupted"))
+        err.print(t("cli.terminated" if isinstance(exc, Terminated) else "cli.interrupted"))
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPT
     except WenzhengError as exc:
         print(t("cli.error", message=exc), file=sys.stderr)

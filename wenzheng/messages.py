@@ -6,6 +6,7 @@ from engine.i18n import Catalogue
 
 t = Catalogue("wenzheng", {
     "cli.interrupted": ("已中断", "interrupted"),
+    "cli.terminated": ("已终止（收到 SIGTERM）", "terminated (SIGTERM)"),
     # --- safe outputs (wenzheng/outputs.py) ---
     "out.not_dir": ("{option} {target}：{anc} 不是文件夹", "{option} {target}: {anc} is not a directory"),
     "out.cannot_write_in": ("{option} {target}：无法在 {anc} 中写入：{reason}",
