@@ -151,6 +151,11 @@ class _TextFeatures:
         return out
 
 
+def compared_fields(table: Table) -> tuple[str, ...]:
+    """The fields a table's rules test other than with text conditions, sorted."""
+    return tuple(sorted({c.field for r in table.rules for c in r.conditions if c.op not in TEXT_OPS}))
+
+
 class TableKey:
     """A hashable key on which a table's matching rules depend alone: the values of the fields its rules
     test with comparisons, then the truth of each of its text conditions (``contains_any``, ``matches``).
@@ -161,13 +166,9 @@ class TableKey:
     """
 
     def __init__(self, table: Table) -> None:
-        self.fields = tuple(sorted({c.field for r in table.rules for c in r.conditions if c.op not in TEXT_OPS}))
-        seen: dict[Condition, None] = {}
-        for r in table.rules:
-            for c in r.conditions:
-                if c.op in TEXT_OPS:
-                    seen.setdefault(c, None)
-        self._text = _TextFeatures([(f"t{i}", c) for i, c in enumerate(seen)])
+        # the fields and text features the compiled table asserts (DurableTable's own)
+        self.fields = compared_fields(table)
+        self._text = _TextFeatures(compile_table(table)[1])
 
     def __call__(self, fact: dict[str, Any]) -> tuple[Any, ...]:
         return tuple([fact[f] for f in self.fields] + self._text.values(fact))
@@ -208,7 +209,7 @@ class DurableTable:
         self.definition, self.features = compile_table(table)
         # Only the fields the rules test go into the asserted fact: less JSON to
         # encode and less for the C layer to index.
-        self.fields = tuple(sorted({c.field for r in table.rules for c in r.conditions if c.op not in TEXT_OPS}))
+        self.fields = compared_fields(table)
         self._by_id: dict[str, IRRule] = {r.id: r for r in table.rules}
         self._text = _TextFeatures(self.features)
         keys = list(self.fields) + [name for name, _ in self.features]
