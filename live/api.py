@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .auth import Refusal, Role, bearer, role_for
 from .messages import t
-from .service import BAD_JSON, LiveService
+from .service import BAD_JSON, CASE_ACTIONS, LiveService
 from .views import supervision
 
 __all__ = ["register", "read_body", "idempotency_key", "KEY_HEADER", "MAX_KEY"]
@@ -128,8 +128,8 @@ def register(app: FastAPI, service: LiveService) -> None:
             return await perform(request, action, case_id)
         app.add_api_route(f"/api/cases/{{case_id}}/{path}", act, methods=["POST"], name=f"api-{path}")
 
-    for path in ("confirm", "reroute", "statement", "reply", "reposts", "follow-up"):
-        add_action(path, path.replace("-", "_"))
+    for path, action in CASE_ACTIONS.items():
+        add_action(path, action)
 
     @app.get("/api/posts")
     async def posts(request: Request) -> Response:

@@ -34,7 +34,7 @@ from simulator.labels import METRIC_LABELS, metric_label
 from .api import idempotency_key, read_body
 from .auth import Refusal, Role, role_for
 from .messages import t
-from .service import PROMISE_KIND, REPLY_KINDS, LiveService
+from .service import CASE_ACTIONS, PROMISE_KIND, REPLY_KINDS, LiveService
 from .views import quarterly_by_group, supervision
 
 __all__ = ["register", "COOKIE", "countdown", "total_label", "event_label", "effect_label", "by_label", "REPLIED_SHOWN"]
@@ -275,8 +275,6 @@ def register(app: FastAPI, service: LiveService) -> None:
         return await page(request, ("desk", "supervisor", "unit"), work, "case.html")
 
     # -- forms: the same actions as the API -----------------------------------------------------------------
-    actions = {"confirm": "confirm", "reroute": "reroute", "statement": "statement", "reply": "reply",
-               "reposts": "reposts", "follow-up": "follow_up"}  # the form's path → the service's action
 
     def body_of(form: dict[str, str]) -> dict[str, Any]:
         body: dict[str, Any] = {k: v for k, v in form.items() if v != ""}
@@ -310,7 +308,7 @@ def register(app: FastAPI, service: LiveService) -> None:
 
     @app.post("/act/cases/{case_id}/{action}", include_in_schema=False)
     async def act(request: Request, case_id: str, action: str) -> Response:
-        name = actions.get(action)
+        name = CASE_ACTIONS.get(action)
         if name is None:
             return to_login(request) if role_of(request) is None else \
                 await run_in_threadpool(refused, request, Refusal(404, "not-found", action), role_of(request))

@@ -53,7 +53,7 @@ from .clock import Clock, ScaledClock, SystemClock
 from .config import LiveConfig
 from .messages import t
 
-__all__ = ["LiveService", "Answer", "signature", "Fired", "BAD_JSON", "REPLY_KINDS", "PROMISE_KIND", "Idem",
+__all__ = ["LiveService", "CASE_ACTIONS", "Answer", "signature", "Fired", "BAD_JSON", "REPLY_KINDS", "PROMISE_KIND", "Idem",
            "body_sha256", "render"]
 
 ChannelName = Literal["wechat", "weibo"]
@@ -143,6 +143,11 @@ _UPSERT_COUNT = {
 
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+#: the actions on a case, as the API's and the pages' paths name them → ``LiveService.perform``'s action
+CASE_ACTIONS = {"confirm": "confirm", "reroute": "reroute", "statement": "statement", "reply": "reply",
+                "reposts": "reposts", "follow-up": "follow_up"}
 
 
 class LiveService:
