@@ -229,6 +229,8 @@ def test_interrupt_leaves_no_staging_and_keeps_the_previous_result(tmp_path, sig
     # exit): a shell shows $? = 128 + N either way
     assert proc.returncode in (code, -sig), stderr
     assert "Traceback" not in stderr
+    if proc.returncode == code:  # it said which signal stopped it: SIGTERM is not an interruption by the user
+        assert ("terminated (SIGTERM)" in stderr) == (sig == signal.SIGTERM), stderr
     assert _hidden(tmp_path) == []
     assert {f: (out / f).read_bytes() for f in _files(out)} == before
 
