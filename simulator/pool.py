@@ -9,6 +9,7 @@ as a Dask cluster, slots in here).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -20,8 +21,16 @@ R = TypeVar("R")
 
 
 def map_in_order(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
-                 progress: Callable[[int], None] | None = None) -> list[R]:
-    """``[fn(j) for j in jobs]``, on ``workers`` processes when more than one; ``progress(done)`` after each."""
+                 progress: Callable[[int], None] | None = None,
+                 meanwhile: Callable[[], object] | None = None) -> list[R]:
+    """``[fn(j) for j in jobs]``, on ``workers`` processes when more than one; ``progress(done)`` after each.
+
+    ``meanwhile``: work of this process that does not depend on the results (e.g. importing what their
+    summary needs), run in a thread while the workers compute, once every worker has been forked (nothing it
+    imports or holds reaches them); finished before the results are returned.  It may not run at all (one
+    worker, one job, or an interruption) and its errors are dropped: whoever needs what it prepares does the
+    work again and meets the error there.
+    """
     results: list[R] = []
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
@@ -30,11 +39,20 @@ def map_in_order(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
                 progress(len(results))
         return results
     pool = ProcessPoolExecutor(max_workers=workers)
+    helper: threading.Thread | None = None
     try:
-        for r in pool.map(fn, jobs):
+        # map() submits every job at once, and a fork-based pool forks all its workers at the first
+        # submission: after this line no process is forked, so a thread is safe
+        ordered = pool.map(fn, jobs)
+        if meanwhile is not None:
+            helper = threading.Thread(target=_quietly, args=(meanwhile,), name="wenzheng-meanwhile", daemon=True)
+            helper.start()
+        for r in ordered:
             results.append(r)
             if progress:
                 progress(len(results))
+        if helper is not None:
+            helper.join()
     except BaseException:
         # Ctrl-C, SIGTERM or a failed job: drop the queued ones and wait only for those running, so that no
         # worker writes into an output folder after the caller has removed it
@@ -42,3 +60,10 @@ def map_in_order(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
         raise
     pool.shutdown()
     return results
+
+
+def _quietly(work: Callable[[], object]) -> None:
+    try:
+        work()
+    except Exception:  # noqa: BLE001 - see map_in_order: the caller meets the error when it does the work itself
+        pass

@@ -85,12 +85,14 @@ def run_replications_then(scenario_path: str, rules: str | None, base_seed: int,
                           out: Path | None, then: Callable[[Path], T] | None,
                           progress: Callable[[int], None] | None = None, allow_lint_errors: bool = False,
                           overrides: Sequence[tuple[str, Any]] = (),
-                          inputs: tuple[Any, Any, Path] | None = None) -> list[tuple[dict[str, Any], T | None]]:
+                          inputs: tuple[Any, Any, Path] | None = None,
+                          meanwhile: Callable[[], object] | None = None) -> list[tuple[dict[str, Any], T | None]]:
     """``run_replications``, and ``then(folder)`` called on each replication's folder right after its files are
     written, in the same worker process: ``(metrics, then's result)`` per replication, in order (the result is
     None without ``out``).  ``then`` must be picklable (a module-level function or a ``functools.partial`` of
     one) and so must what it returns; the simulator knows nothing of what it does (the CLI passes the
-    report's page drawing: pipelined with the other replications, no second pool)."""
+    report's page drawing: pipelined with the other replications, no second pool).  ``meanwhile``: this
+    process's own work while the workers run (``pool.map_in_order``)."""
     jobs: list[_Job] = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None,
                          allow_lint_errors, tuple(overrides), then) for i in range(n)]
     _LOADED.clear()
@@ -98,7 +100,7 @@ def run_replications_then(scenario_path: str, rules: str | None, base_seed: int,
         # loaded once here, before a process pool forks: the workers inherit it instead of each loading it
         _LOADED[(scenario_path, rules, allow_lint_errors)] = \
             inputs if inputs is not None else load_run_inputs(scenario_path, rules, allow_lint_errors)
-        return map_in_order(_one, jobs, workers, progress)
+        return map_in_order(_one, jobs, workers, progress, meanwhile)
     finally:
         _LOADED.clear()
 

@@ -17,10 +17,12 @@ import random
 import statistics
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from simulator.compare import pairing_gain
-from simulator.stats import mean_ci, one_sided_bound, t_quantile, welch_ci
+from simulator.stats import mean_ci, one_sided_bound, stdev, t_quantile, welch_ci
 
 TRIALS = 4000
 LEVEL = 0.95
@@ -156,3 +158,25 @@ def test_replicated_intervals_stay_in_each_metrics_domain():
     assert out["ci95"]["desk_wait_minutes_mean"] == [round(x, 6) for x in mean_ci([3.0, 4.0, 5.0])[1:]]  # uncut
     assert metric_domain("on_time_rate") == (0.0, 1.0) and metric_domain("desk_utilisation") == (0.0, 1.0)
     assert metric_domain("forms")[0] == 0.0 and metric_domain("forms")[1] == float("inf")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+                          st.floats(min_value=0, max_value=1, allow_nan=False),
+                          st.integers(min_value=0, max_value=10_000).map(float),
+                          st.floats(allow_nan=False, allow_infinity=False)),
+                min_size=2, max_size=40))
+def test_fast_stdev_is_statistics_stdev_bit_for_bit(values):
+    """The summaries' standard deviation (integers over a common power-of-two denominator) against the standard
+    library's (exact fractions): the same float, bit for bit, for any finite values."""
+    assert math.isinf(statistics.stdev(values)) or stdev(values) == statistics.stdev(values)
+
+
+def test_fast_stdev_known_values_and_edges():
+    assert stdev([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]) == pytest.approx(2.138089935299395, abs=0)
+    assert stdev([1.0, 1.0, 1.0]) == 0.0
+    assert stdev([0.1, 0.2, 0.3]) == statistics.stdev([0.1, 0.2, 0.3])
+    assert stdev([1e-300, 3e-300]) == statistics.stdev([1e-300, 3e-300])
+    assert math.isnan(stdev([1.0, float("nan")])) and math.isnan(stdev([1.0, float("inf")]))
+    with pytest.raises(statistics.StatisticsError):
+        stdev([1.0])

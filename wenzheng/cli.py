@@ -268,6 +268,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     from simulator.params import overrides_record
     from simulator.replications import default_workers, run_replications_then, summarise
     from simulator.runner import stream_scenario
+    from simulator.stats import prepare as stats_prepare
 
     loaded = load_run_inputs(scenario, rules)
     sc, policy, rules_dir = loaded
@@ -290,7 +291,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
             done = run_replications_then(str(scenario), str(rules) if rules else None, base_seed, replications,
                                          default_workers(replications) if workers is None else workers, staging,
                                          _replication_report(), progress=lambda n: progress.update(task, completed=n),
-                                         overrides=overrides, inputs=loaded)
+                                         overrides=overrides, inputs=loaded, meanwhile=stats_prepare)
             reps = [m for m, _ in done]
             pages = [page for _, page in done]
             metrics = summarise(reps)
