@@ -19,6 +19,7 @@ drawn on worker processes, each reading its replication's files once; the summar
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import json
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from typing import Any
 from engine.errors import Problem, SourceError
 from engine.i18n import get_lang, lang_scope
 from simulator.labels import metric_label
-from simulator.pool import map_in_order
+from simulator.pool import both, map_in_order
 from simulator.stream import REPORT_DATA, ReportData
 
 from .folder import RunFolder, Section
@@ -232,8 +233,11 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
         seeds = m.get("seeds") or [""]
         title = t("page.title_reps", scenario=scenario, n=len(folder.runs))
         note = t("page.pooled", n=len(folder.runs), first=seeds[0], last=seeds[-1])
-        page = render_page(title, m, draw_plots(plot_data), leader_sections(folder, lang, runs=table_data),
-                           note=note, links=links)
+        # the pooled plots drawn in a second process while this one builds the tables (a process: matplotlib
+        # holds the GIL); the same SVG either way
+        plots, sections = both(functools.partial(draw_plots, plot_data),
+                               functools.partial(leader_sections, folder, lang, runs=table_data), workers)
+        page = render_page(title, m, plots, sections, note=note, links=links)
         written.pages.insert(0, _write(folder.root, page))
     return written
 

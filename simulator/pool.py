@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
-__all__ = ["map_in_order"]
+__all__ = ["map_in_order", "both"]
 
 J = TypeVar("J")
 R = TypeVar("R")
+A = TypeVar("A")
 
 
 def map_in_order(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
@@ -67,3 +68,21 @@ def _quietly(work: Callable[[], object]) -> None:
         work()
     except Exception:  # noqa: BLE001 - see map_in_order: the caller meets the error when it does the work itself
         pass
+
+
+def both(elsewhere: Callable[[], A], here: Callable[[], R], workers: int) -> tuple[A, R]:
+    """``(elsewhere(), here())``: with more than one worker, ``elsewhere`` runs in a forked process while
+    ``here`` runs in this one (both on the machine's cores); serially otherwise.  ``elsewhere`` and what it
+    returns must be picklable; an error in either is raised here, the other finished or cancelled first."""
+    if workers <= 1:
+        return elsewhere(), here()
+    pool = ProcessPoolExecutor(max_workers=1)
+    try:
+        future = pool.submit(elsewhere)
+        mine = here()
+        return future.result(), mine
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown()

@@ -1,5 +1,6 @@
-"""``map_in_order(meanwhile=...)``: the parent's own work while the workers run (wenzheng run --replications
-imports the summary's statistics then, not after the pool)."""
+"""simulator.pool: ``map_in_order(meanwhile=...)`` (the parent's own work while the workers run: wenzheng run
+--replications imports the summary's statistics then, not after the pool) and ``both`` (the summary page's
+plots drawn in a second process while the parent builds its tables)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import os
 import threading
 import time
 
-from simulator.pool import map_in_order
+import pytest
+
+from simulator.pool import both, map_in_order
 
 
 def _square_slowly(x: int) -> tuple[int, int]:
@@ -38,3 +41,25 @@ def test_meanwhile_errors_are_dropped_and_results_kept() -> None:
         raise ImportError("no such module")
 
     assert [r for r, _ in map_in_order(_square_slowly, [1, 2, 3], 2, meanwhile=fails)] == [1, 4, 9]
+
+
+def _pid_and(x: int) -> tuple[int, int]:
+    return os.getpid(), x + 1
+
+
+def _fails() -> None:
+    raise ValueError("drawing failed")
+
+
+def test_both_runs_the_first_in_another_process_with_workers_and_here_without() -> None:
+    import functools
+
+    (pid, value), mine = both(functools.partial(_pid_and, 41), lambda: (os.getpid(), "tables"), 2)
+    assert value == 42 and mine == (os.getpid(), "tables") and pid != os.getpid()
+    (pid, value), mine = both(functools.partial(_pid_and, 1), lambda: "tables", 1)
+    assert (pid, value, mine) == (os.getpid(), 2, "tables")
+
+
+def test_both_raises_the_other_processes_error_here() -> None:
+    with pytest.raises(ValueError, match="drawing failed"):
+        both(_fails, lambda: "tables", 2)
