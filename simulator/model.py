@@ -25,6 +25,8 @@ import gc
 import math
 import random
 from array import array
+from heapq import heappop
+from itertools import accumulate
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -325,12 +327,32 @@ def repost_thresholds(policy: Policy) -> tuple[int, ...] | None:
     return tuple(sorted(out))
 
 
+#: id(weights) -> (weights, population, cumulative weights, total, last index) for _weighted_choice
+_CUMULATIVE: dict[int, tuple[dict[Any, float], list[Any], list[float], float, int]] = {}
+
+
+def _weighted_choice(rng: random.Random, weights: dict[Any, float]) -> Any:
+    """``rng.choices(list(weights), list(weights.values()))[0]``: the same draw and the same choice (CPython's
+    ``choices`` with the cumulative weights computed once per dict, not per call)."""
+    entry = _CUMULATIVE.get(id(weights))
+    if entry is None or entry[0] is not weights:
+        population, cum = list(weights), list(accumulate(weights.values()))
+        total = cum[-1] + 0.0 if cum else 0.0
+        if len(population) != len(cum) or not 0.0 < total < math.inf:
+            return rng.choices(population, list(weights.values()))[0]  # raises as choices does
+        if len(_CUMULATIVE) >= 4096:
+            _CUMULATIVE.clear()
+        entry = _CUMULATIVE[id(weights)] = (weights, population, cum, total, len(population) - 1)
+    _, population, cum, total, hi = entry
+    return population[bisect.bisect_right(cum, rng.random() * total, 0, hi)]
+
+
 def unit_response(rng: random.Random, b: UnitBehaviour) -> tuple[bool, float, str]:
     """A unit's unsupervised response to a new form, drawn from the case's "unit" stream:
     (stays silent, working days to reply, kind of reply) — all three always drawn, in this order."""
     silent = rng.random() < b.no_reply
     delay = b.reply_working_days.sample(rng)
-    kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+    kind = _weighted_choice(rng, b.reply_kinds)
     return silent, delay, kind
 
 
@@ -423,9 +445,6 @@ class Simulation:
         a = scenario.arrivals
         total = sum(a.hour_profile)
         self._hour_share = [x / total for x in a.hour_profile]
-        self._channels = list(a.channels), list(a.channels.values())
-        self._categories = list(a.categories), list(a.categories.values())
-        self._places = list(a.places), list(a.places.values())
 
     # -- clock ----------------------------------------------------------------
     def now(self) -> datetime:
@@ -577,6 +596,25 @@ class Simulation:
         if minutes > self._alive_until:
             self._alive_until = minutes
 
+    def _run_until_done(self) -> None:
+        """``self.env.run(until=self.done)``: SimPy's ``Environment.step`` loop inlined (the same events in the
+        same order, the same clock; the run stops once the ``done`` event's callbacks have run)."""
+        env, until = self.env, self.done
+        queue = env._queue
+        while True:
+            if not queue:
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}')
+            env._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if event is until:
+                return
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+
     def _maybe_done(self) -> None:
         if (self._arrivals_done and self._pending == 0 and not self._waiting
                 and self._busy_staff == 0 and not self.done.triggered):
@@ -628,10 +666,10 @@ class Simulation:
         n = self.posts
         case_id = f"C{n:07d}"
         if scripted is None:
-            channel = rng.choices(*self._channels)[0]
-            place = rng.choices(*self._places)[0]
+            channel = _weighted_choice(rng, a.channels)
+            place = _weighted_choice(rng, a.places)
             actionable = rng.random() < a.actionable_share
-            category = rng.choices(*self._categories)[0] if actionable else ""
+            category = _weighted_choice(rng, a.categories) if actionable else ""
             direct = a.reposts.direct.sample(self.rng_reposts) if channel == "weibo" else 0.0
             text = None
         else:
@@ -1128,7 +1166,7 @@ class Simulation:
         rng = self.case_rng(rec, "supervision")
         responds = rng.random() < respond_probability
         delay = b.supervised_reply_working_days.sample(rng)
-        kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+        kind = _weighted_choice(rng, b.reply_kinds)
         if not responds:
             return
         at = self._work_after(b, self.now(), delay)
@@ -1235,7 +1273,7 @@ class Simulation:
         gc.freeze()
         gc.set_threshold(200_000, 20, 1_000)
         try:
-            self.env.run(until=self.done)
+            self._run_until_done()
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
