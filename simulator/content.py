@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from base64 import b64encode
 from itertools import accumulate
 
 __all__ = [
@@ -284,6 +285,16 @@ _NICK_FAMILY = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 _NICK_AREA = ("回龙观", "天通苑", "昌平", "沙河", "霍营", "北七家", "南口", "小汤山")
 OPENID_PREFIX = "oX7wQ"  # OpenIDs of one official account share their first characters
 _OPENID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+_OPENID_LEN = 28 - len(OPENID_PREFIX)  # random characters, 6 bits each
+_OPENID_BYTES = -(-6 * _OPENID_LEN // 24) * 3  # whole base64 groups: no padding
+#: standard base64 digit of value v -> _OPENID_CHARS[v]
+_B64_TO_OPENID = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", _OPENID_CHARS)
+
+
+def openid_chars(bits: int) -> str:
+    """``"".join(_OPENID_CHARS[(bits >> (6 * i)) & 63] for i in range(_OPENID_LEN))``, through base64 (big-endian
+    6-bit digits, read backwards): one C call instead of a generator of 23 steps."""
+    return b64encode(bits.to_bytes(_OPENID_BYTES, "big")).decode("ascii").translate(_B64_TO_OPENID)[::-1][:_OPENID_LEN]
 
 
 class Author:
@@ -383,8 +394,7 @@ class ContentGenerator:
         latin = self._user_name()
         phone = rng.choice(PHONE_PREFIXES_2014) + f"{rng.randrange(10**8):08d}"
         uid = rng.randrange(1_000_000_000, 5_500_000_000)  # 10 digits: the ids Weibo had issued by 2014
-        bits = rng.getrandbits(6 * (28 - len(OPENID_PREFIX)))
-        openid = OPENID_PREFIX + "".join(_OPENID_CHARS[(bits >> (6 * i)) & 63] for i in range(28 - len(OPENID_PREFIX)))
+        openid = OPENID_PREFIX + openid_chars(rng.getrandbits(6 * _OPENID_LEN))
         followers = int(math.exp(rng.gauss(4.0, 1.5)))  # most citizens have tens to hundreds of followers
         return Author(name, phone, self._nickname(name, latin, uid), openid, uid, followers)
 

@@ -25,7 +25,7 @@ import gc
 import math
 import random
 from array import array
-from heapq import heappop
+from heapq import heappop, heappush
 from itertools import accumulate
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -204,6 +204,7 @@ class _Timer:
 
 
 _NO_CALLBACKS: tuple[Callable[[Any], None], ...] = ()
+_NORMAL = simpy.events.NORMAL
 
 
 @dataclass(slots=True)
@@ -417,6 +418,9 @@ class Simulation:
         self._cancel_timers = True  # drop timers that can no longer lead to anything (see _fulfilled)
         self._may_react: dict[tuple[str, bool, tuple[tuple[str, Any], ...]], bool] = {}
         self._horizon = (self.t_end - self.t0).total_seconds() / 60.0
+        #: the count polls after a post: (timedelta, its minutes as reposts_at computes them)
+        self._checks = [(d, d.total_seconds() / 60.0)
+                        for d in (timedelta(minutes=m) for m in scenario.arrivals.reposts.checks_minutes)]
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
         self.log: list[LogRow] = []
@@ -469,9 +473,13 @@ class Simulation:
         """
         self._pending += 1
         rec.timers += 1
-        delay = self._delay_until(at)
-        timer = _Timer(self._timer_callbacks, rec, action, args, self.env.now + delay, tag)
-        self.env.schedule(timer, simpy.events.NORMAL, delay)  # type: ignore[arg-type]
+        env = self.env
+        now = env._now
+        delay = (at - self.t0).total_seconds() / 60.0 - now  # _delay_until, inline
+        if not delay > 0.0:  # max(0.0, delay)
+            delay = 0.0
+        timer = _Timer(self._timer_callbacks, rec, action, args, now + delay, tag)
+        heappush(env._queue, (now + delay, _NORMAL, next(env._eid), timer))  # env.schedule(timer, NORMAL, delay)
         if tag is not None and self._cancel_timers:
             if rec.cancellable is None:
                 rec.cancellable = []
@@ -638,14 +646,16 @@ class Simulation:
         a = self.sc.arrivals
         hours = int((self.t_end - self.t0).total_seconds() // 3600)
         rates = []
-        factors: dict[Any, float] = {}  # per date: the calendar is asked once a day, not once an hour
+        # hour h starts at t0 + h hours: aware arithmetic is wall-clock arithmetic and t0 is a midnight, so that is
+        # hour h % 24 of day h // 24 (the calendar is asked once a day, not once an hour)
+        first = self.t0.date()
+        per_day, share = a.posts_per_day, self._hour_share
+        factor = 0.0
         for h in range(hours):
-            hour_start = self.t0 + timedelta(hours=h)
-            day = hour_start.date()
-            factor = factors.get(day)
-            if factor is None:
-                factor = factors[day] = self._day_factor(day)
-            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * factor / 60.0)
+            hour = h % 24
+            if hour == 0 or h == 0:
+                factor = self._day_factor(first + timedelta(days=h // 24))
+            rates.append(per_day * share[hour] * factor / 60.0)
         return rates
 
     def _arrivals(self):  # type: ignore[no-untyped-def]
@@ -1196,13 +1206,16 @@ class Simulation:
         if not rec.repost_times:
             return
         # the cascade is known in advance: report only the checks at which the count has grown
-        last = self.reposts_at(rec, self.now())
+        now = self.now()
+        times = rec.repost_times
+        last = self.reposts_at(rec, now)
         thresholds = self._repost_thresholds
         lazy: list[datetime] = []
-        for m in self.sc.arrivals.reposts.checks_minutes:
-            at = rec.posted_at + timedelta(minutes=m)
-            n = self.reposts_at(rec, at)
-            if at <= self.now() or n <= last:
+        posted = rec.posted_at
+        for delta, minutes in self._checks:
+            at = posted + delta
+            n = bisect.bisect_right(times, minutes)  # reposts_at(rec, at): (at - posted) is delta exactly
+            if at <= now or n <= last:
                 continue
             if thresholds is not None and not any(last < t <= n for t in thresholds):
                 lazy.append(at)

@@ -19,14 +19,20 @@ def next_working_moment(cal: WorkCalendar, at: datetime, opens: time, closes: ti
     return advance_working(cal, at, 0.0, opens, closes)
 
 
+_ONE_DAY = timedelta(days=1)
+_MIDNIGHT = time(0)
+
+
 def advance_working(cal: WorkCalendar, start: datetime, minutes: float, opens: time, closes: time) -> datetime:
     """The moment ``minutes`` of office time after ``start``."""
-    t = cal.local(start)
+    # cal.local(start) is start.astimezone(cal.tz), which is start itself when it is in that zone already
+    t = start if start.tzinfo is cal.tz else cal.local(start)
     remaining = minutes
     tz = t.tzinfo
+    is_workday = cal.is_workday
     for _ in range(3660):  # ten years of days: a guard against a calendar with no working days
         day = t.date()
-        if cal.is_workday(day):
+        if is_workday(day):
             day_open = datetime.combine(day, opens, tzinfo=tz)
             day_close = datetime.combine(day, closes, tzinfo=tz)
             if t < day_open:
@@ -36,5 +42,5 @@ def advance_working(cal: WorkCalendar, start: datetime, minutes: float, opens: t
                 if remaining <= available:
                     return t + timedelta(minutes=remaining)
                 remaining -= available
-        t = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        t = datetime.combine(day + _ONE_DAY, _MIDNIGHT, tzinfo=tz)
     raise ValueError("no working time found within ten years")
