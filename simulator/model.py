@@ -204,6 +204,17 @@ class _Timer:
 
 
 _NO_CALLBACKS: tuple[Callable[[Any], None], ...] = ()
+
+
+class _Call:
+    """What ``env.timeout(delay).callbacks.append(fn)`` puts into SimPy's queue, without the ``Timeout``: the queue
+    and ``step`` use only ``callbacks`` and ``_ok`` of an event (``Simulation._call_in``)."""
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, fn: Callable[[Any], None]) -> None:
+        self.callbacks: list[Callable[[Any], None]] | None = [fn]
 _NORMAL = simpy.events.NORMAL
 
 
@@ -485,6 +496,14 @@ class Simulation:
                 rec.cancellable = []
             rec.cancellable.append(timer)
 
+    def _call_in(self, delay: float, fn: Callable[[Any], None]) -> None:
+        """``self.env.timeout(delay).callbacks.append(fn)``: scheduled as that ``Timeout`` would be (same time,
+        priority and sequence number), a slotted entry instead of the event (desk, log ticks: several a post)."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        env = self.env
+        heappush(env._queue, (env._now + delay, _NORMAL, next(env._eid), _Call(fn)))
+
     def _timer_fired(self, timer: _Timer) -> None:
         rec, action = timer.rec, timer.action
         assert rec is not None and action is not None
@@ -586,7 +605,7 @@ class Simulation:
         self.sink.log(row)
         if not self._tick_due:
             self._tick_due = True
-            self.env.timeout(60.0 - self.env.now % 60.0).callbacks.append(self._advance)
+            self._call_in(60.0 - self.env.now % 60.0, self._advance)
 
     def _advance(self, _event: Any) -> None:
         """A streaming run: at a full hour after rows were logged, let the event log write out what is now
@@ -633,7 +652,7 @@ class Simulation:
                     self._pending -= 1
                     self._maybe_done()
 
-                self.env.timeout(self._alive_until - self.env.now).callbacks.append(wake)
+                self._call_in(self._alive_until - self.env.now, wake)
                 return
             self.done.succeed()
 
@@ -858,7 +877,7 @@ class Simulation:
         start, s.end = s.day * 1440 + a, s.day * 1440 + b
         s.day += 1
         if self.env.now < start:
-            self.env.timeout(start - self.env.now).callbacks.append(lambda _e: self._shift_begins(s, start))
+            self._call_in(start - self.env.now, lambda _e: self._shift_begins(s, start))
         else:
             self._shift_begins(s, start)
 
@@ -871,7 +890,7 @@ class Simulation:
         self.desk.staffed_by_line[s.line] = self.desk.staffed_by_line.get(s.line, 0.0) + staffed
         handover = self.sc.desk.handover_minutes
         if handover and self.env.now < s.end:
-            self.env.timeout(min(handover, s.end - self.env.now)).callbacks.append(lambda _e: self._ready(s))
+            self._call_in(min(handover, s.end - self.env.now), lambda _e: self._ready(s))
         else:
             self._ready(s)
 
@@ -886,7 +905,7 @@ class Simulation:
             if s.end not in self._shift_ends:
                 self._shift_ends.add(s.end)
                 end = s.end
-                self.env.timeout(end - self.env.now).callbacks.append(lambda _e: self._shift_ends_at(end))
+                self._call_in(end - self.env.now, lambda _e: self._shift_ends_at(end))
 
     def _shift_ends_at(self, end: float) -> None:
         self._shift_ends.discard(end)
@@ -914,7 +933,7 @@ class Simulation:
         if now < self._horizon:  # like the staffed minutes: while posts arrive, not in the drain
             self.desk.busy_minutes += service
             self.desk.busy_by_line[s.line] = self.desk.busy_by_line.get(s.line, 0.0) + service
-        self.env.timeout(service).callbacks.append(lambda _e: self._triage_done(s, rec, raw, actionable))
+        self._call_in(service, lambda _e: self._triage_done(s, rec, raw, actionable))
 
     def _triage_done(self, s: _Staff, rec: CaseRecord, raw: Any, actionable: bool) -> None:
         self._busy_staff -= 1
