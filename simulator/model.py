@@ -25,12 +25,12 @@ import gc
 import math
 import random
 from array import array
-from heapq import heappop, heappush
-from itertools import accumulate
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from heapq import heappop, heappush
+from itertools import accumulate
 from typing import Any
 
 import simpy
@@ -490,7 +490,8 @@ class Simulation:
         if not delay > 0.0:  # max(0.0, delay)
             delay = 0.0
         timer = _Timer(self._timer_callbacks, rec, action, args, now + delay, tag)
-        heappush(env._queue, (now + delay, _NORMAL, next(env._eid), timer))  # env.schedule(timer, NORMAL, delay)
+        queue: list[Any] = env._queue
+        heappush(queue, (now + delay, _NORMAL, next(env._eid), timer))  # env.schedule(timer, NORMAL, delay)
         if tag is not None and self._cancel_timers:
             if rec.cancellable is None:
                 rec.cancellable = []
@@ -502,7 +503,8 @@ class Simulation:
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         env = self.env
-        heappush(env._queue, (env._now + delay, _NORMAL, next(env._eid), _Call(fn)))
+        queue: list[Any] = env._queue
+        heappush(queue, (env._now + delay, _NORMAL, next(env._eid), _Call(fn)))
 
     def _timer_fired(self, timer: _Timer) -> None:
         rec, action = timer.rec, timer.action
@@ -627,12 +629,13 @@ class Simulation:
         """``self.env.run(until=self.done)``: SimPy's ``Environment.step`` loop inlined (the same events in the
         same order, the same clock; the run stops once the ``done`` event's callbacks have run)."""
         env, until = self.env, self.done
-        queue = env._queue
+        queue: list[Any] = env._queue
         while True:
             if not queue:
                 raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}')
             env._now, _, _, event = heappop(queue)
-            callbacks, event.callbacks = event.callbacks, None
+            callbacks = event.callbacks
+            event.callbacks = None
             for callback in callbacks:
                 callback(event)
             if event is until:
