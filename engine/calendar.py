@@ -130,6 +130,8 @@ class WorkCalendar:
         #: add_working_days per (day of start, n, close of business): a pure function of the flags, which do not
         #: change after __init__
         self._due_memo: dict[tuple[date, int, time], datetime] = {}
+        #: simulator.worktime's office days per (opens, closes): day -> (opening or None, closing, next midnight)
+        self.office_days: dict[tuple[time, time], dict[date, tuple[datetime | None, datetime, datetime]]] = {}
         for d, name in holidays:
             self._set(d, False, name)
         for d, name in workdays:
