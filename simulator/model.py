@@ -463,14 +463,14 @@ class Simulation:
 
     # -- clock ----------------------------------------------------------------
     def now(self) -> datetime:
-        t = self.env.now
+        t = self.env._now
         if t != self._now_minutes:  # several calls per instant: the datetime is made once
             self._now_minutes = t
             self._now = self.t0 + timedelta(minutes=t)
         return self._now
 
     def _delay_until(self, at: datetime) -> float:
-        return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
+        return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env._now)
 
     def _schedule(self, at: datetime, action: Callable[..., None], rec: CaseRecord, tag: Any = None,
                   args: tuple[Any, ...] = ()) -> None:
@@ -515,7 +515,8 @@ class Simulation:
         rec.timers -= 1
         if rec.timers == 0 and rec.replied_at is not None:
             self._case_finished(rec)
-        self._maybe_done()
+        if self._arrivals_done:  # _maybe_done's first condition, tested here (a timer fires for most events)
+            self._maybe_done()
 
     def _cancel(self, rec: CaseRecord, cancel: Callable[[Any], bool]) -> None:
         """Take back the case's pending timers whose tag ``cancel`` accepts: their callbacks are dropped
@@ -607,7 +608,7 @@ class Simulation:
         self.sink.log(row)
         if not self._tick_due:
             self._tick_due = True
-            self._call_in(60.0 - self.env.now % 60.0, self._advance)
+            self._call_in(60.0 - self.env._now % 60.0, self._advance)
 
     def _advance(self, _event: Any) -> None:
         """A streaming run: at a full hour after rows were logged, let the event log write out what is now
@@ -648,14 +649,14 @@ class Simulation:
     def _maybe_done(self) -> None:
         if (self._arrivals_done and self._pending == 0 and not self._waiting
                 and self._busy_staff == 0 and not self.done.triggered):
-            if self.env.now < self._alive_until:
+            if self.env._now < self._alive_until:
                 self._pending += 1
 
                 def wake(_event: Any) -> None:
                     self._pending -= 1
                     self._maybe_done()
 
-                self._call_in(self._alive_until - self.env.now, wake)
+                self._call_in(self._alive_until - self.env._now, wake)
                 return
             self.done.succeed()
 
@@ -684,10 +685,10 @@ class Simulation:
         rates = self.hourly_rates()
         hours = len(rates)
         for t in arrival_minutes(self.rng_arrivals, rates):
-            yield self.env.timeout(t - self.env.now)
+            yield self.env.timeout(t - self.env._now)
             self._new_post()
-        if self.env.now < hours * 60:
-            yield self.env.timeout(hours * 60 - self.env.now)
+        if self.env._now < hours * 60:
+            yield self.env.timeout(hours * 60 - self.env._now)
         self._arrivals_done = True
         self._maybe_done()
 
@@ -726,7 +727,7 @@ class Simulation:
         self._emit(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
         if rec.redelivered:  # the redelivery came after the post was collected
             self._emit(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
-        self._enqueue((rec, raw, actionable, self.env.now))
+        self._enqueue((rec, raw, actionable, self.env._now))
 
     def _full_path(self, n: int) -> bool:
         """Whether post ``n`` (and its count polls) goes through the payload text and the adapters.
@@ -879,8 +880,8 @@ class Simulation:
         a, b = self._windows[pattern[s.day % len(pattern)]]
         start, s.end = s.day * 1440 + a, s.day * 1440 + b
         s.day += 1
-        if self.env.now < start:
-            self._call_in(start - self.env.now, lambda _e: self._shift_begins(s, start))
+        if self.env._now < start:
+            self._call_in(start - self.env._now, lambda _e: self._shift_begins(s, start))
         else:
             self._shift_begins(s, start)
 
@@ -892,14 +893,14 @@ class Simulation:
         self.desk.staffed_minutes += staffed
         self.desk.staffed_by_line[s.line] = self.desk.staffed_by_line.get(s.line, 0.0) + staffed
         handover = self.sc.desk.handover_minutes
-        if handover and self.env.now < s.end:
-            self._call_in(min(handover, s.end - self.env.now), lambda _e: self._ready(s))
+        if handover and self.env._now < s.end:
+            self._call_in(min(handover, s.end - self.env._now), lambda _e: self._ready(s))
         else:
             self._ready(s)
 
     def _ready(self, s: _Staff) -> None:
         """The member is free on duty: take the next post, or wait for one until the shift ends."""
-        if self.env.now >= s.end:
+        if self.env._now >= s.end:
             self._release(s)
         elif self._waiting:
             self._take(s, self._waiting.popleft())
@@ -908,7 +909,7 @@ class Simulation:
             if s.end not in self._shift_ends:
                 self._shift_ends.add(s.end)
                 end = s.end
-                self._call_in(end - self.env.now, lambda _e: self._shift_ends_at(end))
+                self._call_in(end - self.env._now, lambda _e: self._shift_ends_at(end))
 
     def _shift_ends_at(self, end: float) -> None:
         self._shift_ends.discard(end)
@@ -929,7 +930,7 @@ class Simulation:
     def _take(self, s: _Staff, item: tuple[Any, ...]) -> None:
         self._busy_staff += 1
         rec, raw, actionable, queued_at = item
-        now = self.env.now
+        now = self.env._now
         self._emit(LogRow(rec.case_id, TAKE, self.now(), s.name, "", ""))
         self.desk.waits_minutes.append(now - queued_at)  # type: ignore[attr-defined]
         service = self.sc.desk.triage_minutes.sample(self.rng_desk)
@@ -947,7 +948,7 @@ class Simulation:
             self.desk.answered_directly += 1
             self._emit(LogRow(rec.case_id, DESK_ANSWER, self.now(), s.name, "", ""))
         self._maybe_done()
-        if self.env.now < s.end:
+        if self.env._now < s.end:
             self._ready(s)
         else:
             self._release(s)
@@ -1283,9 +1284,9 @@ class Simulation:
     def _daily(self):  # type: ignore[no-untyped-def]
         span = max(1.0, (self.t_end - self.t0).total_seconds() / 60.0)
         while not self.done.triggered:
-            yield self.env.timeout(1440 - self.env.now % 1440)
+            yield self.env.timeout(1440 - self.env._now % 1440)
             self.backlog.append((self.now().date().isoformat(), self._open_forms))
-            self.progress(min(1.0, self.env.now / span))
+            self.progress(min(1.0, self.env._now / span))
 
     def _scripted(self, item: Any):  # type: ignore[no-untyped-def]
         yield self.env.timeout(self._delay_until(item.at))
