@@ -58,7 +58,6 @@ from engine import (
 from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
 from engine.compiler import TableKey
-from engine.engine import trusted
 from engine.models import Decision
 
 from .cascade import hawkes_cascade
@@ -76,15 +75,48 @@ from .stream import RunSink
 from .streams import case_stream
 from .worktime import advance_working, next_working_moment
 
+_setattr = object.__setattr__
+
+
+def positional(cls: type[Any], *given: str) -> Callable[..., Any]:
+    """``engine.trusted(cls)`` for one set of keywords, ``given``, their values passed by position:
+    ``positional(cls, "a", "b")(x, y)`` is ``trusted(cls)(a=x, b=y)`` (the fields in the model's order, the
+    other fields their defaults, the fields-set ``{"a", "b"}``: what ``cls(a=x, b=y)`` gives), made without
+    a loop over the fields (a copy of the defaults updated with the values).  Every field not given needs a
+    plain default."""
+    fields = cls.model_fields
+    if not cls.model_config.get("frozen"):
+        raise TypeError(f"{cls.__name__}: only frozen models share a fields-set")
+    if len(set(given)) != len(given) or any(n not in fields for n in given) \
+            or any(f.is_required() or f.default_factory is not None for n, f in fields.items() if n not in given):
+        raise TypeError(f"{cls.__name__}: {given} are not its fields, or leave one without a plain default")
+    template = {n: None if n in given else f.default for n, f in fields.items()}
+    fields_set = set(given)  # shared by every instance, as trusted shares it (the models are frozen)
+    new, copy = cls.__new__, template.copy
+
+    def make(*values: Any) -> Any:
+        m = new(cls)
+        d = copy()
+        d.update(zip(given, values, strict=True))
+        _setattr(m, "__dict__", d)
+        _setattr(m, "__pydantic_fields_set__", fields_set)
+        _setattr(m, "__pydantic_extra__", None)
+        _setattr(m, "__pydantic_private__", None)
+        return m
+
+    return make
+
+
 # the events the model hands the engine, built from values of the right types without validating them again
-# (engine.trusted: the same models, tests/test_engine_speed.py compares them with validated ones)
-_post = trusted(Post)
-_post_received = trusted(PostReceived)
-_reposts_updated = trusted(RepostsUpdated)
-_follow_up_posted = trusted(FollowUpPosted)
-_statement_issued = trusted(StatementIssued)
-_reply_filed = trusted(ReplyFiled)
-_deadline_reached = trusted(DeadlineReached)
+# (engine.trusted, with the keywords by position: the same models; tests/test_engine_speed.py and
+# tests/test_core_speed_s7.py compare them with validated ones)
+_post = positional(Post, "post_id", "channel", "author", "text", "place", "posted_at", "reposts")
+_post_received = positional(PostReceived, "case_id", "at", "post")
+_reposts_updated = positional(RepostsUpdated, "case_id", "at", "reposts")
+_follow_up_posted = positional(FollowUpPosted, "case_id", "at", "text")
+_statement_issued = positional(StatementIssued, "case_id", "at")
+_reply_filed = positional(ReplyFiled, "case_id", "at", "reply_kind")
+_deadline_reached = positional(DeadlineReached, "case_id", "at", "deadline", "reminder")
 
 __all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult", "day_factor", "arrival_minutes",
            "unit_response"]
@@ -841,7 +873,7 @@ class Simulation:
                 result = self.updates.wechat(payload)
                 self.tap(rec.case_id, "follow-up", payload)
             text = result.post.text if result.post is not None else None
-        self._handle(rec, _follow_up_posted(case_id=rec.case_id, at=now, text=text))
+        self._handle(rec, _follow_up_posted(rec.case_id, now, text))
 
     def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
         minutes = (at - rec.posted_at).total_seconds() / 60.0
@@ -967,7 +999,7 @@ class Simulation:
                 self.desk.merged += 1
                 self._emit(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
                                        merged_post=rec.case_id))
-                self._handle(target, _follow_up_posted(case_id=target.case_id, at=self.now(), text=raw.text))
+                self._handle(target, _follow_up_posted(target.case_id, self.now(), raw.text))
                 return
         self._open_by_problem.setdefault(key, []).append(rec)
         # the desk locates the post: a geotag, else a landmark the text names, else (asking the citizen)
@@ -982,11 +1014,11 @@ class Simulation:
         rec.opened_at = at
         # the post as the desk forwards it: located, with the count read now (what RawPost.at_place and a
         # model_copy give, built without validating again the values the adapter validated)
-        post = _post(post_id=raw.post_id, channel=raw.channel, author=raw.author, text=raw.text,
-                     place=rec.located_place, posted_at=raw.posted_at, reposts=self._poll_counts(rec, at))
+        post = _post(raw.post_id, raw.channel, raw.author, raw.text, rec.located_place, raw.posted_at,
+                     self._poll_counts(rec, at))
         self.cases[rec.case_id] = rec
         self._open_forms += 1
-        decision = self._decide(_post_received(case_id=rec.case_id, at=at, post=post))
+        decision = self._decide(_post_received(rec.case_id, at, post))
         self._apply(rec, decision)
         rec.true_unit = self._true_unit(rec)
         self._start_unit(rec)
@@ -1084,7 +1116,7 @@ class Simulation:
                 self._emit(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
                                        deadline=eff.deadline, due=eff.due,
                                        reposts=state.reposts if state is not None else None))
-        self._handle(rec, _deadline_reached(case_id=cid, at=self.now(), deadline=eff.deadline, reminder=reminder))
+        self._handle(rec, _deadline_reached(cid, self.now(), eff.deadline, reminder))
 
     # -- units ------------------------------------------------------------------
     def case_rng(self, rec: CaseRecord, purpose: str) -> random.Random:
@@ -1170,7 +1202,7 @@ class Simulation:
         if rec.slot is not None:
             rec.slot[0].release(rec.slot[1])
             rec.slot = None
-        self._handle(rec, _reply_filed(case_id=rec.case_id, at=self.now(), reply_kind=kind))
+        self._handle(rec, _reply_filed(rec.case_id, self.now(), kind))
         self._fulfilled(rec, "reply")
         if kind == "近期解决":
             self._promise(rec)
@@ -1214,7 +1246,7 @@ class Simulation:
     def _statement_due(self, rec: CaseRecord) -> None:
         rec.statement_at = self.now()
         self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
-        self._handle(rec, _statement_issued(case_id=rec.case_id, at=self.now()))
+        self._handle(rec, _statement_issued(rec.case_id, self.now()))
         self._fulfilled(rec, "external_statement")
 
     # -- platform and citizens ----------------------------------------------------
@@ -1250,7 +1282,7 @@ class Simulation:
 
     def _poll_due(self, rec: CaseRecord, at: datetime) -> None:
         self._sync_reposts(rec, at)  # polls due before this one first, as they were made
-        self._handle(rec, _reposts_updated(case_id=rec.case_id, at=at, reposts=self._poll_counts(rec, at)))
+        self._handle(rec, _reposts_updated(rec.case_id, at, self._poll_counts(rec, at)))
 
     def _sync_reposts(self, rec: CaseRecord, now: datetime) -> None:
         """Report to the engine the latest poll due by ``now`` that was not sent at its time."""
@@ -1261,8 +1293,7 @@ class Simulation:
         at = checks[i - 1]
         self.updates.count_updates["accepted"] += i - 1  # the polls in between: read, and superseded
         rec.lazy_checks = checks[i:]
-        self._apply(rec, self._decide(_reposts_updated(case_id=rec.case_id, at=at,
-                                                           reposts=self._poll_counts(rec, at))))
+        self._apply(rec, self._decide(_reposts_updated(rec.case_id, at, self._poll_counts(rec, at))))
 
     def _start_citizen(self, rec: CaseRecord) -> None:
         c = self.sc.citizens

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -235,3 +236,61 @@ def test_inlined_run_loop_and_wake_ups_write_the_files_simpy_s_do(scenario: str,
     assert drained[0] == drained[1]
     for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv"):
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "simpy" / name).read_bytes(), name
+
+
+def _event_values() -> list[tuple[Any, type[Any], dict[str, Any]]]:
+    from engine import (
+        DeadlineReached,
+        FollowUpPosted,
+        Post,
+        PostReceived,
+        ReplyFiled,
+        RepostsUpdated,
+        StatementIssued,
+    )
+    from simulator import model
+
+    at = datetime(2014, 5, 6, 10, 30, 15, 250, tzinfo=SHANGHAI)
+    post = Post(post_id="weibo-3700000000000000001", channel="weibo", author="回龙观老王", text="路灯坏了\n\"引号\"",
+                place="回龙观镇", posted_at=at.replace(microsecond=0), reposts=12)
+    return [
+        (model._post, Post, dict(post_id="wechat-6000000000000000002", channel="wechat", author="oX7wQabc",
+                                 text="噪音扰民", place="城北街道", posted_at=datetime(2014, 5, 6, 2, 0, tzinfo=UTC),
+                                 reposts=0)),
+        (model._post_received, PostReceived, dict(case_id="C0000001", at=at, post=post)),
+        (model._reposts_updated, RepostsUpdated, dict(case_id="C0000001", at=at, reposts=1234)),
+        (model._follow_up_posted, FollowUpPosted, dict(case_id="C0000001", at=at, text="还没人管？")),
+        (model._follow_up_posted, FollowUpPosted, dict(case_id="C0000001", at=at, text=None)),
+        (model._statement_issued, StatementIssued, dict(case_id="C0000001", at=at)),
+        (model._reply_filed, ReplyFiled, dict(case_id="C0000001", at=at, reply_kind="近期解决")),
+        (model._deadline_reached, DeadlineReached, dict(case_id="C0000001", at=at, deadline="reply", reminder=True)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_positional_events_equal_validated_ones(index: int) -> None:
+    from pydantic import ValidationError
+
+    make, cls, values = _event_values()[index]
+    fast, slow = make(*values.values()), cls(**values)
+    assert type(fast) is cls
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
+    with pytest.raises(ValidationError):  # still frozen
+        fast.case_id = "C9"
+
+
+def test_positional_refuses_what_it_cannot_build() -> None:
+    from engine import PostReceived, ReplyFiled
+    from simulator.model import positional
+
+    with pytest.raises(TypeError):
+        positional(PostReceived, "case_id", "at")  # post is required
+    with pytest.raises(TypeError):
+        positional(ReplyFiled, "case_id", "at", "kind")  # not a field
+    with pytest.raises(ValueError):
+        positional(ReplyFiled, "case_id", "at", "reply_kind")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI))
