@@ -92,7 +92,8 @@ def positional(cls: type[Any], *given: str) -> Callable[..., Any]:
         raise TypeError(f"{cls.__name__}: {given} are not its fields, or leave one without a plain default")
     template = {n: None if n in given else f.default for n, f in fields.items()}
     fields_set = set(given)  # shared by every instance, as trusted shares it (the models are frozen)
-    new, copy = cls.__new__, template.copy
+    new: Callable[..., Any] = cls.__new__
+    copy = template.copy
 
     def make(*values: Any) -> Any:
         m = new(cls)
