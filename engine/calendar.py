@@ -127,6 +127,11 @@ class WorkCalendar:
                 self._flags.append(1 if day.weekday() < 5 else 0)
                 day += timedelta(days=1)
         self._override_names: dict[date, str] = {}
+        #: add_working_days per (day of start, n, close of business): a pure function of the flags, which do not
+        #: change after __init__
+        self._due_memo: dict[tuple[date, int, time], datetime] = {}
+        #: simulator.worktime's office days per (opens, closes): day -> (opening or None, closing, next midnight)
+        self.office_days: dict[tuple[time, time], dict[date, tuple[datetime | None, datetime, datetime]]] = {}
         for d, name in holidays:
             self._set(d, False, name)
         for d, name in workdays:
@@ -161,7 +166,9 @@ class WorkCalendar:
         return (d - self._first).days
 
     def is_workday(self, d: date) -> bool:
-        return self._flags[self._index(d)] == 1
+        if self._first <= d <= self._last:  # _index inline (the simulator asks this for every working-time step)
+            return self._flags[(d - self._first).days] == 1
+        return self._flags[self._index(d)] == 1  # raises naming the year
 
     def day_info(self, d: date) -> DayInfo:
         work = self.is_workday(d)
@@ -195,6 +202,13 @@ class WorkCalendar:
     def add_working_days(self, start: datetime, n: int) -> datetime:
         """Close of business of the N-th working day after the day of ``start``."""
         day = self.local(start).date()
+        key = (day, n, self.close_of_business)
+        due = self._due_memo.get(key)
+        if due is None:
+            due = self._due_memo[key] = self._add_working_days(day, n)
+        return due
+
+    def _add_working_days(self, day: date, n: int) -> datetime:
         i = self._index(day)
         flags = self._flags
         counted = 0

@@ -32,6 +32,8 @@ from __future__ import annotations
 import math
 import random
 import re
+from base64 import b64encode
+from bisect import bisect_right
 from itertools import accumulate
 
 __all__ = [
@@ -284,6 +286,16 @@ _NICK_FAMILY = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 _NICK_AREA = ("回龙观", "天通苑", "昌平", "沙河", "霍营", "北七家", "南口", "小汤山")
 OPENID_PREFIX = "oX7wQ"  # OpenIDs of one official account share their first characters
 _OPENID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+_OPENID_LEN = 28 - len(OPENID_PREFIX)  # random characters, 6 bits each
+_OPENID_BYTES = -(-6 * _OPENID_LEN // 24) * 3  # whole base64 groups: no padding
+#: standard base64 digit of value v -> _OPENID_CHARS[v]
+_B64_TO_OPENID = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", _OPENID_CHARS)
+
+
+def openid_chars(bits: int) -> str:
+    """``"".join(_OPENID_CHARS[(bits >> (6 * i)) & 63] for i in range(_OPENID_LEN))``, through base64 (big-endian
+    6-bit digits, read backwards): one C call instead of a generator of 23 steps."""
+    return b64encode(bits.to_bytes(_OPENID_BYTES, "big")).decode("ascii").translate(_B64_TO_OPENID)[::-1][:_OPENID_LEN]
 
 
 class Author:
@@ -349,6 +361,8 @@ def _faker_tables() -> tuple[tuple[str, ...], list[float], tuple[str, ...], tupl
 
 
 _LASTS, _LAST_CUM, _FIRSTS, _FIRST_ROM, _LAST_ROM = _faker_tables()
+_LAST_TOTAL = _LAST_CUM[-1] + 0.0  # as random.choices computes the total of cum_weights
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
 
 
 class ContentGenerator:
@@ -365,40 +379,47 @@ class ContentGenerator:
         self._choices = {p: names + tuple(n for n, other in SHARED_LANDMARKS.items() if other == p)
                          for p, names in LANDMARKS.items()}
 
+    # author, _user_name and _nickname draw with ``rng._randbelow`` directly: ``rng.choice(seq)`` is
+    # ``seq[rng._randbelow(len(seq))]``, ``rng.randrange(n)`` is ``rng._randbelow(n)`` and ``rng.randrange(a, b)``
+    # is ``a + rng._randbelow(b - a)`` (CPython's random.py): the same draws without a Python call around each one
     def _user_name(self) -> str:
         rng = self.rng
-        shape = rng.randrange(4)
-        first, last = rng.choice(_FIRST_ROM).lower(), rng.choice(_LAST_ROM).lower()
+        below = rng._randbelow  # type: ignore[attr-defined]
+        shape = below(4)
+        first, last = _FIRST_ROM[below(len(_FIRST_ROM))].lower(), _LAST_ROM[below(len(_LAST_ROM))].lower()
         if shape == 0:
             return last + first
         if shape == 1:
             return first + last
         if shape == 2:
-            return f"{first}{rng.randrange(100):02d}"
-        return rng.choice("abcdefghijklmnopqrstuvwxyz") + last
+            return f"{first}{below(100):02d}"
+        return _LOWER[below(26)] + last
 
     def author(self) -> Author:
         rng = self.rng
-        name = rng.choices(_LASTS, cum_weights=_LAST_CUM)[0] + rng.choice(_FIRSTS)
+        below = rng._randbelow  # type: ignore[attr-defined]
+        # rng.choices(_LASTS, cum_weights=_LAST_CUM)[0], as CPython's choices computes it
+        name = _LASTS[bisect_right(_LAST_CUM, rng.random() * _LAST_TOTAL, 0, len(_LASTS) - 1)] \
+            + _FIRSTS[below(len(_FIRSTS))]
         latin = self._user_name()
-        phone = rng.choice(PHONE_PREFIXES_2014) + f"{rng.randrange(10**8):08d}"
-        uid = rng.randrange(1_000_000_000, 5_500_000_000)  # 10 digits: the ids Weibo had issued by 2014
-        bits = rng.getrandbits(6 * (28 - len(OPENID_PREFIX)))
-        openid = OPENID_PREFIX + "".join(_OPENID_CHARS[(bits >> (6 * i)) & 63] for i in range(28 - len(OPENID_PREFIX)))
+        phone = PHONE_PREFIXES_2014[below(len(PHONE_PREFIXES_2014))] + f"{below(10**8):08d}"
+        uid = 1_000_000_000 + below(4_500_000_000)  # 10 digits: the ids Weibo had issued by 2014
+        openid = OPENID_PREFIX + openid_chars(rng.getrandbits(6 * _OPENID_LEN))
         followers = int(math.exp(rng.gauss(4.0, 1.5)))  # most citizens have tens to hundreds of followers
         return Author(name, phone, self._nickname(name, latin, uid), openid, uid, followers)
 
     def _nickname(self, name: str, latin: str, uid: int) -> str:
         rng = self.rng
+        below = rng._randbelow  # type: ignore[attr-defined]
         shape = rng.random()
         if shape < 0.25:  # 回龙观老王, 天通苑小李
-            return rng.choice(_NICK_AREA) + rng.choice("老小") + rng.choice(_NICK_FAMILY)
+            return _NICK_AREA[below(len(_NICK_AREA))] + "老小"[below(2)] + _NICK_FAMILY[below(len(_NICK_FAMILY))]
         if shape < 0.45:  # 爱吃草莓的猫
-            return rng.choice(_NICK_ADJ) + rng.choice(_NICK_NOUN)
+            return _NICK_ADJ[below(len(_NICK_ADJ))] + _NICK_NOUN[below(len(_NICK_NOUN))]
         if shape < 0.65:  # 张伟1987
-            return name + str(rng.randrange(1960, 2000))
+            return name + str(1960 + below(40))
         if shape < 0.85:  # wangli_88
-            return latin + "_" + str(rng.randrange(10, 1000))
+            return latin + "_" + str(10 + below(990))
         return f"用户{uid}"  # the platform's default for users who never chose one
 
     def where(self, place: str) -> str:

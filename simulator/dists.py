@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from math import exp, log
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,6 +21,11 @@ MAX_SPREAD = 1_000  # largest p90 / median
 #: A draw is capped at this multiple of p90 (or of the mean): a lognormal's far tail
 #: would otherwise overflow a date; with any realistic spread the cap is never reached.
 SAMPLE_CAP = 1_000
+
+
+#: (median, p90) -> (mu, sigma, cap) of MedianP90.sample (pure functions of the two fields)
+_LOGNORMAL: dict[tuple[float, float], tuple[float, float, float]] = {}
+_NV_MAGICCONST = random.NV_MAGICCONST  # type: ignore[attr-defined]
 
 
 class MedianP90(BaseModel):
@@ -51,7 +57,24 @@ class MedianP90(BaseModel):
         return math.exp(self.mu + self.sigma**2 / 2)
 
     def sample(self, rng: random.Random) -> float:
-        return min(rng.lognormvariate(self.mu, self.sigma), SAMPLE_CAP * self.p90)
+        """``min(rng.lognormvariate(mu, sigma), cap)``: the same draws and the same float, computed inline
+        (CPython's ``normalvariate``, Kinderman-Monahan) with mu and sigma remembered per (median, p90)."""
+        key = (self.median, self.p90)
+        params = _LOGNORMAL.get(key)
+        if params is None:
+            if len(_LOGNORMAL) >= 4096:
+                _LOGNORMAL.clear()
+            params = _LOGNORMAL[key] = (self.mu, self.sigma, SAMPLE_CAP * self.p90)
+        mu, sigma, cap = params
+        rnd = rng.random
+        while True:
+            u1 = rnd()
+            u2 = 1.0 - rnd()
+            z = _NV_MAGICCONST * (u1 - 0.5) / u2
+            if z * z / 4.0 <= -log(u2):
+                break
+        x = exp(mu + z * sigma)
+        return x if x <= cap else cap
 
 
 class Exponential(BaseModel):
@@ -66,7 +89,11 @@ class Exponential(BaseModel):
         return self.exponential_mean
 
     def sample(self, rng: random.Random) -> float:
-        return min(rng.expovariate(1.0 / self.exponential_mean), SAMPLE_CAP * self.exponential_mean)
+        """``min(rng.expovariate(1 / mean), cap)``, inline (CPython's ``expovariate``: the same float)."""
+        mean = self.exponential_mean
+        x = -log(1.0 - rng.random()) / (1.0 / mean)
+        cap = SAMPLE_CAP * mean
+        return x if x <= cap else cap
 
 
 Delay = MedianP90 | Exponential

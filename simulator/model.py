@@ -29,6 +29,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from heapq import heappop, heappush
+from itertools import accumulate
 from typing import Any
 
 import simpy
@@ -56,7 +58,6 @@ from engine import (
 from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
 from engine.compiler import TableKey
-from engine.engine import trusted
 from engine.models import Decision
 
 from .cascade import hawkes_cascade
@@ -74,15 +75,49 @@ from .stream import RunSink
 from .streams import case_stream
 from .worktime import advance_working, next_working_moment
 
+_setattr = object.__setattr__
+
+
+def positional(cls: type[Any], *given: str) -> Callable[..., Any]:
+    """``engine.trusted(cls)`` for one set of keywords, ``given``, their values passed by position:
+    ``positional(cls, "a", "b")(x, y)`` is ``trusted(cls)(a=x, b=y)`` (the fields in the model's order, the
+    other fields their defaults, the fields-set ``{"a", "b"}``: what ``cls(a=x, b=y)`` gives), made without
+    a loop over the fields (a copy of the defaults updated with the values).  Every field not given needs a
+    plain default."""
+    fields = cls.model_fields
+    if not cls.model_config.get("frozen"):
+        raise TypeError(f"{cls.__name__}: only frozen models share a fields-set")
+    if len(set(given)) != len(given) or any(n not in fields for n in given) \
+            or any(f.is_required() or f.default_factory is not None for n, f in fields.items() if n not in given):
+        raise TypeError(f"{cls.__name__}: {given} are not its fields, or leave one without a plain default")
+    template = {n: None if n in given else f.default for n, f in fields.items()}
+    fields_set = set(given)  # shared by every instance, as trusted shares it (the models are frozen)
+    new: Callable[..., Any] = cls.__new__
+    copy = template.copy
+
+    def make(*values: Any) -> Any:
+        m = new(cls)
+        d = copy()
+        d.update(zip(given, values, strict=True))
+        _setattr(m, "__dict__", d)
+        _setattr(m, "__pydantic_fields_set__", fields_set)
+        _setattr(m, "__pydantic_extra__", None)
+        _setattr(m, "__pydantic_private__", None)
+        return m
+
+    return make
+
+
 # the events the model hands the engine, built from values of the right types without validating them again
-# (engine.trusted: the same models, tests/test_engine_speed.py compares them with validated ones)
-_post = trusted(Post)
-_post_received = trusted(PostReceived)
-_reposts_updated = trusted(RepostsUpdated)
-_follow_up_posted = trusted(FollowUpPosted)
-_statement_issued = trusted(StatementIssued)
-_reply_filed = trusted(ReplyFiled)
-_deadline_reached = trusted(DeadlineReached)
+# (engine.trusted, with the keywords by position: the same models; tests/test_engine_speed.py and
+# tests/test_core_speed_s7.py compare them with validated ones)
+_post = positional(Post, "post_id", "channel", "author", "text", "place", "posted_at", "reposts")
+_post_received = positional(PostReceived, "case_id", "at", "post")
+_reposts_updated = positional(RepostsUpdated, "case_id", "at", "reposts")
+_follow_up_posted = positional(FollowUpPosted, "case_id", "at", "text")
+_statement_issued = positional(StatementIssued, "case_id", "at")
+_reply_filed = positional(ReplyFiled, "case_id", "at", "reply_kind")
+_deadline_reached = positional(DeadlineReached, "case_id", "at", "deadline", "reminder")
 
 __all__ = ["Simulation", "CaseRecord", "LogRow", "DeskStats", "RunResult", "day_factor", "arrival_minutes",
            "unit_response"]
@@ -202,6 +237,18 @@ class _Timer:
 
 
 _NO_CALLBACKS: tuple[Callable[[Any], None], ...] = ()
+
+
+class _Call:
+    """What ``env.timeout(delay).callbacks.append(fn)`` puts into SimPy's queue, without the ``Timeout``: the queue
+    and ``step`` use only ``callbacks`` and ``_ok`` of an event (``Simulation._call_in``)."""
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, fn: Callable[[Any], None]) -> None:
+        self.callbacks: list[Callable[[Any], None]] | None = [fn]
+_NORMAL = simpy.events.NORMAL
 
 
 @dataclass(slots=True)
@@ -325,12 +372,32 @@ def repost_thresholds(policy: Policy) -> tuple[int, ...] | None:
     return tuple(sorted(out))
 
 
+#: id(weights) -> (weights, population, cumulative weights, total, last index) for _weighted_choice
+_CUMULATIVE: dict[int, tuple[dict[Any, float], list[Any], list[float], float, int]] = {}
+
+
+def _weighted_choice(rng: random.Random, weights: dict[Any, float]) -> Any:
+    """``rng.choices(list(weights), list(weights.values()))[0]``: the same draw and the same choice (CPython's
+    ``choices`` with the cumulative weights computed once per dict, not per call)."""
+    entry = _CUMULATIVE.get(id(weights))
+    if entry is None or entry[0] is not weights:
+        population, cum = list(weights), list(accumulate(weights.values()))
+        total = cum[-1] + 0.0 if cum else 0.0
+        if len(population) != len(cum) or not 0.0 < total < math.inf:
+            return rng.choices(population, list(weights.values()))[0]  # raises as choices does
+        if len(_CUMULATIVE) >= 4096:
+            _CUMULATIVE.clear()
+        entry = _CUMULATIVE[id(weights)] = (weights, population, cum, total, len(population) - 1)
+    _, population, cum, total, hi = entry
+    return population[bisect.bisect_right(cum, rng.random() * total, 0, hi)]
+
+
 def unit_response(rng: random.Random, b: UnitBehaviour) -> tuple[bool, float, str]:
     """A unit's unsupervised response to a new form, drawn from the case's "unit" stream:
     (stays silent, working days to reply, kind of reply) — all three always drawn, in this order."""
     silent = rng.random() < b.no_reply
     delay = b.reply_working_days.sample(rng)
-    kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+    kind = _weighted_choice(rng, b.reply_kinds)
     return silent, delay, kind
 
 
@@ -395,6 +462,9 @@ class Simulation:
         self._cancel_timers = True  # drop timers that can no longer lead to anything (see _fulfilled)
         self._may_react: dict[tuple[str, bool, tuple[tuple[str, Any], ...]], bool] = {}
         self._horizon = (self.t_end - self.t0).total_seconds() / 60.0
+        #: the count polls after a post: (timedelta, its minutes as reposts_at computes them)
+        self._checks = [(d, d.total_seconds() / 60.0)
+                        for d in (timedelta(minutes=m) for m in scenario.arrivals.reposts.checks_minutes)]
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
         self.log: list[LogRow] = []
@@ -423,20 +493,17 @@ class Simulation:
         a = scenario.arrivals
         total = sum(a.hour_profile)
         self._hour_share = [x / total for x in a.hour_profile]
-        self._channels = list(a.channels), list(a.channels.values())
-        self._categories = list(a.categories), list(a.categories.values())
-        self._places = list(a.places), list(a.places.values())
 
     # -- clock ----------------------------------------------------------------
     def now(self) -> datetime:
-        t = self.env.now
+        t = self.env._now
         if t != self._now_minutes:  # several calls per instant: the datetime is made once
             self._now_minutes = t
             self._now = self.t0 + timedelta(minutes=t)
         return self._now
 
     def _delay_until(self, at: datetime) -> float:
-        return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env.now)
+        return max(0.0, (at - self.t0).total_seconds() / 60.0 - self.env._now)
 
     def _schedule(self, at: datetime, action: Callable[..., None], rec: CaseRecord, tag: Any = None,
                   args: tuple[Any, ...] = ()) -> None:
@@ -450,13 +517,27 @@ class Simulation:
         """
         self._pending += 1
         rec.timers += 1
-        delay = self._delay_until(at)
-        timer = _Timer(self._timer_callbacks, rec, action, args, self.env.now + delay, tag)
-        self.env.schedule(timer, simpy.events.NORMAL, delay)  # type: ignore[arg-type]
+        env = self.env
+        now = env._now
+        delay = (at - self.t0).total_seconds() / 60.0 - now  # _delay_until, inline
+        if not delay > 0.0:  # max(0.0, delay)
+            delay = 0.0
+        timer = _Timer(self._timer_callbacks, rec, action, args, now + delay, tag)
+        queue: list[Any] = env._queue
+        heappush(queue, (now + delay, _NORMAL, next(env._eid), timer))  # env.schedule(timer, NORMAL, delay)
         if tag is not None and self._cancel_timers:
             if rec.cancellable is None:
                 rec.cancellable = []
             rec.cancellable.append(timer)
+
+    def _call_in(self, delay: float, fn: Callable[[Any], None]) -> None:
+        """``self.env.timeout(delay).callbacks.append(fn)``: scheduled as that ``Timeout`` would be (same time,
+        priority and sequence number), a slotted entry instead of the event (desk, log ticks: several a post)."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        env = self.env
+        queue: list[Any] = env._queue
+        heappush(queue, (env._now + delay, _NORMAL, next(env._eid), _Call(fn)))
 
     def _timer_fired(self, timer: _Timer) -> None:
         rec, action = timer.rec, timer.action
@@ -467,7 +548,8 @@ class Simulation:
         rec.timers -= 1
         if rec.timers == 0 and rec.replied_at is not None:
             self._case_finished(rec)
-        self._maybe_done()
+        if self._arrivals_done:  # _maybe_done's first condition, tested here (a timer fires for most events)
+            self._maybe_done()
 
     def _cancel(self, rec: CaseRecord, cancel: Callable[[Any], bool]) -> None:
         """Take back the case's pending timers whose tag ``cancel`` accepts: their callbacks are dropped
@@ -559,7 +641,7 @@ class Simulation:
         self.sink.log(row)
         if not self._tick_due:
             self._tick_due = True
-            self.env.timeout(60.0 - self.env.now % 60.0).callbacks.append(self._advance)
+            self._call_in(60.0 - self.env._now % 60.0, self._advance)
 
     def _advance(self, _event: Any) -> None:
         """A streaming run: at a full hour after rows were logged, let the event log write out what is now
@@ -577,17 +659,37 @@ class Simulation:
         if minutes > self._alive_until:
             self._alive_until = minutes
 
+    def _run_until_done(self) -> None:
+        """``self.env.run(until=self.done)``: SimPy's ``Environment.step`` loop inlined (the same events in the
+        same order, the same clock; the run stops once the ``done`` event's callbacks have run)."""
+        env, until = self.env, self.done
+        queue: list[Any] = env._queue
+        while True:
+            if not queue:
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}')
+            env._now, _, _, event = heappop(queue)
+            callbacks = event.callbacks
+            event.callbacks = None
+            for callback in callbacks:
+                callback(event)
+            if event is until:
+                return
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+
     def _maybe_done(self) -> None:
         if (self._arrivals_done and self._pending == 0 and not self._waiting
                 and self._busy_staff == 0 and not self.done.triggered):
-            if self.env.now < self._alive_until:
+            if self.env._now < self._alive_until:
                 self._pending += 1
 
                 def wake(_event: Any) -> None:
                     self._pending -= 1
                     self._maybe_done()
 
-                self.env.timeout(self._alive_until - self.env.now).callbacks.append(wake)
+                self._call_in(self._alive_until - self.env._now, wake)
                 return
             self.done.succeed()
 
@@ -600,24 +702,26 @@ class Simulation:
         a = self.sc.arrivals
         hours = int((self.t_end - self.t0).total_seconds() // 3600)
         rates = []
-        factors: dict[Any, float] = {}  # per date: the calendar is asked once a day, not once an hour
+        # hour h starts at t0 + h hours: aware arithmetic is wall-clock arithmetic and t0 is a midnight, so that is
+        # hour h % 24 of day h // 24 (the calendar is asked once a day, not once an hour)
+        first = self.t0.date()
+        per_day, share = a.posts_per_day, self._hour_share
+        factor = 0.0
         for h in range(hours):
-            hour_start = self.t0 + timedelta(hours=h)
-            day = hour_start.date()
-            factor = factors.get(day)
-            if factor is None:
-                factor = factors[day] = self._day_factor(day)
-            rates.append(a.posts_per_day * self._hour_share[hour_start.hour] * factor / 60.0)
+            hour = h % 24
+            if hour == 0 or h == 0:
+                factor = self._day_factor(first + timedelta(days=h // 24))
+            rates.append(per_day * share[hour] * factor / 60.0)
         return rates
 
     def _arrivals(self):  # type: ignore[no-untyped-def]
         rates = self.hourly_rates()
         hours = len(rates)
         for t in arrival_minutes(self.rng_arrivals, rates):
-            yield self.env.timeout(t - self.env.now)
+            yield self.env.timeout(t - self.env._now)
             self._new_post()
-        if self.env.now < hours * 60:
-            yield self.env.timeout(hours * 60 - self.env.now)
+        if self.env._now < hours * 60:
+            yield self.env.timeout(hours * 60 - self.env._now)
         self._arrivals_done = True
         self._maybe_done()
 
@@ -628,10 +732,10 @@ class Simulation:
         n = self.posts
         case_id = f"C{n:07d}"
         if scripted is None:
-            channel = rng.choices(*self._channels)[0]
-            place = rng.choices(*self._places)[0]
+            channel = _weighted_choice(rng, a.channels)
+            place = _weighted_choice(rng, a.places)
             actionable = rng.random() < a.actionable_share
-            category = rng.choices(*self._categories)[0] if actionable else ""
+            category = _weighted_choice(rng, a.categories) if actionable else ""
             direct = a.reposts.direct.sample(self.rng_reposts) if channel == "weibo" else 0.0
             text = None
         else:
@@ -656,7 +760,7 @@ class Simulation:
         self._emit(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
         if rec.redelivered:  # the redelivery came after the post was collected
             self._emit(LogRow(case_id, PAYLOAD_DUPLICATE, posted, "platform", "", ""))
-        self._enqueue((rec, raw, actionable, self.env.now))
+        self._enqueue((rec, raw, actionable, self.env._now))
 
     def _full_path(self, n: int) -> bool:
         """Whether post ``n`` (and its count polls) goes through the payload text and the adapters.
@@ -770,7 +874,7 @@ class Simulation:
                 result = self.updates.wechat(payload)
                 self.tap(rec.case_id, "follow-up", payload)
             text = result.post.text if result.post is not None else None
-        self._handle(rec, _follow_up_posted(case_id=rec.case_id, at=now, text=text))
+        self._handle(rec, _follow_up_posted(rec.case_id, now, text))
 
     def reposts_at(self, rec: CaseRecord, at: datetime) -> int:
         minutes = (at - rec.posted_at).total_seconds() / 60.0
@@ -809,8 +913,8 @@ class Simulation:
         a, b = self._windows[pattern[s.day % len(pattern)]]
         start, s.end = s.day * 1440 + a, s.day * 1440 + b
         s.day += 1
-        if self.env.now < start:
-            self.env.timeout(start - self.env.now).callbacks.append(lambda _e: self._shift_begins(s, start))
+        if self.env._now < start:
+            self._call_in(start - self.env._now, lambda _e: self._shift_begins(s, start))
         else:
             self._shift_begins(s, start)
 
@@ -822,14 +926,14 @@ class Simulation:
         self.desk.staffed_minutes += staffed
         self.desk.staffed_by_line[s.line] = self.desk.staffed_by_line.get(s.line, 0.0) + staffed
         handover = self.sc.desk.handover_minutes
-        if handover and self.env.now < s.end:
-            self.env.timeout(min(handover, s.end - self.env.now)).callbacks.append(lambda _e: self._ready(s))
+        if handover and self.env._now < s.end:
+            self._call_in(min(handover, s.end - self.env._now), lambda _e: self._ready(s))
         else:
             self._ready(s)
 
     def _ready(self, s: _Staff) -> None:
         """The member is free on duty: take the next post, or wait for one until the shift ends."""
-        if self.env.now >= s.end:
+        if self.env._now >= s.end:
             self._release(s)
         elif self._waiting:
             self._take(s, self._waiting.popleft())
@@ -838,7 +942,7 @@ class Simulation:
             if s.end not in self._shift_ends:
                 self._shift_ends.add(s.end)
                 end = s.end
-                self.env.timeout(end - self.env.now).callbacks.append(lambda _e: self._shift_ends_at(end))
+                self._call_in(end - self.env._now, lambda _e: self._shift_ends_at(end))
 
     def _shift_ends_at(self, end: float) -> None:
         self._shift_ends.discard(end)
@@ -859,14 +963,14 @@ class Simulation:
     def _take(self, s: _Staff, item: tuple[Any, ...]) -> None:
         self._busy_staff += 1
         rec, raw, actionable, queued_at = item
-        now = self.env.now
+        now = self.env._now
         self._emit(LogRow(rec.case_id, TAKE, self.now(), s.name, "", ""))
         self.desk.waits_minutes.append(now - queued_at)  # type: ignore[attr-defined]
         service = self.sc.desk.triage_minutes.sample(self.rng_desk)
         if now < self._horizon:  # like the staffed minutes: while posts arrive, not in the drain
             self.desk.busy_minutes += service
             self.desk.busy_by_line[s.line] = self.desk.busy_by_line.get(s.line, 0.0) + service
-        self.env.timeout(service).callbacks.append(lambda _e: self._triage_done(s, rec, raw, actionable))
+        self._call_in(service, lambda _e: self._triage_done(s, rec, raw, actionable))
 
     def _triage_done(self, s: _Staff, rec: CaseRecord, raw: Any, actionable: bool) -> None:
         self._busy_staff -= 1
@@ -877,7 +981,7 @@ class Simulation:
             self.desk.answered_directly += 1
             self._emit(LogRow(rec.case_id, DESK_ANSWER, self.now(), s.name, "", ""))
         self._maybe_done()
-        if self.env.now < s.end:
+        if self.env._now < s.end:
             self._ready(s)
         else:
             self._release(s)
@@ -896,7 +1000,7 @@ class Simulation:
                 self.desk.merged += 1
                 self._emit(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
                                        merged_post=rec.case_id))
-                self._handle(target, _follow_up_posted(case_id=target.case_id, at=self.now(), text=raw.text))
+                self._handle(target, _follow_up_posted(target.case_id, self.now(), raw.text))
                 return
         self._open_by_problem.setdefault(key, []).append(rec)
         # the desk locates the post: a geotag, else a landmark the text names, else (asking the citizen)
@@ -911,11 +1015,11 @@ class Simulation:
         rec.opened_at = at
         # the post as the desk forwards it: located, with the count read now (what RawPost.at_place and a
         # model_copy give, built without validating again the values the adapter validated)
-        post = _post(post_id=raw.post_id, channel=raw.channel, author=raw.author, text=raw.text,
-                     place=rec.located_place, posted_at=raw.posted_at, reposts=self._poll_counts(rec, at))
+        post = _post(raw.post_id, raw.channel, raw.author, raw.text, rec.located_place, raw.posted_at,
+                     self._poll_counts(rec, at))
         self.cases[rec.case_id] = rec
         self._open_forms += 1
-        decision = self._decide(_post_received(case_id=rec.case_id, at=at, post=post))
+        decision = self._decide(_post_received(rec.case_id, at, post))
         self._apply(rec, decision)
         rec.true_unit = self._true_unit(rec)
         self._start_unit(rec)
@@ -1013,7 +1117,7 @@ class Simulation:
                 self._emit(LogRow(cid, OVERDUE, self.now(), "timer", rec.unit, rec.category,
                                        deadline=eff.deadline, due=eff.due,
                                        reposts=state.reposts if state is not None else None))
-        self._handle(rec, _deadline_reached(case_id=cid, at=self.now(), deadline=eff.deadline, reminder=reminder))
+        self._handle(rec, _deadline_reached(cid, self.now(), eff.deadline, reminder))
 
     # -- units ------------------------------------------------------------------
     def case_rng(self, rec: CaseRecord, purpose: str) -> random.Random:
@@ -1099,7 +1203,7 @@ class Simulation:
         if rec.slot is not None:
             rec.slot[0].release(rec.slot[1])
             rec.slot = None
-        self._handle(rec, _reply_filed(case_id=rec.case_id, at=self.now(), reply_kind=kind))
+        self._handle(rec, _reply_filed(rec.case_id, self.now(), kind))
         self._fulfilled(rec, "reply")
         if kind == "近期解决":
             self._promise(rec)
@@ -1128,7 +1232,7 @@ class Simulation:
         rng = self.case_rng(rec, "supervision")
         responds = rng.random() < respond_probability
         delay = b.supervised_reply_working_days.sample(rng)
-        kind = rng.choices(list(b.reply_kinds), list(b.reply_kinds.values()))[0]
+        kind = _weighted_choice(rng, b.reply_kinds)
         if not responds:
             return
         at = self._work_after(b, self.now(), delay)
@@ -1143,7 +1247,7 @@ class Simulation:
     def _statement_due(self, rec: CaseRecord) -> None:
         rec.statement_at = self.now()
         self._emit(LogRow(rec.case_id, STATEMENT, self.now(), rec.unit, rec.unit, rec.category))
-        self._handle(rec, _statement_issued(case_id=rec.case_id, at=self.now()))
+        self._handle(rec, _statement_issued(rec.case_id, self.now()))
         self._fulfilled(rec, "external_statement")
 
     # -- platform and citizens ----------------------------------------------------
@@ -1158,13 +1262,16 @@ class Simulation:
         if not rec.repost_times:
             return
         # the cascade is known in advance: report only the checks at which the count has grown
-        last = self.reposts_at(rec, self.now())
+        now = self.now()
+        times = rec.repost_times
+        last = self.reposts_at(rec, now)
         thresholds = self._repost_thresholds
         lazy: list[datetime] = []
-        for m in self.sc.arrivals.reposts.checks_minutes:
-            at = rec.posted_at + timedelta(minutes=m)
-            n = self.reposts_at(rec, at)
-            if at <= self.now() or n <= last:
+        posted = rec.posted_at
+        for delta, minutes in self._checks:
+            at = posted + delta
+            n = bisect.bisect_right(times, minutes)  # reposts_at(rec, at): (at - posted) is delta exactly
+            if at <= now or n <= last:
                 continue
             if thresholds is not None and not any(last < t <= n for t in thresholds):
                 lazy.append(at)
@@ -1176,7 +1283,7 @@ class Simulation:
 
     def _poll_due(self, rec: CaseRecord, at: datetime) -> None:
         self._sync_reposts(rec, at)  # polls due before this one first, as they were made
-        self._handle(rec, _reposts_updated(case_id=rec.case_id, at=at, reposts=self._poll_counts(rec, at)))
+        self._handle(rec, _reposts_updated(rec.case_id, at, self._poll_counts(rec, at)))
 
     def _sync_reposts(self, rec: CaseRecord, now: datetime) -> None:
         """Report to the engine the latest poll due by ``now`` that was not sent at its time."""
@@ -1187,8 +1294,7 @@ class Simulation:
         at = checks[i - 1]
         self.updates.count_updates["accepted"] += i - 1  # the polls in between: read, and superseded
         rec.lazy_checks = checks[i:]
-        self._apply(rec, self._decide(_reposts_updated(case_id=rec.case_id, at=at,
-                                                           reposts=self._poll_counts(rec, at))))
+        self._apply(rec, self._decide(_reposts_updated(rec.case_id, at, self._poll_counts(rec, at))))
 
     def _start_citizen(self, rec: CaseRecord) -> None:
         c = self.sc.citizens
@@ -1210,9 +1316,9 @@ class Simulation:
     def _daily(self):  # type: ignore[no-untyped-def]
         span = max(1.0, (self.t_end - self.t0).total_seconds() / 60.0)
         while not self.done.triggered:
-            yield self.env.timeout(1440 - self.env.now % 1440)
+            yield self.env.timeout(1440 - self.env._now % 1440)
             self.backlog.append((self.now().date().isoformat(), self._open_forms))
-            self.progress(min(1.0, self.env.now / span))
+            self.progress(min(1.0, self.env._now / span))
 
     def _scripted(self, item: Any):  # type: ignore[no-untyped-def]
         yield self.env.timeout(self._delay_until(item.at))
@@ -1235,7 +1341,7 @@ class Simulation:
         gc.freeze()
         gc.set_threshold(200_000, 20, 1_000)
         try:
-            self.env.run(until=self.done)
+            self._run_until_done()
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()

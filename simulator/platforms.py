@@ -31,6 +31,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from engine.adapters import RawPost
+from engine.engine import trusted
+
+#: ``RawPost.model_construct`` for delivered_post's values, cheaper (every field given: the same model)
+_raw_post = trusted(RawPost)
 
 __all__ = ["delivered_post", "weibo_status", "weibo_counts", "wechat_message", "cdata", "corrupt", "CORRUPTIONS", "OFFICIAL_ACCOUNT", "COMMENT_SHARE"]
 
@@ -113,12 +117,12 @@ def delivered_post(channel: str, status_id: int, t: datetime, text: str, author:
         if tz is None:
             tz = _WEIBO_TZ[seconds] = timezone(timedelta(seconds=seconds))
         posted = t.replace(microsecond=0, tzinfo=tz)  # the wall-clock time Weibo prints, at its offset
-        return RawPost.model_construct(post_id=f"weibo-{status_id}", channel="weibo", author=author.handle[:64],
-                                       author_id=str(author.uid), text=text, posted_at=posted, reposts=0,
-                                       geo=(float(geo[0]), float(geo[1])) if geo else None)
+        return _raw_post(post_id=f"weibo-{status_id}", channel="weibo", author=author.handle[:64],
+                         author_id=str(author.uid), text=text, posted_at=posted, reposts=0,
+                         geo=(float(geo[0]), float(geo[1])) if geo else None)
     posted = datetime.fromtimestamp(int(t.timestamp()), tz=UTC)
-    return RawPost.model_construct(post_id=f"wechat-{status_id}", channel="wechat", author=author.openid[:64],
-                                   author_id=author.openid, text=text, posted_at=posted, reposts=0, geo=None)
+    return _raw_post(post_id=f"wechat-{status_id}", channel="wechat", author=author.openid[:64],
+                     author_id=author.openid, text=text, posted_at=posted, reposts=0, geo=None)
 
 
 def weibo_counts(counts: list[tuple[int, int, int]]) -> str:

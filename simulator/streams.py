@@ -115,8 +115,14 @@ class KeyedStream(random.Random):
         return self._words[pos]
 
     def random(self) -> float:
-        """A float in [0, 1): the top 53 bits of the next 64-bit word."""
-        return (self._next_word() >> 11) * _TWO_M53
+        """A float in [0, 1): the top 53 bits of the next 64-bit word (``_next_word`` inline: the hot path)."""
+        pos = self._pos
+        if pos == 8:
+            self._words = _WORDS(_blake2b(self._key + _BLOCK.pack(self._block), person=self._person).digest())
+            self._block += 1
+            pos = 0
+        self._pos = pos + 1
+        return (self._words[pos] >> 11) * _TWO_M53
 
     def randoms(self, n: int) -> list[float]:
         """``[self.random() for _ in range(n)]``, a block of words at a time (the same numbers)."""

@@ -1,0 +1,296 @@
+"""Less Python per post (issue 10): each shortcut gives what the plain library call gives, draw for draw.
+
+The peers are the calls the model made before: ``rng.lognormvariate``, ``rng.expovariate``, ``rng.choices``,
+``rng.choice``/``randrange``, the OpenID's generator, SimPy's ``Environment.run`` and ``Timeout``, the
+calendar walked day by day.  Each test also checks that the random stream is left where the peer leaves it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.calendar import CalendarError, WorkCalendar
+from simulator import load_run_inputs
+from simulator.content import (
+    _FIRST_ROM,
+    _FIRSTS,
+    _LAST_CUM,
+    _LAST_ROM,
+    _LASTS,
+    _NICK_ADJ,
+    _NICK_AREA,
+    _NICK_FAMILY,
+    _NICK_NOUN,
+    _OPENID_CHARS,
+    OPENID_PREFIX,
+    PHONE_PREFIXES_2014,
+    Author,
+    ContentGenerator,
+    openid_chars,
+)
+from simulator.dists import SAMPLE_CAP, Exponential, MedianP90
+from simulator.model import Simulation, _weighted_choice
+from simulator.params import with_overrides
+from simulator.streams import case_stream
+from simulator.worktime import advance_working
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _streams(seed: int) -> list[tuple[random.Random, random.Random]]:
+    """Twin streams of both kinds the model draws from: a Mersenne Twister and a keyed case stream."""
+    return [(random.Random(seed), random.Random(seed)),
+            (case_stream(seed, 42, "unit", 0), case_stream(seed, 42, "unit", 0))]
+
+
+@pytest.mark.parametrize(("median", "p90"), [(2.0, 4.5), (0.5, 0.5), (1, 1000), (30.0, 90.0)])
+def test_lognormal_sample_is_lognormvariate_capped(median: float, p90: float) -> None:
+    d = MedianP90(median=median, p90=p90)
+    mu, sigma = math.log(median), math.log(p90 / median) / 1.2815515655446004
+    capped = 0
+    for a, b in _streams(7):
+        for _ in range(20_000):
+            want = min(b.lognormvariate(mu, sigma), SAMPLE_CAP * p90)
+            capped += want == SAMPLE_CAP * p90
+            assert d.sample(a) == want
+        assert a.random() == b.random()  # as many draws
+    if p90 == 1000:
+        assert capped > 0  # the cap is exercised
+
+
+@pytest.mark.parametrize("mean", [0.25, 3.0, 1440.0])
+def test_exponential_sample_is_expovariate_capped(mean: float) -> None:
+    d = Exponential(exponential_mean=mean)
+    for a, b in _streams(3):
+        for _ in range(20_000):
+            assert d.sample(a) == min(b.expovariate(1.0 / mean), SAMPLE_CAP * mean)
+        assert a.random() == b.random()
+
+
+@pytest.mark.parametrize("weights", [{"a": 1.0}, {"x": 0.2, "y": 0.5, "z": 0.3}, {"p": 3, "q": 0, "r": 1},
+                                     {str(i): 1.0 / (i + 1) for i in range(40)}])
+def test_weighted_choice_is_random_choices(weights: dict[str, float]) -> None:
+    for a, b in _streams(11):
+        for _ in range(5_000):
+            assert _weighted_choice(a, weights) == b.choices(list(weights), list(weights.values()))[0]
+        assert a.random() == b.random()
+
+
+def test_weighted_choice_rejects_what_choices_rejects() -> None:
+    with pytest.raises(ValueError):
+        _weighted_choice(random.Random(1), {"a": 0.0, "b": 0.0})
+
+
+def test_openid_chars_are_the_six_bit_digits_lowest_first() -> None:
+    rng = random.Random(5)
+    n = 28 - len(OPENID_PREFIX)
+    for bits in [0, 1, 63, 64, 2 ** (6 * n) - 1] + [rng.getrandbits(6 * n) for _ in range(20_000)]:
+        assert openid_chars(bits) == "".join(_OPENID_CHARS[(bits >> (6 * i)) & 63] for i in range(n))
+
+
+def _user_name_as_before(rng: random.Random) -> str:
+    """ContentGenerator._user_name as it was written with random's public methods."""
+    shape = rng.randrange(4)
+    first, last = rng.choice(_FIRST_ROM).lower(), rng.choice(_LAST_ROM).lower()
+    latin = (last + first if shape == 0 else first + last if shape == 1
+             else f"{first}{rng.randrange(100):02d}" if shape == 2 else rng.choice("abcdefghijklmnopqrstuvwxyz") + last)
+    return latin
+
+
+def test_authors_are_the_draws_of_random_s_public_methods() -> None:
+    for seed in (1, 2):
+        a, b = random.Random(seed), random.Random(seed)
+        gen = ContentGenerator(a, seed)
+        for _ in range(5_000):
+            got = gen.author()
+            name = b.choices(_LASTS, cum_weights=_LAST_CUM)[0] + b.choice(_FIRSTS)
+            latin = _user_name_as_before(b)
+            phone = b.choice(PHONE_PREFIXES_2014) + f"{b.randrange(10**8):08d}"
+            uid = b.randrange(1_000_000_000, 5_500_000_000)
+            bits = b.getrandbits(6 * (28 - len(OPENID_PREFIX)))
+            openid = OPENID_PREFIX + "".join(_OPENID_CHARS[(bits >> (6 * i)) & 63]
+                                             for i in range(28 - len(OPENID_PREFIX)))
+            followers = int(math.exp(b.gauss(4.0, 1.5)))
+            shape = b.random()
+            if shape < 0.25:
+                nick = b.choice(_NICK_AREA) + b.choice("老小") + b.choice(_NICK_FAMILY)
+            elif shape < 0.45:
+                nick = b.choice(_NICK_ADJ) + b.choice(_NICK_NOUN)
+            elif shape < 0.65:
+                nick = name + str(b.randrange(1960, 2000))
+            elif shape < 0.85:
+                nick = latin + "_" + str(b.randrange(10, 1000))
+            else:
+                nick = f"用户{uid}"
+            fields = Author.__slots__
+            assert [getattr(got, f) for f in fields] == [name, phone, nick, openid, uid, followers]
+        assert a.random() == b.random()
+
+
+def test_keyed_stream_random_is_the_next_word_s_top_bits() -> None:
+    a, b = case_stream(9, 3, "citizen", 2), case_stream(9, 3, "citizen", 2)
+    for i in range(100):  # across several 8-word blocks, mixed with the other ways to read words
+        if i % 7 == 3:
+            assert a.getrandbits(64) == b._next_word()
+        assert a.random() == (b._next_word() >> 11) * 2.0**-53
+
+
+def test_add_working_days_remembered_equals_the_days_walked() -> None:
+    cal = WorkCalendar()
+    rng = random.Random(4)
+    for _ in range(3_000):
+        start = datetime(2014, 1, 1, tzinfo=SHANGHAI) + timedelta(minutes=rng.randrange(2 * 365 * 1440))
+        n = rng.randrange(0, 25)
+        day, counted = start.date(), 0
+        while counted < n:  # the calendar walked a day at a time
+            day += timedelta(days=1)
+            counted += cal.is_workday(day)
+        want = datetime.combine(day, cal.close_of_business, tzinfo=SHANGHAI)
+        assert cal.add_working_days(start, n) == want
+        assert cal.add_working_days(start, n) == want  # the remembered answer
+    monday = datetime(2014, 5, 5, 9, tzinfo=SHANGHAI)
+    assert cal.add_working_days(monday, 1) == datetime(2014, 5, 6, 17, 30, tzinfo=SHANGHAI)
+    cal.close_of_business = time(16, 0)  # part of the key: a changed close of business is not served stale
+    assert cal.add_working_days(monday, 1) == datetime(2014, 5, 6, 16, 0, tzinfo=SHANGHAI)
+
+
+def test_is_workday_outside_the_data_still_names_the_year() -> None:
+    cal = WorkCalendar()
+    with pytest.raises(CalendarError):
+        cal.is_workday(datetime(1990, 1, 1).date())
+    assert cal.is_workday(datetime(2014, 10, 11).date())  # a 调休 Saturday
+    assert not cal.is_workday(datetime(2014, 10, 1).date())
+
+
+def _advance_as_before(cal: WorkCalendar, start: datetime, minutes: float, opens: time, closes: time) -> datetime:
+    t = cal.local(start)
+    remaining = minutes
+    tz = t.tzinfo
+    for _ in range(3660):
+        day = t.date()
+        if cal.is_workday(day):
+            day_open = datetime.combine(day, opens, tzinfo=tz)
+            day_close = datetime.combine(day, closes, tzinfo=tz)
+            if t < day_open:
+                t = day_open
+            if t < day_close:
+                available = (day_close - t).total_seconds() / 60.0
+                if remaining <= available:
+                    return t + timedelta(minutes=remaining)
+                remaining -= available
+        t = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    raise AssertionError
+
+
+def test_advance_working_equals_the_localised_walk() -> None:
+    cal = WorkCalendar()
+    rng = random.Random(8)
+    for _ in range(3_000):
+        start = datetime(2014, 1, 1, tzinfo=SHANGHAI) + timedelta(minutes=rng.uniform(0, 365 * 1440))
+        if rng.random() < 0.3:
+            start = start.astimezone(UTC)  # another zone: localised first
+        minutes = 0.0 if rng.random() < 0.3 else rng.uniform(0, 10 * 510)
+        got = advance_working(cal, start, minutes, time(8, 30), time(17, 0))
+        want = _advance_as_before(cal, start, minutes, time(8, 30), time(17, 0))
+        assert got == want and got.tzinfo is want.tzinfo
+
+
+class _SimPyTimeouts(Simulation):
+    """The model as it ran before: SimPy's own run loop and a ``Timeout`` per desk and log wake-up."""
+
+    def _call_in(self, delay, fn):  # type: ignore[no-untyped-def]
+        self.env.timeout(delay).callbacks.append(fn)
+
+    def _run_until_done(self) -> None:
+        self.env.run(until=self.done)
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 3), ("hot-event-surge", 5)])
+def test_inlined_run_loop_and_wake_ups_write_the_files_simpy_s_do(scenario: str, seed: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from simulator.metrics import policy_fingerprint
+    from simulator.stream import RunSink
+
+    sc, policy, rules_dir = load_run_inputs(f"scenarios/{scenario}.yaml")
+    if scenario == "changping-2014":
+        sc = with_overrides(sc, [("end", "2014-06-30")])
+    drained = []
+    for cls, name in ((Simulation, "fast"), (_SimPyTimeouts, "simpy")):
+        sim = cls(sc, policy, seed=seed)
+        sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path / name)
+        sim.stream_to(sink)
+        try:
+            result = sim.run()
+        finally:
+            sim.engine.close()
+        drained.append(result.drained_at)
+        metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
+                              posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
+        metrics["run"]["policy"] = policy_fingerprint(rules_dir)
+        sink.close(metrics, report=False)
+    assert drained[0] == drained[1]
+    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv"):
+        assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "simpy" / name).read_bytes(), name
+
+
+def _event_values() -> list[tuple[Any, type[Any], dict[str, Any]]]:
+    from engine import (
+        DeadlineReached,
+        FollowUpPosted,
+        Post,
+        PostReceived,
+        ReplyFiled,
+        RepostsUpdated,
+        StatementIssued,
+    )
+    from simulator import model
+
+    at = datetime(2014, 5, 6, 10, 30, 15, 250, tzinfo=SHANGHAI)
+    post = Post(post_id="weibo-3700000000000000001", channel="weibo", author="回龙观老王", text="路灯坏了\n\"引号\"",
+                place="回龙观镇", posted_at=at.replace(microsecond=0), reposts=12)
+    return [
+        (model._post, Post, dict(post_id="wechat-6000000000000000002", channel="wechat", author="oX7wQabc",
+                                 text="噪音扰民", place="城北街道", posted_at=datetime(2014, 5, 6, 2, 0, tzinfo=UTC),
+                                 reposts=0)),
+        (model._post_received, PostReceived, dict(case_id="C0000001", at=at, post=post)),
+        (model._reposts_updated, RepostsUpdated, dict(case_id="C0000001", at=at, reposts=1234)),
+        (model._follow_up_posted, FollowUpPosted, dict(case_id="C0000001", at=at, text="还没人管？")),
+        (model._follow_up_posted, FollowUpPosted, dict(case_id="C0000001", at=at, text=None)),
+        (model._statement_issued, StatementIssued, dict(case_id="C0000001", at=at)),
+        (model._reply_filed, ReplyFiled, dict(case_id="C0000001", at=at, reply_kind="近期解决")),
+        (model._deadline_reached, DeadlineReached, dict(case_id="C0000001", at=at, deadline="reply", reminder=True)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_positional_events_equal_validated_ones(index: int) -> None:
+    from pydantic import ValidationError
+
+    make, cls, values = _event_values()[index]
+    fast, slow = make(*values.values()), cls(**values)
+    assert type(fast) is cls
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
+    with pytest.raises(ValidationError):  # still frozen
+        fast.case_id = "C9"
+
+
+def test_positional_refuses_what_it_cannot_build() -> None:
+    from engine import PostReceived, ReplyFiled
+    from simulator.model import positional
+
+    with pytest.raises(TypeError):
+        positional(PostReceived, "case_id", "at")  # post is required
+    with pytest.raises(TypeError):
+        positional(ReplyFiled, "case_id", "at", "kind")  # not a field
+    with pytest.raises(ValueError):
+        positional(ReplyFiled, "case_id", "at", "reply_kind")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI))
