@@ -99,7 +99,8 @@ class CaseState:
             "reminder": False,
             "met": False,
         }
-        f.update(extra)
+        if extra:
+            f.update(extra)
         return f
 
 
@@ -127,16 +128,37 @@ def trusted(cls: type[_M]) -> Callable[..., _M]:
     # The fields-set of a model made with the same keywords: one set shared by all of them (a set of 5-7
     # names is 728 bytes, and an open case keeps its deadlines' effects and traces).  Safe because the
     # models are frozen: pydantic changes a fields-set in place only on assignment; ``model_copy`` copies it.
-    fields_sets: dict[tuple[str, ...], set[str]] = {}
+    # Per tuple of keywords given (a call site passes the same ones every time): the shared fields-set, and
+    # for keywords that are all fields and include every required one, a dict of every field in field order
+    # holding the defaults; ``{**base, **values}`` then gives ``__dict__`` in one step (the keywords' values
+    # replace the placeholders in place, so the order stays the fields' order whatever the keywords' order),
+    # and only the default factories of the fields not given are called.  Other keywords go the long way,
+    # which raises what it always raised (a missing required field: KeyError).
+    plans: dict[tuple[str, ...], tuple[set[str], dict[str, Any] | None, tuple[tuple[str, Any], ...]]] = {}
+    required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
+
+    def plan(keys: tuple[str, ...]) -> tuple[set[str], dict[str, Any] | None, tuple[tuple[str, Any], ...]]:
+        given = set(keys)
+        if not (given <= set(names) and required <= given):
+            return given, None, ()
+        base = {n: defaults.get(n) for n in names}
+        return given, base, tuple((n, factories[n]) for n in names if n in factories and n not in given)
 
     def make(**values: Any) -> _M:
-        m = new(cls)
-        _setattr(m, "__dict__", {n: values[n] if n in values else defaults[n] if n in defaults
-                                 else factories[n]() for n in names})  # type: ignore[call-arg]
         keys = tuple(values)
-        fields_set = fields_sets.get(keys)
-        if fields_set is None:
-            fields_set = fields_sets[keys] = set(keys)
+        p = plans.get(keys)
+        if p is None:
+            p = plans[keys] = plan(keys)
+        fields_set, base, todo = p
+        m = new(cls)
+        if base is not None:
+            d = {**base, **values}
+            for n, factory in todo:
+                d[n] = factory()
+        else:
+            d = {n: values[n] if n in values else defaults[n] if n in defaults
+                 else factories[n]() for n in names}  # type: ignore[call-arg]
+        _setattr(m, "__dict__", d)
         _setattr(m, "__pydantic_fields_set__", fields_set)
         _setattr(m, "__pydantic_extra__", None)
         _setattr(m, "__pydantic_private__", None)
@@ -160,8 +182,8 @@ _new_close = _trusted(Close)
 
 
 def _trace(rule: IRRule, fact: dict[str, Any]) -> Trace:
-    inputs = {c.field: fact[c.field] for c in rule.conditions}
-    return _new_trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line, inputs=inputs)
+    return _new_trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line,
+                      inputs={c.field: fact[c.field] for c in rule.conditions})
 
 
 def _builtin(name: str, fact: dict[str, Any] | None = None) -> Trace:
@@ -187,6 +209,7 @@ class Engine:
         size = self.CACHE_SIZE if cache else 0
         self._tables = {kind: DurableTable(t, self._host, size) for kind, t in policy.tables.items()}
         self.cases: dict[str, CaseState] = {}
+        self._within_text: dict[str, str] = {}  # rule id -> str(its deadline's 'within')
         self._handlers: dict[type, Callable[[CaseState, Any], list[Effect]]] = {
             RepostsUpdated: self._reposts,
             FollowUpPosted: self._follow_up,
@@ -218,7 +241,9 @@ class Engine:
         """Selected rules of one table for a fact (empty if the policy has no such table)."""
         table = self._tables.get(kind)
         selected = table.evaluate(fact) if table is not None else []
-        self.observer(kind, fact, selected)
+        observer = self.observer
+        if observer is not _no_observer:  # the default does nothing: not called (a run evaluates ~4 per form)
+            observer(kind, fact, selected)
         return selected
 
     def handle(self, event: Any) -> Decision:
@@ -320,7 +345,10 @@ class Engine:
                 raise EventError(t("event.reminder_late", rule=rule.id, where=rule.where,
                                    remind_after=spec.remind_after, remind=remind.isoformat(),
                                    within=spec.within, due=due.isoformat()))
-            eff = _new_set_deadline(deadline=kind, within=str(spec.within), start=at, due=due, remind_at=remind,
+            within = self._within_text.get(rule.id)
+            if within is None:  # str(Duration) formats a float: once per rule
+                within = self._within_text[rule.id] = str(spec.within)
+            eff = _new_set_deadline(deadline=kind, within=within, start=at, due=due, remind_at=remind,
                               trace=_trace(rule, fact))
             case.deadlines[kind] = eff
             out.append(eff)

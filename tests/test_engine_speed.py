@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import textwrap
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ from engine.models import (
 )
 
 from .conftest import RULES, SCENARIOS
-from .test_differential import random_fact, vocabulary
+from .test_differential import STRESS, Independent, disagreements, random_fact, vocabulary
 
 # -- recorded event streams ---------------------------------------------------------------------------------
 
@@ -432,3 +433,58 @@ def test_cache_keeps_values_of_other_types_apart(rules_copy):
         assert sum(i["hits"] for i in cached.cache_info().values()) > 0
         plain.close()
         cached.close()
+
+
+# -- the trusted constructor's plans and the cached selection -------------------------------------------------
+
+
+def test_trusted_models_keep_field_order_whatever_the_keyword_order():
+    """A call site's keywords in another order than the fields: ``__dict__`` still in field order, as validated."""
+    values = _tr()
+    backwards = dict(reversed(list(values.items())))
+    for vals in (values, backwards, {k: values[k] for k in ("line", "rule_id", "inputs", "file", "table")}):
+        fast, slow = _trusted(Trace)(**vals), Trace(**vals)
+        assert list(fast.__dict__) == list(slow.__dict__) == list(Trace.model_fields)
+        assert repr(fast) == repr(slow) and fast.model_dump_json() == slow.model_dump_json()
+    eff = {"deadline": "reply", "within": "5 working days", "start": AT, "due": DUE, "trace": Trace(**_tr())}
+    for vals in (eff, dict(reversed(list(eff.items())))):  # remind_at left to its default, given in any order
+        fast2, slow2 = _trusted(SetDeadline)(**vals), SetDeadline(**vals)
+        assert list(fast2.__dict__) == list(slow2.__dict__) and repr(fast2) == repr(slow2)
+        assert fast2.model_fields_set == slow2.model_fields_set
+
+
+def test_trusted_models_still_refuse_a_missing_required_field():
+    make = _trusted(Trace)
+    make(rule_id="r", table="t", file="f", line=1)  # a plan for these keywords exists now
+    with pytest.raises(KeyError):
+        make(rule_id="r", table="t", file="f")  # 'line' is required
+    with pytest.raises(KeyError):
+        make(rule_id="r", table="t", file="f")  # and again, from the remembered plan
+
+
+def test_cached_selection_agrees_with_an_independent_oracle_on_every_hit_policy(tmp_path):
+    """The cache remembers each table's selection (first, priority, unique, collect); every fact is asked
+    twice, so the second answer comes from the cache, and a 'unique' clash raises both times."""
+    stress_dir = tmp_path / "stress"
+    stress_dir.mkdir()
+    for name, text in STRESS.items():
+        (stress_dir / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    stress = Policy.load(stress_dir)
+    engine = Engine(stress, cache=True)
+    rng = random.Random(8)
+    words = vocabulary(stress) + ["垃圾", "清运", "臭", "甲", "乙", "丙"]
+    facts = [random_fact(rng, stress, words) for _ in range(1_500)]
+    oracle = Independent(stress_dir)
+    assert disagreements(engine, oracle, facts) == []
+    assert disagreements(engine, oracle, facts) == []
+    info = engine.cache_info()
+    assert all(i["hits"] >= i["misses"] > 0 for i in info.values()), info
+    errors = sum(oracle.decide("hot", f) == "error" for f in facts)
+    assert errors >= 20  # the clash was answered from the cache too
+    # matches (all matching rules, before the hit policy) from the same entries
+    plain = Engine(stress)
+    for fact in facts[:300]:
+        for kind in engine._tables:
+            assert engine._tables[kind].matches(fact) == plain._tables[kind].matches(fact)
+    engine.close()
+    plain.close()
