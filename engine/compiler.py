@@ -89,6 +89,12 @@ def compile_table(table: Table) -> tuple[dict[str, Any], list[tuple[str, Conditi
     return ruleset, [(name, c) for c, name in features.items()]
 
 
+#: the last text a Set searched and its UTF-8 bytes (what ``re2.Set.Match`` would encode): the tables of one
+#: post (classification, routing, the model's true unit) search the same string object, encoded once.  The
+#: same object (``is``), held here, so never a recycled id; ``str`` is immutable, so its bytes are too.
+_last_encoded: tuple[str, bytes] = ("", b"")
+
+
 class _TextFeatures:
     """The boolean text features of one table, computed together.
 
@@ -133,13 +139,20 @@ class _TextFeatures:
         self._single.sort(key=lambda x: x[0])
 
     def values(self, fact: dict[str, Any]) -> list[bool]:
+        global _last_encoded
         out = [False] * self.count
         for fld, rset, positions in self._sets:
             v = fact[fld]
             hits = None
             if type(v) is str:
                 try:
-                    hits = rset.Match(v)
+                    last = _last_encoded  # one read: another thread may replace it, never half of it
+                    if last[0] is v:
+                        data = last[1]
+                    else:
+                        data = v.encode("utf-8")
+                        _last_encoded = (v, data)
+                    hits = rset.Match(data)
                 except UnicodeEncodeError:
                     hits = [k for k, i in enumerate(positions) if self.features[i][1].holds(fact)]
             else:
