@@ -462,3 +462,32 @@ def test_event_and_case_fields_written_out():
     bare_rec = CaseRecord("C0000002", "wechat", "回龙观", "噪音", T0)
     assert case_fields(bare_rec) == ("C0000002", "wechat", "回龙观", "噪音", "", "", "", "2014-05-14T08:00:00+08:00",
                                      "", "", "", "", "", "", "", 0, 0, 0.0, 0, 0, 0, 0, "", "")
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1024])
+def test_event_log_written_in_batches_equals_sorted(tmp_path, monkeypatch, batch):
+    """Rows the clock passed are written ``BATCH`` at a time: the same file as ``sorted()`` of the rows,
+    every row counted once (written or waiting), and nothing accepted for writing after close."""
+    monkeypatch.setattr(EventLogWriter, "BATCH", batch)
+    rng = random.Random(batch)
+    path = tmp_path / "events.csv"
+    w = EventLogWriter(path)
+    clock, added = T0, []
+    for i in range(3_000):
+        if rng.random() < 0.7:
+            row = LogRow(rng.choice(["C1", "C2", "C3"]), f"a{i}", clock + timedelta(minutes=rng.randrange(0, 40) // 3 * 3),
+                         "desk", "", "", due=rng.choice([None, T0 + timedelta(days=7)]))
+            w.add(row)
+            added.append(row)
+        else:
+            clock += timedelta(minutes=rng.randrange(0, 10))
+            w.advance(clock)
+        assert w.rows_written + w.pending() == len(added)
+        assert w.pending() == sum(1 for r in added if r.at >= clock)
+    w.close()
+    assert w.rows_written == len(added) and w.pending() == 0
+    expected = sorted(added, key=lambda r: (r.at, r.case_id))
+    assert [tuple(r) for r in _read(path)[1:]] == [event_fields(r) for r in expected]
+    w.add(LogRow("C9", "late", clock + timedelta(days=1), "desk", "", ""))
+    with pytest.raises(ValueError, match="closed"):
+        w.advance(clock + timedelta(days=2))
