@@ -303,7 +303,9 @@ class Engine:
         fact = case.fact("post_received")
         for rule in self.evaluate("classification", fact):
             case.category = rule.then.category
-            kws = tuple(k for c in rule.conditions for k in c.matched_keywords(fact))
+            conds = rule.conditions
+            kws = (tuple(conds[0].matched_keywords(fact)) if len(conds) == 1  # the usual rule: one keyword list
+                   else tuple(k for c in conds for k in c.matched_keywords(fact)))
             effects.append(_new_classify(category=case.category, keywords=kws, trace=self._trace(rule, fact)))
         # No matching classification or routing rule is a gap in the policy (lint reports it): the
         # decision then has no Classify/Route effect and the case stays unclassified/unrouted, so the
