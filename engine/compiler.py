@@ -35,8 +35,9 @@ import copy
 import json
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from itertools import count
+from operator import itemgetter
 from typing import Any
 
 import durable_rules_engine as _dre
@@ -88,6 +89,12 @@ def compile_table(table: Table) -> tuple[dict[str, Any], list[tuple[str, Conditi
     return ruleset, [(name, c) for c, name in features.items()]
 
 
+#: the last text a Set searched and its UTF-8 bytes (what ``re2.Set.Match`` would encode): the tables of one
+#: post (classification, routing, the model's true unit) search the same string object, encoded once.  The
+#: same object (``is``), held here, so never a recycled id; ``str`` is immutable, so its bytes are too.
+_last_encoded: tuple[str, bytes] = ("", b"")
+
+
 class _TextFeatures:
     """The boolean text features of one table, computed together.
 
@@ -132,13 +139,20 @@ class _TextFeatures:
         self._single.sort(key=lambda x: x[0])
 
     def values(self, fact: dict[str, Any]) -> list[bool]:
+        global _last_encoded
         out = [False] * self.count
         for fld, rset, positions in self._sets:
             v = fact[fld]
             hits = None
             if type(v) is str:
                 try:
-                    hits = rset.Match(v)
+                    last = _last_encoded  # one read: another thread may replace it, never half of it
+                    if last[0] is v:
+                        data = last[1]
+                    else:
+                        data = v.encode("utf-8")
+                        _last_encoded = (v, data)
+                    hits = rset.Match(data)
                 except UnicodeEncodeError:
                     hits = [k for k, i in enumerate(positions) if self.features[i][1].holds(fact)]
             else:
@@ -189,6 +203,16 @@ def _json_value(v: Any) -> str:
 _SAFE_INT = 2**53  # durable_rules compares numbers as doubles: beyond this, keep the exact value in cache keys
 
 
+def _getter(fields: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values of ``fields`` in a fact, as a tuple (one C call, whatever the number of fields)."""
+    if len(fields) >= 2:
+        return itemgetter(*fields)
+    if len(fields) == 1:
+        get = itemgetter(fields[0])
+        return lambda fact: (get(fact),)
+    return lambda fact: ()
+
+
 class DurableTable:
     """One compiled table; ``matches(fact)`` returns the matching rules in rank order.
 
@@ -233,8 +257,10 @@ class DurableTable:
                 numbers[pos] = sorted(vals)
         self._numbers = [(pos, ns, frozenset(ns)) for pos, ns in numbers.items()]
         self._types = tuple(FIELDS[f].type for f in self.fields)
+        self._values = _getter(self.fields)
         self.cache_size = cache_size
-        self._cache: OrderedDict[Hashable, tuple[IRRule, ...]] = OrderedDict()
+        # key -> (matching rules, the hit policy's selection of them, or None until it was computed)
+        self._cache: OrderedDict[Hashable, tuple[tuple[IRRule, ...], tuple[IRRule, ...] | None]] = OrderedDict()
         self.hits = 0
         self.misses = 0
         registered = copy.deepcopy(self.definition)
@@ -243,21 +269,23 @@ class DurableTable:
         host.register_rulesets({self.name: registered})
         self._handle = host.get_ruleset(self.name)._handle
 
-    def _key(self, raw: list[Any], feats: list[bool] | None) -> Hashable:
+    def _key(self, raw: Sequence[Any], feats: list[bool] | None) -> Hashable:
         """The cache key: the asserted values, each whole number replaced by its gap among the thresholds."""
         if tuple(map(type, raw)) == self._types:
             # every value has its field's type (bool is not int here), so equal keys mean equal payloads
             # up to the number buckets; a bucket is a tuple, never equal to a number
-            key: list[Any] = list(raw)
-            for pos, ns, members in self._numbers:
-                v = key[pos]
-                if -_SAFE_INT < v < _SAFE_INT and v not in members:
-                    key[pos] = ("~", bisect_left(ns, v))
-            return (tuple(key), tuple(feats)) if feats is not None else tuple(key)
+            if self._numbers:
+                key: list[Any] = list(raw)
+                for pos, ns, members in self._numbers:
+                    v = key[pos]
+                    if -_SAFE_INT < v < _SAFE_INT and v not in members:
+                        key[pos] = ("~", bisect_left(ns, v))
+                raw = tuple(key)
+            return (tuple(raw), tuple(feats)) if feats is not None else tuple(raw)
         # a value of another type (a fact not built by the engine): key on the exact JSON text
         return self._payload(raw, feats)
 
-    def _payload(self, raw: list[Any], feats: list[bool] | None) -> str:
+    def _payload(self, raw: Sequence[Any], feats: list[bool] | None) -> str:
         vals = [_json_value(v) for v in raw]
         if feats is not None:
             vals.extend(["true" if b else "false" for b in feats])
@@ -265,27 +293,30 @@ class DurableTable:
 
     def payload(self, fact: dict[str, Any]) -> str:
         """The JSON text asserted for ``fact``: the tested fields, the text features, session and fact id."""
-        return self._payload([fact[f] for f in self.fields], self._text.values(fact) if self.features else None)
+        return self._payload(self._values(fact), self._text.values(fact) if self.features else None)
+
+    def _lookup(self, fact: dict[str, Any]) -> tuple[Hashable, tuple[tuple[IRRule, ...], tuple[IRRule, ...] | None]]:
+        """The cache key of ``fact`` and its entry (asserted into durable_rules and remembered on a miss)."""
+        raw = self._values(fact)
+        feats = self._text.values(fact) if self.features else None
+        key = self._key(raw, feats)
+        cache = self._cache
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            self.hits += 1
+            return key, hit
+        self.misses += 1
+        hit = cache[key] = (tuple(self._assert(self._payload(raw, feats))), None)
+        if len(cache) > self.cache_size:
+            cache.popitem(last=False)
+        return key, hit
 
     def matches(self, fact: dict[str, Any]) -> list[IRRule]:
         """All rules whose conditions hold for ``fact``, in ``pri`` order."""
-        raw = [fact[f] for f in self.fields]
-        feats = self._text.values(fact) if self.features else None
         if self.cache_size:
-            key = self._key(raw, feats)
-            cache = self._cache
-            hit = cache.get(key)
-            if hit is not None:
-                cache.move_to_end(key)
-                self.hits += 1
-                return list(hit)
-            self.misses += 1
-            out = self._assert(self._payload(raw, feats))
-            cache[key] = tuple(out)
-            if len(cache) > self.cache_size:
-                cache.popitem(last=False)
-            return out
-        return self._assert(self._payload(raw, feats))
+            return list(self._lookup(fact)[1][0])
+        return self._assert(self._payload(self._values(fact), self._text.values(fact) if self.features else None))
 
     def _assert(self, text: str) -> list[IRRule]:
         handle = self._handle
@@ -316,7 +347,15 @@ class DurableTable:
         return out
 
     def evaluate(self, fact: dict[str, Any]) -> list[IRRule]:
-        """Matches with the table's hit policy applied."""
+        """Matches with the table's hit policy applied (with the cache: the selection is remembered too)."""
+        if self.cache_size:
+            key, (matched, selected) = self._lookup(fact)
+            if selected is None:
+                # a clash of a 'unique' table raises here every time, and nothing is remembered for it
+                selected = tuple(self.table.select(matched))
+                if key in self._cache:
+                    self._cache[key] = (matched, selected)
+            return list(selected)
         return self.table.select(self.matches(fact))
 
     def clear_cache(self) -> None:

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from .compiler import DurableTable, PolicyHost
+from .compiler import TEXT_OPS, DurableTable, PolicyHost
+from .durations import Duration, TimeUnit
 from .errors import EventError, listing, suggest
 from .messages import t
 from .models import (
@@ -99,7 +100,8 @@ class CaseState:
             "reminder": False,
             "met": False,
         }
-        f.update(extra)
+        if extra:
+            f.update(extra)
         return f
 
 
@@ -127,16 +129,37 @@ def trusted(cls: type[_M]) -> Callable[..., _M]:
     # The fields-set of a model made with the same keywords: one set shared by all of them (a set of 5-7
     # names is 728 bytes, and an open case keeps its deadlines' effects and traces).  Safe because the
     # models are frozen: pydantic changes a fields-set in place only on assignment; ``model_copy`` copies it.
-    fields_sets: dict[tuple[str, ...], set[str]] = {}
+    # Per tuple of keywords given (a call site passes the same ones every time): the shared fields-set, and
+    # for keywords that are all fields and include every required one, a dict of every field in field order
+    # holding the defaults; ``{**base, **values}`` then gives ``__dict__`` in one step (the keywords' values
+    # replace the placeholders in place, so the order stays the fields' order whatever the keywords' order),
+    # and only the default factories of the fields not given are called.  Other keywords go the long way,
+    # which raises what it always raised (a missing required field: KeyError).
+    plans: dict[tuple[str, ...], tuple[set[str], dict[str, Any] | None, tuple[tuple[str, Any], ...]]] = {}
+    required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
+
+    def plan(keys: tuple[str, ...]) -> tuple[set[str], dict[str, Any] | None, tuple[tuple[str, Any], ...]]:
+        given = set(keys)
+        if not (given <= set(names) and required <= given):
+            return given, None, ()
+        base = {n: defaults.get(n) for n in names}
+        return given, base, tuple((n, factories[n]) for n in names if n in factories and n not in given)
 
     def make(**values: Any) -> _M:
-        m = new(cls)
-        _setattr(m, "__dict__", {n: values[n] if n in values else defaults[n] if n in defaults
-                                 else factories[n]() for n in names})  # type: ignore[call-arg]
         keys = tuple(values)
-        fields_set = fields_sets.get(keys)
-        if fields_set is None:
-            fields_set = fields_sets[keys] = set(keys)
+        p = plans.get(keys)
+        if p is None:
+            p = plans[keys] = plan(keys)
+        fields_set, base, todo = p
+        m = new(cls)
+        if base is not None:
+            d = {**base, **values}
+            for n, factory in todo:
+                d[n] = factory()
+        else:
+            d = {n: values[n] if n in values else defaults[n] if n in defaults
+                 else factories[n]() for n in names}  # type: ignore[call-arg]
+        _setattr(m, "__dict__", d)
         _setattr(m, "__pydantic_fields_set__", fields_set)
         _setattr(m, "__pydantic_extra__", None)
         _setattr(m, "__pydantic_private__", None)
@@ -160,8 +183,8 @@ _new_close = _trusted(Close)
 
 
 def _trace(rule: IRRule, fact: dict[str, Any]) -> Trace:
-    inputs = {c.field: fact[c.field] for c in rule.conditions}
-    return _new_trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line, inputs=inputs)
+    return _new_trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line,
+                      inputs={c.field: fact[c.field] for c in rule.conditions})
 
 
 def _builtin(name: str, fact: dict[str, Any] | None = None) -> Trace:
@@ -187,6 +210,13 @@ class Engine:
         size = self.CACHE_SIZE if cache else 0
         self._tables = {kind: DurableTable(t, self._host, size) for kind, t in policy.tables.items()}
         self.cases: dict[str, CaseState] = {}
+        self._within_text: dict[str, str] = {}  # rule id -> str(its deadline's 'within')
+        self._tz = self.calendar.tz
+        # traces of rules without text conditions, per rule and tested values (see ``_trace``)
+        self._traces: dict[tuple[Any, ...], Trace] = {}
+        self._trace_fields: dict[int, tuple[str, ...] | None] = {}
+        self._closes: dict[str, Close] = {}  # reply kind -> its Close effect
+        self._working_due: dict[tuple[Any, float], datetime] = {}  # (local day, N) -> N working days after it
         self._handlers: dict[type, Callable[[CaseState, Any], list[Effect]]] = {
             RepostsUpdated: self._reposts,
             FollowUpPosted: self._follow_up,
@@ -218,7 +248,9 @@ class Engine:
         """Selected rules of one table for a fact (empty if the policy has no such table)."""
         table = self._tables.get(kind)
         selected = table.evaluate(fact) if table is not None else []
-        self.observer(kind, fact, selected)
+        observer = self.observer
+        if observer is not _no_observer:  # the default does nothing: not called (a run evaluates ~4 per form)
+            observer(kind, fact, selected)
         return selected
 
     def handle(self, event: Any) -> Decision:
@@ -271,8 +303,10 @@ class Engine:
         fact = case.fact("post_received")
         for rule in self.evaluate("classification", fact):
             case.category = rule.then.category
-            kws = tuple(k for c in rule.conditions for k in c.matched_keywords(fact))
-            effects.append(_new_classify(category=case.category, keywords=kws, trace=_trace(rule, fact)))
+            conds = rule.conditions
+            kws = (tuple(conds[0].matched_keywords(fact)) if len(conds) == 1  # the usual rule: one keyword list
+                   else tuple(k for c in conds for k in c.matched_keywords(fact)))
+            effects.append(_new_classify(category=case.category, keywords=kws, trace=self._trace(rule, fact)))
         # No matching classification or routing rule is a gap in the policy (lint reports it): the
         # decision then has no Classify/Route effect and the case stays unclassified/unrouted, so the
         # desk can handle it by hand and the gap shows up in the metrics rather than as a crash.
@@ -283,7 +317,7 @@ class Engine:
         for rule in self.evaluate("routing", fact):
             then = rule.then
             case.unit = then.unit if then.unit is not None else self.policy.place_owner[case.place]
-            effects.append(_new_route(unit=case.unit, trace=_trace(rule, fact)))
+            effects.append(_new_route(unit=case.unit, trace=self._trace(rule, fact)))
         if case.unit:
             fact = {**fact, "unit": case.unit}
         effects.extend(self._hot_check(case, "post_received", ev.at, fact))
@@ -300,7 +334,7 @@ class Engine:
         if not selected:
             return []
         case.hot = True
-        return [_new_mark_hot(trace=_trace(selected[0], fact))]
+        return [_new_mark_hot(trace=self._trace(selected[0], fact))]
 
     def _deadlines(self, case: CaseState, event: str, at: datetime,
                    fact: dict[str, Any] | None = None) -> list[Effect]:
@@ -312,19 +346,69 @@ class Engine:
             kind = spec.for_
             if kind in case.deadlines:
                 continue  # a deadline is set once per case; later matches do not move it
-            due = self.calendar.add(at, spec.within)
-            remind = self.calendar.add(at, spec.remind_after) if spec.remind_after is not None else None
+            due = self._add(at, spec.within)
+            remind = self._add(at, spec.remind_after) if spec.remind_after is not None else None
             if remind is not None and remind >= due:
                 # Policy.load rejects such a rule for every day of the calendar; a policy built around the
                 # loader must not lose the reminder without a word either.
                 raise EventError(t("event.reminder_late", rule=rule.id, where=rule.where,
                                    remind_after=spec.remind_after, remind=remind.isoformat(),
                                    within=spec.within, due=due.isoformat()))
-            eff = _new_set_deadline(deadline=kind, within=str(spec.within), start=at, due=due, remind_at=remind,
-                              trace=_trace(rule, fact))
+            within = self._within_text.get(rule.id)
+            if within is None:  # str(Duration) formats a float: once per rule
+                within = self._within_text[rule.id] = str(spec.within)
+            eff = _new_set_deadline(deadline=kind, within=within, start=at, due=due, remind_at=remind,
+                              trace=self._trace(rule, fact))
             case.deadlines[kind] = eff
             out.append(eff)
         return out
+
+    #: traces remembered by ``_trace`` (emptied when full)
+    TRACE_CACHE_SIZE = 4096
+
+    def _trace(self, rule: IRRule, fact: dict[str, Any]) -> Trace:
+        """``_trace(rule, fact)``, the same Trace object for the same rule and inputs.
+
+        Effects are frozen and nothing changes a trace's inputs, so decisions can share one (as they share
+        rules).  A rule with a text condition has the post's text among its inputs (a new text every post):
+        not remembered.  The key holds the rule's identity and the tested values; the engine's facts hold
+        one type per field (engine.conditions.FIELDS), so equal values are also equal JSON.
+        """
+        rid = id(rule)  # rules live as long as the policy: an id is never reused while this engine is
+        if rid in self._trace_fields:
+            fields = self._trace_fields[rid]
+        else:
+            fields = self._trace_fields[rid] = (
+                None if any(c.op in TEXT_OPS for c in rule.conditions)
+                else tuple(dict.fromkeys(c.field for c in rule.conditions)))
+        if fields is None:
+            return _trace(rule, fact)
+        key = (rid, *[fact[f] for f in fields])
+        tr = self._traces.get(key)
+        if tr is None:
+            if len(self._traces) >= self.TRACE_CACHE_SIZE:
+                self._traces.clear()
+            tr = self._traces[key] = _trace(rule, fact)
+        return tr
+
+    #: days remembered by ``_add`` (emptied when full: a run's days, not its forms)
+    WORKING_DUE_SIZE = 4096
+
+    def _add(self, at: datetime, duration: Duration) -> datetime:
+        """``calendar.add(at, duration)``.  N working days end at close of business of the N-th working day
+        after the day of ``at`` (docs/rules.md): a function of that local day and N alone, remembered per
+        (day, N) for a time already in the calendar's zone (every post of a day shares its deadlines)."""
+        if duration.unit is TimeUnit.WORKING_DAYS and at.tzinfo is self._tz:
+            key = (at.date(), duration.amount)
+            memo = self._working_due
+            due = memo.get(key)
+            if due is None:
+                due = self.calendar.add(at, duration)
+                if len(memo) >= self.WORKING_DUE_SIZE:
+                    memo.clear()
+                memo[key] = due
+            return due
+        return self.calendar.add(at, duration)
 
     def _reposts(self, case: CaseState, ev: RepostsUpdated) -> list[Effect]:
         case.reposts = max(case.reposts, ev.reposts)
@@ -351,7 +435,11 @@ class Engine:
             raise EventError(t("event.second_reply", case=case.case_id))
         case.replied_at = ev.at
         case.reply_kind = ev.reply_kind
-        return [_new_close(reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))]
+        close = self._closes.get(ev.reply_kind)
+        if close is None:  # one per reply kind: the effect holds nothing else
+            close = self._closes[ev.reply_kind] = _new_close(
+                reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))
+        return [close]
 
     def fulfilled_at(self, case: CaseState, kind: str) -> datetime | None:
         return case.statement_at if kind == "external_statement" else case.replied_at
@@ -368,7 +456,7 @@ class Engine:
     def _escalation(self, case: CaseState, fact: dict[str, Any]) -> list[Effect]:
         out: list[Effect] = []
         for rule in self.evaluate("escalation", fact):
-            then, tr = rule.then, _trace(rule, fact)
+            then, tr = rule.then, self._trace(rule, fact)
             if then.remind:
                 out.append(_new_remind(unit=case.unit, trace=tr))
             if then.escalate is not None:

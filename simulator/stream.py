@@ -45,7 +45,9 @@ from .metrics import EVENT_COLUMNS, UNROUTED, _rate, _round, quantile, quarter_o
 if TYPE_CHECKING:
     from .model import CaseRecord, DeskStats, LogRow, RunResult
 
-__all__ = ["EventLogWriter", "CasesWriter", "RunAccumulator", "QuarterlyTable", "RunSink", "ReportData", "feed_run",
+_heappush = heapq.heappush
+
+__all__ = ["IsoMemo", "EventLogWriter", "CasesWriter", "RunAccumulator", "QuarterlyTable", "RunSink", "ReportData", "feed_run",
            "quantile_counts", "CASE_COLUMNS", "event_fields", "case_fields", "write_csv", "write_metrics_json",
            "REPORT_DATA", "HOURLY_MAX_DAYS"]
 
@@ -69,19 +71,60 @@ def _num(v: float | int | None) -> str:
     return "" if v is None else str(v)
 
 
-def event_fields(r: LogRow, timestamp: str | None = None) -> tuple[Any, ...]:
-    """One events.csv row (EVENT_COLUMNS); ``timestamp``: ``r.at.isoformat()`` when the caller has it."""
-    return (r.case_id, r.activity, r.at.isoformat() if timestamp is None else timestamp, r.resource, r.unit, r.category, r.rule, r.deadline,
-            _iso(r.due), _iso(r.remind_at), _num(r.points), _num(r.reposts), r.merged_post)
+def _isoformat(v: datetime) -> str:
+    return v.isoformat()
 
 
-def case_fields(c: CaseRecord) -> tuple[Any, ...]:
-    """One cases.csv row (CASE_COLUMNS)."""
+class IsoMemo:
+    """``datetime.isoformat`` remembered for times that many rows share (deadlines end at close of business).
+
+    A hit is taken only for the same wall time in the same ``tzinfo`` object with the same ``fold`` (two
+    equal aware datetimes in different zones print differently), so the text is always ``v.isoformat()``.
+    At most ``size`` times are kept: the memo is emptied when full (memory stays flat on long runs).
+    """
+
+    __slots__ = ("_memo", "size")
+
+    def __init__(self, size: int = 4096) -> None:
+        self._memo: dict[datetime, tuple[datetime, str]] = {}
+        self.size = size
+
+    def __call__(self, v: datetime) -> str:
+        hit = self._memo.get(v)
+        if hit is not None:
+            w, text = hit
+            if w.tzinfo is v.tzinfo and w.fold == v.fold:
+                return text
+            return v.isoformat()
+        text = v.isoformat()
+        if len(self._memo) >= self.size:
+            self._memo.clear()
+        self._memo[v] = (v, text)
+        return text
+
+
+def event_fields(r: LogRow, timestamp: str | None = None,
+                 iso: Callable[[datetime], str] = _isoformat) -> tuple[Any, ...]:
+    """One events.csv row (EVENT_COLUMNS); ``timestamp``: ``r.at.isoformat()`` when the caller has it;
+    ``iso``: what formats the due and reminder times (an ``IsoMemo``: the same text, remembered)."""
+    # written out rather than through _iso/_num: called for every row
+    due, remind, points, reposts = r.due, r.remind_at, r.points, r.reposts
+    return (r.case_id, r.activity, r.at.isoformat() if timestamp is None else timestamp, r.resource, r.unit,
+            r.category, r.rule, r.deadline, "" if due is None else iso(due), "" if remind is None else iso(remind),
+            "" if points is None else str(points), "" if reposts is None else str(reposts), r.merged_post)
+
+
+def case_fields(c: CaseRecord, iso: Callable[[datetime], str] = _isoformat) -> tuple[Any, ...]:
+    """One cases.csv row (CASE_COLUMNS); ``iso``: what formats the due times (see ``event_fields``)."""
+    hot, st, st_due, due, replied, p_due, kept = (c.hot_at, c.statement_at, c.statement_due, c.reply_due,
+                                                  c.replied_at, c.promise_due, c.promise_kept)
+    opened = c.opened_at
     return (c.case_id, c.channel, c.place, c.true_category, c.category, c.true_unit, c.unit,
-            _iso(c.posted_at), _iso(c.opened_at), _iso(c.hot_at), _iso(c.statement_at),
-            _iso(c.statement_due), _iso(c.reply_due), _iso(c.replied_at), c.reply_kind, c.escalations,
-            c.followups, c.deductions, c.merged_posts, len(c.repost_times), c.reminders,
-            int(c.accountability), _iso(c.promise_due), "" if c.promise_kept is None else int(c.promise_kept))
+            _iso(c.posted_at), "" if opened is None else opened.isoformat(), "" if hot is None else hot.isoformat(),
+            "" if st is None else st.isoformat(), "" if st_due is None else iso(st_due),
+            "" if due is None else iso(due), "" if replied is None else replied.isoformat(), c.reply_kind,
+            c.escalations, c.followups, c.deductions, c.merged_posts, len(c.repost_times), c.reminders,
+            int(c.accountability), "" if p_due is None else iso(p_due), "" if kept is None else int(kept))
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
@@ -125,8 +168,13 @@ class EventLogWriter(_Writer):
     the future (a unit's 调查办理 at its next working moment) wait in a heap.
     ``close()`` writes the rest.  A row added before the last ``advance``
     value breaks the order of the file and raises ``ValueError`` (a bug in
-    the caller, not bad input).
+    the caller, not bad input).  Rows the clock has passed are formatted and
+    written ``batch`` at a time (a run advances hourly, a few rows each time):
+    ``rows_written`` counts them from the moment they leave the heap.
     """
+
+    #: rows released by ``advance`` that are formatted and written together
+    BATCH = 1024
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -137,14 +185,19 @@ class EventLogWriter(_Writer):
         self._seq = 0
         self._floor: datetime | None = None
         self._last: tuple[datetime, str] = (datetime.min, "")  # the last timestamp formatted
+        self._iso = IsoMemo()  # due and reminder times: many forms share one
+        self._out: list[LogRow] = []  # released by advance, in file order, not yet written (< BATCH)
         self.rows_written = 0
 
     def add(self, row: LogRow) -> None:
-        if self._floor is not None and row.at < self._floor:
-            raise ValueError(f"event-log row at {row.at.isoformat()} ({row.case_id} {row.activity}) added after "
-                             f"advance({self._floor.isoformat()}): rows must not be added for the past")
-        heapq.heappush(self._heap, (row.at, row.case_id, self._seq, row))
-        self._seq += 1
+        at = row.at
+        floor = self._floor
+        if floor is not None and at < floor:
+            raise ValueError(f"event-log row at {at.isoformat()} ({row.case_id} {row.activity}) added after "
+                             f"advance({floor.isoformat()}): rows must not be added for the past")
+        seq = self._seq
+        _heappush(self._heap, (at, row.case_id, seq, row))
+        self._seq = seq + 1
 
     def advance(self, now: datetime) -> None:
         if self._floor is not None and now < self._floor:
@@ -153,11 +206,17 @@ class EventLogWriter(_Writer):
         heap = self._heap
         if not heap or heap[0][0] >= now:
             return
-        out = []
+        if self._f is None:
+            raise ValueError(f"{self.path}: the event log is closed")
+        out = self._out
+        n = len(out)
         pop = heapq.heappop
         while heap and heap[0][0] < now:
             out.append(pop(heap)[3])
-        self._write(out)
+        self.rows_written += len(out) - n
+        if len(out) >= self.BATCH:
+            self._out = []
+            self._write(out)
 
     def pending(self) -> int:
         """Rows waiting for the clock."""
@@ -168,15 +227,16 @@ class EventLogWriter(_Writer):
             raise ValueError(f"{self.path}: the event log is closed")
         # about half the rows share their time with the row before (a decision's effects): format it once
         last, text = self._last
-        out = []
+        iso = self._iso
+        out: list[tuple[Any, ...]] = []
+        append = out.append
         for r in rows:
             at = r.at
             if not (at == last and at.tzinfo is last.tzinfo and at.fold == last.fold):
                 last, text = at, at.isoformat()
-            out.append(event_fields(r, text))
+            append(event_fields(r, text, iso))
         self._last = (last, text)
         self._w.writerows(out)
-        self.rows_written += len(rows)
 
     def close(self) -> None:
         """Write every row still waiting and close the file."""
@@ -184,7 +244,10 @@ class EventLogWriter(_Writer):
             return
         heap, self._heap = self._heap, []
         heap.sort()  # a heap's list sorted by the same keys: the order the pops would give, faster
-        self._write([item[3] for item in heap])
+        rows, self._out = self._out, []
+        rows.extend(item[3] for item in heap)
+        self.rows_written += len(heap)
+        self._write(rows)
         self._f.close()
         self._f = None
 
@@ -194,6 +257,7 @@ class EventLogWriter(_Writer):
             self._f.close()
             self._f = None
         self._heap = []
+        self._out = []
 
 
 
@@ -228,6 +292,7 @@ class CasesWriter(_Writer):
         self._runs: list[Path] = []
         self._levels: list[int] = []  # per run: 0 spilled from memory, k + 1 merged from fan_in runs of level k
         self._closed = False
+        self._iso = IsoMemo()  # due times: many forms share one
         self.rows = 0
 
     def add(self, rec: CaseRecord) -> None:
@@ -235,7 +300,7 @@ class CasesWriter(_Writer):
             return
         if self._closed:
             raise ValueError(f"{self.path}: the cases writer is closed")
-        self._buf.append(case_fields(rec))
+        self._buf.append(case_fields(rec, self._iso))
         self.rows += 1
         if len(self._buf) >= self.run_size:
             self._spill()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import textwrap
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from pydantic import ValidationError
 
 from engine import Engine, Policy
 from engine.compiler import _dumps, _TextFeatures
+from engine.conditions import Condition
 from engine.engine import _trusted
 from engine.errors import EventError
 from engine.models import (
@@ -62,7 +64,7 @@ from engine.models import (
 )
 
 from .conftest import RULES, SCENARIOS
-from .test_differential import random_fact, vocabulary
+from .test_differential import STRESS, Independent, disagreements, random_fact, vocabulary
 
 # -- recorded event streams ---------------------------------------------------------------------------------
 
@@ -432,3 +434,134 @@ def test_cache_keeps_values_of_other_types_apart(rules_copy):
         assert sum(i["hits"] for i in cached.cache_info().values()) > 0
         plain.close()
         cached.close()
+
+
+# -- the trusted constructor's plans and the cached selection -------------------------------------------------
+
+
+def test_trusted_models_keep_field_order_whatever_the_keyword_order():
+    """A call site's keywords in another order than the fields: ``__dict__`` still in field order, as validated."""
+    values = _tr()
+    backwards = dict(reversed(list(values.items())))
+    for vals in (values, backwards, {k: values[k] for k in ("line", "rule_id", "inputs", "file", "table")}):
+        fast, slow = _trusted(Trace)(**vals), Trace(**vals)
+        assert list(fast.__dict__) == list(slow.__dict__) == list(Trace.model_fields)
+        assert repr(fast) == repr(slow) and fast.model_dump_json() == slow.model_dump_json()
+    eff = {"deadline": "reply", "within": "5 working days", "start": AT, "due": DUE, "trace": Trace(**_tr())}
+    for vals in (eff, dict(reversed(list(eff.items())))):  # remind_at left to its default, given in any order
+        fast2, slow2 = _trusted(SetDeadline)(**vals), SetDeadline(**vals)
+        assert list(fast2.__dict__) == list(slow2.__dict__) and repr(fast2) == repr(slow2)
+        assert fast2.model_fields_set == slow2.model_fields_set
+
+
+def test_trusted_models_still_refuse_a_missing_required_field():
+    make = _trusted(Trace)
+    make(rule_id="r", table="t", file="f", line=1)  # a plan for these keywords exists now
+    with pytest.raises(KeyError):
+        make(rule_id="r", table="t", file="f")  # 'line' is required
+    with pytest.raises(KeyError):
+        make(rule_id="r", table="t", file="f")  # and again, from the remembered plan
+
+
+def test_cached_selection_agrees_with_an_independent_oracle_on_every_hit_policy(tmp_path):
+    """The cache remembers each table's selection (first, priority, unique, collect); every fact is asked
+    twice, so the second answer comes from the cache, and a 'unique' clash raises both times."""
+    stress_dir = tmp_path / "stress"
+    stress_dir.mkdir()
+    for name, text in STRESS.items():
+        (stress_dir / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    stress = Policy.load(stress_dir)
+    engine = Engine(stress, cache=True)
+    rng = random.Random(8)
+    words = vocabulary(stress) + ["垃圾", "清运", "臭", "甲", "乙", "丙"]
+    facts = [random_fact(rng, stress, words) for _ in range(1_500)]
+    oracle = Independent(stress_dir)
+    assert disagreements(engine, oracle, facts) == []
+    assert disagreements(engine, oracle, facts) == []
+    info = engine.cache_info()
+    assert all(i["hits"] >= i["misses"] > 0 for i in info.values()), info
+    errors = sum(oracle.decide("hot", f) == "error" for f in facts)
+    assert errors >= 20  # the clash was answered from the cache too
+    # matches (all matching rules, before the hit policy) from the same entries
+    plain = Engine(stress)
+    for fact in facts[:300]:
+        for kind in engine._tables:
+            assert engine._tables[kind].matches(fact) == plain._tables[kind].matches(fact)
+    engine.close()
+    plain.close()
+
+
+def test_working_day_deadlines_remembered_per_day_equal_the_calendar(policy, monkeypatch):
+    """``Engine._add`` (per local day and N) against ``calendar.add`` for times all over the calendar's years,
+    at the edges of the local day, in the calendar's zone and in others, with a memo small enough to empty."""
+    from datetime import UTC, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from engine.durations import parse_duration
+
+    monkeypatch.setattr(Engine, "WORKING_DUE_SIZE", 100)  # fewer than the (day, N) pairs below: it empties
+    engine = Engine(policy)
+    cal = policy.calendar
+    tz = cal.tz
+    durations = [parse_duration(f"{n} working days") for n in (1, 2, 3, 5, 10, 15)]
+    durations += [parse_duration("2 hours"), parse_duration("30 minutes")]
+    zones = [tz, tz, UTC, timezone(timedelta(hours=8)), ZoneInfo("America/New_York")]
+    rng = random.Random(5)
+    first = datetime(cal.first_year, 1, 1, tzinfo=tz)
+    span = (cal.last_day - first.date()).days - 30
+    days = [first + timedelta(days=rng.randrange(span)) for _ in range(25)]  # few: the memo answers often
+    days += [d + timedelta(days=1) for d in days]  # and the next days (a time in another zone can be on them)
+    clock = [(0, 0), (0, 1), (7, 59), (8, 30), (17, 29), (17, 30), (17, 31), (23, 59)]
+    for _ in range(6_000):
+        day = rng.choice(days)
+        h, m = rng.choice(clock)
+        at = day.replace(hour=h, minute=m, second=rng.choice([0, 59])).astimezone(rng.choice(zones))
+        d = rng.choice(durations)
+        got, want = engine._add(at, d), cal.add(at, d)
+        assert got == want and got.isoformat() == want.isoformat(), (at, str(d))
+        assert got.tzinfo is want.tzinfo
+    assert 0 < len(engine._working_due) <= 100
+    engine.close()
+
+
+def test_remembered_traces_equal_fresh_ones(policy, monkeypatch):
+    """``Engine._trace`` gives what ``_trace`` builds (==, JSON), one object per rule and inputs for rules
+    without text conditions, and a fresh one for rules with them (their inputs hold the post's text)."""
+    from engine.engine import _trace
+
+    monkeypatch.setattr(Engine, "TRACE_CACHE_SIZE", 5)
+    engine = Engine(policy)
+    rng = random.Random(12)
+    words = vocabulary(policy)
+    rules = [r for t in policy.tables.values() for r in t.rules]
+    texty = {r.id for r in rules if any(c.op in ("contains_any", "matches") for c in r.conditions)}
+    assert texty and len(texty) < len(rules)
+    shared = 0
+    for _ in range(2_000):
+        fact = random_fact(rng, policy, words)
+        rule = rng.choice(rules)
+        got, fresh = engine._trace(rule, fact), _trace(rule, fact)
+        assert got == fresh and got.model_dump_json() == fresh.model_dump_json()
+        again = engine._trace(rule, dict(fact))
+        assert again == fresh
+        if rule.id in texty:
+            assert again is not got
+        else:
+            shared += again is got
+    assert shared > 500
+    assert len(engine._traces) <= 5
+    engine.close()
+
+
+def test_text_features_encode_each_text_once_and_never_answer_for_another():
+    """Two tables searching the same text object share its UTF-8 bytes; another text (equal or not, a new
+    object or the previous one again) gets its own answers."""
+    c1 = Condition(field="text", op="contains_any", value=("垃圾", "清运"))
+    c2 = Condition(field="text", op="contains_any", value=("噪音",))
+    a, b = _TextFeatures([("t0", c1), ("t1", c2)]), _TextFeatures([("t0", c2)])
+    texts = ["小区垃圾没人清运", "楼下噪音扰民", "".join(["噪", "音"]), "噪音", "", "垃圾\ud800"]
+    rng = random.Random(4)
+    for _ in range(500):
+        fact = {"text": rng.choice(texts)}
+        for feats, conds in ((a, (c1, c2)), (b, (c2,))):
+            assert feats.values(fact) == [c.holds(fact) for c in conds], fact

@@ -18,7 +18,7 @@ import statistics
 import tracemalloc
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,12 @@ from simulator.model import COLLECT, CaseRecord, DeskStats, LogRow
 from simulator.stream import (
     CasesWriter,
     EventLogWriter,
+    IsoMemo,
     RunAccumulator,
     RunSink,
     _ExactSum,
+    case_fields,
+    event_fields,
     feed_run,
     quantile_counts,
 )
@@ -412,3 +415,79 @@ def test_accumulator_memory_does_not_grow_with_forms(runs):
                 if s.traceback[0].filename.endswith("stream.py"))
     assert acc.c.forms == 42_000
     assert grown < 4_000, f"accumulator grew {grown} bytes for 40,000 forms"
+
+
+# -- row formatting: the remembered times and the written-out fields --------------------------------------------
+
+
+def test_iso_memo_prints_what_isoformat_prints():
+    """Equal times in other zones, and the two sides of a fall-back hour (equal, same hash, other offset),
+    print differently: the memo never answers one with the other's text, full or not."""
+    ny = ZoneInfo("America/New_York")
+    utc8 = timezone(timedelta(hours=8))
+    pool = [T0, T0.astimezone(UTC), T0.replace(tzinfo=utc8), T0.astimezone(ny),
+            T0 + timedelta(days=5, hours=9, minutes=30), datetime(2014, 11, 2, 1, 30, tzinfo=ny),
+            datetime(2014, 11, 2, 1, 30, fold=1, tzinfo=ny), datetime(2014, 5, 14, 0, 0, 0, 1, tzinfo=UTC)]
+    assert pool[0] == pool[1] == pool[2] == pool[3] and pool[5] == pool[6]  # the traps are real
+    assert pool[5].isoformat() != pool[6].isoformat()
+    rng = random.Random(3)
+    for size in (1, 3, 100):
+        memo = IsoMemo(size)
+        for _ in range(2_000):
+            v = rng.choice(pool)
+            assert memo(v) == v.isoformat(), (size, v)
+        assert len(memo._memo) <= size
+
+
+def test_event_and_case_fields_written_out():
+    """Hand-written rows: times as isoformat, numbers as str, absent values as empty fields."""
+    due, remind = T0 + timedelta(days=7, hours=9, minutes=30), T0 + timedelta(days=5, hours=9, minutes=30)
+    full = LogRow("C0000001", "设定时限", T0, "policy", "城北街道", "噪音", rule="reply", deadline="reply", due=due,
+                  remind_at=remind, points=1.5, reposts=120, merged_post="C0000002")
+    assert event_fields(full) == event_fields(full, T0.isoformat(), IsoMemo()) == (
+        "C0000001", "设定时限", "2014-05-14T08:00:00+08:00", "policy", "城北街道", "噪音", "reply", "reply",
+        "2014-05-21T17:30:00+08:00", "2014-05-19T17:30:00+08:00", "1.5", "120", "C0000002")
+    bare = LogRow("C0000001", COLLECT, T0, "desk", "", "")
+    assert event_fields(bare, "x") == ("C0000001", COLLECT, "x", "desk", "", "", "", "", "", "", "", "", "")
+    rec = CaseRecord("C0000001", "weibo", "回龙观", "噪音", T0 - timedelta(minutes=20), opened_at=T0, category="噪音",
+                     unit="回龙观地区", true_unit="回龙观地区", hot_at=T0 + timedelta(hours=1),
+                     statement_at=T0 + timedelta(hours=2), statement_due=T0 + timedelta(hours=3), reply_due=due,
+                     replied_at=remind, reply_kind="近期解决", escalations=1, reminders=2, followups=3, deductions=0.5,
+                     accountability=True, repost_times=(1.0, 2.0), merged_posts=4, promise_due=due, promise_kept=False)
+    expected = ("C0000001", "weibo", "回龙观", "噪音", "噪音", "回龙观地区", "回龙观地区", "2014-05-14T07:40:00+08:00",
+                "2014-05-14T08:00:00+08:00", "2014-05-14T09:00:00+08:00", "2014-05-14T10:00:00+08:00",
+                "2014-05-14T11:00:00+08:00", "2014-05-21T17:30:00+08:00", "2014-05-19T17:30:00+08:00", "近期解决",
+                1, 3, 0.5, 4, 2, 2, 1, "2014-05-21T17:30:00+08:00", 0)
+    assert case_fields(rec) == case_fields(rec, IsoMemo()) == expected
+    bare_rec = CaseRecord("C0000002", "wechat", "回龙观", "噪音", T0)
+    assert case_fields(bare_rec) == ("C0000002", "wechat", "回龙观", "噪音", "", "", "", "2014-05-14T08:00:00+08:00",
+                                     "", "", "", "", "", "", "", 0, 0, 0.0, 0, 0, 0, 0, "", "")
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1024])
+def test_event_log_written_in_batches_equals_sorted(tmp_path, monkeypatch, batch):
+    """Rows the clock passed are written ``BATCH`` at a time: the same file as ``sorted()`` of the rows,
+    every row counted once (written or waiting), and nothing accepted for writing after close."""
+    monkeypatch.setattr(EventLogWriter, "BATCH", batch)
+    rng = random.Random(batch)
+    path = tmp_path / "events.csv"
+    w = EventLogWriter(path)
+    clock, added = T0, []
+    for i in range(3_000):
+        if rng.random() < 0.7:
+            row = LogRow(rng.choice(["C1", "C2", "C3"]), f"a{i}", clock + timedelta(minutes=rng.randrange(0, 40) // 3 * 3),
+                         "desk", "", "", due=rng.choice([None, T0 + timedelta(days=7)]))
+            w.add(row)
+            added.append(row)
+        else:
+            clock += timedelta(minutes=rng.randrange(0, 10))
+            w.advance(clock)
+        assert w.rows_written + w.pending() == len(added)
+        assert w.pending() == sum(1 for r in added if r.at >= clock)
+    w.close()
+    assert w.rows_written == len(added) and w.pending() == 0
+    expected = sorted(added, key=lambda r: (r.at, r.case_id))
+    assert [tuple(r) for r in _read(path)[1:]] == [event_fields(r) for r in expected]
+    w.add(LogRow("C9", "late", clock + timedelta(days=1), "desk", "", ""))
+    with pytest.raises(ValueError, match="closed"):
+        w.advance(clock + timedelta(days=2))
