@@ -208,6 +208,20 @@ t = Catalogue("engine", {
     "lint.any_place": ("所有地点", "any place"),
     "lint.routing_gap": ("转办缺口：类别「{cat}」在 {where} 没有承办单位",
                          "routing gap: category '{cat}' has no responsible unit in {where}"),
+    "lint.unreachable_unit": ("单位「{unit}」收不到任何案件：没有转办规则指向它，它不负责任何按地点转办的地点，也没有升级规则"
+                              "升级到它。请在 {routing} 中加一条转办规则（then: {{unit: {unit}}}）；若只由值班台手工"
+                              "转办给它，请在它的声明里写 by_hand: true",
+                              "unit '{unit}' can receive no case: no routing rule names it, it owns no place a rule "
+                              "routes by place, and no escalation rule escalates to it. Add a routing rule to "
+                              "{routing} (then: {{unit: {unit}}}), or, if the duty desk forwards to it only by hand, "
+                              "write by_hand: true in its declaration"),
+    "lint.by_hand_routed": ("单位「{unit}」标为 by_hand（只由值班台手工转办），但规则 {id}（{where}）会把案件转办给它："
+                            "删去 by_hand，或改这条规则",
+                            "unit '{unit}' is marked by_hand (forwarded to by the duty desk only), but rule {id} "
+                            "({where}) routes cases to it: remove by_hand or change that rule"),
+    "lint.skip_units": ("单位：未检查是否每个单位都能收到案件（{why}）",
+                        "units: did not check that every unit can receive a case ({why})"),
+    "lint.undeclared_units": ("规则指向未声明的单位：{names}", "rules name units that are not declared: {names}"),
     "lint.no_default": ("没有兜底的分类规则（不写 when 的规则）：没有关键词命中的帖子将无法分类",
                         "no default classification rule (a rule without 'when'): a post no keyword matches cannot be "
                         "classified"),
