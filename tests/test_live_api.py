@@ -31,26 +31,8 @@ from tests.test_live_web_support import (
     events_of,
     opened,
     post_all,
-    web_client,
     web_service,
 )
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(T0)
-
-
-@pytest.fixture()
-def service(live_dbs, clock):  # on SQLite and on PostgreSQL
-    with web_service(live_dbs, clock) as s:
-        yield s
-
-
-@pytest.fixture()
-def client(service, clock):
-    with web_client(service, clock) as c:
-        yield c
 
 
 def test_lists_cases_oldest_first_and_open_leaves_out_the_replied(client, clock):

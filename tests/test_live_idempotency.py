@@ -14,8 +14,7 @@ import pytest
 
 from live.api import MAX_KEY, idempotency_key
 from live.auth import Refusal
-from live.clock import FakeClock
-from tests.test_live_support import T0, TestClient, open_service, table
+from tests.test_live_support import TestClient, open_service, table
 from tests.test_live_web_support import (
     CB,
     DESK,
@@ -28,26 +27,8 @@ from tests.test_live_web_support import (
     auth,
     events_of,
     post_all,
-    web_client,
     web_service,
 )
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(T0)
-
-
-@pytest.fixture()
-def service(live_dbs, clock):  # on SQLite and on PostgreSQL
-    with web_service(live_dbs, clock) as s:
-        yield s
-
-
-@pytest.fixture()
-def client(service, clock):
-    with web_client(service, clock) as c:
-        yield c
 
 
 def keyed(token: str, key: str) -> dict[str, str]:

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from live.auth import ALLOWED, Role, bearer, role_for
-from live.clock import FakeClock
 from live.messages import t
-from tests.test_live_support import T0, config, table
+from tests.test_live_support import config, table
 from tests.test_live_web_support import (
     CB,
     DESK,
@@ -23,27 +22,7 @@ from tests.test_live_web_support import (
     A,
     B,
     auth,
-    web_client,
-    web_service,
 )
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(T0)
-
-
-@pytest.fixture()
-def service(live_dbs, clock):  # on SQLite and on PostgreSQL
-    with web_service(live_dbs, clock) as s:
-        yield s
-
-
-@pytest.fixture()
-def client(service, clock):
-    with web_client(service, clock) as c:
-        yield c
-
 
 NOBODY: dict[str, str] = {}
 BAD = {"Authorization": "Bearer not-a-token-of-anyone-here"}
