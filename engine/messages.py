@@ -529,11 +529,14 @@ def os_reason(exc: BaseException) -> str:
 
     os_keys, gai_keys = _os_keys()
     code = getattr(exc, "errno", None)
+    strerror = getattr(exc, "strerror", None)
+    if get_lang() == "en" and strerror:
+        return str(strerror)  # the OS's own words, unchanged (the catalogue's English is glibc's)
     if isinstance(code, int):
         key = gai_keys.get(code) if isinstance(exc, socket.gaierror) else os_keys.get(code)
         if key is not None:
             return t(key)
-    return getattr(exc, "strerror", None) or str(exc)
+    return str(strerror) if strerror else str(exc)
 
 
 def os_text(text: str) -> str:
