@@ -10,6 +10,7 @@ designer needs before anything runs:
 * rules that can never fire: shadowed under first/priority hit policies,
   contradicting conditions, or conditions on events the table never sees;
 * classification without a default;
+* a declared unit no case can reach (no routing rule, no place, no escalation names it);
 * a calendar that does not cover a scenario's period.
 
 Analyses work on the intermediate form symbolically: finite fields
@@ -169,6 +170,11 @@ class _Checker:
                                       why=self.skip[kind]))
             else:
                 check()
+        why_not = self.skip.get("routing") or self.skip.get("escalation")
+        if why_not is not None:  # a rule that did not load may be the one reaching a unit
+            self.skipped.append(t("lint.skip_units", why=why_not))
+        else:
+            self.unreachable_units()
         if "calendar" in self.skip:
             self.skipped.append(t("lint.skip_calendar", why=self.skip["calendar"]))
 
@@ -413,6 +419,44 @@ class _Checker:
         for cat, places in gaps.items():
             where = t("lint.any_place") if len(places) == len(self.policy.places) else ", ".join(places)
             self.add(table.file, line, t("lint.routing_gap", cat=cat, where=where), "routing-gap", key="rules")
+
+    def unreachable_units(self) -> None:
+        """A declared unit no case can reach: no routing rule names it, it owns no place a rule routes by
+        place, and no escalation rule escalates to it (engine.py ``_post_received``: ``then.unit`` or the
+        place's owner).  ``by_hand: true`` on the unit says the desk forwards to it by hand, on purpose."""
+        routing = self.policy.tables.get("routing")
+        routed: dict[str, IRRule] = {}  # unit -> the first rule that sends forms to it
+        for rule in routing.ranked() if routing is not None else ():
+            if rule.then.unit is not None:
+                routed.setdefault(rule.then.unit, rule)
+            elif rule.then.unit_of_place:
+                for place in self.allowed(rule.conditions, "place"):
+                    routed.setdefault(self.policy.place_owner[place], rule)
+        escalation = self.policy.tables.get("escalation")
+        escalated = {r.then.escalate.to for r in (escalation.rules if escalation is not None else ())
+                     if r.then.escalate is not None}
+        unknown = sorted((set(routed) | escalated) - set(self.policy.units))
+        if unknown:  # a misspelt unit, already an error: the unit meant would be reported unreachable too
+            self.skipped.append(t("lint.skip_units", why=t("lint.undeclared_units", names=", ".join(unknown))))
+            return
+        file = self.policy.files.get("units", "")
+        for i, (unit, spec) in enumerate(self.policy.units.items()):
+            if unit in routed or unit in escalated:
+                if spec.by_hand and unit in routed:
+                    rule = routed[unit]
+                    line, col = self.locate(file, ["units", i, "by_hand"])
+                    self.problems.append(Problem(file, line, col, t("lint.by_hand_routed", unit=unit, id=rule.id,
+                                                                    where=rule.where),
+                                                 key=f"units[{i}].by_hand", code="by-hand-routed",
+                                                 severity="warning"))
+                continue
+            if spec.by_hand:
+                continue
+            line, col = self.locate(file, ["units", i, "id"])
+            self.problems.append(Problem(file, line, col, t("lint.unreachable_unit", unit=unit,
+                                                            routing=routing.file if routing is not None else
+                                                            "routing.yaml"),
+                                         key=f"units[{i}].id", code="unreachable-unit", severity="warning"))
 
     def classification_default(self) -> None:
         table = self.policy.tables.get("classification")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .i18n import Catalogue
+from .i18n import Catalogue, get_lang
 
 t = Catalogue("engine", {
     # how a located problem is printed (engine.errors.Problem)
@@ -208,6 +208,20 @@ t = Catalogue("engine", {
     "lint.any_place": ("所有地点", "any place"),
     "lint.routing_gap": ("转办缺口：类别「{cat}」在 {where} 没有承办单位",
                          "routing gap: category '{cat}' has no responsible unit in {where}"),
+    "lint.unreachable_unit": ("单位「{unit}」收不到任何案件：没有转办规则指向它，它不负责任何按地点转办的地点，也没有升级规则"
+                              "升级到它。请在 {routing} 中加一条转办规则（then: {{unit: {unit}}}）；若只由值班台手工"
+                              "转办给它，请在它的声明里写 by_hand: true",
+                              "unit '{unit}' can receive no case: no routing rule names it, it owns no place a rule "
+                              "routes by place, and no escalation rule escalates to it. Add a routing rule to "
+                              "{routing} (then: {{unit: {unit}}}), or, if the duty desk forwards to it only by hand, "
+                              "write by_hand: true in its declaration"),
+    "lint.by_hand_routed": ("单位「{unit}」标为 by_hand（只由值班台手工转办），但规则 {id}（{where}）会把案件转办给它："
+                            "删去 by_hand，或改这条规则",
+                            "unit '{unit}' is marked by_hand (forwarded to by the duty desk only), but rule {id} "
+                            "({where}) routes cases to it: remove by_hand or change that rule"),
+    "lint.skip_units": ("单位：未检查是否每个单位都能收到案件（{why}）",
+                        "units: did not check that every unit can receive a case ({why})"),
+    "lint.undeclared_units": ("规则指向未声明的单位：{names}", "rules name units that are not declared: {names}"),
     "lint.no_default": ("没有兜底的分类规则（不写 when 的规则）：没有关键词命中的帖子将无法分类",
                         "no default classification rule (a rule without 'when'): a post no keyword matches cannot be "
                         "classified"),
@@ -446,4 +460,95 @@ t = Catalogue("engine", {
                                    "that year's statutory holidays day by day as the notice ({source}) gives them, "
                                    "and its make-up working days under workdays"),
 
+    # --- operating-system reasons (engine.messages.os_reason): Chinese, and the OS's own English text ---
+    "os.enoent": ("文件或文件夹不存在", "No such file or directory"),
+    "os.eacces": ("权限不足", "Permission denied"),
+    "os.eperm": ("操作不允许", "Operation not permitted"),
+    "os.eexist": ("文件已存在", "File exists"),
+    "os.eisdir": ("这是一个文件夹，不是文件", "Is a directory"),
+    "os.enotdir": ("路径中有一项不是文件夹", "Not a directory"),
+    "os.enotempty": ("文件夹不是空的", "Directory not empty"),
+    "os.enospc": ("磁盘空间不足", "No space left on device"),
+    "os.edquot": ("超出磁盘配额", "Disk quota exceeded"),
+    "os.efbig": ("文件过大", "File too large"),
+    "os.erofs": ("只读文件系统", "Read-only file system"),
+    "os.eio": ("输入/输出错误", "Input/output error"),
+    "os.emfile": ("打开的文件过多", "Too many open files"),
+    "os.enametoolong": ("文件名过长", "File name too long"),
+    "os.eloop": ("符号链接层数过多", "Too many levels of symbolic links"),
+    "os.ebusy": ("设备或资源正忙", "Device or resource busy"),
+    "os.eaddrinuse": ("地址已被占用", "Address already in use"),
+    "os.eaddrnotavail": ("无法使用所请求的地址", "Cannot assign requested address"),
+    "os.econnrefused": ("连接被拒绝", "Connection refused"),
+    "os.econnreset": ("连接被对方重置", "Connection reset by peer"),
+    "os.econnaborted": ("连接被中止", "Software caused connection abort"),
+    "os.etimedout": ("连接超时", "Connection timed out"),
+    "os.ehostunreach": ("没有通往该主机的路由", "No route to host"),
+    "os.enetunreach": ("网络不可达", "Network is unreachable"),
+    "os.epipe": ("管道已断开", "Broken pipe"),
+    "os.eai_noname": ("主机名或服务名未知", "Name or service not known"),
+    "os.eai_again": ("域名解析暂时失败", "Temporary failure in name resolution"),
+    "os.eai_fail": ("域名解析失败", "Non-recoverable failure in name resolution"),
+    "os.eai_nodata": ("该主机名没有对应的地址", "No address associated with hostname"),
+    "os.eai_service": ("不支持该服务名或端口", "Servname not supported for ai_socktype"),
+    "os.eai_addrfamily": ("该主机名没有所需地址族的地址", "Address family for hostname not supported"),
 })
+
+
+#: errno → its catalogue key ("os.enoent"); the errnos a person meets with files, ports and servers
+_OS_KEYS: dict[int, str] = {}
+#: getaddrinfo's error codes (socket.gaierror) → key; platform-specific numbers, so kept apart from errno's
+_GAI_KEYS: dict[int, str] = {}
+
+
+def _os_keys() -> tuple[dict[int, str], dict[int, str]]:
+    if not _OS_KEYS:
+        import errno
+        import socket
+
+        for key in t.entries:
+            if key.startswith("os.eai_"):
+                code = getattr(socket, key[3:].upper(), None)
+                if code is not None:
+                    _GAI_KEYS[code] = key
+            elif key.startswith("os."):
+                code = getattr(errno, key[3:].upper(), None)
+                if code is not None:
+                    _OS_KEYS[code] = key
+    return _OS_KEYS, _GAI_KEYS
+
+
+def os_reason(exc: BaseException) -> str:
+    """The operating system's reason for ``exc`` (an ``OSError``, ``socket.gaierror`` included) in the
+    current language: the catalogue's text for the common errnos, the OS's own text for the others.
+
+    (``exc.strerror`` is the C library's English — "Permission denied" — whatever the language; inside a
+    Chinese sentence it reads as a foreign phrase.)
+    """
+    import socket
+
+    os_keys, gai_keys = _os_keys()
+    code = getattr(exc, "errno", None)
+    strerror = getattr(exc, "strerror", None)
+    if get_lang() == "en" and strerror:
+        return str(strerror)  # the OS's own words, unchanged (the catalogue's English is glibc's)
+    if isinstance(code, int):
+        key = gai_keys.get(code) if isinstance(exc, socket.gaierror) else os_keys.get(code)
+        if key is not None:
+            return t(key)
+    return str(strerror) if strerror else str(exc)
+
+
+def os_text(text: str) -> str:
+    """``text`` (a library's message quoting the OS, e.g. libpq's "…: Connection refused") with every known
+    OS reason in it in the current language.  English: unchanged."""
+    if get_lang() == "en":
+        return text
+    import os
+
+    os_keys, _ = _os_keys()
+    for code, key in os_keys.items():
+        english = os.strerror(code)
+        if english in text:
+            text = text.replace(english, t(key))
+    return text

@@ -25,7 +25,7 @@ from .calendar import WorkCalendar
 from .conditions import Condition, ConditionError, parse_when
 from .durations import TimeUnit
 from .errors import EventError, PolicyError, Problem, listing, suggest
-from .messages import t
+from .messages import os_reason, t
 from .schema import (
     DEFAULT_HIT_POLICY,
     FILE_KINDS,
@@ -197,7 +197,7 @@ class _Loader:
         try:
             is_dir = d.is_dir()
         except OSError as exc:  # e.g. a name longer than the file system allows
-            raise PolicyError([Problem(str(d)[:300], None, None, t("policy.cannot_read_dir", reason=exc.strerror),
+            raise PolicyError([Problem(str(d)[:300], None, None, t("policy.cannot_read_dir", reason=os_reason(exc)),
                                        code="io")]) from None
         if not is_dir:
             raise PolicyError([Problem(str(d), None, None, t("policy.dir_not_found"), code="io")])

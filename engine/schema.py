@@ -90,6 +90,10 @@ class UnitSpec(_Strict):
     places: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="Areas this street/town is responsible for")
     description: str | None = None
+    by_hand: bool = Field(
+        default=False,
+        description="No routing rule sends forms to this unit on purpose: the duty desk forwards them by hand "
+                    "(re-route). Lint does not warn that the unit is unreachable")
 
 
 class UnitsFile(_Strict):

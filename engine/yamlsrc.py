@@ -43,7 +43,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.parser import RoundTripParser
 
 from .errors import Problem, SourceError, listing, suggest
-from .messages import t
+from .messages import os_reason, t
 
 __all__ = [
     "SourceDoc",
@@ -315,7 +315,7 @@ def load_yaml(path: str | Path, error_cls: type[SourceError] = SourceError,
     except IsADirectoryError:
         raise error_cls([Problem(name, None, None, t("io.directory"), code="io")]) from None
     except OSError as exc:
-        raise error_cls([Problem(name, None, None, t("io.cannot_read", reason=exc.strerror), code="io")]) from None
+        raise error_cls([Problem(name, None, None, t("io.cannot_read", reason=os_reason(exc)), code="io")]) from None
     return parse_yaml_text(text, name, error_cls, limits)
 
 

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import WenzhengError
+from engine.messages import os_reason
 
 from .api import read_body
 from .api import register as register_api
@@ -141,7 +142,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
         family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                                  flags=socket.AI_PASSIVE)[0]
     except (socket.gaierror, UnicodeError) as exc:
-        raise WenzhengError(t("serve.bad_host", host=host, reason=getattr(exc, "strerror", None) or exc)) from None
+        raise WenzhengError(t("serve.bad_host", host=host, reason=os_reason(exc))) from None
     sock = socket.socket(family, kind, proto)
     try:
         # as uvicorn does: a port left in TIME_WAIT by a stopped service is reusable, one being listened on is not
@@ -151,7 +152,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
         sock.close()
         key = {errno.EADDRINUSE: "serve.port_in_use", errno.EADDRNOTAVAIL: "serve.not_local",
                errno.EACCES: "serve.port_denied"}.get(exc.errno or 0, "serve.cannot_bind")
-        raise WenzhengError(t(key, host=host, port=port, reason=exc.strerror or exc)) from None
+        raise WenzhengError(t(key, host=host, port=port, reason=os_reason(exc))) from None
     sock.set_inheritable(True)
     return sock
 

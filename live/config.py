@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from engine.errors import Problem, SourceError, suggest
+from engine.messages import os_reason
 from engine.messages import t as engine_t
 from engine.yamlsrc import locate, pydantic_message
 
@@ -195,7 +196,7 @@ def _read(path: Path) -> tuple[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError([Problem(str(path), None, None, t("config.unreadable", reason=exc), code="config")]) \
+        raise SourceError([Problem(str(path), None, None, t("config.unreadable", reason=os_reason(exc)), code="config")]) \
             from None
     suffix = path.suffix.lower()
     if suffix == ".toml":

@@ -29,6 +29,7 @@ from typing import Any
 
 from engine.errors import WenzhengError
 from engine.i18n import display_width, pad
+from engine.messages import os_reason
 from engine.models import (
     DeadlineReached,
     Deduct,
@@ -743,7 +744,7 @@ async def _wait_up(client: Any, target: str, wait: float) -> dict[str, Any]:
     try:
         await asyncio.get_running_loop().getaddrinfo(url.host, url.port or (443 if url.scheme == "https" else 80))
     except OSError as exc:
-        raise DriveError(t("drive.no_host", host=url.host, reason=exc.strerror or exc)) from None
+        raise DriveError(t("drive.no_host", host=url.host, reason=os_reason(exc))) from None
     deadline = time.monotonic() + wait
     while True:
         try:

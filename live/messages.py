@@ -88,6 +88,11 @@ t = Catalogue("live", {
     "api.already_confirmed": ("案件 {case} 已确认", "case {case} is already confirmed"),
     "api.already_replied": ("案件 {case} 已答复", "case {case} already has a reply"),
     "api.already_stated": ("案件 {case} 已对外表态", "case {case} already has an external statement"),
+    "api.not_hot": ("案件 {case} 不是热点事件：对外表态是对热点事件的 2 小时回应，须等政策把案件标为热点（转发数或追问次数"
+                    "达到 hot.yaml 的规则）后才能记录；若事件正在扩散，请先录入转发数或追问",
+                    "case {case} is not a hot event: an external statement is the 2-hour answer to a hot event and can "
+                    "be recorded once the policy marks the case hot (its reposts or follow-ups reach a rule of "
+                    "hot.yaml); if the event is spreading, enter its repost count or follow-ups first"),
     "api.same_unit": ("案件 {case} 已由「{unit}」办理", "case {case} is already with '{unit}'"),
     "api.already_located": ("帖子 {post} 已定位", "post {post} is already located"),
     "api.key_reused": ("幂等键「{key}」已用于另一请求（{action}，{target}）：同一个键只能重发同一请求（同一操作、同一案件、"

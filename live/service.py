@@ -695,10 +695,14 @@ class LiveService:
         return self._act(role, "reroute", case_id, body, step, idem)
 
     def statement(self, role: Role, case_id: str, body: Any, idem: Idem | None = None) -> dict[str, Any]:
-        """The desk records the external statement (对外口径): engine ``StatementIssued``."""
+        """The desk records the external statement (对外口径): engine ``StatementIssued``.  Only on a hot event:
+        the statement is the 2-hour answer the policy asks of a case it marked hot; on any other case it would
+        count as a statement no deadline asked for, so it is refused (409) until the case turns hot."""
         def step(conn: Connection, case: CaseState, data: dict[str, Any], now: datetime) -> Decision:
             if case.statement_at is not None:
                 raise self._conflict("api.already_stated", case=case_id)
+            if not case.hot:
+                raise self._conflict("api.not_hot", case=case_id)
             return self._engine_event(conn, role, StatementIssued(case_id=case_id, at=now))
         return self._act(role, "statement", case_id, body, step, idem)
 

@@ -43,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, Ope
 
 from engine.engine import CaseState
 from engine.errors import Problem, SourceError
+from engine.messages import os_reason, os_text
 from engine.models import SetDeadline
 
 from .messages import t
@@ -280,7 +281,7 @@ def _why(db: Engine, exc: OperationalError | InterfaceError) -> str:
                 return t("store.no_folder", folder=folder)
             if not folder.is_dir():
                 return t("store.not_folder", folder=folder)
-            return t("store.sqlite_unwritable", file=url.database, reason=detail)
+            return t("store.sqlite_unwritable", file=url.database, reason=_file_reason(url.database, detail))
         return detail
     # libpq gives no SQLSTATE for a refused connection: the server's own words (FATAL: …) tell what it was
     state = getattr(orig, "sqlstate", None)
@@ -290,11 +291,31 @@ def _why(db: Engine, exc: OperationalError | InterfaceError) -> str:
     if state in ("28P01", "28000") or re.search(
             r'role ".*" does not exist|password authentication failed|no pg_hba\.conf entry|authentication failed|'
             r"no password supplied", text):
-        return t("store.login_refused", user=url.username or "-", reason=detail)
+        return t("store.login_refused", user=url.username or "-", reason=os_text(detail))
     if state is None and "FATAL" not in text:
         return t("store.no_server", host=url.host or "localhost", port=url.port or 5432, seconds=CONNECT_TIMEOUT,
-                 reason=detail)
-    return t("store.server_refused", reason=detail)
+                 reason=os_text(detail))  # libpq quotes the OS ("…: Connection refused")
+    return t("store.server_refused", reason=os_text(detail))
+
+
+def _file_reason(file: str, detail: str) -> str:
+    """Why SQLite cannot open ``file``, as the OS says it in the user's language: SQLite itself only says
+    "unable to open database file".  Probed by opening the file for writing, then creating a file beside it
+    (the -wal and -shm files); what a probe creates is removed again.  SQLite's own words when both work."""
+    import os
+    import secrets
+
+    existed = os.path.lexists(file)
+    probe = os.path.join(os.path.dirname(os.path.abspath(file)), f".wenzheng-probe-{secrets.token_hex(4)}")
+    for path, flags in ((file, os.O_RDWR | os.O_CREAT), (probe, os.O_RDWR | os.O_CREAT | os.O_EXCL)):
+        try:
+            fd = os.open(path, flags, 0o600)
+        except OSError as exc:
+            return os_reason(exc)
+        os.close(fd)
+        if path == probe or not existed:
+            os.unlink(path)
+    return detail
 
 
 def _upgrade(db: Engine, cfg: Any) -> None:

@@ -55,3 +55,7 @@ register_profiles()
 # the live store's databases: `live_dbs` / `live_db_url` run a test on SQLite and on a throwaway PostgreSQL
 # cluster (tests/live_pg.py; without PostgreSQL's programs the PostgreSQL half fails, saying what to install)
 from tests.live_pg import live_db_url, live_dbs, pg_cluster  # noqa: E402, F401
+
+# the JSON API tests' clock, service and client (tests/test_live_api.py, test_live_roles.py,
+# test_live_idempotency.py), defined once; a module defining fixtures of the same names keeps its own
+pytest_plugins = ["tests.live_web_fixtures"]

@@ -48,7 +48,12 @@ MISTAKES = [
       "[rule hot-reposts]"]),
     ("routing gap", "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "",
      ["routing.yaml:7:1: error routing-gap routing gap: category '供水' has no responsible unit in any place "
-      "(at key: rules)"]),
+      "(at key: rules)",
+      # the unit the deleted rule routed to now receives nothing (units.yaml line 45: 水务局's declaration)
+      "units.yaml:45:6: warning unreachable-unit unit '水务局' can receive no case: no routing rule names it, it "
+      "owns no place a rule routes by place, and no escalation rule escalates to it. Add a routing rule to "
+      "routing.yaml (then: {unit: 水务局}), or, if the duty desk forwards to it only by hand, write by_hand: true "
+      "in its declaration (at key: units[32].id)"]),
     ("overlap under unique", "hot.yaml", "hit_policy: first", "hit_policy: unique",
      ["hot.yaml:11:1: error overlap overlaps rule hot-reposts (line 8) under hit policy 'unique': both match "
       "every case [rule hot-followups]"]),
@@ -139,7 +144,8 @@ def test_a_bad_file_does_not_hide_the_analyses_of_the_others(rules_copy):
     edit(rules_copy / "routing.yaml", "  - id: route-water\n    when: {category: 供水}\n    then: {unit: 水务局}\n", "")
     report = lint(rules_copy)
     assert [(Path(p.file).name, p.code) for p in report.problems] == [("hot.yaml", "schema"),
-                                                                       ("routing.yaml", "routing-gap")]
+                                                                       ("routing.yaml", "routing-gap"),
+                                                                       ("units.yaml", "unreachable-unit")]
     assert report.skipped == [f"hot rules: every analysis ({rules_copy / 'hot.yaml'} did not load)"]
 
 
@@ -157,7 +163,10 @@ def test_rule_dropped_from_routing_skips_the_gap_check_and_says_so(rules_copy):
     edit(rules_copy / "routing.yaml", "when: {category: 供水}", "when: {categry: 供水}")
     report = lint(rules_copy)
     assert [p.code for p in report.problems] == ["condition"]  # no false routing gap for 供水
-    assert report.skipped == ["routing rules: routing gaps (rule(s) route-water did not load)"]
+    assert report.skipped == ["routing rules: routing gaps (rule(s) route-water did not load)",
+                              # nor a false 'unreachable' for 水务局, which the dropped rule routes to
+                              "units: did not check that every unit can receive a case (rule(s) route-water did "
+                              "not load)"]
 
 
 PARK_PARKING = "  - id: cls-park-parking\n    when: {text: {contains_any: [公园停车场%s]}}\n    then: {category: 停车/交通}\n"

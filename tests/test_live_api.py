@@ -31,26 +31,8 @@ from tests.test_live_web_support import (
     events_of,
     opened,
     post_all,
-    web_client,
     web_service,
 )
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(T0)
-
-
-@pytest.fixture()
-def service(live_dbs, clock):  # on SQLite and on PostgreSQL
-    with web_service(live_dbs, clock) as s:
-        yield s
-
-
-@pytest.fixture()
-def client(service, clock):
-    with web_client(service, clock) as c:
-        yield c
 
 
 def test_lists_cases_oldest_first_and_open_leaves_out_the_replied(client, clock):
@@ -153,12 +135,38 @@ def test_the_other_reply_kinds_need_no_date(client, kind):
 
 
 def test_statement_is_recorded_at_the_service_clock(client, service, clock):
+    assert client.post(f"/api/cases/{A}/reposts", headers=auth(DESK), json={"reposts": 600}).json()["case"]["hot"]
     clock.advance(3600)
     r = client.post(f"/api/cases/{A}/statement", headers=auth(DESK), json={})
     assert r.status_code == 200
     assert r.json()["case"]["statement_at"] == "2014-05-14T11:05:00+08:00"
     assert r.json()["decision"]["effects"] == []  # the engine records it; no rule acts on it
     assert json.loads(events_of(service, "statement_issued")[0].event)["by"] == "desk"
+
+
+def test_a_statement_waits_until_the_policy_marks_the_case_hot(zh, client, service, clock):
+    # B (城北, 路灯) has 0 reposts and no follow-up: rules/hot.yaml needs 500 reposts or 3 follow-ups
+    assert client.get(f"/api/cases/{B}", headers=auth(DESK)).json()["case"]["hot"] is False
+    before = {name: table(service, name) for name in ("events", "cases", "deadlines")}
+    r = client.post(f"/api/cases/{B}/statement", headers=auth(DESK), json={})
+    assert (r.status_code, r.json()["error"]) == (409, "conflict")
+    assert r.json()["detail"].startswith(f"案件 {B} 不是热点事件：对外表态是对热点事件的 2 小时回应")
+    assert {name: table(service, name) for name in before} == before
+    assert service.counts()["api"]["conflict"] == 1
+    # two follow-ups: still not hot, still refused; the third turns it hot (hot-followups) and the statement,
+    # 30 minutes later, meets its 2-hour deadline
+    for n in (1, 2, 3):
+        case = client.post(f"/api/cases/{B}/follow-up", headers=auth(DESK), json={"text": f"追问{n}"}).json()["case"]
+        assert case["hot"] is (n == 3)
+        if n == 2:
+            assert client.post(f"/api/cases/{B}/statement", headers=auth(DESK), json={}).status_code == 409
+    assert case["deadlines"]["external_statement"]["due"] == "2014-05-14T12:05:00+08:00"
+    clock.advance(1800)
+    r = client.post(f"/api/cases/{B}/statement", headers=auth(DESK), json={})
+    assert r.status_code == 200 and r.json()["case"]["statement_at"] == "2014-05-14T10:35:00+08:00"
+    totals = client.get("/api/supervision", headers=auth(SUPER)).json()["totals"]
+    assert (totals["hot"], totals["statements"], totals["statements_on_time"]) == (1, 1, 1)
+    assert service.counts()["api"]["conflict"] == 2
 
 
 def test_reposts_turn_a_case_hot_with_a_two_hour_statement_clock_that_fires(client, service, clock):

@@ -432,6 +432,28 @@ def test_a_reroute_to_the_unit_the_service_chose_is_not_announced_as_sent(whole)
     assert (n["reroutes"], n["reroutes_skipped"]) == (3, 4)
 
 
+def test_the_docs_drive_figures_are_what_the_changping_drive_sends(whole):
+    """docs/live.md's measured drive states the counts of a real run; the counts (not the timings) follow from
+    the scenario and seed alone, so they must be the timeline's: posts, follow-on actions, locates, re-routes
+    sent and skipped, and the API calls = actions + locates + re-routes sent."""
+    import re
+
+    text = " ".join((ROOT / "docs" / "live.md").read_text(encoding="utf-8").split())
+    measured = text[text.index("**Measured** (this 2-core machine"):text.index("## Throughput")]
+    m = re.search(r"(\d[\d,]*) posts and (\d[\d,]*) API calls \((\d[\d,]*) follow-on actions, (\d[\d,]*) desk "
+                  r"locates, (\d+) re-routes; (\d+) more re-routes skipped", measured)
+    assert m, "docs/live.md: the measured drive's counts are not where this test reads them"
+    posts, calls, actions, locates, sent, skipped = (int(g.replace(",", "")) for g in m.groups())
+    n = announce(whole)
+    assert (posts, actions, locates, sent, skipped) == (n["posts"], n["actions"], n["locates"], n["reroutes"],
+                                                       n["reroutes_skipped"])
+    assert calls == n["actions"] + n["locates"] + n["reroutes"]
+    for key, value in (("posts_sent", n["posts"]), ("actions_sent", n["actions"]), ("locates_sent", n["locates"]),
+                       ("reroutes_sent", n["reroutes"]), ("reroutes_skipped", n["reroutes_skipped"])):
+        assert f"`{key}` {value}" in measured, key
+    assert "7 re-routes" not in text  # the stale figure (issue: 3 sent + 4 skipped)
+
+
 def test_skipped_reroutes_are_not_sent_and_every_case_ends_with_the_simulators_unit(db, whole):
     import dataclasses
     from datetime import timedelta

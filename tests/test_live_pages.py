@@ -104,6 +104,8 @@ def test_the_desk_page_lists_open_cases_hot_first_and_the_posts_to_locate(client
     # 2 hours, the reply at Wed 21 May 17:30, 7 days 7 h 25 min away
     assert ">02:00:00</span>" in r.text and ">7天 07:25:00</span>" in r.text
     assert 'data-now="1400033100000"' in r.text  # the service clock's now, in ms
+    # the statement button on the hot case only (the service refuses a statement on a case that is not hot)
+    assert re.findall(r'action="/act/cases/([^/"]+)/statement', r.text) == [B]
     en = client.get("/desk?lang=en")
     assert "Duty desk" in en.text and ">7 days 07:25:00</span>" in en.text and '<html lang="en">' in en.text
     # a replied case leaves the queue
@@ -241,6 +243,7 @@ def test_forms_do_what_the_api_does(client, service, clock):
     assert {k: json.loads(ev.event)[k] for k in ("by", "from", "to", "reason")} == \
         {"by": "desk", "from": "回龙观镇", "to": "城北街道", "reason": "实为城北辖区"}
     assert client.post(f"/act/cases/{A}/confirm", data={}).status_code == 200  # redirected to the desk page
+    assert client.post(f"/act/cases/{B}/reposts", data={"reposts": "600"}).status_code == 200  # B turns hot
     assert client.post(f"/act/cases/{B}/statement", data={}).status_code == 200
     assert client.post(f"/act/posts/{LOST}/locate", data={"place": "城南"}).status_code == 200
     cases = {c["case_id"]: c for c in client.get("/api/cases", headers=auth(DESK)).json()["cases"]}

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from live.auth import ALLOWED, Role, bearer, role_for
-from live.clock import FakeClock
 from live.messages import t
-from tests.test_live_support import T0, config, table
+from tests.test_live_support import config, table
 from tests.test_live_web_support import (
     CB,
     DESK,
@@ -23,27 +22,7 @@ from tests.test_live_web_support import (
     A,
     B,
     auth,
-    web_client,
-    web_service,
 )
-
-
-@pytest.fixture()
-def clock():
-    return FakeClock(T0)
-
-
-@pytest.fixture()
-def service(live_dbs, clock):  # on SQLite and on PostgreSQL
-    with web_service(live_dbs, clock) as s:
-        yield s
-
-
-@pytest.fixture()
-def client(service, clock):
-    with web_client(service, clock) as c:
-        yield c
-
 
 NOBODY: dict[str, str] = {}
 BAD = {"Authorization": "Bearer not-a-token-of-anyone-here"}
@@ -122,7 +101,10 @@ REFUSALS: list[tuple[str, dict[str, str], str, str, Any, list[tuple[str, str, An
     ("second confirmation", auth(DESK), "POST", f"/api/cases/{A}/confirm", {},
      [(DESK, f"/api/cases/{A}/confirm", {})], 409, "conflict"),
     ("second statement", auth(DESK), "POST", f"/api/cases/{A}/statement", {},
-     [(DESK, f"/api/cases/{A}/statement", {})], 409, "conflict"),
+     [(DESK, f"/api/cases/{A}/reposts", {"reposts": 600}), (DESK, f"/api/cases/{A}/statement", {})], 409,
+     "conflict"),
+    ("statement on a case that is not hot", auth(DESK), "POST", f"/api/cases/{A}/statement", {}, [], 409,
+     "conflict"),
     ("reroute to its own unit", auth(DESK), "POST", f"/api/cases/{A}/reroute", {"unit": "回龙观镇", "reason": "x"},
      [], 409, "conflict"),
     ("reroute after the reply", auth(DESK), "POST", f"/api/cases/{A}/reroute", {"unit": "城北街道", "reason": "x"},

@@ -139,7 +139,7 @@ def test_read_only_file_system(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(outputs.os, "open", erofs)
     monkeypatch.setattr("simulator.run_scenario", _never_called)
     assert main(["run", SHORT, "--out", str(tmp_path / "r"), "--quiet"]) == 2
-    assert f"cannot write in {tmp_path}: read-only file system" in capsys.readouterr().err
+    assert f"cannot write in {tmp_path}: Read-only file system" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
@@ -148,7 +148,7 @@ def test_folder_without_write_permission(tmp_path, capsys):
     locked.mkdir(mode=0o500)
     try:
         assert main(["run", SHORT, "--out", str(locked / "r"), "--quiet"]) == 2
-        assert "not writable (permission denied)" in capsys.readouterr().err
+        assert "Permission denied" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
 
@@ -162,7 +162,7 @@ def test_missing_parents_are_created_and_removed_on_failure(tmp_path, monkeypatc
     monkeypatch.setattr("simulator.metrics._write_csv", disk_full)
     assert main(["run", SHORT, "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert f"--out {out}: could not write the results: no space left on device; nothing was written" in err
+    assert f"--out {out}: could not write the results: No space left on device; nothing was written" in err
     assert list(tmp_path.iterdir()) == []  # neither the staging folder nor the parents it made remain
 
 
@@ -176,7 +176,7 @@ def test_disk_full_keeps_the_previous_result(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr("simulator.metrics._write_csv", disk_full)
     assert main(["run", SHORT, "--out", str(out), "--quiet", "--replications", "2"]) == 2
-    assert "no space left on device" in capsys.readouterr().err
+    assert "No space left on device" in capsys.readouterr().err
     assert {f: (out / f).read_bytes() for f in _files(out)} == before
     assert _hidden(tmp_path) == []
 
@@ -193,7 +193,7 @@ def test_file_size_limit_mid_write_is_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "wenzheng", "run", SHORT, "--out", str(out), "--quiet"],
                           cwd=tmp_path, capture_output=True, text=True, preexec_fn=limit, timeout=300)
     assert proc.returncode == 2, proc.stderr
-    assert "could not write the results: file too large" in proc.stderr and "Traceback" not in proc.stderr
+    assert "could not write the results: File too large" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -348,7 +348,7 @@ def test_export_failing_mid_write_keeps_the_old_file(tmp_path, monkeypatch, caps
 
     monkeypatch.setattr("simulator.export._csv", half_then_full)
     assert main(["export", str(run), "--out", str(target)]) == 2
-    assert f"--out {target}: could not write it: no space left on device" in capsys.readouterr().err
+    assert f"--out {target}: could not write it: No space left on device" in capsys.readouterr().err
     assert target.read_bytes() == before and _hidden(tmp_path) == []
 
 
@@ -416,4 +416,4 @@ def test_baseline_update_checks_its_files_before_the_runs(tmp_path, monkeypatch,
     monkeypatch.setattr(outputs.os, "open", erofs)
     monkeypatch.setattr("simulator.gate.record_baseline", _never_called)
     assert main(["baseline", "update", "--baseline-dir", str(d)]) == 2
-    assert f"cannot write in {d}: read-only file system" in capsys.readouterr().err
+    assert f"cannot write in {d}: Read-only file system" in capsys.readouterr().err

@@ -1458,7 +1458,9 @@ def _run_app(argv: list[str] | None) -> int:
         return EXIT_USAGE
     except OSError as exc:  # the file system refused a path the user gave (too long, no permission, ...)
         name = str(exc.filename)[:300] if exc.filename is not None else ""
-        print(t("cli.error", message=f"{name + ': ' if name else ''}{exc.strerror or exc}"), file=sys.stderr)
+        from engine.messages import os_reason
+
+        print(t("cli.error", message=f"{name + ': ' if name else ''}{os_reason(exc)}"), file=sys.stderr)
         return EXIT_USAGE
     except Exception:
         traceback.print_exc()

@@ -37,13 +37,6 @@ t = Catalogue("wenzheng", {
     "out.old_kept": ("警告：原有结果已移到 {old}，未删除：其中有不是 wenzheng 写的文件",
                      "warning: the previous result was moved to {old} and not removed: it holds files wenzheng did "
                      "not write"),
-    "out.erofs": ("只读文件系统", "read-only file system"),
-    "out.eacces": ("不可写（权限不足）", "not writable (permission denied)"),
-    "out.eperm": ("不可写（操作不允许）", "not writable (operation not permitted)"),
-    "out.enospc": ("磁盘空间不足", "no space left on device"),
-    "out.edquot": ("超出磁盘配额", "disk quota exceeded"),
-    "out.efbig": ("文件过大", "file too large"),
-    "out.enoent": ("无法在此创建文件", "cannot create files there"),
     # --- validate, lint, test, explain, deadline, schema ---
     "validate.ok": ("{rules}：策略有效 — {units} 个单位，{categories} 个类别，{places} 个地点，{tables} 张规则表共 {n} 条规则",
                     "{rules}: valid policy — {units} units, {categories} categories, {places} places, {n} rules in "

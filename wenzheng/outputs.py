@@ -37,6 +37,7 @@ from typing import Any
 import click
 
 from engine.errors import WenzhengError
+from engine.messages import os_reason
 
 from .messages import t
 
@@ -78,15 +79,8 @@ class OutPath(click.ParamType):
 
 
 def _reason(exc: OSError) -> str:
-    return {
-        errno.EROFS: t("out.erofs"),
-        errno.EACCES: t("out.eacces"),
-        errno.EPERM: t("out.eperm"),
-        errno.ENOSPC: t("out.enospc"),
-        errno.EDQUOT: t("out.edquot"),
-        errno.EFBIG: t("out.efbig"),
-        errno.ENOENT: t("out.enoent"),
-    }.get(exc.errno or 0, exc.strerror or str(exc))
+    """The OS's reason, in the user's language (the one table of them: engine.messages.os_reason)."""
+    return os_reason(exc)
 
 
 def _nearest_existing(path: Path) -> Path:
