@@ -490,6 +490,11 @@ class Simulation:
         # its text conditions the post meets: remembered per such key (bounded: not one entry per text)
         self._routing_key = TableKey(routing) if routing else None
         self._true_units: dict[tuple[Any, ...], list[Any]] = {}
+        # the engine's routing fact and _true_unit's differ only in category, place, unit and hot: where the
+        # reference is the policy and its routing tests neither unit nor hot, a post whose true category and
+        # place are the engine's gets the engine's routing (its first Route) as its true unit
+        self._route_is_true = routing is not None and self.reference is policy \
+            and not {c.field for r in routing.rules for c in r.conditions} & {"unit", "hot"}
         a = scenario.arrivals
         total = sum(a.hour_profile)
         self._hour_share = [x / total for x in a.hour_profile]
@@ -1021,7 +1026,11 @@ class Simulation:
         self._open_forms += 1
         decision = self._decide(_post_received(rec.case_id, at, post))
         self._apply(rec, decision)
-        rec.true_unit = self._true_unit(rec)
+        if self._route_is_true and rec.true_category == rec.category and rec.place == rec.located_place:
+            # the reference routing on the engine's own fact (up to fields it does not test): its answer
+            rec.true_unit = next((e.unit for e in decision.effects if isinstance(e, Route)), "")
+        else:
+            rec.true_unit = self._true_unit(rec)
         self._start_unit(rec)
         self._start_reposts(rec)
         self._start_citizen(rec)

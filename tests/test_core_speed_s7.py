@@ -7,6 +7,7 @@ calendar walked day by day.  Each test also checks that the random stream is lef
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from datetime import UTC, datetime, time, timedelta
@@ -294,3 +295,45 @@ def test_positional_refuses_what_it_cannot_build() -> None:
         positional(ReplyFiled, "case_id", "at", "kind")  # not a field
     with pytest.raises(ValueError):
         positional(ReplyFiled, "case_id", "at", "reply_kind")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI))
+
+
+class _TrueUnitChecked(Simulation):
+    """Checks each form's true unit, as the model set it, against the reference routing evaluated afresh."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.checked: list[tuple[bool, str, str]] = []  # (took the engine's routing, model's unit, reference's)
+
+    def _open_case(self, rec, raw) -> None:  # type: ignore[no-untyped-def]
+        super()._open_case(rec, raw)
+        shortcut = self._route_is_true and rec.true_category == rec.category and rec.place == rec.located_place
+        fact = self.engine.cases[rec.case_id].fact("post_received", category=rec.true_category, place=rec.place)
+        chosen = self.reference.tables["routing"].evaluate(fact)  # no memo, no key: the table itself
+        then = chosen[0].then if chosen else None
+        want = "" if then is None else then.unit if then.unit is not None else self.reference.place_owner[rec.place]
+        self.checked.append((shortcut, rec.true_unit, want))
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 3), ("understaffed-desk", 7)])
+def test_true_unit_from_the_engine_s_routing_is_the_reference_s(scenario: str, seed: int) -> None:
+    sc, policy, _ = load_run_inputs(f"scenarios/{scenario}.yaml")
+    sc = with_overrides(sc, [("end", str(sc.start + timedelta(days=20)))])
+    sim = _TrueUnitChecked(sc, policy, seed=seed)
+    try:
+        sim.run()
+    finally:
+        sim.engine.close()
+    assert sim._route_is_true  # the scenario's routing tests neither unit nor hot
+    shortcut = [c for c in sim.checked if c[0]]
+    memo = [c for c in sim.checked if not c[0]]
+    assert len(shortcut) > 30 and len(memo) > 5  # both paths taken
+    assert {c[1] for c in shortcut} - {""}  # real units
+    assert [c[1] for c in sim.checked] == [c[2] for c in sim.checked]
+
+
+def test_true_unit_shortcut_only_when_the_reference_is_the_policy() -> None:
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    other = copy.copy(policy)  # the same rules, another object: not known to be the policy
+    assert Simulation(sc, policy)._route_is_true
+    assert Simulation(sc, policy, reference=policy)._route_is_true
+    assert not Simulation(sc, policy, reference=other)._route_is_true
