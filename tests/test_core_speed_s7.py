@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import math
 import random
+from bisect import bisect_right
+from math import log
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +20,7 @@ import pytest
 
 from engine.calendar import CalendarError, WorkCalendar
 from simulator import load_run_inputs
+from simulator.cascade import _INVERSION_MAX, GENERATION_MIN, _poisson_cdf, _poisson_repeated, poisson
 from simulator.content import (
     _FIRST_ROM,
     _FIRSTS,
@@ -337,3 +340,80 @@ def test_true_unit_shortcut_only_when_the_reference_is_the_policy() -> None:
     assert Simulation(sc, policy)._route_is_true
     assert Simulation(sc, policy, reference=policy)._route_is_true
     assert not Simulation(sc, policy, reference=other)._route_is_true
+
+
+def _cascade_before(rng: random.Random, direct: float, decay_minutes: float, branching: float,
+                     reaction_minutes: float, horizon_minutes: float, cap: int) -> list[float]:
+    """``cascade.hawkes_cascade`` as it was before its loops were tightened (the peer of the test below)."""
+    immigrants = poisson(rng, direct)
+    if immigrants == 0 or cap <= 0:
+        return []
+    limit = horizon_minutes
+    rnd = rng.random
+    times: list[float]  # every repost found so far
+    if immigrants > cap:
+        # only the earliest cap immigrants can matter (descendants come after their immigrant):
+        # the order statistics of iid exponentials have independent spacings Exp(rate·(k - j))
+        # (Rényi), so the earliest cap are drawn directly, already sorted
+        times, t = [], 0.0
+        for j in range(cap):
+            t -= decay_minutes * log(1.0 - rnd()) / (immigrants - j)
+            if t > limit:
+                break
+            times.append(t)
+        if len(times) == cap:
+            limit = t
+    else:
+        times = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
+    i = 0  # times[i:] are the reposts whose children are still to be drawn
+    if 0 < branching < _INVERSION_MAX:
+        # repost by repost, breadth first, the number of children by inversion with one uniform
+        # (the cached partial sums of Poisson(branching)), until the cascade is done or enough
+        # reposts wait for their children to draw them a generation at a time
+        cdf = _poisson_cdf(branching)
+        while i < len(times) and len(times) - i < GENERATION_MIN and len(times) <= cap:
+            t = times[i]
+            i += 1
+            for _ in range(bisect_right(cdf, rnd())):
+                x = t - reaction_minutes * log(1.0 - rnd())
+                if x <= limit:
+                    times.append(x)
+        if i == len(times) and i <= cap:  # done: most cascades end here
+            times.sort()
+            return times
+    frontier = times[i:]
+    while True:
+        if len(times) > cap:
+            # keep the earliest cap; later reposts and their descendants can no longer enter
+            times.sort()
+            del times[cap:]
+            limit = times[-1]
+            frontier = [t for t in frontier if t <= limit]
+        m = len(frontier)
+        if m == 0 or branching <= 0:
+            break
+        children = _poisson_repeated(rng, branching * m)
+        # each child's parent is uniform among the generation (int(m·u) <= m - 1 for u < 1 in
+        # round-to-nearest arithmetic), its delay exponential
+        frontier = [t for t in [frontier[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
+                                for _ in range(children)] if t <= limit]
+        times += frontier
+    times.sort()
+    return times
+
+
+@pytest.mark.parametrize("cap", [1, 3, 47, 48, 49, 200, 2_000])
+@pytest.mark.parametrize("branching", [0.0, 0.5, 0.95, 3.0, 12.0])
+def test_cascade_is_the_loop_it_was_draw_for_draw(cap: int, branching: float) -> None:
+    from simulator.cascade import hawkes_cascade
+
+    a, b = random.Random(cap * 7 + int(branching * 100)), random.Random(cap * 7 + int(branching * 100))
+    sizes = set()
+    for i in range(120):
+        direct = (0.3, 2.0, 20.0, 45.0, 60.0, 300.0)[i % 6] * (1 + (i % 5) / 10)
+        horizon = (1440.0, 30.0)[i % 2]
+        got = hawkes_cascade(a, direct, 40.0, branching, 20.0, horizon, cap)
+        assert got == _cascade_before(b, direct, 40.0, branching, 20.0, horizon, cap)
+        sizes.add(len(got))
+    assert a.random() == b.random()  # as many draws
+    assert len(sizes) >= 2 and max(sizes) <= cap  # not all empty, never above the cap
