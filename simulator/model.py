@@ -622,6 +622,19 @@ class Simulation:
         self.sink = sink
         self._record_decisions = False
         self._emit = self._log_streamed
+        if type(sink).log is RunSink.log:  # its log, not a subclass's: the row straight to its targets
+            targets = sink.log_targets()
+            if len(targets) == 2:
+                add, write = targets
+
+                def log_row(row: LogRow) -> None:
+                    add(row)
+                    write(row)
+                    if not self._tick_due:
+                        self._tick_due = True
+                        self._call_in(60.0 - self.env._now % 60.0, self._advance)
+
+                self._emit = log_row
         self._finish = self._hand_over
 
     def _hand_over(self, rec: CaseRecord) -> None:
