@@ -296,8 +296,10 @@ def test_positional_refuses_what_it_cannot_build() -> None:
         positional(PostReceived, "case_id", "at")  # post is required
     with pytest.raises(TypeError):
         positional(ReplyFiled, "case_id", "at", "kind")  # not a field
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # a value missing: an ordinary call's error
         positional(ReplyFiled, "case_id", "at", "reply_kind")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI))
+    with pytest.raises(TypeError):  # one too many
+        positional(ReplyFiled, "case_id", "at")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI), "近期解决")
 
 
 class _TrueUnitChecked(Simulation):
