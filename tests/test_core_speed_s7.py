@@ -11,8 +11,8 @@ import copy
 import math
 import random
 from bisect import bisect_right
-from math import log
 from datetime import UTC, datetime, time, timedelta
+from math import log
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,13 @@ import pytest
 
 from engine.calendar import CalendarError, WorkCalendar
 from simulator import load_run_inputs
-from simulator.cascade import _INVERSION_MAX, GENERATION_MIN, _poisson_cdf, _poisson_repeated, poisson
+from simulator.cascade import (
+    _INVERSION_MAX,
+    GENERATION_MIN,
+    _poisson_cdf,
+    _poisson_repeated,
+    poisson,
+)
 from simulator.content import (
     _FIRST_ROM,
     _FIRSTS,
