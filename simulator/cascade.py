@@ -143,21 +143,33 @@ def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, bran
         if len(times) == cap:
             limit = t
     else:
-        times = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
+        scale = -decay_minutes  # -d * x is (-d) * x: the same product
+        times = [t for _ in range(immigrants) if (t := scale * log(1.0 - rnd())) <= limit]
     i = 0  # times[i:] are the reposts whose children are still to be drawn
     if 0 < branching < _INVERSION_MAX:
         # repost by repost, breadth first, the number of children by inversion with one uniform
         # (the cached partial sums of Poisson(branching)), until the cascade is done or enough
         # reposts wait for their children to draw them a generation at a time
         cdf = _poisson_cdf(branching)
-        while i < len(times) and len(times) - i < GENERATION_MIN and len(times) <= cap:
+        none = cdf[0]  # bisect_right(cdf, u) is 0 exactly when u < cdf[0]: no children
+        # the loop's condition (i < len(times), len(times) - i < GENERATION_MIN, len(times) <= cap) as
+        # i < stop: once it holds, it holds for every i up to len(times) while that does not change
+        n = len(times)
+        stop = n if n < GENERATION_MIN and n <= cap else 0
+        while i < stop:
             t = times[i]
             i += 1
-            for _ in range(bisect_right(cdf, rnd())):
+            u = rnd()
+            if u < none:
+                continue
+            for _ in range(bisect_right(cdf, u)):
                 x = t - reaction_minutes * log(1.0 - rnd())
                 if x <= limit:
                     times.append(x)
-        if i == len(times) and i <= cap:  # done: most cascades end here
+            if len(times) != n:
+                n = len(times)
+                stop = n if n - i < GENERATION_MIN and n <= cap else i
+        if i == n and i <= cap:  # done: most cascades end here
             times.sort()
             return times
     frontier = times[i:]
@@ -174,8 +186,8 @@ def hawkes_cascade(rng: random.Random, direct: float, decay_minutes: float, bran
         children = _poisson_repeated(rng, branching * m)
         # each child's parent is uniform among the generation (int(m·u) <= m - 1 for u < 1 in
         # round-to-nearest arithmetic), its delay exponential
-        frontier = [t for t in [frontier[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
-                                for _ in range(children)] if t <= limit]
+        frontier = [t for _ in range(children)
+                    if (t := frontier[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())) <= limit]
         times += frontier
     times.sort()
     return times

@@ -82,29 +82,33 @@ def positional(cls: type[Any], *given: str) -> Callable[..., Any]:
     """``engine.trusted(cls)`` for one set of keywords, ``given``, their values passed by position:
     ``positional(cls, "a", "b")(x, y)`` is ``trusted(cls)(a=x, b=y)`` (the fields in the model's order, the
     other fields their defaults, the fields-set ``{"a", "b"}``: what ``cls(a=x, b=y)`` gives), made without
-    a loop over the fields (a copy of the defaults updated with the values).  Every field not given needs a
-    plain default."""
+    a loop over the fields (the instance's dict as one literal, compiled once per model and keywords).  Every
+    field not given needs a plain default; a call with another number of values is a TypeError."""
     fields = cls.model_fields
     if not cls.model_config.get("frozen"):
         raise TypeError(f"{cls.__name__}: only frozen models share a fields-set")
     if len(set(given)) != len(given) or any(n not in fields for n in given) \
             or any(f.is_required() or f.default_factory is not None for n, f in fields.items() if n not in given):
         raise TypeError(f"{cls.__name__}: {given} are not its fields, or leave one without a plain default")
-    template = {n: None if n in given else f.default for n, f in fields.items()}
     fields_set = set(given)  # shared by every instance, as trusted shares it (the models are frozen)
-    new: Callable[..., Any] = cls.__new__
-    copy = template.copy
-
-    def make(*values: Any) -> Any:
-        m = new(cls)
-        d = copy()
-        d.update(zip(given, values, strict=True))
-        _setattr(m, "__dict__", d)
-        _setattr(m, "__pydantic_fields_set__", fields_set)
-        _setattr(m, "__pydantic_extra__", None)
-        _setattr(m, "__pydantic_private__", None)
-        return m
-
+    # the instance's dict as one literal, the fields in the model's order: the given ones from the arguments
+    # (named _0, _1, ... by their position), the others their default objects
+    names = {n: f"_{i}" for i, n in enumerate(given)}
+    scope: dict[str, Any] = {"_new": cls.__new__, "_cls": cls, "_set": _setattr, "_fields_set": fields_set}
+    items = []
+    for i, (n, f) in enumerate(fields.items()):
+        if n not in names:
+            scope[f"_d{i}"] = f.default
+        items.append(f"{n!r}: {names.get(n, f'_d{i}')}")
+    code = (f"def make({', '.join(names.values())}):\n"
+            "    m = _new(_cls)\n"
+            f"    _set(m, '__dict__', {{{', '.join(items)}}})\n"
+            "    _set(m, '__pydantic_fields_set__', _fields_set)\n"
+            "    _set(m, '__pydantic_extra__', None)\n"
+            "    _set(m, '__pydantic_private__', None)\n"
+            "    return m\n")
+    exec(code, scope)  # built above from the model's field names (identifiers) and nothing else
+    make: Callable[..., Any] = scope["make"]
     return make
 
 
@@ -490,6 +494,11 @@ class Simulation:
         # its text conditions the post meets: remembered per such key (bounded: not one entry per text)
         self._routing_key = TableKey(routing) if routing else None
         self._true_units: dict[tuple[Any, ...], list[Any]] = {}
+        # the engine's routing fact and _true_unit's differ only in category, place, unit and hot: where the
+        # reference is the policy and its routing tests neither unit nor hot, a post whose true category and
+        # place are the engine's gets the engine's routing (its first Route) as its true unit
+        self._route_is_true = routing is not None and self.reference is policy \
+            and not {c.field for r in routing.rules for c in r.conditions} & {"unit", "hot"}
         a = scenario.arrivals
         total = sum(a.hour_profile)
         self._hour_share = [x / total for x in a.hour_profile]
@@ -617,6 +626,19 @@ class Simulation:
         self.sink = sink
         self._record_decisions = False
         self._emit = self._log_streamed
+        if type(sink).log is RunSink.log:  # its log, not a subclass's: the row straight to its targets
+            targets = sink.log_targets()
+            if len(targets) == 2:
+                add, write = targets
+
+                def log_row(row: LogRow) -> None:
+                    add(row)
+                    write(row)
+                    if not self._tick_due:
+                        self._tick_due = True
+                        self._call_in(60.0 - self.env._now % 60.0, self._advance)
+
+                self._emit = log_row
         self._finish = self._hand_over
 
     def _hand_over(self, rec: CaseRecord) -> None:
@@ -1021,7 +1043,11 @@ class Simulation:
         self._open_forms += 1
         decision = self._decide(_post_received(rec.case_id, at, post))
         self._apply(rec, decision)
-        rec.true_unit = self._true_unit(rec)
+        if self._route_is_true and rec.true_category == rec.category and rec.place == rec.located_place:
+            # the reference routing on the engine's own fact (up to fields it does not test): its answer
+            rec.true_unit = next((e.unit for e in decision.effects if isinstance(e, Route)), "")
+        else:
+            rec.true_unit = self._true_unit(rec)
         self._start_unit(rec)
         self._start_reposts(rec)
         self._start_citizen(rec)

@@ -775,6 +775,10 @@ class RunSink:
         if self.events is not None:
             self.events.add(row)
 
+    def log_targets(self) -> tuple[Callable[[LogRow], None], ...]:
+        """What ``log(row)`` calls with the row, in order: a caller logging many rows may call them itself."""
+        return (self.acc.add_log,) if self.events is None else (self.acc.add_log, self.events.add)
+
     def deduction(self, at: datetime, unit: str, points: float, reason: str = "") -> None:
         self.acc.add_deduction(at, unit, points, reason)
 

@@ -7,9 +7,12 @@ calendar walked day by day.  Each test also checks that the random stream is lef
 
 from __future__ import annotations
 
+import copy
 import math
 import random
+from bisect import bisect_right
 from datetime import UTC, datetime, time, timedelta
+from math import log
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +20,13 @@ import pytest
 
 from engine.calendar import CalendarError, WorkCalendar
 from simulator import load_run_inputs
+from simulator.cascade import (
+    _INVERSION_MAX,
+    GENERATION_MIN,
+    _poisson_cdf,
+    _poisson_repeated,
+    poisson,
+)
 from simulator.content import (
     _FIRST_ROM,
     _FIRSTS,
@@ -292,5 +302,155 @@ def test_positional_refuses_what_it_cannot_build() -> None:
         positional(PostReceived, "case_id", "at")  # post is required
     with pytest.raises(TypeError):
         positional(ReplyFiled, "case_id", "at", "kind")  # not a field
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # a value missing: an ordinary call's error
         positional(ReplyFiled, "case_id", "at", "reply_kind")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI))
+    with pytest.raises(TypeError):  # one too many
+        positional(ReplyFiled, "case_id", "at")("C1", datetime(2014, 1, 1, tzinfo=SHANGHAI), "近期解决")
+
+
+class _TrueUnitChecked(Simulation):
+    """Checks each form's true unit, as the model set it, against the reference routing evaluated afresh."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.checked: list[tuple[bool, str, str]] = []  # (took the engine's routing, model's unit, reference's)
+
+    def _open_case(self, rec, raw) -> None:  # type: ignore[no-untyped-def]
+        super()._open_case(rec, raw)
+        shortcut = self._route_is_true and rec.true_category == rec.category and rec.place == rec.located_place
+        fact = self.engine.cases[rec.case_id].fact("post_received", category=rec.true_category, place=rec.place)
+        chosen = self.reference.tables["routing"].evaluate(fact)  # no memo, no key: the table itself
+        then = chosen[0].then if chosen else None
+        want = "" if then is None else then.unit if then.unit is not None else self.reference.place_owner[rec.place]
+        self.checked.append((shortcut, rec.true_unit, want))
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 3), ("understaffed-desk", 7)])
+def test_true_unit_from_the_engine_s_routing_is_the_reference_s(scenario: str, seed: int) -> None:
+    sc, policy, _ = load_run_inputs(f"scenarios/{scenario}.yaml")
+    sc = with_overrides(sc, [("end", str(sc.start + timedelta(days=20)))])
+    sim = _TrueUnitChecked(sc, policy, seed=seed)
+    try:
+        sim.run()
+    finally:
+        sim.engine.close()
+    assert sim._route_is_true  # the scenario's routing tests neither unit nor hot
+    shortcut = [c for c in sim.checked if c[0]]
+    memo = [c for c in sim.checked if not c[0]]
+    assert len(shortcut) > 30 and len(memo) > 5  # both paths taken
+    assert {c[1] for c in shortcut} - {""}  # real units
+    assert [c[1] for c in sim.checked] == [c[2] for c in sim.checked]
+
+
+def test_true_unit_shortcut_only_when_the_reference_is_the_policy() -> None:
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    other = copy.copy(policy)  # the same rules, another object: not known to be the policy
+    assert Simulation(sc, policy)._route_is_true
+    assert Simulation(sc, policy, reference=policy)._route_is_true
+    assert not Simulation(sc, policy, reference=other)._route_is_true
+
+
+def _cascade_before(rng: random.Random, direct: float, decay_minutes: float, branching: float,
+                     reaction_minutes: float, horizon_minutes: float, cap: int) -> list[float]:
+    """``cascade.hawkes_cascade`` as it was before its loops were tightened (the peer of the test below)."""
+    immigrants = poisson(rng, direct)
+    if immigrants == 0 or cap <= 0:
+        return []
+    limit = horizon_minutes
+    rnd = rng.random
+    times: list[float]  # every repost found so far
+    if immigrants > cap:
+        # only the earliest cap immigrants can matter (descendants come after their immigrant):
+        # the order statistics of iid exponentials have independent spacings Exp(rate·(k - j))
+        # (Rényi), so the earliest cap are drawn directly, already sorted
+        times, t = [], 0.0
+        for j in range(cap):
+            t -= decay_minutes * log(1.0 - rnd()) / (immigrants - j)
+            if t > limit:
+                break
+            times.append(t)
+        if len(times) == cap:
+            limit = t
+    else:
+        times = [t for t in [-decay_minutes * log(1.0 - rnd()) for _ in range(immigrants)] if t <= limit]
+    i = 0  # times[i:] are the reposts whose children are still to be drawn
+    if 0 < branching < _INVERSION_MAX:
+        # repost by repost, breadth first, the number of children by inversion with one uniform
+        # (the cached partial sums of Poisson(branching)), until the cascade is done or enough
+        # reposts wait for their children to draw them a generation at a time
+        cdf = _poisson_cdf(branching)
+        while i < len(times) and len(times) - i < GENERATION_MIN and len(times) <= cap:
+            t = times[i]
+            i += 1
+            for _ in range(bisect_right(cdf, rnd())):
+                x = t - reaction_minutes * log(1.0 - rnd())
+                if x <= limit:
+                    times.append(x)
+        if i == len(times) and i <= cap:  # done: most cascades end here
+            times.sort()
+            return times
+    frontier = times[i:]
+    while True:
+        if len(times) > cap:
+            # keep the earliest cap; later reposts and their descendants can no longer enter
+            times.sort()
+            del times[cap:]
+            limit = times[-1]
+            frontier = [t for t in frontier if t <= limit]
+        m = len(frontier)
+        if m == 0 or branching <= 0:
+            break
+        children = _poisson_repeated(rng, branching * m)
+        # each child's parent is uniform among the generation (int(m·u) <= m - 1 for u < 1 in
+        # round-to-nearest arithmetic), its delay exponential
+        frontier = [t for t in [frontier[int(m * rnd())] - reaction_minutes * log(1.0 - rnd())
+                                for _ in range(children)] if t <= limit]
+        times += frontier
+    times.sort()
+    return times
+
+
+@pytest.mark.parametrize("cap", [1, 3, 47, 48, 49, 200, 2_000])
+@pytest.mark.parametrize("branching", [0.0, 0.5, 0.95, 3.0, 12.0])
+def test_cascade_is_the_loop_it_was_draw_for_draw(cap: int, branching: float) -> None:
+    from simulator.cascade import hawkes_cascade
+
+    a, b = random.Random(cap * 7 + int(branching * 100)), random.Random(cap * 7 + int(branching * 100))
+    sizes = set()
+    for i in range(120):
+        direct = (0.3, 2.0, 20.0, 45.0, 60.0, 300.0)[i % 6] * (1 + (i % 5) / 10)
+        horizon = (1440.0, 30.0)[i % 2]
+        got = hawkes_cascade(a, direct, 40.0, branching, 20.0, horizon, cap)
+        assert got == _cascade_before(b, direct, 40.0, branching, 20.0, horizon, cap)
+        sizes.add(len(got))
+    assert a.random() == b.random()  # as many draws
+    assert len(sizes) >= 2 and max(sizes) <= cap  # not all empty, never above the cap
+
+
+def test_rows_reach_a_sink_s_targets_or_its_own_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The model hands rows to RunSink's targets itself; a sink whose ``log`` is its own still gets every row."""
+    from simulator.stream import RunSink
+
+    class Counting(RunSink):
+        def log(self, row):  # type: ignore[no-untyped-def]
+            self.seen = getattr(self, "seen", 0) + 1
+            super().log(row)
+
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    sc = with_overrides(sc, [("end", str(sc.start + timedelta(days=10)))])
+    files = []
+    for cls in (RunSink, Counting):
+        sim = Simulation(sc, policy, seed=4)
+        sink = cls(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path / cls.__name__)
+        sim.stream_to(sink)
+        assert (sim._emit == sim._log_streamed) is (cls is Counting)
+        try:
+            result = sim.run()
+        finally:
+            sim.engine.close()
+        sink.finish(scenario_name="x", seed=4, drained_at=result.drained_at, posts=result.posts, desk=result.desk,
+                    backlog=result.backlog, intake=result.intake)
+        sink.close(report=False)
+        files.append([(tmp_path / cls.__name__ / n).read_bytes() for n in ("events.csv", "metrics.json")])
+    assert files[0] == files[1]
+    assert sink.seen == files[1][0].count(b"\n") - 1 > 200  # every row but the header, through its log
