@@ -123,6 +123,8 @@ t = Catalogue("engine", {
                             "hit policy 'unique' of {file}: several rules match the same case: {ids}"),
     "policy.cannot_read_dir": ("无法读取规则目录：{reason}", "cannot read rules directory: {reason}"),
     "policy.dir_not_found": ("规则目录不存在", "rules directory not found"),
+    "policy.dir_is_file": ("这是文件，不是规则文件夹（请给出放规则文件的文件夹，如 rules）",
+                           "is a file, not a rules folder (give the folder holding the rule files, e.g. rules)"),
     "policy.no_files": ("目录中没有规则文件（*.yaml）", "no rule files (*.yaml) in directory"),
     "policy.missing_kind": ("策略中缺少 kind 为「{kind}」的规则文件", "no rule file of kind '{kind}' in the policy"),
     "policy.not_mapping": ("规则文件必须是带「kind」键的映射", "a rule file must be a mapping with a 'kind' key"),

@@ -200,7 +200,8 @@ class _Loader:
             raise PolicyError([Problem(str(d)[:300], None, None, t("policy.cannot_read_dir", reason=os_reason(exc)),
                                        code="io")]) from None
         if not is_dir:
-            raise PolicyError([Problem(str(d), None, None, t("policy.dir_not_found"), code="io")])
+            key = "policy.dir_is_file" if d.exists() else "policy.dir_not_found"
+            raise PolicyError([Problem(str(d), None, None, t(key), code="io")])
         files = sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))
         if not files:
             raise PolicyError([Problem(str(d), None, None, t("policy.no_files"), code="io")])

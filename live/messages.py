@@ -293,6 +293,12 @@ t = Catalogue("live", {
                           "not a wenzheng live store ({reason}); it was left untouched. "
                           "Use a new file or an empty database"),
     "store.not_sqlite": ("不是 SQLite 数据库：{reason}", "not a SQLite database: {reason}"),
+    "store.sqlite_not_db": ("文件内容不是数据库", "file is not a database"),
+    "store.is_folder": ("这是文件夹，不是数据库文件；请写文件的路径，如 sqlite:///data/wenzheng.db",
+                        "is a folder, not a database file; give a file's path, e.g. sqlite:///data/wenzheng.db"),
+    "store.bad_scheme": ("{url}：不认识的数据库地址；请写 sqlite:///文件路径 或 postgresql+psycopg://用户@主机/库名",
+                         "{url}: not a database URL wenzheng knows; write sqlite:///path/to/file.db or "
+                         "postgresql+psycopg://user@host/dbname"),
     "store.no_revision": ("有数据表 {tables}，但没有 alembic_version 表",
                           "it has tables ({tables}) but no alembic_version table"),
     "store.unknown_tables": ("有问政不认识的数据表 {tables}", "it has tables wenzheng does not know: {tables}"),

@@ -188,7 +188,10 @@ def open_db(url: str) -> Engine:
             # a server that does not answer (a firewall dropping packets) is an error after this long, not a hang
             connect_args["connect_timeout"] = CONNECT_TIMEOUT
         db = create_engine(url, future=True, connect_args=connect_args)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+    except NoSuchModuleError:  # a scheme SQLAlchemy has no dialect for
+        raise SourceError([Problem("--db", None, None, t("store.bad_scheme", url=repr(url)), key="db",
+                                   code="config")]) from None
+    except (ArgumentError, ImportError, ValueError) as exc:
         raise SourceError([Problem("--db", None, None, f"{url!r}: {exc}", key="db", code="config")]) from None
     if db.dialect.name == "sqlite":
         event.listen(db, "connect", _sqlite_pragmas)
@@ -221,6 +224,8 @@ def _check_sqlite_file(database: str | None) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
+    if path.is_dir():
+        raise SourceError([Problem(str(path), None, None, t("store.is_folder"), key="db", code="config")])
     if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return
     reason = None
@@ -230,6 +235,10 @@ def _check_sqlite_file(database: str | None) -> None:
             names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
+    except sqlite3.DatabaseError as exc:
+        # SQLite's own words for a file that is not one of its databases, in the user's language
+        text = str(exc)
+        reason = t("store.not_sqlite", reason=t("store.sqlite_not_db") if text == "file is not a database" else text)
     except sqlite3.Error as exc:
         reason = t("store.not_sqlite", reason=str(exc))
     else:

@@ -12,6 +12,7 @@ t = Catalogue("wenzheng", {
     "out.cannot_write_in": ("{option} {target}：无法在 {anc} 中写入：{reason}",
                             "{option} {target}: cannot write in {anc}: {reason}"),
     "out.empty": ("{option}：路径为空", "{option}: empty path"),
+    "out.empty_value": ("路径为空（要写入当前文件夹请写 .）", "empty path (write . for the current folder)"),
     "out.cwd": ("{option} {target}：是当前文件夹或包含当前文件夹；请为结果另给一个文件夹（如 runs/NAME）",
                 "{option} {target}: is the current folder or contains it; give a folder of its own for the results "
                 "(e.g. runs/NAME)"),

@@ -74,7 +74,7 @@ class OutPath(click.ParamType):
         if isinstance(value, Path):
             return value
         if not str(value):
-            self.fail("empty path", param, ctx)
+            self.fail(t("out.empty_value"), param, ctx)
         return Path(value)
 
 
