@@ -342,7 +342,7 @@ def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceE
         typo = _typo_before(text, line)
         if typo is not None:
             raise error_cls([Problem(name, typo[0], typo[1], typo[2], code="yaml")]) from None
-        what = exc.problem or exc.context or "invalid YAML"
+        line, col, what = _yaml_complaint(exc, line, col)
         raise error_cls([Problem(name, line, col, t("yaml.syntax", what=what), code="yaml")]) from None
     except YAMLError as exc:
         raise error_cls([Problem(name, None, None, t("yaml.syntax", what=exc), code="yaml")]) from None
@@ -358,6 +358,42 @@ def parse_yaml_text(text: str, name: str, error_cls: type[SourceError] = SourceE
 # half-width ': ' on the line (a value may contain '：' freely: "text: 问题：公园")
 _FULLWIDTH_KEY = re.compile(r"^(\s*(?:-\s+)*)([^\s#:'\"{}\[\],][^:#{}\[\],]*?)\s*：(?=\s|$)")
 _FLOW_FULLWIDTH = re.compile(r"[{,]\s*([^\s:'\"{}\[\],][^:{}\[\],]*?)\s*：")
+
+
+#: the YAML parser's usual complaints (ruamel.yaml's ``problem`` text) and the message that says them in the
+#: user's words: (pattern, message key, context it must come with or None, True: the place is where the
+#: unclosed thing began, the context mark)
+_COMPLAINTS: tuple[tuple[re.Pattern[str], str, str | None, bool], ...] = (
+    (re.compile(r"expected ',' or '\}', but got '<stream end>'"), "yaml.unclosed_brace", None, True),
+    (re.compile(r"expected ',' or '\]', but got '<stream end>'"), "yaml.unclosed_bracket", None, True),
+    (re.compile(r"expected ',' or '\}', but got"), "yaml.brace_item", None, False),
+    (re.compile(r"expected ',' or '\]', but got"), "yaml.bracket_item", None, False),
+    (re.compile(r"found unexpected end of stream"), "yaml.unclosed_quote", "while scanning a quoted scalar", True),
+    (re.compile(r"expected <block end>, but found"), "yaml.indent", None, False),
+    (re.compile(r"mapping values are not allowed here"), "yaml.colon_in_value", None, False),
+    (re.compile(r"could not find expected ':'"), "yaml.missing_colon", None, True),
+    (re.compile(r'found duplicate key "(?P<key>.*?)" with value'), "yaml.duplicate_key", None, False),
+    (re.compile(r"found undefined alias '(?P<name>.*)'"), "yaml.undefined_alias", None, False),
+    (re.compile(r"found character '(?P<char>[^\\]|\S)' that cannot start any token"), "yaml.bad_start", None,
+     False),
+)
+
+
+def _yaml_complaint(exc: MarkedYAMLError, line: int | None, col: int | None) -> tuple[int | None, int | None, str]:
+    """(line, col, what) of a YAML syntax error: the parser's usual complaints in the user's words (the
+    parser's own text for the others), placed where the unclosed bracket or quote began when the parser only
+    found out at the end of the file (whose "line" is past the last one)."""
+    problem = exc.problem or ""
+    for pattern, key, context, at_start in _COMPLAINTS:
+        m = pattern.search(problem)
+        if m is None or (context is not None and exc.context != context):
+            continue
+        mark = exc.context_mark if at_start else None
+        if mark is not None:
+            line, col = mark.line + 1, mark.column + 1
+        brackets = {"open": "[", "close": "]"} if "bracket" in key else {"open": "{", "close": "}"}
+        return line, col, t(key, **brackets, **m.groupdict())
+    return line, col, problem or exc.context or "invalid YAML"
 
 
 def _typo_before(text: str, upto: int | None) -> tuple[int, int, str] | None:

@@ -30,7 +30,8 @@ def test_shipped_rules_are_valid(policy):
 def test_yaml_syntax_error(rules_copy):
     edit(rules_copy / "hot.yaml", "when: {reposts: {gte: 500}}", "when: {reposts: {gte: 500}")
     assert problems(rules_copy) == [
-        "hot.yaml:10:5: YAML syntax error: expected ',' or '}', but got '<scalar>'"]
+        "hot.yaml:10:5: YAML syntax error: two items inside '{ }' need a ',' between them (or a '}' is missing "
+        "here)"]
 
 
 def test_unknown_unit_with_suggestion(rules_copy):
