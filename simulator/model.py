@@ -475,7 +475,9 @@ class Simulation:
         t = self.env._now
         if t != self._now_minutes:  # several calls per instant: the datetime is made once
             self._now_minutes = t
-            self._now = self.t0 + timedelta(minutes=t)
+            # timedelta(minutes=t) with its arguments by position (days, seconds, us, ms, minutes): the same
+            # constructor, ~0.2 us less than parsing a keyword
+            self._now = self.t0 + timedelta(0, 0, 0, 0, t)
         return self._now
 
     def _delay_until(self, at: datetime) -> float:
@@ -1235,7 +1237,7 @@ class Simulation:
     def _start_statement(self, rec: CaseRecord, at: datetime) -> None:
         b = self._behaviour(rec)
         minutes = b.statement_minutes.sample(self.case_rng(rec, "statement"))
-        self._schedule(at + timedelta(minutes=minutes), self._statement_due, rec, None, (rec,))
+        self._schedule(at + timedelta(0, 0, 0, 0, minutes), self._statement_due, rec, None, (rec,))
 
     def _statement_due(self, rec: CaseRecord) -> None:
         rec.statement_at = self.now()
@@ -1294,7 +1296,7 @@ class Simulation:
         rng = self.case_rng(rec, "citizen")
         at = rec.opened_at or self.now()
         for _ in range(c.max_follow_ups):
-            at = at + timedelta(days=c.follow_up_after_days.sample(rng))
+            at = at + timedelta(c.follow_up_after_days.sample(rng))  # days: the first argument
             if not rng.random() < c.follow_up_probability:
                 self._keep_alive(at)  # a citizen who will not post again: nothing to schedule
                 continue
