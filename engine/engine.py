@@ -168,27 +168,62 @@ def trusted(cls: type[_M]) -> Callable[..., _M]:
     return make
 
 
+def positional(cls: type[Any], *given: str) -> Callable[..., Any]:
+    """``trusted(cls)`` for one set of keywords, ``given``, their values passed by position:
+    ``positional(cls, "a", "b")(x, y)`` is ``trusted(cls)(a=x, b=y)`` (the fields in the model's order, the
+    other fields their defaults, the fields-set ``{"a", "b"}``: what ``cls(a=x, b=y)`` gives), made without
+    a loop over the fields (the instance's dict as one literal, compiled once per model and keywords).  Every
+    field not given needs a plain default; a call with another number of values is a TypeError."""
+    fields = cls.model_fields
+    if not cls.model_config.get("frozen"):
+        raise TypeError(f"{cls.__name__}: only frozen models share a fields-set")
+    if len(set(given)) != len(given) or any(n not in fields for n in given) \
+            or any(f.is_required() or f.default_factory is not None for n, f in fields.items() if n not in given):
+        raise TypeError(f"{cls.__name__}: {given} are not its fields, or leave one without a plain default")
+    fields_set = set(given)  # shared by every instance, as trusted shares it (the models are frozen)
+    # the instance's dict as one literal, the fields in the model's order: the given ones from the arguments
+    # (named _0, _1, ... by their position), the others their default objects
+    names = {n: f"_{i}" for i, n in enumerate(given)}
+    scope: dict[str, Any] = {"_new": cls.__new__, "_cls": cls, "_set": _setattr, "_fields_set": fields_set}
+    items = []
+    for i, (n, f) in enumerate(fields.items()):
+        if n not in names:
+            scope[f"_d{i}"] = f.default
+        items.append(f"{n!r}: {names.get(n, f'_d{i}')}")
+    code = (f"def make({', '.join(names.values())}):\n"
+            "    m = _new(_cls)\n"
+            f"    _set(m, '__dict__', {{{', '.join(items)}}})\n"
+            "    _set(m, '__pydantic_fields_set__', _fields_set)\n"
+            "    _set(m, '__pydantic_extra__', None)\n"
+            "    _set(m, '__pydantic_private__', None)\n"
+            "    return m\n")
+    exec(code, scope)  # built above from the model's field names (identifiers) and nothing else
+    make: Callable[..., Any] = scope["make"]
+    return make
+
+
 _trusted = trusted
-_new_trace = _trusted(Trace)
-_new_decision = _trusted(Decision)
-_new_classify = _trusted(Classify)
-_new_route = _trusted(Route)
-_new_mark_hot = _trusted(MarkHot)
-_new_set_deadline = _trusted(SetDeadline)
-_new_remind = _trusted(Remind)
-_new_escalate = _trusted(Escalate)
-_new_deduct = _trusted(Deduct)
-_new_flag = _trusted(FlagAccountability)
-_new_close = _trusted(Close)
+# the engine's models, built per decision from values of the right types (compiled makers, the keywords by
+# position in the order each call site gives them: tests/test_engine_speed.py compares them with validated ones)
+_new_trace = positional(Trace, "rule_id", "table", "file", "line", "inputs")
+_new_decision = positional(Decision, "case_id", "event", "at", "effects")
+_new_classify = positional(Classify, "category", "keywords", "trace")
+_new_route = positional(Route, "unit", "trace")
+_new_mark_hot = positional(MarkHot, "trace")
+_new_set_deadline = positional(SetDeadline, "deadline", "within", "start", "due", "remind_at", "trace")
+_new_remind = positional(Remind, "unit", "trace")
+_new_escalate = positional(Escalate, "unit", "to", "level", "trace")
+_new_deduct = positional(Deduct, "unit", "points", "reason", "trace")
+_new_flag = positional(FlagAccountability, "unit", "trace")
+_new_close = positional(Close, "reply_kind", "trace")
 
 
 def _trace(rule: IRRule, fact: dict[str, Any]) -> Trace:
-    return _new_trace(rule_id=rule.id, table=rule.table, file=rule.file, line=rule.line,
-                      inputs={c.field: fact[c.field] for c in rule.conditions})
+    return _new_trace(rule.id, rule.table, rule.file, rule.line, {c.field: fact[c.field] for c in rule.conditions})
 
 
 def _builtin(name: str, fact: dict[str, Any] | None = None) -> Trace:
-    return _new_trace(rule_id=name, table="builtin", file="engine", line=0, inputs=dict(fact) if fact else {})
+    return _new_trace(name, "builtin", "engine", 0, dict(fact) if fact else {})
 
 
 class Engine:
@@ -279,7 +314,7 @@ class Engine:
                 effects = self._deadline(case, event)
             else:  # pragma: no cover - the Event union is closed
                 raise EventError(f"unsupported event {event!r}")
-        return _new_decision(case_id=event.case_id, event=event.type, at=event.at, effects=tuple(effects))
+        return _new_decision(event.case_id, event.type, event.at, tuple(effects))
 
     # -- event handlers ------------------------------------------------------
     def _post_received(self, ev: PostReceived) -> list[Effect]:
@@ -306,7 +341,7 @@ class Engine:
             conds = rule.conditions
             kws = (tuple(conds[0].matched_keywords(fact)) if len(conds) == 1  # the usual rule: one keyword list
                    else tuple(k for c in conds for k in c.matched_keywords(fact)))
-            effects.append(_new_classify(category=case.category, keywords=kws, trace=self._trace(rule, fact)))
+            effects.append(_new_classify(case.category, kws, self._trace(rule, fact)))
         # No matching classification or routing rule is a gap in the policy (lint reports it): the
         # decision then has no Classify/Route effect and the case stays unclassified/unrouted, so the
         # desk can handle it by hand and the gap shows up in the metrics rather than as a crash.
@@ -317,7 +352,7 @@ class Engine:
         for rule in self.evaluate("routing", fact):
             then = rule.then
             case.unit = then.unit if then.unit is not None else self.policy.place_owner[case.place]
-            effects.append(_new_route(unit=case.unit, trace=self._trace(rule, fact)))
+            effects.append(_new_route(case.unit, self._trace(rule, fact)))
         if case.unit:
             fact = {**fact, "unit": case.unit}
         effects.extend(self._hot_check(case, "post_received", ev.at, fact))
@@ -334,7 +369,7 @@ class Engine:
         if not selected:
             return []
         case.hot = True
-        return [_new_mark_hot(trace=self._trace(selected[0], fact))]
+        return [_new_mark_hot(self._trace(selected[0], fact))]
 
     def _deadlines(self, case: CaseState, event: str, at: datetime,
                    fact: dict[str, Any] | None = None) -> list[Effect]:
@@ -357,8 +392,7 @@ class Engine:
             within = self._within_text.get(rule.id)
             if within is None:  # str(Duration) formats a float: once per rule
                 within = self._within_text[rule.id] = str(spec.within)
-            eff = _new_set_deadline(deadline=kind, within=within, start=at, due=due, remind_at=remind,
-                              trace=self._trace(rule, fact))
+            eff = _new_set_deadline(kind, within, at, due, remind, self._trace(rule, fact))
             case.deadlines[kind] = eff
             out.append(eff)
         return out
@@ -438,7 +472,7 @@ class Engine:
         close = self._closes.get(ev.reply_kind)
         if close is None:  # one per reply kind: the effect holds nothing else
             close = self._closes[ev.reply_kind] = _new_close(
-                reply_kind=ev.reply_kind, trace=_builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))
+                ev.reply_kind, _builtin("reply-closes-case", {"reply_kind": ev.reply_kind}))
         return [close]
 
     def fulfilled_at(self, case: CaseState, kind: str) -> datetime | None:
@@ -458,13 +492,12 @@ class Engine:
         for rule in self.evaluate("escalation", fact):
             then, tr = rule.then, self._trace(rule, fact)
             if then.remind:
-                out.append(_new_remind(unit=case.unit, trace=tr))
+                out.append(_new_remind(case.unit, tr))
             if then.escalate is not None:
                 case.escalations += 1
-                out.append(_new_escalate(unit=case.unit, to=then.escalate.to, level=then.escalate.level, trace=tr))
+                out.append(_new_escalate(case.unit, then.escalate.to, then.escalate.level, tr))
             if then.deduct is not None:
-                out.append(_new_deduct(unit=case.unit, points=float(then.deduct.points),
-                                  reason=then.deduct.reason or rule.id, trace=tr))
+                out.append(_new_deduct(case.unit, float(then.deduct.points), then.deduct.reason or rule.id, tr))
             if then.accountability:
-                out.append(_new_flag(unit=case.unit, trace=tr))
+                out.append(_new_flag(case.unit, tr))
         return out

@@ -58,6 +58,7 @@ from engine import (
 from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
 from engine.compiler import TableKey
+from engine.engine import positional
 from engine.models import Decision
 
 from .cascade import hawkes_cascade
@@ -76,40 +77,6 @@ from .streams import case_stream
 from .worktime import advance_working, next_working_moment
 
 _setattr = object.__setattr__
-
-
-def positional(cls: type[Any], *given: str) -> Callable[..., Any]:
-    """``engine.trusted(cls)`` for one set of keywords, ``given``, their values passed by position:
-    ``positional(cls, "a", "b")(x, y)`` is ``trusted(cls)(a=x, b=y)`` (the fields in the model's order, the
-    other fields their defaults, the fields-set ``{"a", "b"}``: what ``cls(a=x, b=y)`` gives), made without
-    a loop over the fields (the instance's dict as one literal, compiled once per model and keywords).  Every
-    field not given needs a plain default; a call with another number of values is a TypeError."""
-    fields = cls.model_fields
-    if not cls.model_config.get("frozen"):
-        raise TypeError(f"{cls.__name__}: only frozen models share a fields-set")
-    if len(set(given)) != len(given) or any(n not in fields for n in given) \
-            or any(f.is_required() or f.default_factory is not None for n, f in fields.items() if n not in given):
-        raise TypeError(f"{cls.__name__}: {given} are not its fields, or leave one without a plain default")
-    fields_set = set(given)  # shared by every instance, as trusted shares it (the models are frozen)
-    # the instance's dict as one literal, the fields in the model's order: the given ones from the arguments
-    # (named _0, _1, ... by their position), the others their default objects
-    names = {n: f"_{i}" for i, n in enumerate(given)}
-    scope: dict[str, Any] = {"_new": cls.__new__, "_cls": cls, "_set": _setattr, "_fields_set": fields_set}
-    items = []
-    for i, (n, f) in enumerate(fields.items()):
-        if n not in names:
-            scope[f"_d{i}"] = f.default
-        items.append(f"{n!r}: {names.get(n, f'_d{i}')}")
-    code = (f"def make({', '.join(names.values())}):\n"
-            "    m = _new(_cls)\n"
-            f"    _set(m, '__dict__', {{{', '.join(items)}}})\n"
-            "    _set(m, '__pydantic_fields_set__', _fields_set)\n"
-            "    _set(m, '__pydantic_extra__', None)\n"
-            "    _set(m, '__pydantic_private__', None)\n"
-            "    return m\n")
-    exec(code, scope)  # built above from the model's field names (identifiers) and nothing else
-    make: Callable[..., Any] = scope["make"]
-    return make
 
 
 # the events the model hands the engine, built from values of the right types without validating them again
@@ -508,7 +475,9 @@ class Simulation:
         t = self.env._now
         if t != self._now_minutes:  # several calls per instant: the datetime is made once
             self._now_minutes = t
-            self._now = self.t0 + timedelta(minutes=t)
+            # timedelta(minutes=t) with its arguments by position (days, seconds, us, ms, minutes): the same
+            # constructor, ~0.2 us less than parsing a keyword
+            self._now = self.t0 + timedelta(0, 0, 0, 0, t)
         return self._now
 
     def _delay_until(self, at: datetime) -> float:
@@ -1268,7 +1237,7 @@ class Simulation:
     def _start_statement(self, rec: CaseRecord, at: datetime) -> None:
         b = self._behaviour(rec)
         minutes = b.statement_minutes.sample(self.case_rng(rec, "statement"))
-        self._schedule(at + timedelta(minutes=minutes), self._statement_due, rec, None, (rec,))
+        self._schedule(at + timedelta(0, 0, 0, 0, minutes), self._statement_due, rec, None, (rec,))
 
     def _statement_due(self, rec: CaseRecord) -> None:
         rec.statement_at = self.now()
@@ -1327,7 +1296,7 @@ class Simulation:
         rng = self.case_rng(rec, "citizen")
         at = rec.opened_at or self.now()
         for _ in range(c.max_follow_ups):
-            at = at + timedelta(days=c.follow_up_after_days.sample(rng))
+            at = at + timedelta(c.follow_up_after_days.sample(rng))  # days: the first argument
             if not rng.random() < c.follow_up_probability:
                 self._keep_alive(at)  # a citizen who will not post again: nothing to schedule
                 continue

@@ -454,3 +454,58 @@ def test_rows_reach_a_sink_s_targets_or_its_own_log(tmp_path) -> None:  # type: 
         files.append([(tmp_path / cls.__name__ / n).read_bytes() for n in ("events.csv", "metrics.json")])
     assert files[0] == files[1]
     assert sink.seen == files[1][0].count(b"\n") - 1 > 200  # every row but the header, through its log
+
+
+# -- round 3: the event log's rows inline, timedeltas by position ------------------------------------------------
+
+
+def test_event_log_rows_are_event_fields_of_each_row(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``EventLogWriter._write`` builds each row inline: the file holds ``event_fields(row)`` for every row (hand
+    made rows with every optional column, shared and distinct times, another zone and a fold), in order."""
+    import csv
+
+    from simulator.model import COLLECT, LogRow
+    from simulator.stream import EventLogWriter, event_fields
+
+    t0 = datetime(2014, 5, 14, 8, 0, 0, 250, tzinfo=SHANGHAI)
+    ny = ZoneInfo("America/New_York")
+    fold0 = datetime(2014, 11, 2, 1, 30, tzinfo=ny)
+    due, remind = t0 + timedelta(days=7, hours=9), t0 + timedelta(days=5, hours=9)
+    rows = [
+        LogRow("C0000001", COLLECT, t0, "desk", "", ""),
+        LogRow("C0000001", "设定时限", t0, "policy", "城北街道", "噪音", rule="r,1", deadline="reply", due=due,
+               remind_at=remind, points=1.5, reposts=120, merged_post="C0000002"),
+        LogRow("C0000002", "扣分", t0.astimezone(UTC), "policy", "城北街道", "噪音", points=2.0),  # equal, another zone
+        LogRow("C0000003", "逾期", t0 + timedelta(minutes=1), "policy", "城\"北\n", "噪音", deadline="reply", due=due,
+               reposts=0),
+        LogRow("C0000004", COLLECT, fold0, "desk", "", ""),
+        LogRow("C0000004", COLLECT, fold0.replace(fold=1), "desk", "", ""),  # equal wall time, other offset
+        LogRow("C0000005", "设定时限", t0 + timedelta(minutes=2), "policy", "u", "c", due=due.astimezone(UTC),
+               remind_at=remind),
+    ]
+    path = tmp_path / "events.csv"
+    w = EventLogWriter(path)
+    for r in rows:
+        w.add(r)
+    w.close()
+    with path.open(encoding="utf-8", newline="") as f:
+        written = [tuple(r) for r in csv.reader(f)][1:]
+    # the writer orders rows by (at, case_id, insertion): the same sort of the hand-made rows
+    expected = [event_fields(r) for _, _, r in sorted(((r.at, r.case_id, i), i, r) for i, r in enumerate(rows))]
+    assert written == [tuple(str(x) for x in e) for e in expected]
+    assert written[-3][2] != written[-2][2]  # the fold: another text for an equal wall time
+
+
+def test_timedelta_by_position_is_the_keyword_s() -> None:
+    """``timedelta(0, 0, 0, 0, m)`` (Simulation.now, the statement due) is ``timedelta(minutes=m)`` and
+    ``timedelta(d)`` is ``timedelta(days=d)``, rounding included, for floats of every size."""
+    rng = random.Random(5)
+    for _ in range(20_000):
+        x = rng.random() * rng.choice([1e-6, 1.0, 60.0, 1440.0, 1e5, 1e6])
+        assert timedelta(0, 0, 0, 0, x) == timedelta(minutes=x)
+        assert timedelta(x) == timedelta(days=x)
+    sim_t0 = datetime(2014, 5, 1, tzinfo=SHANGHAI)
+    assert sim_t0 + timedelta(0, 0, 0, 0, 5e-9) == sim_t0  # 0.3 us rounds down
+    assert sim_t0 + timedelta(0, 0, 0, 0, 1e-8) == sim_t0 + timedelta(microseconds=1)  # 0.6 us rounds up
+    assert sim_t0 + timedelta(0, 0, 0, 0, 8.3e-6) == sim_t0 + timedelta(microseconds=498)
+    assert sim_t0 + timedelta(0, 0, 0, 0, 1 / 60) == sim_t0 + timedelta(seconds=1)

@@ -276,6 +276,65 @@ def test_trusted_models_equal_validated_ones(cls, values):
         fast.trace = None  # type: ignore[misc,union-attr]
 
 
+# the engine's compiled makers (engine.positional), each as its call site calls it: values by position in
+# the order of the keywords it was compiled for
+def _engine_makers() -> list[tuple[str, type, dict[str, Any]]]:
+    tr = Trace(**_tr())
+    return [
+        ("_new_trace", Trace, _tr()),
+        ("_new_trace", Trace, {"rule_id": "reply-closes-case", "table": "builtin", "file": "engine", "line": 0,
+                               "inputs": {}}),
+        ("_new_decision", Decision, {"case_id": "c1", "event": "post_received", "at": AT,
+                                     "effects": (MarkHot(trace=tr), Route(unit="城北街道", trace=tr))}),
+        ("_new_decision", Decision, {"case_id": "c1", "event": "statement_issued", "at": AT, "effects": ()}),
+        ("_new_classify", Classify, {"category": "噪音", "keywords": ("噪音", "扰民"), "trace": tr}),
+        ("_new_route", Route, {"unit": "城北街道", "trace": tr}),
+        ("_new_mark_hot", MarkHot, {"trace": tr}),
+        ("_new_set_deadline", SetDeadline, {"deadline": "reply", "within": "5 working days", "start": AT,
+                                            "due": DUE, "remind_at": None, "trace": tr}),
+        ("_new_set_deadline", SetDeadline, {"deadline": "external_statement", "within": "2 hours", "start": AT,
+                                            "due": DUE, "remind_at": AT, "trace": tr}),
+        ("_new_remind", Remind, {"unit": "城北街道", "trace": tr}),
+        ("_new_escalate", Escalate, {"unit": "城北街道", "to": "区政府办公室", "level": 2, "trace": tr}),
+        ("_new_deduct", Deduct, {"unit": "城北街道", "points": 1.5, "reason": "未按时答复", "trace": tr}),
+        ("_new_flag", FlagAccountability, {"unit": "城北街道", "trace": tr}),
+        ("_new_close", Close, {"reply_kind": "立行立改", "trace": tr}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(14))
+def test_engine_makers_equal_validated_ones(index: int) -> None:
+    import engine.engine as eng
+
+    name, cls, values = _engine_makers()[index]
+    fast, slow = getattr(eng, name)(*values.values()), cls(**values)
+    assert type(fast) is cls
+    assert fast == slow
+    assert repr(fast) == repr(slow)
+    assert list(fast.__dict__) == list(slow.__dict__) == list(cls.model_fields)
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
+    assert cls.model_validate_json(fast.model_dump_json()) == fast
+    with pytest.raises(ValidationError):  # still frozen
+        fast.trace = None  # type: ignore[misc,union-attr]
+
+
+def test_every_engine_maker_is_tested() -> None:
+    import engine.engine as eng
+
+    makers = {n for n in vars(eng) if n.startswith("_new_")}
+    assert makers == {name for name, _, _ in _engine_makers()}
+
+
+def test_one_positional_implementation() -> None:
+    import engine.engine as eng
+    import simulator.model as model
+
+    assert model.positional is eng.positional
+
+
 # -- payload and text features ------------------------------------------------------------------------------------
 
 
