@@ -24,24 +24,25 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, at, words", CASES)
-def test_yaml_complaints_in_chinese_at_the_place_to_fix(tmp_path, text, at, words):
+def _problem(tmp_path, text, lang):
     f = tmp_path / "units.yaml"
     f.write_text(text, encoding="utf-8")
-    with lang_scope("zh"), pytest.raises(SourceError) as info:
+    with lang_scope(lang), pytest.raises(SourceError) as info:
         load_yaml(f)
     (p,) = info.value.problems
+    return p
+
+
+@pytest.mark.parametrize("text, at, words", CASES)
+def test_yaml_complaints_in_chinese_at_the_place_to_fix(tmp_path, text, at, words):
+    p = _problem(tmp_path, text, "zh")
     assert (p.line, p.col) == at
     assert words in p.message and "expected" not in p.message and "found" not in p.message
 
 
 @pytest.mark.parametrize("text, at, words", CASES)
 def test_in_english_the_same_place_and_no_parser_jargon(tmp_path, text, at, words):
-    f = tmp_path / "units.yaml"
-    f.write_text(text, encoding="utf-8")
-    with lang_scope("en"), pytest.raises(SourceError) as info:
-        load_yaml(f)
-    (p,) = info.value.problems
+    p = _problem(tmp_path, text, "en")
     assert (p.line, p.col) == at and p.message.startswith("YAML syntax error: ")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in p.message)
     assert "<stream end>" not in p.message and "block mapping" not in p.message
