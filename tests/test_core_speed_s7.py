@@ -49,6 +49,7 @@ from simulator.model import Simulation, _weighted_choice
 from simulator.params import with_overrides
 from simulator.streams import case_stream
 from simulator.worktime import advance_working
+from tests.peers import assert_same_files, assert_same_model, streamed_run
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -223,29 +224,15 @@ class _SimPyTimeouts(Simulation):
 
 @pytest.mark.parametrize(("scenario", "seed"), [("changping-2014", 3), ("hot-event-surge", 5)])
 def test_inlined_run_loop_and_wake_ups_write_the_files_simpy_s_do(scenario: str, seed: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from simulator.metrics import policy_fingerprint
-    from simulator.stream import RunSink
-
     sc, policy, rules_dir = load_run_inputs(f"scenarios/{scenario}.yaml")
     if scenario == "changping-2014":
         sc = with_overrides(sc, [("end", "2014-06-30")])
     drained = []
     for cls, name in ((Simulation, "fast"), (_SimPyTimeouts, "simpy")):
-        sim = cls(sc, policy, seed=seed)
-        sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path / name)
-        sim.stream_to(sink)
-        try:
-            result = sim.run()
-        finally:
-            sim.engine.close()
+        result, _ = streamed_run(cls, sc, policy, rules_dir, seed, tmp_path / name)
         drained.append(result.drained_at)
-        metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
-                              posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
-        metrics["run"]["policy"] = policy_fingerprint(rules_dir)
-        sink.close(metrics, report=False)
     assert drained[0] == drained[1]
-    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv"):
-        assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "simpy" / name).read_bytes(), name
+    assert_same_files(tmp_path / "fast", tmp_path / "simpy")
 
 
 def _event_values() -> list[tuple[Any, type[Any], dict[str, Any]]]:
@@ -279,19 +266,9 @@ def _event_values() -> list[tuple[Any, type[Any], dict[str, Any]]]:
 
 @pytest.mark.parametrize("index", range(8))
 def test_positional_events_equal_validated_ones(index: int) -> None:
-    from pydantic import ValidationError
 
     make, cls, values = _event_values()[index]
-    fast, slow = make(*values.values()), cls(**values)
-    assert type(fast) is cls
-    assert fast == slow
-    assert repr(fast) == repr(slow)
-    assert fast.model_dump() == slow.model_dump()
-    assert fast.model_dump_json() == slow.model_dump_json()
-    assert fast.model_fields_set == slow.model_fields_set
-    assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
-    with pytest.raises(ValidationError):  # still frozen
-        fast.case_id = "C9"
+    assert_same_model(make(*values.values()), cls(**values), "case_id")
 
 
 def test_positional_refuses_what_it_cannot_build() -> None:

@@ -21,6 +21,7 @@ from simulator.metrics import compute_metrics
 from simulator.model import Simulation
 from simulator.params import with_overrides
 from simulator.platforms import delivered_post, wechat_message, weibo_status
+from tests.peers import assert_same_files, streamed_run
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -265,29 +266,13 @@ class _HourlyTicks(Simulation):
 def test_event_log_told_the_time_after_rows_only_writes_the_same_files(scenario: str, seed: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The clock is reported to the event log at the next full hour after a row, not every simulated hour:
     the same files, and the log is still written as the run goes (not all at the end)."""
-    from simulator.metrics import policy_fingerprint
-    from simulator.stream import RunSink
-
     sc, policy, rules_dir = load_run_inputs(f"scenarios/{scenario}.yaml")
     if scenario == "changping-2014":
         sc = with_overrides(sc, [("end", "2014-06-30")])
     written = []
     for cls, name in ((Simulation, "rows"), (_HourlyTicks, "hourly")):
-        sim = cls(sc, policy, seed=seed)
-        sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path / name)
-        sim.stream_to(sink)
-        try:
-            result = sim.run()
-        finally:
-            sim.engine.close()
-        assert sink.events is not None
-        written.append((sink.events.rows_written, sink.events.pending()))
-        metrics = sink.finish(scenario_name=result.scenario.name, seed=result.seed, drained_at=result.drained_at,
-                              posts=result.posts, desk=result.desk, backlog=result.backlog, intake=result.intake)
-        metrics["run"]["policy"] = policy_fingerprint(rules_dir)
-        sink.close(metrics, report=False)
-    for name in ("metrics.json", "events.csv", "cases.csv", "backlog.csv"):
-        assert (tmp_path / "rows" / name).read_bytes() == (tmp_path / "hourly" / name).read_bytes(), name
+        written.append(streamed_run(cls, sc, policy, rules_dir, seed, tmp_path / name)[1])
+    assert_same_files(tmp_path / "rows", tmp_path / "hourly")
     (rows_written, pending), (hourly_written, _) = written
     # streamed: by the end of the run, nearly every row is on disk already (a few future rows may wait)
     assert rows_written > 0.95 * hourly_written and pending < 0.05 * (rows_written + pending)
