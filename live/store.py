@@ -316,7 +316,9 @@ def _file_reason(file: str, detail: str) -> str:
 
     existed = os.path.lexists(file)
     probe = os.path.join(os.path.dirname(os.path.abspath(file)), f".wenzheng-probe-{secrets.token_hex(4)}")
-    for path, flags in ((file, os.O_RDWR | os.O_CREAT), (probe, os.O_RDWR | os.O_CREAT | os.O_EXCL)):
+    # O_EXCL wherever the probe creates: it only ever removes a file it made itself
+    mine = os.O_RDWR | os.O_CREAT | os.O_EXCL
+    for path, flags in ((file, os.O_RDWR if existed else mine), (probe, mine)):
         try:
             fd = os.open(path, flags, 0o600)
         except OSError as exc:

@@ -75,3 +75,18 @@ def test_serve_with_an_unknown_url_scheme_says_what_to_write(monkeypatch, capsys
     assert main(["serve", "--port", str(free_port()), "--rules", str(RULES), "--db", "foo://bar"]) == 2
     err = capsys.readouterr().err
     assert words in err and "sqlite:///" in err and "postgresql+psycopg://" in err and "Can't load plugin" not in err
+
+
+def test_the_stores_errno_probe_removes_only_what_it_created(tmp_path):
+    """live.store._file_reason probes a file SQLite could not open by opening it and creating a file beside
+    it: in a folder where both work it answers SQLite's own words and leaves the folder as it was."""
+    from live.store import _file_reason
+
+    new = tmp_path / "new.db"
+    assert _file_reason(str(new), "unable to open database file") == "unable to open database file"
+    assert list(tmp_path.iterdir()) == []  # the file it made and its probe: both gone
+    mine = tmp_path / "mine.db"
+    mine.write_bytes(b"my bytes")
+    before = _tree(tmp_path)
+    assert _file_reason(str(mine), "detail") == "detail"
+    assert _tree(tmp_path) == before  # the user's file kept, byte for byte, and nothing beside it
