@@ -23,14 +23,17 @@ from __future__ import annotations
 import bisect
 import gc
 import math
+import pickle
 import random
+import sys
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import accumulate
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import simpy
@@ -58,11 +61,12 @@ from engine import (
 from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
 from engine.compiler import TableKey
-from engine.engine import positional
-from engine.models import Decision
+from engine.engine import CaseState, positional
+from engine.models import Decision, Trace
 
 from .cascade import hawkes_cascade
-from .content import ContentGenerator, Gazetteer
+from .content import Author, ContentGenerator, Gazetteer
+from .parking import ParkingLot
 from .platforms import (
     COMMENT_SHARE,
     corrupt,
@@ -220,6 +224,88 @@ class _Call:
     def __init__(self, fn: Callable[[Any], None]) -> None:
         self.callbacks: list[Callable[[Any], None]] | None = [fn]
 _NORMAL = simpy.events.NORMAL
+
+
+# -- a parked form's objects, written compactly and rebuilt sharing what the originals shared ---------------
+# (simulator/parking.py stores them; Simulation._park / _unpark decide what a form is).  Pickle's generic path
+# would make a second copy of every name a form shares with the others (units, places, categories, rule
+# traces, pydantic's fields-sets): 8 KB a form back in memory instead of 5.  Each rebuild below interns the
+# names and shares traces by value; tests/test_parking.py holds the rebuilt form equal to the original.
+_REC_FIELDS = tuple(f.name for f in fields(CaseRecord))
+_REC_GET = attrgetter(*_REC_FIELDS)
+_REC_NAMES = tuple(i for i, n in enumerate(_REC_FIELDS)
+                   if n in ("channel", "place", "true_category", "category", "unit", "true_unit", "reply_kind",
+                            "triaged_by", "located_place"))
+_STATE_FIELDS = tuple(f.name for f in fields(CaseState))
+_STATE_GET = attrgetter(*_STATE_FIELDS)
+_STATE_NAMES = tuple(i for i, n in enumerate(_STATE_FIELDS)
+                     if n in ("channel", "place", "category", "unit", "reply_kind"))
+_new_deadline = positional(SetDeadline, "deadline", "within", "start", "due", "remind_at", "trace")
+_DEADLINE_FIELDS_SET = frozenset(("deadline", "within", "start", "due", "remind_at", "trace"))
+_new_trace = positional(Trace, "rule_id", "table", "file", "line", "inputs")
+_TRACE_FIELDS_SET = frozenset(("rule_id", "table", "file", "line", "inputs"))
+_intern = sys.intern
+
+
+def _interned(values: tuple[Any, ...], names: tuple[int, ...]) -> list[Any]:
+    v = list(values)
+    for i in names:
+        if type(v[i]) is str:
+            v[i] = _intern(v[i])
+    return v
+
+
+def _rebuild_record(values: tuple[Any, ...]) -> CaseRecord:
+    return CaseRecord(*_interned(values, _REC_NAMES))
+
+
+def _rebuild_state(values: tuple[Any, ...]) -> CaseState:
+    return CaseState(*_interned(values, _STATE_NAMES))
+
+
+def _rebuild_deadline(deadline: str, within: str, start: datetime, due: datetime, remind_at: datetime | None,
+                      trace: Trace) -> SetDeadline:
+    return _new_deadline(_intern(deadline), _intern(within), start, due, remind_at, trace)
+
+
+def _rebuild_author(name: str, phone: str, handle: str, openid: str, uid: int, followers: int) -> Any:
+    return Author(name, phone, handle, openid, uid, followers)
+
+
+def _shared_trace(owner: Simulation, rule_id: str, table: str, file: str, line: int,
+                  inputs: tuple[tuple[str, Any], ...]) -> Trace:
+    """The trace of these values: one object for every parked form that comes back with it."""
+    key = (rule_id, table, file, line, inputs)
+    tr = owner._parked_traces.get(key)
+    if tr is None:
+        tr = owner._parked_traces[key] = _new_trace(_intern(rule_id), _intern(table), _intern(file), line,
+                                                    dict(inputs))
+    return tr
+
+
+def _parking_reducers(owner: Simulation) -> dict[type, Callable[[Any], Any]]:
+    """How a parked form's own objects are pickled (by exact type; the rest: pickle's own way)."""
+
+    def deadline(obj: SetDeadline) -> Any:
+        if obj.__pydantic_fields_set__ != _DEADLINE_FIELDS_SET:  # not made by the engine: as pydantic pickles it
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        d = obj.__dict__
+        return _rebuild_deadline, (d["deadline"], d["within"], d["start"], d["due"], d["remind_at"], d["trace"])
+
+    def trace(obj: Trace) -> Any:
+        d = obj.__dict__
+        if obj.__pydantic_fields_set__ != _TRACE_FIELDS_SET or "text" in d["inputs"]:
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        # a rule's trace without the post's text: the same few values for thousands of forms
+        return _shared_trace, (owner, d["rule_id"], d["table"], d["file"], d["line"], tuple(d["inputs"].items()))
+
+    return {
+        CaseRecord: lambda obj: (_rebuild_record, (_REC_GET(obj),)),
+        CaseState: lambda obj: (_rebuild_state, (_STATE_GET(obj),)),
+        SetDeadline: deadline,
+        Trace: trace,
+        Author: lambda a: (_rebuild_author, (a.name, a.phone, a.handle, a.openid, a.uid, a.followers)),
+    }
 
 
 @dataclass(slots=True)
@@ -421,7 +507,7 @@ class Simulation:
         self.updates = PostAdapter(remember=1_000)  # follow-ups and count polls: a second intake, counted apart
         self.gazetteer = Gazetteer()
         self._follow_up_seq = 0
-        self._open_by_problem: dict[tuple[str, str], list[CaseRecord]] = {}
+        self._open_by_problem: dict[tuple[str, str], list[CaseRecord | int]] = {}
         self._unit_slots: dict[str, simpy.Resource] = {}
         self._open_forms = 0  # forms without a reply (the backlog)
         self.content = ContentGenerator(self.rng_content, s, scenario.arrivals.mixed_share)
@@ -438,6 +524,16 @@ class Simulation:
                         for d in (timedelta(minutes=m) for m in scenario.arrivals.reposts.checks_minutes)]
         self.desk = DeskStats()
         self.cases: dict[str, CaseRecord] = {}
+        #: a streaming run's bound on the open forms held in memory (``park_beyond``); None: no bound
+        self._resident: int | None = None
+        self._lot: ParkingLot | None = None
+        self._parked_traces: dict[tuple[Any, ...], Trace] = {}  # _shared_trace
+        #: a batch parks forms until this share of the bound is left (one scan of the queue a batch; half: fewer
+        #: scans, and in a megacity week both less time and less memory than 0.8, measured)
+        self._park_down_to = 0.5
+        #: the run loop steps aside (``_between_events``) when the queue's next event is this late: the first
+        #: timer of a parked form is due, or (−inf) more forms are open than the bound allows
+        self._wake_at = math.inf
         self.log: list[LogRow] = []
         self._emit: Callable[[LogRow], None] = self.log.append
         #: called once per form when nothing more can happen to it (streaming runs); None keeps every case
@@ -656,8 +752,10 @@ class Simulation:
         env, until = self.env, self.done
         queue: list[Any] = env._queue
         while True:
-            if not queue:
-                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}')
+            if not queue or queue[0][0] >= self._wake_at:  # wake_at is +inf in a run that does not park
+                self._between_events()
+                if not queue:
+                    raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}')
             env._now, _, _, event = heappop(queue)
             callbacks = event.callbacks
             event.callbacks = None
@@ -669,6 +767,151 @@ class Simulation:
                 exc = type(event._value)(*event._value.args)
                 exc.__cause__ = event._value
                 raise exc
+
+    # -- open forms parked on disk (simulator/parking.py) ---------------------------
+    def park_beyond(self, resident: int, directory: str | None = None) -> None:
+        """Keep at most ``resident`` open forms in memory (a streaming run, before ``run``): beyond that the
+        forms whose next timer is furthest away wait in a temporary file in ``directory`` (the system's
+        temporary folder by default) and come back just before it is due.  The results are the same."""
+        if self.sink is None:
+            raise ValueError("only a streaming run (stream_to) can park open forms")
+        if resident < 1:
+            raise ValueError(f"resident must be at least 1, not {resident}")
+        self._resident = resident
+        self._lot = ParkingLot(self, directory, reducers=_parking_reducers(self))
+
+    @property
+    def parking(self) -> ParkingLot | None:
+        return self._lot
+
+    def _between_events(self) -> None:
+        """Before the next event: park forms if too many are open, and bring back the parked forms whose
+        first timer comes no later than the queue's next event (their timers go back with their own keys,
+        so SimPy's order of events is unchanged)."""
+        lot = self._lot
+        if lot is None:
+            return
+        assert self._resident is not None
+        queue: list[Any] = self.env._queue
+        while True:
+            if len(self.cases) > self._resident and queue:
+                self._park_batch(int(self._resident * self._park_down_to), queue[0][0])
+            # after parking: the batch drops cancelled timers from the queue, so its next event may come later
+            back = 0
+            while lot.heap and (not queue or lot.next_wake() <= queue[0][0]):
+                slot = lot.pop_wake()
+                if slot >= 0:
+                    self._unpark(slot)
+                    back += 1
+            # forms brought back can put the run over its bound again (only with a bound of a few forms: a
+            # batch parks down to half of it); parked forms never come straight back, so this ends
+            if not back or len(self.cases) <= self._resident:
+                break
+        self._wake_at = lot.next_wake()
+
+    def _park_batch(self, keep: int, head: float) -> None:
+        """Park open forms until ``keep`` are left in memory: those whose first timer is latest (forms with
+        none first), and only forms whose first timer comes after ``head``, the time of the queue's next
+        event (a form due next stays: it would come straight back).  Forms waiting for a unit's capacity
+        are never parked (SimPy holds them)."""
+        queue: list[Any] = self.env._queue
+        first: dict[int, float] = {}
+        count: dict[int, int] = {}
+        inf = math.inf
+        for entry in queue:
+            ev = entry[3]
+            if ev.__class__ is _Timer:
+                rec = ev.rec
+                if rec is not None:
+                    k = id(rec)
+                    count[k] = count.get(k, 0) + 1
+                    if entry[0] < first.get(k, inf):
+                        first[k] = entry[0]
+        candidates = [(at, rec) for rec in self.cases.values()
+                      if rec.slot is None and rec.timers == count.get(id(rec), 0)
+                      and (at := first.get(id(rec), inf)) > head]
+        n = len(self.cases) - keep
+        if n <= 0 or not candidates:
+            return
+        candidates.sort(key=itemgetter(0), reverse=True)  # stable: the same choice in every run
+        chosen = {id(rec): rec for _, rec in candidates[:n]}
+        timers: dict[int, list[Any]] = {k: [] for k in chosen}
+        kept = []
+        for entry in queue:
+            ev = entry[3]
+            if ev.__class__ is _Timer:
+                rec = ev.rec
+                if rec is None:  # cancelled (_cancel): it would do nothing when it came, and the run keeps
+                    continue  # its time in _alive_until, so dropping it changes nothing but the memory it held
+                if id(rec) in chosen:
+                    timers[id(rec)].append(entry)
+                    continue
+            kept.append(entry)
+        queue[:] = kept
+        heapify(queue)  # the same keys: SimPy pops the same events in the same order
+        for k, rec in chosen.items():
+            entries = timers[k]
+            entries.sort()  # by (time, priority, sequence): sequence numbers are unique
+            self._park(rec, entries)
+
+    def _park(self, rec: CaseRecord, entries: list[Any]) -> None:
+        """Write the form (its record, the engine's state, its timers) to the parking lot and let go of it."""
+        assert self._lot is not None
+        cancellable = rec.cancellable
+        timers = []
+        for at, priority, eid, timer in entries:
+            action = timer.action
+            if getattr(action, "__self__", None) is not self:
+                raise TypeError(f"a timer of {rec.case_id} calls {action!r}, not a method of the simulation")
+            # cancellable or not: the list's order does not matter to _cancel (it treats each timer alone)
+            timers.append((at, priority, eid, action.__name__, timer.args, timer.tag,  # type: ignore[union-attr]
+                           cancellable is not None and timer in cancellable))
+            timer.release()
+        rec.cancellable = None
+        case_id = rec.case_id
+        slot = self._lot.put((rec, self.engine.cases.pop(case_id), timers), entries[0][:3] if entries else None,
+                             int(case_id[1:]))
+        del self.cases[case_id]
+        same = self._open_by_problem.get((rec.place, rec.true_category))
+        if same is not None:
+            for i, c in enumerate(same):
+                if c is rec:
+                    if rec.replied_at is None:
+                        same[i] = slot  # merges may still reach it
+                    else:
+                        del same[i]  # replied: no merge can reach it (the list drops it when next read)
+                    break
+
+    def _unpark(self, slot: int) -> CaseRecord:
+        """Bring a parked form back: record, engine state, and its timers into SimPy's queue as they were."""
+        assert self._lot is not None
+        rec, state, timers = self._lot.take(slot)
+        self.cases[rec.case_id] = rec
+        self.engine.cases[rec.case_id] = state
+        queue: list[Any] = self.env._queue
+        cancellable = []
+        callbacks = self._timer_callbacks
+        for at, priority, eid, name, args, tag, can in timers:
+            timer = _Timer(callbacks, rec, getattr(self, name), args, at, tag)
+            heappush(queue, (at, priority, eid, timer))
+            if can:
+                cancellable.append(timer)
+        # timers of the list that had fired are not stored: _cancel skips them anyway
+        rec.cancellable = cancellable or None
+        if rec.replied_at is None:
+            same = self._open_by_problem.get((rec.place, rec.true_category))
+            if same is not None:
+                for i, c in enumerate(same):
+                    if isinstance(c, int) and c == slot:
+                        same[i] = rec
+                        break
+        return rec
+
+    def _parked_forms(self) -> Iterator[tuple[str, int]]:
+        """The case ids and slots of the forms parked now."""
+        if self._lot is None:
+            return iter(())
+        return ((f"C{self._lot.label(slot):07d}", slot) for slot in self._lot.slots())
 
     def _maybe_done(self) -> None:
         if (self._arrivals_done and self._pending == 0 and not self._waiting
@@ -983,10 +1226,15 @@ class Simulation:
         key = (rec.place, rec.true_category)
         share = self.sc.arrivals.same_problem_share
         if share > 0 and self.case_rng(rec, "merge").random() < share:
-            open_cases = [c for c in self._open_by_problem.get(key, []) if c.replied_at is None]
+            # a parked form stands in the list as its slot (an int): parked forms are unanswered
+            open_cases = [c for c in self._open_by_problem.get(key, []) if isinstance(c, int) or c.replied_at is None]
             self._open_by_problem[key] = open_cases
             if open_cases:
                 target = open_cases[-1]
+                if isinstance(target, int):  # parked: back into memory now (its timers back in the queue)
+                    assert self._lot is not None
+                    self._lot.taken_early += 1
+                    target = self._unpark(target)
                 target.merged_posts += 1
                 self.desk.merged += 1
                 self._emit(LogRow(target.case_id, MERGED, self.now(), "desk", target.unit, target.category,
@@ -1020,6 +1268,8 @@ class Simulation:
         self._start_unit(rec)
         self._start_reposts(rec)
         self._start_citizen(rec)
+        if self._resident is not None and len(self.cases) > self._resident:
+            self._wake_at = -math.inf  # park some forms before the next event
 
     def _true_unit(self, rec: CaseRecord) -> str:
         """The unit the reference policy's routing gives for the post's true category and place."""
@@ -1346,10 +1596,21 @@ class Simulation:
                 rec.lazy_checks = None
         if self.sink is not None:  # the forms still open at the end: each leaves memory as it is handed over
             held = self.cases
-            for case_id in sorted(held):
-                self.sink.case(held.pop(case_id))
+            parked = dict(self._parked_forms())
+            for case_id in sorted([*held, *parked]):
+                if case_id in parked:  # read back one at a time
+                    assert self._lot is not None
+                    rec = self._lot.take(parked[case_id])[0]
+                    if rec.lazy_checks:
+                        self.updates.count_updates["accepted"] += len(rec.lazy_checks)
+                        rec.lazy_checks = None
+                else:
+                    rec = held.pop(case_id)
+                self.sink.case(rec)
             self.engine.cases.clear()
             self._open_by_problem.clear()
+            if self._lot is not None:
+                self._lot.close()
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .params import overrides_record, with_overrides
 from .pool import map_in_order
-from .runner import load_run_inputs, stream_scenario
+from .runner import RESIDENT_FORMS, load_run_inputs, stream_scenario
 from .stats import mean_ci
 
 __all__ = ["run_replications", "run_replications_then", "summarise", "default_workers", "SCALAR_METRICS"]
@@ -47,11 +47,12 @@ def default_workers(replications: int) -> int:
     return max(1, min(cpus, replications))
 
 
-_Job = tuple[str, str | None, int, str | None, bool, tuple[tuple[str, Any], ...], Callable[[Path], Any] | None]
+_Job = tuple[str, str | None, int, str | None, bool, tuple[tuple[str, Any], ...], Callable[[Path], Any] | None,
+             int | None]
 
 
 def _one(args: _Job) -> tuple[dict[str, Any], Any]:
-    scenario_path, rules, seed, out, allow_lint_errors, overrides, then = args
+    scenario_path, rules, seed, out, allow_lint_errors, overrides, then, resident = args
     key = (scenario_path, rules, allow_lint_errors)
     if key not in _LOADED:
         _LOADED.clear()
@@ -62,7 +63,7 @@ def _one(args: _Job) -> tuple[dict[str, Any], Any]:
     extra = {"overrides": overrides_record(overrides)} if overrides else None
     # streaming: each replication's files written as it goes (with out), nothing per case kept otherwise
     run = stream_scenario(sc, policy, rules_dir, seed=seed, out_dir=Path(out) if out is not None else None,
-                          extra=extra)
+                          extra=extra, resident=resident)
     # e.g. the replication's report page, drawn here while the other workers still simulate
     return run.metrics, (then(Path(out)) if then is not None and out is not None else None)
 
@@ -86,15 +87,16 @@ def run_replications_then(scenario_path: str, rules: str | None, base_seed: int,
                           progress: Callable[[int], None] | None = None, allow_lint_errors: bool = False,
                           overrides: Sequence[tuple[str, Any]] = (),
                           inputs: tuple[Any, Any, Path] | None = None,
-                          meanwhile: Callable[[], object] | None = None) -> list[tuple[dict[str, Any], T | None]]:
+                          meanwhile: Callable[[], object] | None = None,
+                          resident: int | None = RESIDENT_FORMS) -> list[tuple[dict[str, Any], T | None]]:
     """``run_replications``, and ``then(folder)`` called on each replication's folder right after its files are
     written, in the same worker process: ``(metrics, then's result)`` per replication, in order (the result is
     None without ``out``).  ``then`` must be picklable (a module-level function or a ``functools.partial`` of
     one) and so must what it returns; the simulator knows nothing of what it does (the CLI passes the
     report's page drawing: pipelined with the other replications, no second pool).  ``meanwhile``: this
-    process's own work while the workers run (``pool.map_in_order``)."""
+    process's own work while the workers run (``pool.map_in_order``).  ``resident``: ``stream_scenario``'s."""
     jobs: list[_Job] = [(scenario_path, rules, base_seed + i, str(out / f"{i:03d}") if out is not None else None,
-                         allow_lint_errors, tuple(overrides), then) for i in range(n)]
+                         allow_lint_errors, tuple(overrides), then, resident) for i in range(n)]
     _LOADED.clear()
     try:
         # loaded once here, before a process pool forks: the workers inherit it instead of each loading it

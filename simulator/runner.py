@@ -17,7 +17,13 @@ from .model import RunResult, Simulation
 from .scenario import Scenario, check_against_policy, load_scenario
 from .stream import RunSink
 
-__all__ = ["load_run_inputs", "run_scenario", "stream_scenario", "StreamedRun", "run_record"]
+__all__ = ["load_run_inputs", "run_scenario", "stream_scenario", "StreamedRun", "run_record", "RESIDENT_FORMS"]
+
+#: open forms a streaming run keeps in memory by default; beyond them the forms whose next timer is furthest
+#: away wait on disk (``Simulation.park_beyond``, docs/performance.md "Memory"): about 5 KB a form, so some
+#: 200 MB of forms at most, whatever the length of the run.  A megacity day peaks at about 34,600 open forms
+#: (never parks); a week or a month holds several times that.  ``wenzheng run --resident-forms``.
+RESIDENT_FORMS = 40_000
 
 
 def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None,
@@ -94,14 +100,20 @@ def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int 
 
 def stream_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
                     progress: Callable[[float], None] | None = None, out_dir: Path | None = None,
-                    report: bool = True, extra: dict[str, Any] | None = None) -> StreamedRun:
+                    report: bool = True, extra: dict[str, Any] | None = None,
+                    resident: int | None = RESIDENT_FORMS) -> StreamedRun:
     """Run streaming: events.csv and cases.csv are written as the run goes (with ``out_dir``, an existing or
     creatable folder, then metrics.json, backlog.csv and report-data.json at the end), finished forms leave
     memory, every metric is counted on the way.  Byte-identical files to ``write_run`` on ``run_scenario``'s
-    result for the same seed (tested).  Without ``out_dir`` nothing per case is kept: metrics only."""
+    result for the same seed (tested).  Without ``out_dir`` nothing per case is kept: metrics only.
+    ``resident``: at most that many open forms in memory, the others parked on disk (in ``out_dir``, else the
+    system's temporary folder; an unnamed file, gone when the run ends); None or 0: every open form in memory.
+    The files are the same either way (tested)."""
     sim = _simulation(scenario, policy, seed, progress)
     sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=out_dir)
     sim.stream_to(sink)
+    if resident:
+        sim.park_beyond(resident, str(out_dir) if out_dir is not None else None)
     try:
         try:
             result = sim.run()

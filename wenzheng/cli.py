@@ -257,18 +257,24 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
               help="Independent replications (seeds seed, seed+1, ...).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Processes for replications (default: the CPUs available, at most one per replication).")
+@click.option("--resident-forms", "resident", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Open forms kept in memory (default 40000, about 200 MB); the others wait on disk in the "
+                   "results folder until their next timer. 0: all in memory. The results are the same.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_SET
 def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | None, replications: int,
-        workers: int | None, quiet: bool, sets: tuple[str, ...]) -> None:
+        workers: int | None, resident: int | None, quiet: bool, sets: tuple[str, ...]) -> None:
     """Run a scenario through its policy; write metrics.json and the event log; print a summary."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from simulator import load_run_inputs
     from simulator.params import overrides_record
     from simulator.replications import default_workers, run_replications_then, summarise
-    from simulator.runner import stream_scenario
+    from simulator.runner import RESIDENT_FORMS, stream_scenario
     from simulator.stats import prepare as stats_prepare
+
+    if resident is None:
+        resident = RESIDENT_FORMS
 
     loaded = load_run_inputs(scenario, rules)
     sc, policy, rules_dir = loaded
@@ -284,14 +290,16 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
         if replications == 1:
             task = progress.add_task(t("run.progress_one", name=sc.name, seed=base_seed), total=1.0)
             metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
-                                      progress=lambda f: progress.update(task, completed=f), extra=recorded).metrics
+                                      progress=lambda f: progress.update(task, completed=f), extra=recorded,
+                                      resident=resident).metrics
         else:
             task = progress.add_task(t("run.progress_many", name=sc.name, n=replications), total=replications)
             # each replication's report page drawn by its worker right after it ran (pipelined), the summary after
             done = run_replications_then(str(scenario), str(rules) if rules else None, base_seed, replications,
                                          default_workers(replications) if workers is None else workers, staging,
                                          _replication_report(), progress=lambda n: progress.update(task, completed=n),
-                                         overrides=overrides, inputs=loaded, meanwhile=stats_prepare)
+                                         overrides=overrides, inputs=loaded, meanwhile=stats_prepare,
+                                         resident=resident)
             reps = [m for m, _ in done]
             pages = [page for _, page in done]
             metrics = summarise(reps)
