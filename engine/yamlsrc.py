@@ -631,6 +631,11 @@ def pydantic_message(err: Any) -> tuple[str, str | None]:
     ctx = err.get("ctx") or {}
     value = _shown_value(err.get("input"))
     if etype == "value_error":
+        error = ctx.get("error")
+        if isinstance(getattr(error, "message", None), str) and getattr(error, "suggestion", None):
+            # a validator's error that carries its "did you mean" apart (DurationError): the Problem gets it
+            # as its suggestion, so that lint --format json shows what the text shows
+            return error.message, error.suggestion  # type: ignore[union-attr]
         msg = str(ctx.get("error", err["msg"]))
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
