@@ -195,8 +195,23 @@ t = Catalogue("live", {
     # --- drive (live/drive.py, wenzheng drive; branch drive) ---
     "drive.no_secret": ("配置中缺少 {key}：无法为平台推送签名", "the configuration has no {key}: cannot sign the platform's pushes"),
     "drive.no_token": ("配置中缺少角色 {role} 的令牌", "the configuration has no token for the role {role}"),
-    "drive.unreachable": ("{seconds} 秒内无法连接服务 {target}（先启动 wenzheng serve）",
-                          "cannot reach the service at {target} within {seconds} s (start wenzheng serve first)"),
+    "drive.unreachable": ("{seconds} 秒内无法连接服务 {target}：{reason}（先启动 wenzheng serve）",
+                          "cannot reach the service at {target} within {seconds} s: {reason} (start wenzheng serve "
+                          "first)"),
+    # why a request failed when no OS reason is behind it (live.drive.transport_reason)
+    "drive.why_connect_timeout": ("连接超时", "connection timed out"),
+    "drive.why_read_timeout": ("等待应答超时", "timed out waiting for the answer"),
+    "drive.why_timeout": ("超时", "timed out"),
+    "drive.why_not_http": ("对方没有按 HTTP 应答（例如没有应答就断开了连接）",
+                           "the other side did not answer in HTTP (e.g. it closed the connection without an answer)"),
+    "drive.why_protocol": ("HTTP 协议错误", "HTTP protocol error"),
+    "drive.why_connect": ("无法建立连接", "cannot connect"),
+    "drive.why_read": ("读取应答时连接出错", "the connection failed while reading the answer"),
+    "drive.why_write": ("发送请求时连接出错", "the connection failed while sending the request"),
+    "drive.why_proxy": ("代理服务器出错", "the proxy failed"),
+    "drive.why_scheme": ("不支持的地址协议（应为 http:// 或 https://）",
+                         "unsupported URL scheme (use http:// or https://)"),
+    "drive.why_other": ("网络错误（{name}）", "network error ({name})"),
     "drive.speed_differs": ("--speed {speed} 与服务的时钟倍速 {service} 不同：请用服务配置中的 clock_speed",
                             "--speed {speed} differs from the service's clock speed {service}: use the service's "
                             "clock_speed"),
