@@ -35,6 +35,10 @@ t = Catalogue("live", {
     # --- serve (wenzheng serve) ---
     "serve.start": ("问政在线服务：策略 {rules}，数据库 {db}，地址 http://{host}:{port}",
                     "wenzheng live service: rules {rules}, database {db}, at http://{host}:{port}"),
+    "serve.ready": ("服务已就绪，正在接收请求：http://{host}:{port}（按 Ctrl-C 停止）",
+                    "ready, taking requests at http://{host}:{port} (Ctrl-C stops it)"),
+    "serve.stopping": ("正在停止服务：等待进行中的请求完成……", "stopping: waiting for the requests in progress…"),
+    "serve.stopped": ("服务已停止", "the service has stopped"),
     "serve.port_in_use": ("地址 {host}:{port} 已被占用：另一个程序在监听该端口；请用 --port 换一个端口，或先停止它",
                           "the address {host}:{port} is in use: another program listens on that port; choose "
                           "another with --port, or stop it first"),
