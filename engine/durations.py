@@ -92,8 +92,7 @@ def parse_duration(text: str) -> Duration:
         from .errors import suggest
 
         hint = suggest(unit_text, ["minutes", "hours", "days", "working days"])
-        extra = t("problem.did_you_mean", suggestion=hint) if hint else ""
-        raise DurationError(t("duration.unknown_unit", text=text, unit=unit_text) + extra)
+        raise DurationError(t("duration.unknown_unit", text=text, unit=unit_text), suggestion=hint)
     if amount <= 0:
         raise DurationError(t("duration.not_positive", text=text))
     if amount > MAX_AMOUNT[unit]:

@@ -201,7 +201,15 @@ class CalendarError(WenzhengError):
 
 
 class DurationError(WenzhengError, ValueError):
-    """A duration such as '5 working days' that cannot be parsed."""
+    """A duration such as '5 working days' that cannot be parsed; ``suggestion`` the unit meant, if one is close
+    (its text says "did you mean"; a rule file's Problem carries it apart, as ``lint --format json`` shows it)."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        from .messages import t
+
+        super().__init__(message + (t("problem.did_you_mean", suggestion=suggestion) if suggestion else ""))
+        self.message = message
+        self.suggestion = suggestion
 
 
 class EventError(WenzhengError, ValueError):

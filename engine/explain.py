@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from .calendar import WorkCalendar
 from .durations import parse_duration
@@ -71,7 +71,7 @@ class ExplainEvent(BaseModel):
     reposts: int | None = None
     reply_kind: str | None = None
     deadline: Literal["reply", "external_statement"] | None = None
-    reminder: bool = False
+    reminder: StrictBool = False
 
 
 class ExplainInput(BaseModel):

@@ -401,6 +401,11 @@ t = Catalogue("engine", {
     "value.number": ("「{value}」不是数字；应写数字，如 7 或 0.5", "'{value}' is not a number; write a number, e.g. 7 or 0.5"),
     "value.integer": ("「{value}」不是整数；应写整数，如 7", "'{value}' is not a whole number; write an integer, e.g. 7"),
     "value.bool": ("「{value}」不是 true/false；应写 true 或 false", "'{value}' is not true/false; write true or false"),
+    # a quoted "no", yes/on/off (text under YAML 1.2) or 1/0 where true/false is wanted: say which one was meant
+    "value.bool_word": ("「{value}」是文字，不是真假值：这里只认不加引号的 true 和 false（yes/no、on/off、1/0 和加引号的 \"{meant}\" 都不算）；应写 {meant}",
+                        "'{value}' is text, not a true/false value: only unquoted true and false are accepted here (not yes/no, on/off, 1/0 or a quoted \"{meant}\"); write {meant}"),
+    "value.bool_number": ("「{value}」是数字，不是真假值：这里只认不加引号的 true 和 false；应写 {meant}",
+                          "'{value}' is a number, not a true/false value: only unquoted true and false are accepted here; write {meant}"),
     "value.text": ("「{value}」不是文字；应写文字（可加引号）", "'{value}' is not text; write text (quoted if need be)"),
     "value.one_of": ("「{value}」不是可用的取值；应为以下之一：{allowed}", "'{value}' is not one of the allowed values: {allowed}"),
     "value.gt": ("「{value}」太小；应大于 {bound}", "'{value}' is too small; it must be greater than {bound}"),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from .engine import Engine
 from .errors import Problem, SourceError, WenzhengError, suggest
@@ -49,14 +49,14 @@ class Expect(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: str | None = None
     unit: str | None = None
-    hot: bool | None = None
+    hot: StrictBool | None = None
     deadlines: dict[Literal["reply", "external_statement"], AwareDatetime | None] | None = Field(
         default=None, description="Due time per deadline kind; null = must not be set")
     reminders: int | None = None
     escalations: list[str] | None = Field(default=None, description="Offices escalated to, in order")
     deductions: float | None = Field(default=None, description="Total points deducted")
-    accountability: bool | None = None
-    closed: bool | None = None
+    accountability: StrictBool | None = None
+    closed: StrictBool | None = None
     rules: list[str] | None = Field(default=None, description="Rule ids that must fire (at least these)")
 
 

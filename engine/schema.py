@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -90,7 +91,7 @@ class UnitSpec(_Strict):
     places: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="Areas this street/town is responsible for")
     description: str | None = None
-    by_hand: bool = Field(
+    by_hand: StrictBool = Field(
         default=False,
         description="No routing rule sends forms to this unit on purpose: the duty desk forwards them by hand "
                     "(re-route). Lint does not warn that the unit is unreachable")
@@ -142,7 +143,7 @@ class ClassificationFile(_Table):
 # -- routing -------------------------------------------------------------------
 class RoutingThen(_Strict):
     unit: str | None = Field(default=None, description="Unit id from units.yaml")
-    unit_of_place: bool | None = Field(
+    unit_of_place: StrictBool | None = Field(
         default=None, description="true: route to the street/town whose places include the post's place"
     )
 
@@ -210,10 +211,10 @@ class DeductSpec(_Strict):
 
 
 class EscalationThen(_Strict):
-    remind: bool | None = Field(default=None, description="Remind the responsible unit")
+    remind: StrictBool | None = Field(default=None, description="Remind the responsible unit")
     escalate: EscalateSpec | None = None
     deduct: DeductSpec | None = None
-    accountability: bool | None = Field(
+    accountability: StrictBool | None = Field(
         default=None, description="Flag the unit and the person responsible for accountability (问责)"
     )
 

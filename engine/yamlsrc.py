@@ -599,6 +599,26 @@ _DATETIME_TYPES = {"datetime_parsing", "datetime_type", "datetime_from_date_pars
 _DATE_TYPES = {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"}
 
 
+#: words a designer writes for true or false that are text in our YAML (1.2: only true/false are booleans)
+_TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1", "是", "对"})
+_FALSE_WORDS = frozenset({"false", "no", "n", "off", "0", "否", "不"})
+
+
+def _bool_message(raw: Any, shown: str) -> str:
+    """The refusal of a non-boolean where true/false is wanted (the fields are strict: pydantic's lax mode would
+    read "no", "off", 0 as false and "yes", 1 as true, and a typo as a silent default); a word or number that
+    reads as one of the two says which to write."""
+    from .messages import t
+
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw in (0, 1):
+        return t("value.bool_number", value=shown, meant="true" if raw == 1 else "false")
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE_WORDS or word in _FALSE_WORDS:
+            return t("value.bool_word", value=shown, meant="true" if word in _TRUE_WORDS else "false")
+    return t("value.bool", value=shown)
+
+
 def pydantic_message(err: Any) -> tuple[str, str | None]:
     """Our own message for one pydantic error (both languages): it quotes the bad value and says what is valid.
 
@@ -611,6 +631,11 @@ def pydantic_message(err: Any) -> tuple[str, str | None]:
     ctx = err.get("ctx") or {}
     value = _shown_value(err.get("input"))
     if etype == "value_error":
+        error = ctx.get("error")
+        if isinstance(getattr(error, "message", None), str) and getattr(error, "suggestion", None):
+            # a validator's error that carries its "did you mean" apart (DurationError): the Problem gets it
+            # as its suggestion, so that lint --format json shows what the text shows
+            return error.message, error.suggestion  # type: ignore[union-attr]
         msg = str(ctx.get("error", err["msg"]))
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
@@ -620,7 +645,7 @@ def pydantic_message(err: Any) -> tuple[str, str | None]:
     if etype in _INT_TYPES:
         return t("value.integer", value=value), None
     if etype in ("bool_parsing", "bool_type"):
-        return t("value.bool", value=value), None
+        return _bool_message(err.get("input"), value), None
     if etype == "string_type":
         return t("value.text", value=value), None
     if etype in ("literal_error", "enum"):

@@ -32,7 +32,25 @@ from .messages import t
 from .pages import register as register_pages
 from .service import Answer, ChannelName, LiveService
 
-__all__ = ["create_app", "build_app", "listen_socket"]
+__all__ = ["create_app", "build_app", "listen_socket", "SERVER_LOG_CONFIG"]
+
+#: uvicorn's logging, in place of its default (``uvicorn.config.LOGGING_CONFIG``), whose INFO lines ("Started
+#: server process", "Waiting for application startup.", "Application startup complete.", "Shutting down") are
+#: English inside a Chinese session: ``serve`` says start, ready and stop itself, in the chosen language
+#: (serve.start, serve.ready, serve.stopping, serve.stopped).  uvicorn's warnings and errors (a malformed
+#: request, a crash in the application) still show, machine-format, with time and logger name; the access log
+#: is off (docs/live.md).
+SERVER_LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "uvicorn.error": {"level": "WARNING"},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+    },
+}
 
 log = logging.getLogger("wenzheng.live")
 

@@ -65,6 +65,44 @@ class DriveError(WenzhengError):
     """The drive cannot start (the service is unreachable, its clock or speed does not fit): exit 2."""
 
 
+#: how long the drive waits for a service that is not listening yet (real seconds): a shell may start ``serve``
+#: and ``drive`` together
+WAIT_UP = 30.0
+
+
+def transport_reason(exc: BaseException) -> str:
+    """Why a request failed (an httpx ``TransportError``), in the current language: the operating system's
+    reason when one is behind it ("连接被拒绝"), else what kind of failure it was (a timeout, a reply that is
+    not HTTP, a connection cut).  Never httpx's repr (``ConnectError('[Errno 111] Connection refused')``),
+    English inside a Chinese sentence."""
+    import os
+    import socket
+
+    import httpx
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:  # httpx → httpcore → the OSError (ConnectionRefusedError)
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and isinstance(cause.errno, int) and not isinstance(cause, socket.gaierror):
+            # asyncio's own OSError says "Connect call failed ('127.0.0.1', 9)": the errno's text instead
+            return os_reason(OSError(cause.errno, os.strerror(cause.errno)))
+        if isinstance(cause, OSError) and (cause.errno is not None or cause.strerror):
+            return os_reason(cause)
+        inner = next((a for a in getattr(cause, "args", ()) if isinstance(a, OSError)), None)
+        cause = inner or cause.__cause__ or cause.__context__
+    kinds: tuple[tuple[type[BaseException], str], ...] = (
+        (httpx.ConnectTimeout, "drive.why_connect_timeout"), (httpx.ReadTimeout, "drive.why_read_timeout"),
+        (httpx.TimeoutException, "drive.why_timeout"), (httpx.RemoteProtocolError, "drive.why_not_http"),
+        (httpx.ProtocolError, "drive.why_protocol"), (httpx.ConnectError, "drive.why_connect"),
+        (httpx.ReadError, "drive.why_read"), (httpx.WriteError, "drive.why_write"),
+        (httpx.ProxyError, "drive.why_proxy"), (httpx.UnsupportedProtocol, "drive.why_scheme"))
+    for kind, key in kinds:
+        if isinstance(exc, kind):
+            return t(key)
+    return t("drive.why_other", name=type(exc).__name__)
+
+
 # ---- the timeline ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -604,7 +642,7 @@ class _Sender:
                     await asyncio.sleep(0.05 * tried)
                     continue
                 self.res.errors["connection"] += 1
-                self.res.first_error = self.res.first_error or f"{method} {url}: {exc!r}"
+                self.res.first_error = self.res.first_error or f"{method} {url}: {transport_reason(exc)}"
                 return None
             if measure == "intake":
                 self.res.intake_ms.append((time.perf_counter() - t0) * 1000)
@@ -712,7 +750,8 @@ class _Sender:
             try:
                 r = await self.client.get(path, headers=self._token(role))
             except httpx.TransportError as exc:
-                raise DriveError(t("drive.unreachable_now", target=self.target, reason=repr(exc))) from None
+                raise DriveError(t("drive.unreachable_now", target=self.target,
+                                   reason=transport_reason(exc))) from None
             if r.status_code in (401, 403):
                 refused.append(t("drive.refused_role", role=_role_label(role), key=_role_key(role),
                                  status=r.status_code))
@@ -721,7 +760,8 @@ class _Sender:
             try:
                 r = await self.client.get("/wechat", params={**self._signed("wechat"), "echostr": echo})
             except httpx.TransportError as exc:
-                raise DriveError(t("drive.unreachable_now", target=self.target, reason=repr(exc))) from None
+                raise DriveError(t("drive.unreachable_now", target=self.target,
+                                   reason=transport_reason(exc))) from None
             if r.status_code == 404:
                 raise DriveError(t("drive.channel_off", channel="wechat", key="wechat_token"))
             if r.status_code != 200 or r.text != echo:
@@ -746,13 +786,14 @@ async def _wait_up(client: Any, target: str, wait: float) -> dict[str, Any]:
     except OSError as exc:
         raise DriveError(t("drive.no_host", host=url.host, reason=os_reason(exc))) from None
     deadline = time.monotonic() + wait
+    why = ""
     while True:
         try:
             r = await client.get("/status", timeout=10.0)
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            pass  # nothing listens there (yet)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            why = transport_reason(exc)  # nothing listens there (yet)
         except httpx.TransportError as exc:
-            raise DriveError(t("drive.not_wenzheng", target=target, reason=repr(exc))) from None
+            raise DriveError(t("drive.not_wenzheng", target=target, reason=transport_reason(exc))) from None
         else:
             if r.status_code not in (502, 503, 504):  # a proxy in front of a service that is starting: wait
                 doc, why = _status_doc(r)
@@ -760,7 +801,7 @@ async def _wait_up(client: Any, target: str, wait: float) -> dict[str, Any]:
                     raise DriveError(t("drive.not_wenzheng", target=target, reason=why))
                 return doc
         if time.monotonic() >= deadline:
-            raise DriveError(t("drive.unreachable", target=target, seconds=int(wait)))
+            raise DriveError(t("drive.unreachable", target=target, seconds=f"{wait:g}", reason=why))
         await asyncio.sleep(0.25)
 
 
@@ -778,7 +819,7 @@ def announce(tl: Timeline) -> dict[str, int]:
 
 
 async def drive(tl: Timeline, target: str, config: Any, speed: float | None = None, concurrency: int = 16,
-                wait_up: float = 30.0, jitter: float = EXPECTED_JITTER,
+                wait_up: float | None = None, jitter: float = EXPECTED_JITTER,
                 progress: Callable[[str], None] | None = None, source: str = "config",
                 outage_wait: float = OUTAGE_WAIT) -> DriveResult:
     """Send the timeline to the service at ``target`` in its accelerated time, then compare its totals.
@@ -795,7 +836,7 @@ async def drive(tl: Timeline, target: str, config: Any, speed: float | None = No
     res = DriveResult()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=target.rstrip("/"), limits=limits, timeout=30.0) as client:
-        await _wait_up(client, target, wait_up)
+        await _wait_up(client, target, WAIT_UP if wait_up is None else wait_up)
         sender = _Sender(client, config, tl, res, concurrency, say, target, source, outage_wait)
         t0 = time.monotonic()
         st, _ = _status_doc(await client.get("/status"))

@@ -35,6 +35,10 @@ t = Catalogue("live", {
     # --- serve (wenzheng serve) ---
     "serve.start": ("问政在线服务：策略 {rules}，数据库 {db}，地址 http://{host}:{port}",
                     "wenzheng live service: rules {rules}, database {db}, at http://{host}:{port}"),
+    "serve.ready": ("服务已就绪，正在接收请求：http://{host}:{port}（按 Ctrl-C 停止）",
+                    "ready, taking requests at http://{host}:{port} (Ctrl-C stops it)"),
+    "serve.stopping": ("正在停止服务：等待进行中的请求完成……", "stopping: waiting for the requests in progress…"),
+    "serve.stopped": ("服务已停止", "the service has stopped"),
     "serve.port_in_use": ("地址 {host}:{port} 已被占用：另一个程序在监听该端口；请用 --port 换一个端口，或先停止它",
                           "the address {host}:{port} is in use: another program listens on that port; choose "
                           "another with --port, or stop it first"),
@@ -195,8 +199,23 @@ t = Catalogue("live", {
     # --- drive (live/drive.py, wenzheng drive; branch drive) ---
     "drive.no_secret": ("配置中缺少 {key}：无法为平台推送签名", "the configuration has no {key}: cannot sign the platform's pushes"),
     "drive.no_token": ("配置中缺少角色 {role} 的令牌", "the configuration has no token for the role {role}"),
-    "drive.unreachable": ("{seconds} 秒内无法连接服务 {target}（先启动 wenzheng serve）",
-                          "cannot reach the service at {target} within {seconds} s (start wenzheng serve first)"),
+    "drive.unreachable": ("{seconds} 秒内无法连接服务 {target}：{reason}（先启动 wenzheng serve）",
+                          "cannot reach the service at {target} within {seconds} s: {reason} (start wenzheng serve "
+                          "first)"),
+    # why a request failed when no OS reason is behind it (live.drive.transport_reason)
+    "drive.why_connect_timeout": ("连接超时", "connection timed out"),
+    "drive.why_read_timeout": ("等待应答超时", "timed out waiting for the answer"),
+    "drive.why_timeout": ("超时", "timed out"),
+    "drive.why_not_http": ("对方没有按 HTTP 应答（例如没有应答就断开了连接）",
+                           "the other side did not answer in HTTP (e.g. it closed the connection without an answer)"),
+    "drive.why_protocol": ("HTTP 协议错误", "HTTP protocol error"),
+    "drive.why_connect": ("无法建立连接", "cannot connect"),
+    "drive.why_read": ("读取应答时连接出错", "the connection failed while reading the answer"),
+    "drive.why_write": ("发送请求时连接出错", "the connection failed while sending the request"),
+    "drive.why_proxy": ("代理服务器出错", "the proxy failed"),
+    "drive.why_scheme": ("不支持的地址协议（应为 http:// 或 https://）",
+                         "unsupported URL scheme (use http:// or https://)"),
+    "drive.why_other": ("网络错误（{name}）", "network error ({name})"),
     "drive.speed_differs": ("--speed {speed} 与服务的时钟倍速 {service} 不同：请用服务配置中的 clock_speed",
                             "--speed {speed} differs from the service's clock speed {service}: use the service's "
                             "clock_speed"),

@@ -39,6 +39,56 @@ class ExecutorError(WenzhengError):
     """An executor that cannot be used: Dask not installed, a scheduler that cannot be reached (exit code 2)."""
 
 
+def _why(exc: BaseException) -> str:
+    """Why Dask could not connect, in the current language: the OS's reason behind it (Dask keeps retrying until
+    its timeout, so often there is none), an address Dask cannot read, else "no answer"; never Dask's English
+    ("OSError: Timed out trying to connect to tcp://… after 5 s")."""
+    from engine.messages import os_reason
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return os_reason(cause)
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, ValueError):
+        return t("exec.why_address")
+    return t("exec.why_no_answer")
+
+
+#: the address schemes distributed knows (``distributed.comm.registry``)
+_DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def _probe(scheduler: str, timeout: float) -> None:
+    """One TCP connection to a ``tcp://HOST:PORT`` scheduler before Dask tries: a refused connection or a host
+    that does not resolve is an ExecutorError at once, naming the address and the OS's reason (Dask would
+    retry for ``timeout`` seconds and then say only that it timed out).  Other schemes are left to Dask."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from engine.messages import os_reason
+
+    parts = urlsplit(scheduler if "://" in scheduler else "tcp://" + scheduler)
+    if parts.scheme not in _DASK_SCHEMES:  # Dask's own refusal leaves a half-made Client whose finalizer prints
+        raise ExecutorError(t("exec.unreachable_at", scheduler=scheduler, reason=t("exec.why_address")))
+    if parts.scheme != "tcp":
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number or out of range
+        raise ExecutorError(t("exec.unreachable_at", scheduler=scheduler, reason=t("exec.why_address"))) from None
+    if not host or port is None:
+        return
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = os_reason(exc) if exc.errno is not None or not isinstance(exc, TimeoutError) else t(
+            "exec.why_no_answer")
+        raise ExecutorError(t("exec.unreachable_at", scheduler=scheduler, reason=reason)) from None
+
+
 class Executor(Protocol):
     name: str
     workers: int
@@ -143,11 +193,12 @@ class DaskExecutor(_Base):
                                          dashboard_address=None, silence_logs=logging.ERROR)
             self.client: Any = Client(self._cluster, set_as_default=False)
         else:
+            _probe(scheduler, timeout)  # nothing listening, no such host: said at once, with the OS's reason
             try:
                 self.client = Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ExecutorError(t("exec.unreachable", scheduler=scheduler, timeout=f"{timeout:g}",
-                                      why=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")) from None
+                                      why=_why(exc))) from None
         self.workers = len(self.client.scheduler_info().get("workers", {})) or workers
 
     def describe(self) -> str:

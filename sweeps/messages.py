@@ -29,6 +29,13 @@ t = Catalogue("sweeps", {
                          "可用 `dask scheduler` 启动调度器，用 `dask worker {scheduler}` 启动 worker",
                          "--scheduler {scheduler}: cannot reach the Dask scheduler within {timeout} s ({why}); start "
                          "one with `dask scheduler` and workers with `dask worker {scheduler}`"),
+    "exec.unreachable_at": ("--scheduler {scheduler}：连不上 Dask 调度器：{reason}；"
+                            "可用 `dask scheduler` 启动调度器，用 `dask worker {scheduler}` 启动 worker",
+                            "--scheduler {scheduler}: cannot reach the Dask scheduler: {reason}; start one with "
+                            "`dask scheduler` and workers with `dask worker {scheduler}`"),
+    "exec.why_no_answer": ("连接后没有 Dask 调度器的应答", "no Dask scheduler answered"),
+    "exec.why_address": ("不是 Dask 调度器的地址（应为 tcp://主机:端口，如 tcp://127.0.0.1:8786）",
+                         "not a Dask scheduler address (write tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786)"),
     "exec.scheduler_needs_dask": ("--scheduler 只用于 --executor dask", "--scheduler is for --executor dask"),
     "exec.unknown": ("未知的执行方式「{kind}」（应为 serial、local 或 dask）", "unknown executor '{kind}' (serial, local or dask)"),
     # plans (sweeps/plan.py)

@@ -35,8 +35,8 @@ MISTAKES = [
       "(at key: rules[1].then.deduct.points) [rule reply-overdue]"]),
     ("bad duration", "deadlines.yaml", "within: 5 working days", "within: 5 working dayz",
      ["deadlines.yaml:16:35: error schema malformed duration '5 working dayz': unknown unit 'working dayz' (use "
-      "minutes, hours, days or working days); did you mean 'working days'? (at key: rules[1].then.deadline.within) "
-      "[rule reply]"]),
+      "minutes, hours, days or working days) (at key: rules[1].then.deadline.within) [rule reply]; "
+      "did you mean 'working days'?"]),
     ("bad regex", "hot.yaml", "when: {followups: {gte: 3}}", "when: {followups: {gte: 3}, text: {matches: '.*(投诉'}}",
      ["hot.yaml:12:40: error condition regex '.*(投诉' is invalid: missing ), unterminated subpattern at position 2 "
       "(at key: rules[1].when.text.matches) [rule hot-followups]"]),

@@ -55,7 +55,7 @@ def test_malformed_duration(rules_copy):
     edit(rules_copy / "deadlines.yaml", "within: 2 hours", "within: 2 hourz")
     assert problems(rules_copy) == [
         "deadlines.yaml:12:48: malformed duration '2 hourz': unknown unit 'hourz' (use minutes, hours, days or "
-        "working days); did you mean 'hours'? (at key: rules[0].then.deadline.within) [rule hot-statement]"]
+        "working days) (at key: rules[0].then.deadline.within) [rule hot-statement]; did you mean 'hours'?"]
 
 
 def test_unknown_condition_field(rules_copy):

@@ -1292,7 +1292,7 @@ def serve(rules: Path, db: str | None, host: str, port: int, config_file: Path |
     try:
         import uvicorn
 
-        from live.app import create_app, listen_socket
+        from live.app import SERVER_LOG_CONFIG, create_app, listen_socket
     except ImportError as exc:
         raise UserError(live_t("serve.missing_extra", module=exc.name or exc)) from None
     from live.config import load_config
@@ -1304,9 +1304,12 @@ def serve(rules: Path, db: str | None, host: str, port: int, config_file: Path |
         service = application.state.service
         err.print(live_t("serve.start", rules=rules, db=service.db.url.render_as_string(hide_password=True),
                          host=host, port=sock.getsockname()[1]), soft_wrap=True)
-        # no access log: a line per request costs more than the work of a post (docs/live.md, "Throughput")
-        server = _signalled_server()(uvicorn.Config(application, host=host, port=port, log_level="info",
-                                                    access_log=False))
+        # no access log: a line per request costs more than the work of a post (docs/live.md, "Throughput");
+        # uvicorn's English INFO lines replaced by ours (live.app.SERVER_LOG_CONFIG)
+        server = _signalled_server()(uvicorn.Config(application, host=host, port=port, log_level="warning",
+                                                    log_config=SERVER_LOG_CONFIG, access_log=False))
+        bound = sock.getsockname()[1]  # (the socket is closed by the time serve.stopped is said)
+        server.say = lambda key: err.print(live_t(key, host=host, port=bound), soft_wrap=True)
         server.run(sockets=[sock])
     # stopped gracefully by a signal: exit as every command does on it (130 SIGINT, 143 SIGTERM). uvicorn.Server
     # re-raises the signal itself once it has shut down (uvicorn.run would swallow it); this covers a SIGINT that
@@ -1324,6 +1327,17 @@ def _signalled_server() -> Any:
         """uvicorn's server, remembering the first signal that stopped it."""
 
         stopped_by: int | None = None
+        say: Callable[[str], None] = staticmethod(lambda key: None)  # type: ignore[assignment]
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                self.say("serve.ready")
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            self.say("serve.stopping")
+            await super().shutdown(sockets=sockets)
+            self.say("serve.stopped")
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             if self.stopped_by is None:
