@@ -135,8 +135,11 @@ class ParkingLot:
             self._offset.append(0)
             self._length.append(0)
             self._label.append(0)
-        self._file.seek(self._end)
-        self._file.write(data)
+        try:
+            self._file.seek(self._end)
+            self._file.write(data)
+        except OSError as exc:  # e.g. the disk is full: say where, not an unnamed file's descriptor
+            raise self._io_error(exc) from exc
         self._offset[slot], self._length[slot], self._label[slot] = self._end, len(data), label
         self._end += len(data)
         self._live += len(data)
@@ -152,8 +155,11 @@ class ParkingLot:
         length = self._length[slot]
         if length == 0:
             raise KeyError(f"slot {slot} is not parked")
-        self._file.flush()
-        data = os.pread(self._file.fileno(), length, self._offset[slot])
+        try:
+            self._file.flush()
+            data = os.pread(self._file.fileno(), length, self._offset[slot])
+        except OSError as exc:
+            raise self._io_error(exc) from exc
         if len(data) != length:
             raise OSError(f"parked form {slot}: read {len(data)} of {length} bytes")
         self._length[slot] = 0
@@ -190,6 +196,11 @@ class ParkingLot:
         return (i for i in range(len(length)) if length[i] != 0)
 
     # -- the file ---------------------------------------------------------------
+    def _io_error(self, exc: OSError) -> OSError:
+        """The error of the unnamed file, naming the folder it is in (what a user can free or change)."""
+        where = self._dir if self._dir is not None else tempfile.gettempdir()
+        return OSError(exc.errno, exc.strerror, os.path.join(where, "(parked forms)"))
+
     def _compact(self) -> None:
         """Rewrite the file with the live forms only (the forms that came back leave their bytes behind)."""
         new = tempfile.TemporaryFile(prefix="wenzheng-parked-", dir=self._dir)

@@ -195,3 +195,27 @@ def test_a_negative_bound_is_refused_in_chinese(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--resident-forms" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_full_disk_names_the_folder_of_the_parked_forms(tmp_path: Path) -> None:
+    import errno
+
+    lot = ParkingLot(_Owner(), str(tmp_path))
+    lot.put("first", None)
+
+    class Full:
+        def __init__(self, f: Any) -> None:
+            self._f = f
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._f, name)
+
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    lot._file = Full(lot._file)  # type: ignore[assignment]
+    with pytest.raises(OSError) as caught:
+        lot.put("second", None)
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == os.path.join(str(tmp_path), "(parked forms)")
+    assert lot.take(0) == "first"  # what was parked before is still there
