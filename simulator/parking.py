@@ -106,7 +106,7 @@ class ParkingLot:
         ref = (_owner, (self._token,))
         self._dispatch: dict[type, Callable[[Any], Any]] = {**(reducers or {}), type(owner): lambda _o: ref}
         self._dir = directory
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="wenzheng-parked-", dir=directory)
+        self._file_: IO[bytes] | None = None  # opened when the first form is parked (most runs never park)
         self._end = 0  # bytes written to the file
         self._live = 0  # bytes of forms still parked
         self._compact_above = compact_above
@@ -136,6 +136,8 @@ class ParkingLot:
             self._length.append(0)
             self._label.append(0)
         try:
+            if self._file_ is None:
+                self._file_ = tempfile.TemporaryFile(prefix="wenzheng-parked-", dir=self._dir)
             self._file.seek(self._end)
             self._file.write(data)
         except OSError as exc:  # e.g. the disk is full: say where, not an unnamed file's descriptor
@@ -214,8 +216,14 @@ class ParkingLot:
                 self._offset[slot] = end
                 end += length
         self._file.close()
-        self._file, self._end = new, end
+        self._file_, self._end = new, end
         self.compactions += 1
 
+    @property
+    def _file(self) -> IO[bytes]:
+        assert self._file_ is not None
+        return self._file_
+
     def close(self) -> None:
-        self._file.close()
+        if self._file_ is not None:
+            self._file_.close()

@@ -213,9 +213,24 @@ def test_a_full_disk_names_the_folder_of_the_parked_forms(tmp_path: Path) -> Non
         def write(self, data: Any) -> int:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    lot._file = Full(lot._file)  # type: ignore[assignment]
+    lot._file_ = Full(lot._file)  # type: ignore[assignment]
     with pytest.raises(OSError) as caught:
         lot.put("second", None)
     assert caught.value.errno == errno.ENOSPC
     assert caught.value.filename == os.path.join(str(tmp_path), "(parked forms)")
     assert lot.take(0) == "first"  # what was parked before is still there
+
+
+def test_a_run_under_its_bound_opens_no_file(tmp_path: Path) -> None:
+    sc, policy, rules = _inputs("changping-2014")
+    seen: dict[str, Any] = {}
+
+    class Big(Simulation):
+        def stream_to(self, sink: RunSink) -> None:
+            super().stream_to(sink)
+            self.park_beyond(40_000, str(tmp_path / "out"))
+            seen["sim"] = self
+
+    streamed_run(Big, sc, policy, rules, 7, tmp_path / "out")
+    lot = seen["sim"].parking
+    assert lot.parked_total == 0 and lot._file_ is None
