@@ -796,9 +796,12 @@ class Simulation:
         while True:
             if len(self.cases) > self._resident and queue:
                 self._park_batch(int(self._resident * self._park_down_to), queue[0][0])
-            # after parking: the batch drops cancelled timers from the queue, so its next event may come later
+            # after parking: the batch drops cancelled timers from the queue, so its next event may come later.
+            # A form comes back when its first timer's whole key comes before the queue's next event, not its
+            # time alone: thousands of forms due at the same moment (Monday 09:00) come back one at a time,
+            # between the events of that moment, instead of all at once
             back = 0
-            while lot.heap and (not queue or lot.next_wake() <= queue[0][0]):
+            while lot.heap and (not queue or lot.due_before(*queue[0][:3])):
                 slot = lot.pop_wake()
                 if slot >= 0:
                     self._unpark(slot)

@@ -183,6 +183,10 @@ class ParkingLot:
         """The time of the earliest parked timer (infinity if none)."""
         return bits_time(self.heap[0] >> _TIME_SHIFT) if self.heap else float("inf")
 
+    def due_before(self, t: float, priority: int, eid: int) -> bool:
+        """Whether the earliest parked timer comes before the event (t, priority, eid) in SimPy's order."""
+        return bool(self.heap) and self.heap[0] < pack_key(t, priority, eid, 0)  # eids differ: never equal
+
     def pop_wake(self) -> int:
         """The slot of the form with the earliest parked timer, its key removed from the heap; -1 if that key
         is stale (its form was taken back by ``take`` before its time: the key is dropped, nothing else).

@@ -82,6 +82,8 @@ def test_lot_wakes_forms_in_key_order_and_skips_stale_keys(tmp_path: Path) -> No
     c = lot.put("c", (4.0, 1, 9))
     lot.put("d", None)  # no timer: only take brings it back
     assert lot.next_wake() == 4.0
+    assert lot.due_before(4.0, 1, 10) and not lot.due_before(4.0, 1, 8) and not lot.due_before(3.5, 1, 99)
+    assert lot.due_before(4.0, 2, 0) and not lot.due_before(4.0, 0, 99)  # priority before sequence, as SimPy
     assert lot.take(b) == "b"  # taken before its time: its key goes stale
     assert lot.pop_wake() == c
     assert lot.pop_wake() == -1  # b's stale key
