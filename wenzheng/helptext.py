@@ -67,8 +67,9 @@ HELP: dict[str, tuple[str, str | None]] = {
     "run.--out": ("结果文件夹（默认 runs/<情景名>）：新的、空的，或 wenzheng 以前写的结果。", None),
     "run.--replications": ("独立重复次数（种子依次为 seed、seed+1、……）。", None),
     "run.--workers": ("运行各次重复的进程数。", None),
-    "run.--resident-forms": ("内存中最多保留的未办结工单数（默认 40000，约 200 MB）；其余工单暂存到结果文件夹的磁盘上，"
-                             "到下一个计时器之前再读回。0：全部留在内存。结果完全相同。", None),
+    "run.--resident-forms": ("每次运行在内存中最多保留的未办结工单数（默认 40000，约 200 MB）；其余工单暂存到磁盘上"
+                             "（--out 的暂存文件夹中一个没有名字的文件），到下一个计时器之前再读回。0：全部留在内存。"
+                             "结果完全相同。", None),
     "run.--quiet": _QUIET,
     "run.--set": _SET,
     # compare
