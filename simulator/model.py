@@ -61,7 +61,7 @@ from engine import (
 from engine.adapters import PostAdapter, RawPost
 from engine.calendar import DayInfo
 from engine.compiler import TableKey
-from engine.engine import CaseState, positional
+from engine.engine import CaseState, _new_set_deadline, _new_trace, positional
 from engine.models import Decision, Trace
 
 from .cascade import hawkes_cascade
@@ -240,9 +240,8 @@ _STATE_FIELDS = tuple(f.name for f in fields(CaseState))
 _STATE_GET = attrgetter(*_STATE_FIELDS)
 _STATE_NAMES = tuple(i for i, n in enumerate(_STATE_FIELDS)
                      if n in ("channel", "place", "category", "unit", "reply_kind"))
-_new_deadline = positional(SetDeadline, "deadline", "within", "start", "due", "remind_at", "trace")
+# the engine's own makers: rebuilt models share the fields-set of those the engine makes
 _DEADLINE_FIELDS_SET = frozenset(("deadline", "within", "start", "due", "remind_at", "trace"))
-_new_trace = positional(Trace, "rule_id", "table", "file", "line", "inputs")
 _TRACE_FIELDS_SET = frozenset(("rule_id", "table", "file", "line", "inputs"))
 _intern = sys.intern
 
@@ -265,7 +264,7 @@ def _rebuild_state(values: tuple[Any, ...]) -> CaseState:
 
 def _rebuild_deadline(deadline: str, within: str, start: datetime, due: datetime, remind_at: datetime | None,
                       trace: Trace) -> SetDeadline:
-    return _new_deadline(_intern(deadline), _intern(within), start, due, remind_at, trace)
+    return _new_set_deadline(_intern(deadline), _intern(within), start, due, remind_at, trace)
 
 
 def _rebuild_author(name: str, phone: str, handle: str, openid: str, uid: int, followers: int) -> Any:
@@ -679,11 +678,15 @@ class Simulation:
     def _case_finished(self, rec: CaseRecord) -> None:
         """Nothing can happen to the case any more: replied, no timer left (only unanswered cases take
         merged posts).  Streaming runs hand it to the sink and forget it; in memory it stays."""
-        if rec.lazy_checks:  # polls made after the case's last engine event: read, never needed
-            self.updates.count_updates["accepted"] += len(rec.lazy_checks)
-            rec.lazy_checks = None
+        self._count_unreported_polls(rec)
         if self._finish is not None:
             self._finish(rec)
+
+    def _count_unreported_polls(self, rec: CaseRecord) -> None:
+        """Polls made after the case's last engine event: read through the adapter, never needed."""
+        if rec.lazy_checks:
+            self.updates.count_updates["accepted"] += len(rec.lazy_checks)
+            rec.lazy_checks = None
 
     def stream_to(self, sink: RunSink) -> None:
         """Make this a streaming run (before ``run``): log rows, deductions and finished forms go to ``sink``
@@ -714,12 +717,21 @@ class Simulation:
         self.engine.forget(rec.case_id)
         # the desk's list of open forms per problem skips replied ones (and drops them when it next looks):
         # dropped now, or a finished form would stay in memory until then
+        self._swap_open(rec, rec, None)
+
+    def _swap_open(self, rec: CaseRecord, old: CaseRecord | int, new: CaseRecord | int | None) -> None:
+        """In the desk's list of open forms of ``rec``'s problem, put ``new`` where ``old`` stands (the form, or
+        its slot while parked); None takes it out."""
         same = self._open_by_problem.get((rec.place, rec.true_category))
-        if same is not None:
-            for i, c in enumerate(same):
-                if c is rec:
+        if same is None:
+            return
+        for i, c in enumerate(same):
+            if c is old or (isinstance(old, int) and isinstance(c, int) and c == old):
+                if new is None:
                     del same[i]
-                    break
+                else:
+                    same[i] = new
+                return
 
     def _log_streamed(self, row: LogRow) -> None:
         """A streaming run's log row: to the sink, and the event log told at the next full hour that the
@@ -875,15 +887,8 @@ class Simulation:
         slot = self._lot.put((rec, self.engine.cases.pop(case_id), timers), entries[0][:3] if entries else None,
                              int(case_id[1:]))
         del self.cases[case_id]
-        same = self._open_by_problem.get((rec.place, rec.true_category))
-        if same is not None:
-            for i, c in enumerate(same):
-                if c is rec:
-                    if rec.replied_at is None:
-                        same[i] = slot  # merges may still reach it
-                    else:
-                        del same[i]  # replied: no merge can reach it (the list drops it when next read)
-                    break
+        # unanswered, merges may still reach it (by its slot); answered, none can (the list drops it when read)
+        self._swap_open(rec, rec, slot if rec.replied_at is None else None)
 
     def _unpark(self, slot: int) -> CaseRecord:
         """Bring a parked form back: record, engine state, and its timers into SimPy's queue as they were."""
@@ -902,12 +907,7 @@ class Simulation:
         # timers of the list that had fired are not stored: _cancel skips them anyway
         rec.cancellable = cancellable or None
         if rec.replied_at is None:
-            same = self._open_by_problem.get((rec.place, rec.true_category))
-            if same is not None:
-                for i, c in enumerate(same):
-                    if isinstance(c, int) and c == slot:
-                        same[i] = rec
-                        break
+            self._swap_open(rec, slot, rec)
         return rec
 
     def _parked_forms(self) -> Iterator[tuple[str, int]]:
@@ -1594,9 +1594,7 @@ class Simulation:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
         for rec in self.cases.values():
-            if rec.lazy_checks:
-                self.updates.count_updates["accepted"] += len(rec.lazy_checks)
-                rec.lazy_checks = None
+            self._count_unreported_polls(rec)
         if self.sink is not None:  # the forms still open at the end: each leaves memory as it is handed over
             held = self.cases
             parked = dict(self._parked_forms())
@@ -1604,9 +1602,7 @@ class Simulation:
                 if case_id in parked:  # read back one at a time
                     assert self._lot is not None
                     rec = self._lot.take(parked[case_id])[0]
-                    if rec.lazy_checks:
-                        self.updates.count_updates["accepted"] += len(rec.lazy_checks)
-                        rec.lazy_checks = None
+                    self._count_unreported_polls(rec)
                 else:
                     rec = held.pop(case_id)
                 self.sink.case(rec)

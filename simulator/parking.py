@@ -176,9 +176,6 @@ class ParkingLot:
     def label(self, slot: int) -> int:
         return self._label[slot]
 
-    def is_parked(self, slot: int) -> bool:
-        return 0 <= slot < len(self._length) and self._length[slot] != 0
-
     def next_wake(self) -> float:
         """The time of the earliest parked timer (infinity if none)."""
         return bits_time(self.heap[0] >> _TIME_SHIFT) if self.heap else float("inf")

@@ -105,6 +105,24 @@ class _Parking(Simulation):
     def stream_to(self, sink: RunSink) -> None:
         super().stream_to(sink)
         self.park_beyond(self.RESIDENT)
+        lot = self.parking
+        assert lot is not None
+        pop = lot.pop_wake
+
+        def pop_in_order() -> int:
+            # a form comes back only when its first timer's whole key comes before the queue's next event: of
+            # forms due at the same moment, one at a time between that moment's events, never all at once
+            queue = self.env._queue
+            assert not queue or unpack_key(lot.heap[0])[:3] < queue[0][:3]
+            return pop()
+
+        lot.pop_wake = pop_in_order  # type: ignore[method-assign]
+
+    def _park_batch(self, keep: int, head: float) -> None:
+        before = len(self.cases)
+        super()._park_batch(keep, head)
+        if len(self.cases) < before:  # a batch ran: cancelled timers left the queue with the parked forms'
+            assert not [e for e in self.env._queue if isinstance(e[3], _Timer) and e[3].rec is None]
 
     def _between_events(self) -> None:
         super()._between_events()
