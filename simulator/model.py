@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
 from heapq import heapify, heappop, heappush
 from itertools import accumulate
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 import simpy
@@ -66,7 +66,7 @@ from engine.models import Decision, Trace
 
 from .cascade import hawkes_cascade
 from .content import Author, ContentGenerator, Gazetteer
-from .parking import ParkingLot
+from .parking import ParkingLot, pack_key, release_free_memory
 from .platforms import (
     COMMENT_SHARE,
     corrupt,
@@ -212,6 +212,17 @@ class _Timer:
 
 
 _NO_CALLBACKS: tuple[Callable[[Any], None], ...] = ()
+
+
+def _nothing_pending() -> int:
+    return 0
+
+
+_CHOSEN = -1.0  # _park_batch: a form chosen to be parked (no first timer is negative)
+
+
+def _entry_case_id(entry: tuple[float, int, int, Any]) -> str:
+    return entry[3].rec.case_id  # type: ignore[no-any-return]
 
 
 class _Call:
@@ -526,6 +537,7 @@ class Simulation:
         #: a streaming run's bound on the open forms held in memory (``park_beyond``); None: no bound
         self._resident: int | None = None
         self._lot: ParkingLot | None = None
+        self._log_pending: Callable[[], int] = _nothing_pending
         self._parked_traces: dict[tuple[Any, ...], Trace] = {}  # _shared_trace
         #: a batch parks forms until this share of the bound is left (one scan of the queue a batch; half: fewer
         #: scans, and in a megacity week both less time and less memory than 0.8, measured)
@@ -533,6 +545,11 @@ class Simulation:
         #: the run loop steps aside (``_between_events``) when the queue's next event is this late: the first
         #: timer of a parked form is due, or (−inf) more forms are open than the bound allows
         self._wake_at = math.inf
+        #: timers cancelled since the queue last dropped them (_drop_cancelled): a cancelled timer stays in SimPy's
+        #: queue, empty, until its time; when a reply cancels thousands at once (Monday 09:00 of a long run)
+        #: they would outnumber the live timers for days
+        self._cancelled = 0
+        self._drop_cancelled_at = self.DROP_CANCELLED_FLOOR
         self.log: list[LogRow] = []
         self._emit: Callable[[LogRow], None] = self.log.append
         #: called once per form when nothing more can happen to it (streaming runs); None keeps every case
@@ -636,6 +653,7 @@ class Simulation:
             if cancel(timer.tag):
                 timer.callbacks = _NO_CALLBACKS  # stays in SimPy's queue, does nothing when it comes
                 timer.release()
+                self._cancelled += 1
                 self._pending -= 1
                 rec.timers -= 1
                 if timer.at > self._alive_until:
@@ -643,6 +661,8 @@ class Simulation:
             else:
                 keep.append(timer)
         rec.cancellable = keep or None
+        if self._cancelled >= self._drop_cancelled_at:
+            self._wake_at = -math.inf  # drop them before the next event (_between_events)
 
     def _deadline_may_react(self, deadline: str, reminder: bool, known: tuple[tuple[str, Any], ...]) -> bool:
         """Whether some escalation rule can match ``deadline_reached`` for a deadline already met, given the
@@ -721,7 +741,7 @@ class Simulation:
 
     def _swap_open(self, rec: CaseRecord, old: CaseRecord | int, new: CaseRecord | int | None) -> None:
         """In the desk's list of open forms of ``rec``'s problem, put ``new`` where ``old`` stands (the form, or
-        its slot while parked); None takes it out."""
+        its token while parked: ``ParkingLot.put``); None takes it out."""
         same = self._open_by_problem.get((rec.place, rec.true_category))
         if same is None:
             return
@@ -791,6 +811,22 @@ class Simulation:
             raise ValueError(f"resident must be at least 1, not {resident}")
         self._resident = resident
         self._lot = ParkingLot(self, directory, reducers=_parking_reducers(self))
+        events = getattr(self.sink, "events", None)  # the event log's rows waiting for the clock count too
+        self._log_pending = events.pending if events is not None else _nothing_pending
+
+    #: what a parked form still holds in memory (its key in the lot's heap, its slot in the desk's list of its
+    #: problem, the lot's index), and an event-log row waiting for the clock (a unit's 调查办理 on Monday 09:00
+    #: for every form of a weekend), counted in open forms: a parked form about a twentieth of one, a waiting
+    #: row a sixteenth (megacity-week, measured: peak memory against forms parked and rows waiting)
+    PARKED_PER_OPEN = 14
+    ROWS_PER_OPEN = 16
+
+    def _room(self) -> int:
+        """How many open forms the bound leaves room for: ``resident`` less what the parked forms and the
+        waiting rows hold, and never less than a quarter of it (a year parks millions of forms)."""
+        assert self._resident is not None and self._lot is not None
+        held = self._lot.count // self.PARKED_PER_OPEN + self._log_pending() // self.ROWS_PER_OPEN
+        return max(1, self._resident // 4, self._resident - held)
 
     @property
     def parking(self) -> ParkingLot | None:
@@ -800,74 +836,123 @@ class Simulation:
         """Before the next event: park forms if too many are open, and bring back the parked forms whose
         first timer comes no later than the queue's next event (their timers go back with their own keys,
         so SimPy's order of events is unchanged)."""
+        queue: list[Any] = self.env._queue
+        if self._cancelled >= self._drop_cancelled_at:
+            self._drop_cancelled(queue)
         lot = self._lot
         if lot is None:
+            self._wake_at = math.inf
             return
-        assert self._resident is not None
-        queue: list[Any] = self.env._queue
         while True:
-            if len(self.cases) > self._resident and queue:
-                self._park_batch(int(self._resident * self._park_down_to), queue[0][0])
+            room = self._room()
+            if len(self.cases) > room and queue:
+                self._park_batch(int(room * self._park_down_to), queue[0][0])
             # after parking: the batch drops cancelled timers from the queue, so its next event may come later.
             # A form comes back when its first timer's whole key comes before the queue's next event, not its
             # time alone: thousands of forms due at the same moment (Monday 09:00) come back one at a time,
             # between the events of that moment, instead of all at once
             back = 0
             while lot.heap and (not queue or lot.due_before(*queue[0][:3])):
-                slot = lot.pop_wake()
-                if slot >= 0:
-                    self._unpark(slot)
+                key = lot.pop_wake()
+                if key >= 0:
+                    self._unpark(key)
                     back += 1
             # forms brought back can put the run over its bound again (only with a bound of a few forms: a
             # batch parks down to half of it); parked forms never come straight back, so this ends
-            if not back or len(self.cases) <= self._resident:
+            if not back or len(self.cases) <= self._room():
                 break
         self._wake_at = lot.next_wake()
+
+    #: cancelled timers are dropped from the queue once there are this many, or as many as the queue held
+    #: after the last drop if that is more (each drop costs one pass over the queue: amortised, a constant a timer)
+    DROP_CANCELLED_FLOOR = 20_000
+
+    def _drop_cancelled(self, queue: list[Any]) -> None:
+        """Take the cancelled timers out of SimPy's queue.  Exact: such a timer does nothing when it comes, and
+        the run already lasts until its time (``_cancel`` keeps it in ``_alive_until``); the other entries keep
+        their keys, so SimPy pops the same events in the same order."""
+        kept = 0  # filtered in place: no second list of the queue
+        for entry in queue:
+            ev = entry[3]
+            if ev.__class__ is not _Timer or ev.rec is not None:
+                queue[kept] = entry
+                kept += 1
+        del queue[kept:]
+        heapify(queue)
+        self._cancelled_dropped(len(queue))
+
+    def _cancelled_dropped(self, left: int) -> None:
+        self._cancelled = 0
+        self._drop_cancelled_at = max(self.DROP_CANCELLED_FLOOR, left)
 
     def _park_batch(self, keep: int, head: float) -> None:
         """Park open forms until ``keep`` are left in memory: those whose first timer is latest (forms with
         none first), and only forms whose first timer comes after ``head``, the time of the queue's next
         event (a form due next stays: it would come straight back).  Forms waiting for a unit's capacity
-        are never parked (SimPy holds them)."""
+        are never parked (SimPy holds them).
+
+        The batch makes as few small objects of its own as it can (forms by their case ids, timers in one
+        list): what it makes before the first form leaves would take new memory that the long-lived keys of
+        the parked forms then pin (megacity-week: a dozen megabytes a batch, measured)."""
         queue: list[Any] = self.env._queue
-        first: dict[int, float] = {}
-        count: dict[int, int] = {}
+        first: dict[str, float] = {}
+        count: dict[str, int] = {}
         inf = math.inf
         for entry in queue:
             ev = entry[3]
             if ev.__class__ is _Timer:
                 rec = ev.rec
                 if rec is not None:
-                    k = id(rec)
+                    k = rec.case_id
                     count[k] = count.get(k, 0) + 1
                     if entry[0] < first.get(k, inf):
                         first[k] = entry[0]
-        candidates = [(at, rec) for rec in self.cases.values()
-                      if rec.slot is None and rec.timers == count.get(id(rec), 0)
-                      and (at := first.get(id(rec), inf)) > head]
         n = len(self.cases) - keep
-        if n <= 0 or not candidates:
+        if n <= 0:
             return
-        candidates.sort(key=itemgetter(0), reverse=True)  # stable: the same choice in every run
-        chosen = {id(rec): rec for _, rec in candidates[:n]}
-        timers: dict[int, list[Any]] = {k: [] for k in chosen}
-        kept = []
+        candidates = [rec for rec in self.cases.values()
+                      if rec.slot is None and rec.timers == count.get(rec.case_id, 0)
+                      and first.get(rec.case_id, inf) > head]
+        if not candidates:
+            return
+        # latest first timer first; stable: the same choice in every run
+        candidates.sort(key=lambda rec: first.get(rec.case_id, inf), reverse=True)
+        del candidates[n:]
+        for rec in candidates:
+            first[rec.case_id] = _CHOSEN  # (a mark in the table at hand, not a set of its own)
+        picked = []
+        kept = 0  # the queue filtered in place (not a second list of it)
         for entry in queue:
             ev = entry[3]
             if ev.__class__ is _Timer:
                 rec = ev.rec
                 if rec is None:  # cancelled (_cancel): it would do nothing when it came, and the run keeps
                     continue  # its time in _alive_until, so dropping it changes nothing but the memory it held
-                if id(rec) in chosen:
-                    timers[id(rec)].append(entry)
+                if first[rec.case_id] is _CHOSEN:
+                    picked.append(entry)
                     continue
-            kept.append(entry)
-        queue[:] = kept
+            queue[kept] = entry
+            kept += 1
+        del queue[kept:]
         heapify(queue)  # the same keys: SimPy pops the same events in the same order
-        for k, rec in chosen.items():
-            entries = timers[k]
-            entries.sort()  # by (time, priority, sequence): sequence numbers are unique
-            self._park(rec, entries)
+        self._cancelled_dropped(len(queue))
+        picked.sort()  # by (time, priority, sequence): sequence numbers are unique
+        picked.sort(key=_entry_case_id)  # stable: each form's timers together, in that order
+        i, end = 0, len(picked)
+        while i < end:
+            case_id = picked[i][3].rec.case_id
+            j = i + 1
+            while j < end and picked[j][3].rec.case_id == case_id:
+                j += 1
+            self._park(self.cases[case_id], picked[i:j])
+            i = j
+        for rec in candidates:
+            if rec.timers == 0:  # nothing in the queue: it comes back only when a post merges into it
+                self._park(rec, [])
+        del candidates, picked
+        first.clear()
+        count.clear()
+        release_free_memory()  # what the parked forms and the batch itself held, back to the system
 
     def _park(self, rec: CaseRecord, entries: list[Any]) -> None:
         """Write the form (its record, the engine's state, its timers) to the parking lot and let go of it."""
@@ -884,16 +969,17 @@ class Simulation:
             timer.release()
         rec.cancellable = None
         case_id = rec.case_id
-        slot = self._lot.put((rec, self.engine.cases.pop(case_id), timers), entries[0][:3] if entries else None,
-                             int(case_id[1:]))
+        token = self._lot.put((rec, self.engine.cases.pop(case_id), timers), entries[0][:3] if entries else None,
+                              int(case_id[1:]))
         del self.cases[case_id]
-        # unanswered, merges may still reach it (by its slot); answered, none can (the list drops it when read)
-        self._swap_open(rec, rec, slot if rec.replied_at is None else None)
+        # unanswered, merges may still reach it (by its token: the lot's own key object, no second integer);
+        # answered, none can (the list drops it when read)
+        self._swap_open(rec, rec, token if rec.replied_at is None else None)
 
-    def _unpark(self, slot: int) -> CaseRecord:
+    def _unpark(self, token: int) -> CaseRecord:
         """Bring a parked form back: record, engine state, and its timers into SimPy's queue as they were."""
         assert self._lot is not None
-        rec, state, timers = self._lot.take(slot)
+        rec, state, timers = self._lot.take(token)
         self.cases[rec.case_id] = rec
         self.engine.cases[rec.case_id] = state
         queue: list[Any] = self.env._queue
@@ -907,7 +993,11 @@ class Simulation:
         # timers of the list that had fired are not stored: _cancel skips them anyway
         rec.cancellable = cancellable or None
         if rec.replied_at is None:
-            self._swap_open(rec, slot, rec)
+            # the token the form was parked under (equal in value to the lot's): a stale key may have brought
+            # back the form that has its slot now
+            slot = self._lot.slot_of(token)
+            own = pack_key(timers[0][0], timers[0][1], timers[0][2], slot) if timers else slot
+            self._swap_open(rec, own, rec)
         return rec
 
     def _parked_forms(self) -> Iterator[tuple[str, int]]:
@@ -1271,7 +1361,7 @@ class Simulation:
         self._start_unit(rec)
         self._start_reposts(rec)
         self._start_citizen(rec)
-        if self._resident is not None and len(self.cases) > self._resident:
+        if self._resident is not None and len(self.cases) > self._room():
             self._wake_at = -math.inf  # park some forms before the next event
 
     def _true_unit(self, rec: CaseRecord) -> str:

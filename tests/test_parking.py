@@ -58,16 +58,17 @@ def test_lot_stores_and_returns_objects_with_the_owner_by_reference(tmp_path: Pa
                "act": owner.method}
         stored[lot.put(obj, (float(rng.randrange(1000)), 1, i), label=10_000 + i)] = obj
         if i % 3 != 0:  # take most back as we go: slots are reused and the file is rewritten
-            slot = rng.choice(sorted(stored))
-            got = lot.take(slot)
-            want = stored.pop(slot)
+            token = rng.choice(sorted(stored))
+            got = lot.take(token)
+            want = stored.pop(token)
             assert got["i"] == want["i"] and got["blob"] == want["blob"]
             assert got["act"].__self__ is owner and got["act"]() == "called"
     assert lot.compactions > 0
-    assert sorted(lot.slots()) == sorted(stored) and lot.count == len(stored)
-    for slot, want in stored.items():
-        assert lot.label(slot) == 10_000 + want["i"]
-        assert lot.take(slot)["blob"] == want["blob"]
+    assert sorted(lot.slots()) == sorted(lot.slot_of(t) for t in stored) and lot.count == len(stored)
+    for token, want in stored.items():
+        assert any(k is token for k in lot.heap)  # the token is the wake-up key itself, not a copy
+        assert lot.label(token) == lot.label(lot.slot_of(token)) == 10_000 + want["i"]
+        assert lot.take(token)["blob"] == want["blob"]
     assert lot.count == 0 and not list(lot.slots())
     with pytest.raises(KeyError):
         lot.take(0)
@@ -80,7 +81,8 @@ def test_lot_wakes_forms_in_key_order_and_skips_stale_keys(tmp_path: Path) -> No
     a = lot.put("a", (5.0, 1, 2))
     b = lot.put("b", (5.0, 1, 1))
     c = lot.put("c", (4.0, 1, 9))
-    lot.put("d", None)  # no timer: only take brings it back
+    d = lot.put("d", None)  # no timer: only take brings it back (its token is its slot)
+    assert d == lot.slot_of(d) == 3 and lot.slot_of(c) == 2
     assert lot.next_wake() == 4.0
     assert lot.due_before(4.0, 1, 10) and not lot.due_before(4.0, 1, 8) and not lot.due_before(3.5, 1, 99)
     assert lot.due_before(4.0, 2, 0) and not lot.due_before(4.0, 0, 99)  # priority before sequence, as SimPy
@@ -127,7 +129,16 @@ class _Parking(Simulation):
     def _between_events(self) -> None:
         super()._between_events()
         type(self).max_resident = max(type(self).max_resident, len(self.cases))
-        if len(self.cases) > self.RESIDENT:
+        # the desk's lists of open forms by problem: a parked form stands there as its token, the lot's key
+        # for it (or its slot if it has none), never a key that has left the heap (a form back in memory)
+        lot = self._lot
+        assert lot is not None
+        keys = set(lot.heap)
+        tokens = [c for same in self._open_by_problem.values() for c in same if isinstance(c, int)]
+        assert len(set(map(lot.slot_of, tokens))) == len(tokens)
+        for token in tokens:
+            assert lot._length[lot.slot_of(token)] != 0 and (token == lot.slot_of(token) or token in keys)
+        if len(self.cases) > self._room():
             # over the bound only with forms that cannot leave: due at the next event's time, or holding or
             # waiting for a unit's capacity (timers it has that are not in the queue as _Timers)
             queue = self.env._queue
@@ -254,3 +265,103 @@ def test_a_run_under_its_bound_opens_no_file(tmp_path: Path) -> None:
     streamed_run(Big, sc, policy, rules, 7, tmp_path / "out")
     lot = seen["sim"].parking
     assert lot.parked_total == 0 and lot._file_ is None
+
+
+class _DropsCancelled(Simulation):
+    """Drops cancelled timers from SimPy's queue after every cancellation, and counts the drops."""
+
+    DROP_CANCELLED_FLOOR = 1
+    drops = 0
+
+    def _cancelled_dropped(self, left: int) -> None:
+        super()._cancelled_dropped(left)
+        self._drop_cancelled_at = 1
+        type(self).drops += 1
+
+    def _drop_cancelled(self, queue: list[Any]) -> None:
+        super()._drop_cancelled(queue)
+        assert not [e for e in queue if isinstance(e[3], _Timer) and e[3].rec is None]
+
+
+class _KeepsCancelled(Simulation):
+    """The run before cancelled timers were dropped: they stay in the queue until their time."""
+
+    DROP_CANCELLED_FLOOR = math.inf  # type: ignore[assignment]
+
+
+class _ParksAndDrops(_DropsCancelled, _Parking):
+    pass
+
+
+@pytest.mark.parametrize("name,seed", [("changping-2014", 7), ("silent-bureau", 1), ("hot-event-surge", 3),
+                                       ("golden-week-2014", 5)])
+def test_dropping_cancelled_timers_changes_nothing(name: str, seed: int, tmp_path: Path) -> None:
+    """A cancelled timer does nothing when it comes: taking it out of the queue early (after every cancellation
+    here, with and without parking) writes the files of a run that keeps every one until its time."""
+    sc, policy, rules = _inputs(name)
+    _DropsCancelled.drops = 0
+    dropped, _ = streamed_run(_DropsCancelled, sc, policy, rules, seed, tmp_path / "dropped")
+    assert _DropsCancelled.drops > 20
+    kept, _ = streamed_run(_KeepsCancelled, sc, policy, rules, seed, tmp_path / "kept")
+    assert_same_files(tmp_path / "dropped", tmp_path / "kept")
+    assert dropped.posts == kept.posts and dropped.drained_at == kept.drained_at
+    streamed_run(_ParksAndDrops, sc, policy, rules, seed, tmp_path / "both")
+    assert_same_files(tmp_path / "both", tmp_path / "kept")
+
+
+def test_cancelled_timers_are_dropped_once_they_outnumber_the_queue() -> None:
+    """The queue is swept when the cancellations since the last sweep reach the floor or the queue's size then,
+    whichever is more: a constant cost per cancelled timer, and never a queue mostly of cancelled timers."""
+    sc, policy, _ = _inputs("changping-2014")
+    sizes: list[tuple[int, int]] = []
+
+    class Watch(Simulation):
+        DROP_CANCELLED_FLOOR = 50
+
+        def _drop_cancelled(self, queue: list[Any]) -> None:
+            cancelled = sum(1 for e in queue if isinstance(e[3], _Timer) and e[3].rec is None)
+            assert self._cancelled >= max(50, self._drop_cancelled_at) and cancelled <= self._cancelled
+            sizes.append((len(queue), cancelled))
+            super()._drop_cancelled(queue)
+            assert self._cancelled == 0 and self._drop_cancelled_at == max(50, len(queue))
+
+    sim = Watch(sc, policy, seed=7)
+    sim.stream_to(RunSink(policy.calendar, sim.t0, sim.t_end))
+    try:
+        sim.run()
+    finally:
+        sim.engine.close()
+    assert len(sizes) > 3 and all(cancelled > 0 for _, cancelled in sizes)
+
+
+def test_the_bound_counts_what_parked_forms_and_waiting_rows_still_hold(tmp_path: Path) -> None:
+    """The room for open forms is the bound less a fourteenth of a form per parked form and a sixteenth per
+    event-log row waiting for the clock, never below a quarter of the bound (nor 1)."""
+    sc, policy, _ = _inputs("changping-2014")
+    sim = Simulation(sc, policy)
+    sim.stream_to(RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=tmp_path))
+    sim.park_beyond(1000, str(tmp_path))
+    lot = sim.parking
+    assert lot is not None
+    pending = {"rows": 0}
+    sim._log_pending = lambda: pending["rows"]
+    for parked, rows, room in [(0, 0, 1000), (14, 0, 999), (13, 15, 1000), (140, 160, 980), (2800, 1600, 700),
+                               (100_000, 0, 250), (0, 10**6, 250)]:
+        lot.count, pending["rows"] = parked, rows
+        assert sim._room() == room, (parked, rows)
+    sim.park_beyond(3, str(tmp_path))
+    lot = sim.parking
+    assert lot is not None
+    lot.count = 1000
+    assert sim._room() == 1
+    sim.engine.close()
+
+
+def test_a_run_without_an_event_log_counts_no_waiting_rows(tmp_path: Path) -> None:
+    sc, policy, _ = _inputs("changping-2014")
+    sim = Simulation(sc, policy)
+    sim.stream_to(RunSink(policy.calendar, sim.t0, sim.t_end))  # metrics only: no events.csv
+    sim.park_beyond(1000, str(tmp_path))
+    assert sim._log_pending() == 0 and sim._room() == 1000
+    sim.engine.close()
+
