@@ -258,9 +258,10 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Processes for replications (default: the CPUs available, at most one per replication).")
 @click.option("--resident-forms", "resident", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Open forms kept in memory by each run (default 40000, about 200 MB); the others wait on disk, "
-                   "in an unnamed file in the staging folder of --out, until their next timer. 0: all in memory. "
-                   "The results are the same.")
+              help="Each run's memory budget, counted in open forms (default 40000, about 200 MB): beyond it "
+                   "forms wait on disk, in an unnamed file in the staging folder of --out, until their next "
+                   "timer; parked forms (about 1/14 of a form each) and event-log rows waiting to be written "
+                   "(about 1/16 each) count against it. 0: all in memory. The results are the same.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_SET
 def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | None, replications: int,
