@@ -114,7 +114,7 @@ def _checked_run(tmp_path: Path) -> None:
         held = sim.cases
         assert set(sim.engine.cases) == set(held)
         assert all(r.replied_at is None or r.timers > 0 for r in held.values())
-        by_problem = [r for same in sim._open_by_problem.values() for r in same]
+        by_problem = [r for same in sim._open_by_problem.values() for r in same.values()]
         assert all(held.get(r.case_id) is r for r in by_problem), "a finished form kept by the desk's lists"
         assert not set(finished) & set(held)
         if len(checks) % 10 == 5:  # objects from before the run are frozen (Simulation.run: gc.freeze), unlisted

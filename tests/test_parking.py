@@ -134,10 +134,15 @@ class _Parking(Simulation):
         lot = self._lot
         assert lot is not None
         keys = set(lot.heap)
-        tokens = [c for same in self._open_by_problem.values() for c in same if isinstance(c, int)]
-        assert len(set(map(lot.slot_of, tokens))) == len(tokens)
-        for token in tokens:
+        tokens = [(case_id, c) for same in self._open_by_problem.values() for case_id, c in same.items()
+                  if isinstance(c, int)]
+        assert len({lot.slot_of(token) for _, token in tokens}) == len(tokens)
+        for case_id, token in tokens:
             assert lot._length[lot.slot_of(token)] != 0 and (token == lot.slot_of(token) or token in keys)
+            assert lot.label(token) == int(case_id[1:])  # the form parked in that slot is this case's
+        for same in self._open_by_problem.values():  # a form in memory stands as itself, under its case id
+            assert all(c.case_id == case_id and self.cases[case_id] is c
+                       for case_id, c in same.items() if not isinstance(c, int))
         if len(self.cases) > self._room():
             # over the bound only with forms that cannot leave: due at the next event's time, or holding or
             # waiting for a unit's capacity (timers it has that are not in the queue as _Timers)
