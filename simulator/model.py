@@ -735,15 +735,13 @@ class Simulation:
         self.sink.case(rec)
         del self.cases[rec.case_id]
         self.engine.forget(rec.case_id)
-        # the desk's list of open forms per problem skips replied ones (and drops them when it next looks):
-        # dropped now, or a finished form would stay in memory until then
-        self._swap_open(rec, None)
 
     def _swap_open(self, rec: CaseRecord, new: CaseRecord | int | None) -> None:
-        """In the desk's open forms of ``rec``'s problem, let ``rec``'s place (kept) hold ``new``: the form, or
-        its token while parked (``ParkingLot.put``); None takes it out.  A dict per problem, by case id, in
-        the order the forms were issued: O(1) where a list was scanned (megacity-day: 100 forms a problem on
-        average, 884 at most; a week's lists hold its parked forms too)."""
+        """In the desk's open (unanswered) forms of ``rec``'s problem, let ``rec``'s place (kept) hold ``new``:
+        the form, or its token while parked (``ParkingLot.put``); None takes it out (answered).  Nothing if the
+        form is not there (answered before).  A dict per problem, by case id, in the order the forms were
+        issued: O(1) where a list was scanned (megacity-day: 100 forms a problem on average, 884 at most; a
+        week's lists hold its parked forms too)."""
         same = self._open_by_problem.get((rec.place, rec.true_category))
         if same is not None and rec.case_id in same:
             if new is None:
@@ -972,9 +970,8 @@ class Simulation:
         token = self._lot.put((rec, self.engine.cases.pop(case_id), timers), entries[0][:3] if entries else None,
                               int(case_id[1:]))
         del self.cases[case_id]
-        # unanswered, merges may still reach it (by its token: the lot's own key object, no second integer);
-        # answered, none can (the list drops it when read)
-        self._swap_open(rec, token if rec.replied_at is None else None)
+        # unanswered, merges may still reach it: by its token (the lot's own key object, no second integer)
+        self._swap_open(rec, token)
 
     def _unpark(self, token: int) -> CaseRecord:
         """Bring a parked form back: record, engine state, and its timers into SimPy's queue as they were."""
@@ -992,8 +989,7 @@ class Simulation:
                 cancellable.append(timer)
         # timers of the list that had fired are not stored: _cancel skips them anyway
         rec.cancellable = cancellable or None
-        if rec.replied_at is None:
-            self._swap_open(rec, rec)
+        self._swap_open(rec, rec)
         return rec
 
     def _parked_forms(self) -> Iterator[tuple[str, int]]:
@@ -1315,14 +1311,10 @@ class Simulation:
         key = (rec.place, rec.true_category)
         share = self.sc.arrivals.same_problem_share
         if share > 0 and self.case_rng(rec, "merge").random() < share:
-            # the newest open form of the problem: a parked one stands there as its token (an int; parked
-            # forms are unanswered); answered forms still waiting for a timer are passed over
-            target = None
-            for c in reversed(self._open_by_problem.get(key, {}).values()):
-                if isinstance(c, int) or c.replied_at is None:
-                    target = c
-                    break
-            if target is not None:
+            # the newest unanswered form of the problem (a parked one stands there as its token, an int)
+            same = self._open_by_problem.get(key)
+            if same:
+                target = next(reversed(same.values()))
                 if isinstance(target, int):  # parked: back into memory now (its timers back in the queue)
                     assert self._lot is not None
                     self._lot.taken_early += 1
@@ -1534,6 +1526,7 @@ class Simulation:
         if rec.reply_version != version or rec.replied_at is not None:
             return
         rec.replied_at = self.now()
+        self._swap_open(rec, None)  # no post merges into an answered form any more
         rec.reply_kind = kind
         rec.pending_reply_at = None
         self._open_forms -= 1

@@ -140,8 +140,8 @@ class _Parking(Simulation):
         for case_id, token in tokens:
             assert lot._length[lot.slot_of(token)] != 0 and (token == lot.slot_of(token) or token in keys)
             assert lot.label(token) == int(case_id[1:])  # the form parked in that slot is this case's
-        for same in self._open_by_problem.values():  # a form in memory stands as itself, under its case id
-            assert all(c.case_id == case_id and self.cases[case_id] is c
+        for same in self._open_by_problem.values():  # a form in memory stands as itself, under its case id,
+            assert all(c.case_id == case_id and self.cases[case_id] is c and c.replied_at is None  # unanswered
                        for case_id, c in same.items() if not isinstance(c, int))
         if len(self.cases) > self._room():
             # over the bound only with forms that cannot leave: due at the next event's time, or holding or
