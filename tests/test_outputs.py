@@ -235,6 +235,34 @@ def test_interrupt_leaves_no_staging_and_keeps_the_previous_result(tmp_path, sig
     assert {f: (out / f).read_bytes() for f in _files(out)} == before
 
 
+@pytest.mark.parametrize("stop, code, said", [(KeyboardInterrupt, 130, "interrupted"),
+                                               ("terminated", 143, "terminated (SIGTERM)")])
+def test_interrupt_inside_a_c_extension_import_is_an_interruption(tmp_path, capsys, monkeypatch, stop, code, said):
+    """Regression (CI, session 9): SIGINT landed while matplotlib's _backend_agg initialised; CPython turned it into
+    "ImportError: initialization failed" caused by KeyboardInterrupt, and the run exited 3 as an internal error with
+    a traceback. Hand-made here: the plot step raises exactly that chain."""
+    from reporting import page
+    from wenzheng.cli import Terminated
+
+    out = tmp_path / "r"
+    assert main(["run", SHORT, "--out", str(out), "--quiet"]) == 0
+    before = {f: (out / f).read_bytes() for f in _files(out)}
+    capsys.readouterr()
+
+    def broken_import(*_a, **_k):
+        try:
+            raise Terminated() if stop == "terminated" else KeyboardInterrupt()
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    monkeypatch.setattr(page, "draw_plots", broken_import)
+    assert main(["run", SHORT, "--out", str(out), "--quiet", "--replications", "3", "--workers", "1"]) == code
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and "internal error" not in err, err
+    assert _hidden(tmp_path) == []
+    assert {f: (out / f).read_bytes() for f in _files(out)} == before
+
+
 # ---- single files ----------------------------------------------------------------------------------------------
 
 def test_junit_replaces_only_its_own_file_unless_forced(tmp_path, capsys):

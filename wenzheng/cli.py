@@ -1486,7 +1486,24 @@ def _run_app(argv: list[str] | None) -> int:
 
         print(t("cli.error", message=f"{name + ': ' if name else ''}{os_reason(exc)}"), file=sys.stderr)
         return EXIT_USAGE
-    except Exception:
+    except Exception as exc:
+        stop = _interrupt_behind(exc)
+        if stop is not None:  # Ctrl-C inside a C extension's import surfaces as "ImportError: initialization failed"
+            err.print(t("cli.terminated" if isinstance(stop, Terminated) else "cli.interrupted"))
+            return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPT
         traceback.print_exc()
         print(t("cli.internal_error"), file=sys.stderr)
         return EXIT_BUG
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM an exception was raised because of (its ``__cause__``/``__context__`` chain), if any:
+    a signal that lands while Python initialises a C extension module comes out as that import's ImportError."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
