@@ -307,6 +307,10 @@ class Author:
         self.name, self.phone, self.handle, self.openid = name, phone, handle, openid
         self.uid, self.followers = uid, followers
 
+    def __reduce__(self) -> tuple[type[Author], tuple[str, str, str, str, int, int]]:
+        # a constructor call in the pickle, not a slots dict: the traffic process sends one per post
+        return Author, (self.name, self.phone, self.handle, self.openid, self.uid, self.followers)
+
 
 class Gazetteer:
     """The duty desk's place finder: a landmark named in the text, or a geotag's nearest area centre.

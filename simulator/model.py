@@ -64,6 +64,7 @@ from engine.compiler import TableKey
 from engine.engine import CaseState, _new_set_deadline, _new_trace, positional
 from engine.models import Decision, Trace
 
+from .ahead import Ahead, second_core
 from .cascade import hawkes_cascade
 from .content import Author, ContentGenerator, Gazetteer
 from .parking import ParkingLot, release_free_memory
@@ -385,6 +386,11 @@ def day_factor(arrivals: ArrivalSpec, info: DayInfo) -> float:
     return arrivals.holiday_factor
 
 
+def _status_id(channel: str, n: int) -> int:
+    """Post ``n``'s id on its platform (Weibo's 16-digit status ids, WeChat's 19-digit MsgIds)."""
+    return 3_700_000_000_000_000 + n if channel == "weibo" else 6_000_000_000_000_000_000 + n
+
+
 def arrival_minutes(rng: random.Random, hourly_rates: Sequence[float]) -> Iterator[float]:
     """Arrival times (minutes from the start) of a Poisson process whose rate (per minute) is constant
     within each hour: ``hourly_rates[h]`` in ``[60h, 60h + 60)``.
@@ -533,6 +539,10 @@ class Simulation:
         self._checks = [(d, d.total_seconds() / 60.0)
                         for d in (timedelta(minutes=m) for m in scenario.arrivals.reposts.checks_minutes)]
         self.desk = DeskStats()
+        #: draw the traffic in a second process when the machine has a second core (``wenzheng run`` sets it
+        #: for a single run; replications already use every core); never with scripted posts
+        self.draw_ahead = False
+        self._ahead: Ahead | None = None
         self.cases: dict[str, CaseRecord] = {}
         #: a streaming run's bound on the open forms held in memory (``park_beyond``); None: no bound
         self._resident: int | None = None
@@ -1036,20 +1046,48 @@ class Simulation:
     def _arrivals(self):  # type: ignore[no-untyped-def]
         rates = self.hourly_rates()
         hours = len(rates)
-        for t in arrival_minutes(self.rng_arrivals, rates):
-            yield self.env.timeout(t - self.env._now)
-            self._new_post()
+        if self._ahead is not None:  # the posts' draws made in a second process (TrafficAhead)
+            for t, drawn in self._ahead:
+                yield self.env.timeout(t - self.env._now)
+                self.posts += 1
+                self._take_post(self.posts, drawn)
+        else:
+            for t in arrival_minutes(self.rng_arrivals, rates):
+                yield self.env.timeout(t - self.env._now)
+                self._new_post()
         if self.env._now < hours * 60:
             yield self.env.timeout(hours * 60 - self.env._now)
         self._arrivals_done = True
         self._maybe_done()
 
+    def traffic(self) -> Iterator[tuple[float, tuple[Any, ...]]]:
+        """The arrivals with their draws, ``(minutes, drawn)`` post after post, as ``_arrivals`` meets them.
+
+        What a second process computes ahead of the run (``TrafficAhead``): only the traffic streams move,
+        in the order the run moves them when it has no scripted posts (the only other posts that draw from
+        them).  The minutes are the clock's own: ``now + (t - now)``, what a timeout of ``t - now`` reaches.
+        """
+        now, n, t0 = 0.0, 0, self.t0
+        for t in arrival_minutes(self.rng_arrivals, self.hourly_rates()):
+            now = now + (t - now)
+            n += 1
+            yield now, self._draw_post(n, t0 + timedelta(0, 0, 0, 0, now))
+
     def _new_post(self, scripted: Any = None) -> None:
-        a = self.sc.arrivals
-        rng = self.rng_arrivals
         self.posts += 1
         n = self.posts
-        case_id = f"C{n:07d}"
+        self._take_post(n, self._draw_post(n, self.now(), scripted))
+
+    def _draw_post(self, n: int, posted: datetime, scripted: Any = None) -> tuple[Any, ...]:
+        """Post ``n``'s draws from the traffic streams (arrivals, reposts, content, platform): what the post
+        is, its repost cascade, and what the platform does to its payload.  Nothing else of the run is read
+        or changed, so the draws are the same made here or in a second process.
+
+        ``(channel, place, category, actionable, text, author, repost times | None, geo, payload | "",
+        corrupted payload | None, redelivered)``; the payload is built for posts in the payload sample.
+        """
+        a = self.sc.arrivals
+        rng = self.rng_arrivals
         if scripted is None:
             channel = _weighted_choice(rng, a.channels)
             place = _weighted_choice(rng, a.places)
@@ -1063,17 +1101,36 @@ class Simulation:
         author = self.content.author()
         if text is None:
             text = self.content.text(category, place) if actionable else self.content.consultation(place)
-        posted = self.now()
-        rec = CaseRecord(case_id, channel, place, category, posted)
+        times = None
         if channel == "weibo" and direct > 0:
             r = a.reposts
-            rec.repost_times = array("d", hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
-                                                         r.reaction_minutes, r.horizon_minutes, r.cap))
+            times = array("d", hawkes_cascade(self.rng_reposts, direct, r.decay_minutes, r.branching,
+                                              r.reaction_minutes, r.horizon_minutes, r.cap))
         geo = None
         if channel == "weibo" and self.rng_content.random() < self.sc.platforms.geo_share:
             geo = self.content.geo_point(self.rng_content, place)
+        # the platform: native payload (built for the payload sample), corruption, redelivery
+        p = self.sc.platforms
+        rng = self.rng_platform
+        full = self._full_path(n)
+        status_id = _status_id(channel, n)
+        payload = self._payload(channel, status_id, posted, text, author, geo) if full else ""
+        bad = None
+        if rng.random() < p.malformed:
+            bad = corrupt(channel, payload or self._payload(channel, status_id, posted, text, author, geo), rng)
+        redelivered = rng.random() < p.duplicate_delivery
+        return channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered
+
+    def _take_post(self, n: int, drawn: tuple[Any, ...]) -> None:
+        """Post ``n`` arrives now with its draws (``_draw_post``): through the adapter, into the log, to the desk."""
+        channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered = drawn
+        case_id = f"C{n:07d}"
+        posted = self.now()
+        rec = CaseRecord(case_id, channel, place, category, posted)
+        if times is not None:
+            rec.repost_times = times
         rec.author = author
-        raw = self._deliver(n, channel, posted, text, author, geo, rec)
+        raw = self._deliver(n, channel, posted, text, author, geo, rec, payload, bad, redelivered)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
         self._emit(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
@@ -1095,36 +1152,27 @@ class Simulation:
         return (x ^ (x >> 29)) < share * 2.0**64
 
     def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any,
-                 geo: tuple[float, float] | None, rec: CaseRecord) -> RawPost | None:
-        """Send the post through the platform: native payload → adapter (with retries and corruption).
+                 geo: tuple[float, float] | None, rec: CaseRecord, payload: str, bad: str | None,
+                 redelivered: bool) -> RawPost | None:
+        """The post through the adapter, as the platform sends it (``_draw_post`` drew what it does):
+        a corrupted payload first (rejected and counted; the platform retries intact), then the intact one,
+        then a redelivery (dropped as a duplicate and counted).
 
-        Posts outside the payload sample skip building and parsing the text but make the same draws and
-        the same counts: the adapter's result is built directly (``delivered_post``).
+        Posts outside the payload sample skip building and parsing the text but make the same counts: the
+        adapter's result is built directly (``delivered_post``).
         """
-        p = self.sc.platforms
-        rng = self.rng_platform
-        full = rec.full_path = self._full_path(n)
-        if channel == "weibo":
-            rec.status_id = 3_700_000_000_000_000 + n
-            parse = self.adapter.weibo
-        else:
-            rec.status_id = 6_000_000_000_000_000_000 + n
-            parse = self.adapter.wechat  # type: ignore[assignment]
-        case_id = f"C{n:07d}"
-        payload = ""
+        full = rec.full_path = payload != ""
+        rec.status_id = _status_id(channel, n)
+        parse = self.adapter.weibo if channel == "weibo" else self.adapter.wechat
         if full:
-            payload = self._payload(channel, rec.status_id, posted, text, author, geo)
-            self.tap(case_id, "post", payload)
-        if rng.random() < p.malformed:
-            if not full:
-                payload = self._payload(channel, rec.status_id, posted, text, author, geo)
-            bad = parse(corrupt(channel, payload, rng))  # rejected and counted; the platform retries intact
-            self._emit(LogRow(case_id, PAYLOAD_REJECTED, posted, bad.reason or "", "", ""))
+            self.tap(rec.case_id, "post", payload)
+        if bad is not None:
+            self._emit(LogRow(rec.case_id, PAYLOAD_REJECTED, posted, parse(bad).reason or "", "", ""))
         if full:
             post = parse(payload).post
         else:
             post = self.adapter.accept(delivered_post(channel, rec.status_id, posted, text, author, geo)).post
-        if rng.random() < p.duplicate_delivery:
+        if redelivered:
             if full:
                 parse(payload)  # a redelivery: dropped as duplicate and counted
             else:
@@ -1667,6 +1715,8 @@ class Simulation:
         self.env.process(self._daily())
         # The run allocates millions of short-lived objects and keeps few cycles: collect the young
         # generation rarely and leave what exists before the run (policy, engine, imports) out of the scans.
+        if self.draw_ahead and not self.sc.arrivals.scripted and second_core():
+            self._ahead = Ahead(self.traffic)  # forked now: before the run moves any traffic stream
         thresholds = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(200_000, 20, 1_000)
@@ -1675,6 +1725,8 @@ class Simulation:
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+            if self._ahead is not None:
+                self._ahead.close()
         for rec in self.cases.values():
             self._count_unreported_polls(rec)
         if self.sink is not None:  # the forms still open at the end: each leaves memory as it is handed over

@@ -101,15 +101,17 @@ def run_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int 
 def stream_scenario(scenario: Scenario, policy: Policy, rules_dir: Path, seed: int | None = None,
                     progress: Callable[[float], None] | None = None, out_dir: Path | None = None,
                     report: bool = True, extra: dict[str, Any] | None = None,
-                    resident: int | None = RESIDENT_FORMS) -> StreamedRun:
+                    resident: int | None = RESIDENT_FORMS, ahead: bool = False) -> StreamedRun:
     """Run streaming: events.csv and cases.csv are written as the run goes (with ``out_dir``, an existing or
     creatable folder, then metrics.json, backlog.csv and report-data.json at the end), finished forms leave
     memory, every metric is counted on the way.  Byte-identical files to ``write_run`` on ``run_scenario``'s
     result for the same seed (tested).  Without ``out_dir`` nothing per case is kept: metrics only.
     ``resident``: at most that many open forms in memory, the others parked on disk (in ``out_dir``, else the
     system's temporary folder; an unnamed file, gone when the run ends); None or 0: every open form in memory.
-    The files are the same either way (tested)."""
+    The files are the same either way (tested).  ``ahead``: draw the traffic in a second process when the
+    machine has a second core (``Simulation.draw_ahead``); the files are the same either way (tested)."""
     sim = _simulation(scenario, policy, seed, progress)
+    sim.draw_ahead = ahead
     sink = RunSink(policy.calendar, sim.t0, sim.t_end, out_dir=out_dir)
     sim.stream_to(sink)
     if resident:

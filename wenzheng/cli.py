@@ -293,7 +293,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
             task = progress.add_task(t("run.progress_one", name=sc.name, seed=base_seed), total=1.0)
             metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
                                       progress=lambda f: progress.update(task, completed=f), extra=recorded,
-                                      resident=resident).metrics
+                                      resident=resident, ahead=True).metrics
         else:
             task = progress.add_task(t("run.progress_many", name=sc.name, n=replications), total=replications)
             # each replication's report page drawn by its worker right after it ran (pipelined), the summary after

@@ -1,0 +1,166 @@
+"""The traffic drawn in a second process (``simulator.ahead``): the same run, byte for byte.
+
+Oracles: the run that draws its traffic itself (files, and every payload the platform sends, in order); the
+run's own traffic streams, which must not move when the child draws them; the child's end in every way a
+run can end.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.ahead import Ahead, AheadFailed, second_core
+from simulator.model import Simulation
+from simulator.runner import load_run_inputs, stream_scenario
+from tests.peers import assert_same_files, streamed_run
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not second_core(), reason="needs a second core and fork")
+
+STREAMS = ("arrivals", "content", "reposts", "platform")
+
+
+def _inputs(name: str) -> tuple[Any, Any, Path]:
+    return load_run_inputs(ROOT / "scenarios" / f"{name}.yaml", None, False)
+
+
+def _tapped(ahead: bool, taps: list[tuple[str, str, str]]) -> type[Simulation]:
+    class Tapped(Simulation):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, tap=lambda *t: taps.append(t), **kwargs)
+            self.draw_ahead = ahead
+
+    return Tapped
+
+
+@pytest.mark.parametrize("name, seed", [("changping-2014", 2014), ("silent-bureau", 7), ("golden-week-2014", 3)])
+def test_traffic_drawn_ahead_is_the_traffic_drawn_in_the_run(name: str, seed: int, tmp_path: Path) -> None:
+    """Every file, and every payload sent (a tap makes every post take the full JSON/XML path, so the child
+    builds and corrupts payloads too), is the same; the run's own traffic streams never moved."""
+    sc, policy, rules_dir = _inputs(name)
+    assert not sc.arrivals.scripted
+    taps_here: list[tuple[str, str, str]] = []
+    taps_ahead: list[tuple[str, str, str]] = []
+    here, _ = streamed_run(_tapped(False, taps_here), sc, policy, rules_dir, seed, tmp_path / "here")
+    ahead, _ = streamed_run(_tapped(True, taps_ahead), sc, policy, rules_dir, seed, tmp_path / "ahead")
+    assert_same_files(tmp_path / "here", tmp_path / "ahead")
+    assert taps_ahead == taps_here and len(taps_here) > ahead.posts
+    assert ahead.intake == here.intake and ahead.updates_intake == here.updates_intake
+    assert here.intake["duplicate"] > 0 and len(here.intake) > 2, here.intake  # redeliveries and rejections
+
+
+def test_the_child_draws_and_the_run_does_not(tmp_path: Path) -> None:
+    sc, policy, rules_dir = _inputs("silent-bureau")
+
+    class Watched(Simulation):
+        def run(self) -> Any:
+            self.draw_ahead = True
+            result = super().run()
+            assert self._ahead is not None
+            for purpose in STREAMS:  # untouched: still the state they were seeded with
+                assert getattr(self, f"rng_{purpose}").getstate() == random.Random(f"{self.seed}/{purpose}").getstate()
+            return result
+
+    result, _ = streamed_run(Watched, sc, policy, rules_dir, 11, tmp_path)
+    assert result.posts > 100
+    assert multiprocessing.active_children() == []  # reaped
+
+
+def test_a_scenario_with_scripted_posts_draws_in_the_run(tmp_path: Path) -> None:
+    """Scripted posts draw from the same streams at their own moments: such a run never forks (and is the same)."""
+    sc, policy, rules_dir = _inputs("hot-event-surge")
+    assert sc.arrivals.scripted
+    a = stream_scenario(sc, policy, rules_dir, seed=5, out_dir=tmp_path / "a", report=False, ahead=True)
+    b = stream_scenario(sc, policy, rules_dir, seed=5, out_dir=tmp_path / "b", report=False)
+    assert_same_files(tmp_path / "a", tmp_path / "b")
+    assert a.metrics == b.metrics
+
+
+def test_the_command_line_run_draws_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wenzheng.cli import main
+
+    seen: list[bool] = []
+    real = Simulation.run
+
+    def run(self: Simulation) -> Any:
+        seen.append(self.draw_ahead)
+        return real(self)
+
+    monkeypatch.setattr(Simulation, "run", run)
+    assert main(["run", str(ROOT / "tests" / "data" / "short.yaml"), "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert seen == [True]
+
+
+# ---- the child process ---------------------------------------------------------------------------------------
+
+def _numbers(n: int) -> Iterator[int]:
+    yield from range(n)
+
+
+def _fails_after(n: int) -> Iterator[int]:
+    yield from range(n)
+    raise ValueError("drawn wrong")
+
+
+def _forever() -> Iterator[bytes]:
+    while True:
+        yield b"x" * 10_000
+
+
+def test_items_arrive_in_order_across_batches() -> None:
+    with Ahead(lambda: _numbers(10_000), batch=7) as feed:
+        assert list(feed) == list(range(10_000))
+
+
+def test_a_failure_in_the_child_is_raised_in_the_run_with_its_traceback() -> None:
+    with Ahead(lambda: _fails_after(1_000), batch=100) as feed:
+        got = []
+        with pytest.raises(AheadFailed, match=r"(?s)ValueError: drawn wrong"):
+            for x in feed:
+                got.append(x)
+    assert got == list(range(1_000))
+
+
+def test_a_child_that_vanishes_is_an_error_not_a_short_run() -> None:
+    feed = Ahead(_forever, batch=1)
+    items = iter(feed)
+    next(items)
+    os.kill(feed._proc.pid, signal.SIGKILL)
+    with pytest.raises(AheadFailed, match="ended early"):
+        for _ in items:
+            pass
+    feed.close()
+
+
+def test_closing_early_stops_a_child_that_waits_on_a_full_pipe() -> None:
+    feed = Ahead(_forever, batch=1)
+    next(iter(feed))
+    time.sleep(0.2)  # the child fills the pipe and waits
+    assert feed._proc.is_alive()
+    feed.close()
+    assert not feed._proc.is_alive() and multiprocessing.active_children() == []
+
+
+def test_a_run_stopped_midway_leaves_no_child(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a run: the run's cleanup stops the child (it ignores SIGINT itself)."""
+    sc, policy, rules_dir = _inputs("silent-bureau")
+    calls = []
+
+    def progress(f: float) -> None:
+        calls.append(f)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stream_scenario(sc, policy, rules_dir, seed=1, out_dir=tmp_path, report=False, ahead=True, progress=progress)
+    assert multiprocessing.active_children() == []
