@@ -217,14 +217,22 @@ def test_interrupt_leaves_no_staging_and_keeps_the_previous_result(tmp_path, sig
     out = tmp_path / "r"
     assert main(["run", SHORT, "--out", str(out), "--quiet"]) == 0
     before = {f: (out / f).read_bytes() for f in _files(out)}
+    # Ctrl-C's default action restored in the child: a shell starts background jobs with SIGINT ignored, and a
+    # program that inherits it ignored keeps ignoring it (the suite run as `... &` would otherwise time out)
     proc = subprocess.Popen([sys.executable, "-m", "wenzheng", "run", SHORT, "--replications", "500", "--workers",
-                             workers, "--out", str(out), "--quiet"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list(tmp_path.glob(".wenzheng-staging-*/000/metrics.json")):  # mid-way: a replication written
-        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be interrupted"
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=120)
+                             workers, "--out", str(out), "--quiet"], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".wenzheng-staging-*/000/metrics.json")):  # mid-way: a replication written
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be interrupted"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # a failed test leaves no run behind
+            proc.kill()
+            proc.communicate()
     # 130/143, or death by the signal itself (-2/-15; CPython re-raises an interrupt it considers unhandled at
     # exit): a shell shows $? = 128 + N either way
     assert proc.returncode in (code, -sig), stderr
