@@ -198,7 +198,8 @@ DrawnPage = tuple[str, Any, ReportData, RunData]
 def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
                  drawn: Sequence[DrawnPage] | None = None) -> WrittenReport:
     """Write ``report.html`` into the run folder (and into each replication's folder) in ``lang``
-    (default: the current language); the replications' pages are drawn on ``workers`` processes.
+    (default: the current language); the replications' pages are drawn on ``workers`` processes (a single
+    run's plots, with more than one worker, in a second process while this one builds its tables).
 
     ``drawn``: the replications' pages already written by ``replication_page`` (``wenzheng run`` draws each
     in the worker that ran the replication, right after it), one per replication folder in order: only the
@@ -212,7 +213,10 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
         scenario = m.get("run", {}).get("scenario", "")
         if not folder.replicated:
             title = t("page.title_run", scenario=scenario, seed=m.get("run", {}).get("seed", ""))
-            page = render_page(title, m, draw_plots([load_report_data(folder.root)]), leader_sections(folder, lang))
+            # the plots drawn in a second process while this one builds the tables (``workers`` > 1), as below
+            plots, sections = both(functools.partial(draw_plots, [load_report_data(folder.root)]),
+                                   functools.partial(leader_sections, folder, lang), workers)
+            page = render_page(title, m, plots, sections)
             written.pages.append(_write(folder.root, page))
             return written
         links: list[tuple[str, str]] = []

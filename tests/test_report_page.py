@@ -502,3 +502,27 @@ def test_plots_reuse_their_figures():
     assert plots._figure(plots._NARROW, ("test",))[0] is first[0]
     assert plots._figure(plots._NARROW, ("other",))[0] is not first[0]
     plots._FIGURES.clear()
+
+
+def _plots_with_pid(record: Path, real, runs):
+    record.write_text(str(os.getpid()), encoding="utf-8")
+    return real(runs)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_single_run_s_plots_drawn_beside_its_tables_are_the_serial_page(short_run, monkeypatch, tmp_path, lang):
+    """With two workers a single run's plots are drawn in a second process while the tables are built: the
+    same page, byte for byte, as drawing both in turn."""
+    import functools
+
+    import reporting.page as page
+
+    _, run = short_run
+    write_report(RunFolder.load(run), lang, workers=1)
+    serial = (run / "report.html").read_bytes()
+    (run / "report.html").unlink()
+    record = tmp_path / "pid"
+    monkeypatch.setattr(page, "draw_plots", functools.partial(_plots_with_pid, record, page.draw_plots))
+    write_report(RunFolder.load(run), lang, workers=2)
+    assert (run / "report.html").read_bytes() == serial
+    assert int(record.read_text(encoding="utf-8")) != os.getpid(), "drawn in a second process"

@@ -311,7 +311,8 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             (staging / "replications.json").write_text(
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _write_run_report(staging, default_workers(replications) if workers is None else workers,
+        # a single run's report: its plots and its tables side by side (two jobs)
+        _write_run_report(staging, default_workers(max(2, replications)) if workers is None else workers,
                           pages if replications > 1 else None)
     title = t("run.title_one", name=sc.name, seed=base_seed) if replications == 1 else \
         t("run.title_many", name=sc.name, n=replications, first=base_seed, last=base_seed + replications - 1)
