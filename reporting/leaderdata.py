@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import heapq
+import io
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -183,20 +184,74 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(f)
 
 
+#: how much of events.csv ``_rows_where`` scans at a time
+SCAN_BYTES = 1 << 20
+
+
 def _rows_where(path: Path, column: str, values: frozenset[str]) -> Iterator[dict[str, str]]:
     """The rows whose ``column`` is one of ``values``, as ``DictReader`` gives them: the other rows are only
-    split (``csv.reader``), not made into dicts (most of events.csv is neither a deduction nor a flag)."""
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader, [])
+    looked at (most of events.csv is neither a deduction nor a flag).
+
+    The file is scanned as bytes, a megabyte at a time, for the values' UTF-8 text; only the lines holding one
+    are decoded and split (``csv.reader``).  A line is a whole record until the first quote or carriage return
+    (a record spans lines only inside a quoted field; a bare CR may end a line): from the line holding it on,
+    every record is read by ``csv.reader``.  The same rows either way (a test compares them with
+    ``DictReader`` on files with quoted, multi-line, CR and look-alike fields)."""
+    with path.open("rb") as f:
+        head = f.readline()
+        header = next(csv.reader(io.StringIO(head.decode("utf-8"), newline="")), [])
         if column not in header:
             raise KeyError(column)  # as DictReader's row[column] would
         i = header.index(column)
-        for row in reader:
+        for row in _records_with(f, values):
             if len(row) > i and row[i] in values:
                 d: dict[str, str | None] = dict(zip(header, row, strict=False))  # a short row: the rest below
                 d.update((k, None) for k in header[len(row):])  # DictReader's restval for a short row
+                if len(row) > len(header):
+                    d[None] = row[len(header):]  # type: ignore[index]  # and its restkey for a long one
                 yield d  # type: ignore[misc]
+
+
+def _records_with(f: Any, values: frozenset[str]) -> Iterator[list[str]]:
+    """The records of the rest of binary file ``f`` that may hold one of ``values`` (see ``_rows_where``)."""
+    wanted = [v.encode("utf-8") for v in sorted(values) if v]
+    rest = b""
+    offset = f.tell()  # of ``rest`` in the file
+    while True:
+        chunk = f.read(SCAN_BYTES)
+        data = rest + chunk
+        stops = [p for p in (data.find(b'"'), data.find(b"\r")) if p >= 0]
+        if stops:
+            start = data.rfind(b"\n", 0, min(stops)) + 1
+            yield from _lines_holding(data[:start], wanted)
+            f.seek(offset + start)
+            yield from csv.reader(io.TextIOWrapper(f, encoding="utf-8", newline=""))
+            return
+        if not chunk:
+            yield from _lines_holding(data, wanted)
+            return
+        end = data.rfind(b"\n") + 1
+        yield from _lines_holding(data[:end], wanted)
+        rest = data[end:]
+        offset += end
+
+
+def _lines_holding(data: bytes, wanted: list[bytes]) -> Iterator[list[str]]:
+    """The records of the plain lines of ``data`` (no quote, no CR) holding one of ``wanted``, in file order."""
+    starts: set[int] = set()
+    for v in wanted:
+        at = data.find(v)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            starts.add(start)
+            end = data.find(b"\n", at)
+            if end < 0:
+                break
+            at = data.find(v, end)
+    for start in sorted(starts):
+        end = data.find(b"\n", start)
+        line = data[start:] if end < 0 else data[start:end + 1]
+        yield next(csv.reader((line.decode("utf-8"),)))
 
 
 def read_run(run: Path, metrics: dict[str, Any], label: str = "", list_cap: int = LIST_CAP) -> RunData:

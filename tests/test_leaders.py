@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reporting.folder import RunFolder
 from reporting.leaderdata import RunCalendar, quarter_key
@@ -397,3 +399,31 @@ def test_rows_where_gives_the_rows_dictreader_gives(tmp_path):
     got = list(_rows_where(path, "activity", frozenset(("扣分", "问责"))))
     assert got == expected
     assert [r["case_id"] for r in got] == ["C1", "C3", "C4"] and got[2]["points"] is None
+
+
+_FIELD = st.lists(st.sampled_from(["扣分", "问责", "扣", "分", "x", ",", '"', "\n", "\r", " "]), max_size=6).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_FIELD, min_size=0, max_size=5), max_size=12),
+       activity=st.lists(st.sampled_from(["扣分", "问责", "收集整理", "扣分x", ""]), min_size=12, max_size=12),
+       scan=st.sampled_from([1, 3, 7, 64, 1 << 20]), crlf=st.booleans(), last_newline=st.booleans())
+def test_rows_where_scanning_bytes_gives_the_rows_dictreader_gives(tmp_path_factory, monkeypatch, rows, activity,
+                                                                     scan, crlf, last_newline):
+    """The byte scan (values found as UTF-8 text, a few bytes at a time so that values, characters and lines
+    straddle the chunks) against ``DictReader`` filtered, on files with and without quotes, CRs and newlines in
+    fields, look-alike values in other fields, short and blank rows, CRLF endings and no final newline."""
+    import reporting.leaderdata as leaderdata
+
+    monkeypatch.setattr(leaderdata, "SCAN_BYTES", scan)
+    path = tmp_path_factory.mktemp("rows") / "events.csv"
+    records = [["case_id", "activity", "rule", "points"]]
+    records += [[f"C{k}", activity[k], *r][: 2 + len(r)] if r or k % 3 else [] for k, r in enumerate(rows)]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\r\n" if crlf else "\n").writerows(records)
+    if not last_newline:
+        data = path.read_bytes()
+        path.write_bytes(data.rstrip(b"\r\n") if data.count(b"\n") > 1 else data)
+    with path.open(encoding="utf-8", newline="") as f:
+        expected = [r for r in csv.DictReader(f) if r["activity"] in ("扣分", "问责")]
+    assert list(leaderdata._rows_where(path, "activity", frozenset(("扣分", "问责")))) == expected
