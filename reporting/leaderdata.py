@@ -208,7 +208,7 @@ def _rows_where(path: Path, column: str, values: frozenset[str]) -> Iterator[dic
                 d: dict[str, str | None] = dict(zip(header, row, strict=False))  # a short row: the rest below
                 d.update((k, None) for k in header[len(row):])  # DictReader's restval for a short row
                 if len(row) > len(header):
-                    d[None] = row[len(header):]  # type: ignore[index]  # and its restkey for a long one
+                    d[None] = row[len(header):]  # type: ignore[index, assignment]  # and its restkey for a long one
                 yield d  # type: ignore[misc]
 
 
