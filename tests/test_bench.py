@@ -31,7 +31,7 @@ ROUTING = {"table": str, "rules": int, "engine_us_per_decision": float, "c_layer
            "reference_us_per_decision": float}
 SCENARIO = {"scenario": str, "seed": int, "runs": int, "posts": int, "forms": int, "posts_per_second": float,
             "forms_per_second": float, "wall_seconds": float, "cpu_seconds": float, "import_seconds": float,
-            "peak_rss_mb": float}
+            "peak_rss_mb": float, "helpers_cpu_seconds": float}
 
 
 def keys_of(doc, path=""):
@@ -105,6 +105,7 @@ def test_rates_are_counts_over_the_wall_time(quick):
     assert sc["forms_per_second"] == pytest.approx(sc["forms"] / sc["wall_seconds"], rel=1e-12)
     assert 0 < sc["forms"] <= sc["posts"]
     assert 0 < sc["cpu_seconds"]  # the measuring process's own CPU time over the same call (steadier when shared)
+    assert 0 < sc["helpers_cpu_seconds"]  # a single run draws its traffic and its plots in helper processes
 
 
 def test_routing_tables_have_the_rules_they_say(quick):
