@@ -97,8 +97,11 @@ def test_the_command_line_run_draws_ahead(tmp_path: Path, monkeypatch: pytest.Mo
         return real(self)
 
     monkeypatch.setattr(Simulation, "run", run)
-    assert main(["run", str(ROOT / "tests" / "data" / "short.yaml"), "--out", str(tmp_path / "r"), "--quiet"]) == 0
-    assert seen == [True]
+    short = str(ROOT / "tests" / "data" / "short.yaml")
+    assert main(["run", short, "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert main(["run", short, "--out", str(tmp_path / "r2"), "--quiet", "--workers", "2"]) == 0
+    assert main(["run", short, "--out", str(tmp_path / "r1"), "--quiet", "--workers", "1"]) == 0  # one process
+    assert seen == [True, True, False]
 
 
 # ---- the child process ---------------------------------------------------------------------------------------

@@ -256,7 +256,9 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
 @click.option("--replications", type=click.IntRange(1, 10000), default=1, show_default=True,
               help="Independent replications (seeds seed, seed+1, ...).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Processes for replications (default: the CPUs available, at most one per replication).")
+              help="Processes for replications (default: the CPUs available, at most one per replication). A single "
+                   "run uses a second process, when a second CPU is there, to draw its traffic ahead and its report's "
+                   "plots (the same results); --workers 1 keeps it to one process.")
 @click.option("--resident-forms", "resident", type=click.IntRange(min=0), default=None, metavar="N",
               help="Each run's memory budget, counted in open forms (default 40000, about 200 MB): beyond it "
                    "forms wait on disk, in an unnamed file in the staging folder of --out, until their next "
@@ -293,7 +295,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
             task = progress.add_task(t("run.progress_one", name=sc.name, seed=base_seed), total=1.0)
             metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
                                       progress=lambda f: progress.update(task, completed=f), extra=recorded,
-                                      resident=resident, ahead=True).metrics
+                                      resident=resident, ahead=workers is None or workers > 1).metrics
         else:
             task = progress.add_task(t("run.progress_many", name=sc.name, n=replications), total=replications)
             # each replication's report page drawn by its worker right after it ran (pipelined), the summary after
