@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -41,29 +42,39 @@ def second_core() -> bool:
         return (os.cpu_count() or 1) >= 2
 
 
-def _child(produce: Callable[[], Iterable[Any]], reader: Any, writer: Any, batch: int) -> None:
+def _child(produce: Callable[[], Iterable[Any]], read_fd: int, write_fd: int, batch: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run handles Ctrl-C and stops this process
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the run's handler (it raises to clean up the run's files)
-    reader.close()  # so that a vanished run makes the next send fail (EPIPE) instead of blocking forever
+    os.close(read_fd)  # so that a vanished run makes the next write fail (EPIPE) instead of blocking forever
+    out = open(write_fd, "wb", buffering=PIPE_BYTES)  # noqa: SIM115 - closed below, also on failure
+
+    def dump(obj: Any) -> None:  # a new pickler each time: a pickler's memo would keep every item sent alive
+        pickle.dump(obj, out, pickle.HIGHEST_PROTOCOL)
+
     try:
         items: list[Any] = []
         for item in produce():
             items.append(item)
             if len(items) >= batch:
-                writer.send(items)
+                dump(items)
+                out.flush()
                 items = []
-        if items:
-            writer.send(items)
-        writer.send(None)  # the end
+        dump(items)  # possibly empty
+        dump(None)  # the end
+        out.flush()
     except (BrokenPipeError, ConnectionResetError):  # the run ended or stopped first
         pass
     except BaseException:  # noqa: BLE001 - reported to the run, which raises it
         try:
-            writer.send(traceback.format_exc())
+            dump(traceback.format_exc())
+            out.flush()
         except OSError:
             pass
     finally:
-        writer.close()
+        try:
+            out.close()
+        except OSError:  # the run is gone: what was buffered has nowhere to go
+            pass
 
 
 #: the pipe's buffer: how far the child may run ahead (Linux: 64 KiB by default, a third of a batch of posts with
@@ -86,25 +97,33 @@ class Ahead:
 
     def __init__(self, produce: Callable[[], Iterable[Any]], batch: int = BATCH) -> None:
         ctx = multiprocessing.get_context("fork")
-        self._reader, writer = ctx.Pipe(duplex=False)
-        _widen(writer.fileno())
-        self._proc = ctx.Process(target=_child, args=(produce, self._reader, writer, batch),
-                                 name="wenzheng-traffic", daemon=True)
-        self._proc.start()
-        writer.close()  # the child's copy is the only writer: its exit ends the pipe
+        read_fd, write_fd = os.pipe()
+        _widen(write_fd)
+        try:
+            self._proc = ctx.Process(target=_child, args=(produce, read_fd, write_fd, batch),
+                                     name="wenzheng-traffic", daemon=True)
+            self._proc.start()
+        finally:
+            os.close(write_fd)  # the child's copy is the only writer: its exit ends the pipe
+        # each batch is one pickle, read by the C unpickler straight from the buffered pipe
+        self._reader = open(read_fd, "rb", buffering=PIPE_BYTES)  # noqa: SIM115 - closed by close()
 
     def __iter__(self) -> Iterator[Any]:
-        recv = self._reader.recv
+        reader = self._reader
         while True:
             try:
-                items = recv()
+                items = pickle.load(reader)  # a new unpickler each time, like the pickler (see _child)
             except EOFError:
-                raise AheadFailed(f"the traffic process ended early (exit code {self._proc.exitcode})") from None
+                raise AheadFailed(f"the traffic process ended early (exit code {self._wait()})") from None
             if items is None:
                 return
             if isinstance(items, str):
                 raise AheadFailed(f"the traffic process failed:\n{items}")
             yield from items
+
+    def _wait(self) -> int | None:
+        self._proc.join(5.0)
+        return self._proc.exitcode
 
     def close(self) -> None:
         """Stop the child (if it is still drawing) and reap it."""

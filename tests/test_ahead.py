@@ -125,6 +125,23 @@ def test_items_arrive_in_order_across_batches() -> None:
         assert list(feed) == list(range(10_000))
 
 
+_SHARED = ["the same object every time"]
+
+
+def _same_object(n: int) -> Iterator[list[str]]:
+    for _ in range(n):
+        yield _SHARED
+
+
+def test_each_batch_is_a_pickle_of_its_own() -> None:
+    """Within a batch pickle keeps shared objects shared; across batches nothing may be remembered (a pickler's
+    memo kept across batches would hold every item ever sent alive, in both processes)."""
+    with Ahead(lambda: _same_object(6), batch=3) as feed:
+        got = list(feed)
+    assert got == [_SHARED] * 6
+    assert got[0] is got[1] is got[2] and got[3] is got[4] is got[5] and got[2] is not got[3]
+
+
 def test_a_failure_in_the_child_is_raised_in_the_run_with_its_traceback() -> None:
     with Ahead(lambda: _fails_after(1_000), batch=100) as feed:
         got = []
