@@ -1046,11 +1046,14 @@ class Simulation:
     def _arrivals(self):  # type: ignore[no-untyped-def]
         rates = self.hourly_rates()
         hours = len(rates)
-        if self._ahead is not None:  # the posts' draws made in a second process (TrafficAhead)
-            for t, drawn in self._ahead:
+        if self._ahead is not None:  # the posts' draws and intake made in a second process (simulator.ahead)
+            for t, drawn, intake in self._ahead:
+                if drawn is None:  # the end: the intake adapter's counts
+                    self.adapter.counts.update(intake)
+                    break
                 yield self.env.timeout(t - self.env._now)
                 self.posts += 1
-                self._take_post(self.posts, drawn)
+                self._take_post(self.posts, drawn, intake)
         else:
             for t in arrival_minutes(self.rng_arrivals, rates):
                 yield self.env.timeout(t - self.env._now)
@@ -1060,18 +1063,23 @@ class Simulation:
         self._arrivals_done = True
         self._maybe_done()
 
-    def traffic(self) -> Iterator[tuple[float, tuple[Any, ...]]]:
-        """The arrivals with their draws, ``(minutes, drawn)`` post after post, as ``_arrivals`` meets them.
+    def traffic(self) -> Iterator[tuple[float, tuple[Any, ...] | None, Any]]:
+        """The arrivals with their draws and what the intake adapter made of them, ``(minutes, drawn, intake)``
+        post after post as ``_arrivals`` meets them, then ``(-1, None, the adapter's counts)``.
 
-        What a second process computes ahead of the run (``TrafficAhead``): only the traffic streams move,
-        in the order the run moves them when it has no scripted posts (the only other posts that draw from
-        them).  The minutes are the clock's own: ``now + (t - now)``, what a timeout of ``t - now`` reaches.
+        What a second process computes ahead of the run (``simulator.ahead``): only the traffic streams and the
+        intake adapter move (the adapter sees only these posts: follow-ups and count polls have their own), in
+        the order the run moves them when it has no scripted posts (the only other posts that draw from them).
+        The minutes are the clock's own: ``now + (t - now)``, what a timeout of ``t - now`` reaches.
         """
         now, n, t0 = 0.0, 0, self.t0
         for t in arrival_minutes(self.rng_arrivals, self.hourly_rates()):
             now = now + (t - now)
             n += 1
-            yield now, self._draw_post(n, t0 + timedelta(0, 0, 0, 0, now))
+            posted = t0 + timedelta(0, 0, 0, 0, now)
+            drawn = self._draw_post(n, posted)
+            yield now, drawn, self._intake(n, drawn, posted)
+        yield -1.0, None, dict(self.adapter.counts)
 
     def _new_post(self, scripted: Any = None) -> None:
         self.posts += 1
@@ -1121,16 +1129,19 @@ class Simulation:
         redelivered = rng.random() < p.duplicate_delivery
         return channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered
 
-    def _take_post(self, n: int, drawn: tuple[Any, ...]) -> None:
-        """Post ``n`` arrives now with its draws (``_draw_post``): through the adapter, into the log, to the desk."""
+    def _take_post(self, n: int, drawn: tuple[Any, ...], intake: tuple[str | None, RawPost | None] | None = None) -> None:
+        """Post ``n`` arrives now with its draws (``_draw_post``) and what the intake adapter made of it
+        (``_intake``: made here unless given): into the log, to the desk."""
         channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered = drawn
         case_id = f"C{n:07d}"
         posted = self.now()
+        if intake is None:
+            intake = self._intake(n, drawn, posted)
         rec = CaseRecord(case_id, channel, place, category, posted)
         if times is not None:
             rec.repost_times = times
         rec.author = author
-        raw = self._deliver(n, channel, posted, text, author, geo, rec, payload, bad, redelivered)
+        raw = self._deliver(n, channel, posted, rec, payload, redelivered, *intake)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
         self._emit(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
@@ -1151,32 +1162,40 @@ class Simulation:
         x = ((x ^ (x >> 31)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
         return (x ^ (x >> 29)) < share * 2.0**64
 
-    def _deliver(self, n: int, channel: str, posted: datetime, text: str, author: Any,
-                 geo: tuple[float, float] | None, rec: CaseRecord, payload: str, bad: str | None,
-                 redelivered: bool) -> RawPost | None:
-        """The post through the adapter, as the platform sends it (``_draw_post`` drew what it does):
-        a corrupted payload first (rejected and counted; the platform retries intact), then the intact one,
-        then a redelivery (dropped as a duplicate and counted).
+    def _intake(self, n: int, drawn: tuple[Any, ...], posted: datetime) -> tuple[str | None, RawPost | None]:
+        """Post ``n`` through the intake adapter as the platform sends it (``_draw_post`` drew what it does): a
+        corrupted payload first (rejected and counted; the platform retries intact), then the intake one, then a
+        redelivery (dropped as a duplicate and counted).  The corrupted payload's rejection reason (None: none
+        sent), and the post.
 
         Posts outside the payload sample skip building and parsing the text but make the same counts: the
         adapter's result is built directly (``delivered_post``).
         """
-        full = rec.full_path = payload != ""
-        rec.status_id = _status_id(channel, n)
-        parse = self.adapter.weibo if channel == "weibo" else self.adapter.wechat
-        if full:
-            self.tap(rec.case_id, "post", payload)
-        if bad is not None:
-            self._emit(LogRow(rec.case_id, PAYLOAD_REJECTED, posted, parse(bad).reason or "", "", ""))
-        if full:
+        channel, _, _, _, text, author, _, geo, payload, bad, redelivered = drawn
+        adapter = self.adapter
+        parse = adapter.weibo if channel == "weibo" else adapter.wechat
+        reason = None if bad is None else parse(bad).reason or ""
+        if payload:
             post = parse(payload).post
         else:
-            post = self.adapter.accept(delivered_post(channel, rec.status_id, posted, text, author, geo)).post
+            post = adapter.accept(delivered_post(channel, _status_id(channel, n), posted, text, author, geo)).post
         if redelivered:
-            if full:
+            if payload:
                 parse(payload)  # a redelivery: dropped as duplicate and counted
             else:
-                self.adapter.accept(post)  # type: ignore[arg-type]
+                adapter.accept(post)  # type: ignore[arg-type]
+        return reason, post
+
+    def _deliver(self, n: int, channel: str, posted: datetime, rec: CaseRecord, payload: str, redelivered: bool,
+                 reason: str | None, post: RawPost | None) -> RawPost | None:
+        """What the intake did, recorded: the payload seen by the tap, the rejected delivery logged, the ids."""
+        full = rec.full_path = payload != ""  # built for the payload sample (a payload is never empty)
+        rec.status_id = _status_id(channel, n)
+        if full:
+            self.tap(rec.case_id, "post", payload)
+        if reason is not None:
+            self._emit(LogRow(rec.case_id, PAYLOAD_REJECTED, posted, reason, "", ""))
+        if redelivered:
             rec.redelivered = True
         if post is not None:
             rec.post_id, rec.author_id = post.post_id, post.author_id
