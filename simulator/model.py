@@ -184,6 +184,7 @@ class CaseRecord:
     timers: int = 0  # timers (and waits for a unit's capacity) still to fire for this case
     lazy_checks: list[datetime] | None = None  # count polls not yet reported to the engine (_sync_reposts)
     cancellable: list[_Timer] | None = None  # the timers _cancel may drop
+    citizen_plan: tuple[tuple[float, bool], ...] | None = None  # drawn ahead (simulator.ahead) until the form opens
 
 
 class _Timer:
@@ -1047,13 +1048,13 @@ class Simulation:
         rates = self.hourly_rates()
         hours = len(rates)
         if self._ahead is not None:  # the posts' draws and intake made in a second process (simulator.ahead)
-            for t, drawn, intake in self._ahead:
+            for t, drawn, intake, plan in self._ahead:
                 if drawn is None:  # the end: the intake adapter's counts
                     self.adapter.counts.update(intake)
                     break
                 yield self.env.timeout(t - self.env._now)
                 self.posts += 1
-                self._take_post(self.posts, drawn, intake)
+                self._take_post(self.posts, drawn, intake, plan)
         else:
             for t in arrival_minutes(self.rng_arrivals, rates):
                 yield self.env.timeout(t - self.env._now)
@@ -1063,9 +1064,10 @@ class Simulation:
         self._arrivals_done = True
         self._maybe_done()
 
-    def traffic(self) -> Iterator[tuple[float, tuple[Any, ...] | None, Any]]:
-        """The arrivals with their draws and what the intake adapter made of them, ``(minutes, drawn, intake)``
-        post after post as ``_arrivals`` meets them, then ``(-1, None, the adapter's counts)``.
+    def traffic(self) -> Iterator[tuple[float, tuple[Any, ...] | None, Any, Any]]:
+        """The arrivals with their draws, what the intake adapter made of them and the citizen's follow-up
+        plan, ``(minutes, drawn, intake, plan)`` post after post as ``_arrivals`` meets them, then
+        ``(-1, None, the adapter's counts, None)``.
 
         What a second process computes ahead of the run (``simulator.ahead``): only the traffic streams and the
         intake adapter move (the adapter sees only these posts: follow-ups and count polls have their own), in
@@ -1078,8 +1080,9 @@ class Simulation:
             n += 1
             posted = t0 + timedelta(0, 0, 0, 0, now)
             drawn = self._draw_post(n, posted)
-            yield now, drawn, self._intake(n, drawn, posted)
-        yield -1.0, None, dict(self.adapter.counts)
+            # the citizen's stream is the case's own first "citizen" stream (case_rng), keyed by the post number
+            yield now, drawn, self._intake(n, drawn, posted), self._citizen_plan(case_stream(self.seed, n, "citizen", 0))
+        yield -1.0, None, dict(self.adapter.counts), None
 
     def _new_post(self, scripted: Any = None) -> None:
         self.posts += 1
@@ -1129,9 +1132,11 @@ class Simulation:
         redelivered = rng.random() < p.duplicate_delivery
         return channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered
 
-    def _take_post(self, n: int, drawn: tuple[Any, ...], intake: tuple[str | None, RawPost | None] | None = None) -> None:
-        """Post ``n`` arrives now with its draws (``_draw_post``) and what the intake adapter made of it
-        (``_intake``: made here unless given): into the log, to the desk."""
+    def _take_post(self, n: int, drawn: tuple[Any, ...], intake: tuple[str | None, RawPost | None] | None = None,
+                   plan: tuple[tuple[float, bool], ...] | None = None) -> None:
+        """Post ``n`` arrives now with its draws (``_draw_post``), what the intake adapter made of it (``_intake``:
+        made here unless given) and its citizen's plan (``_citizen_plan``: drawn when the form opens unless
+        given): into the log, to the desk."""
         channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered = drawn
         case_id = f"C{n:07d}"
         posted = self.now()
@@ -1141,6 +1146,7 @@ class Simulation:
         if times is not None:
             rec.repost_times = times
         rec.author = author
+        rec.citizen_plan = plan
         raw = self._deliver(n, channel, posted, rec, payload, redelivered, *intake)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
@@ -1693,13 +1699,24 @@ class Simulation:
         rec.lazy_checks = checks[i:]
         self._apply(rec, self._decide(_reposts_updated(rec.case_id, at, self._poll_counts(rec, at))))
 
-    def _start_citizen(self, rec: CaseRecord) -> None:
+    def _citizen_plan(self, rng: random.Random) -> tuple[tuple[float, bool], ...]:
+        """The citizen's follow-ups: for each, the days after the last (or the form's opening) and whether
+        they post then; the draws in that order."""
         c = self.sc.citizens
-        rng = self.case_rng(rec, "citizen")
+        days, p = c.follow_up_after_days.sample, c.follow_up_probability
+        return tuple((days(rng), rng.random() < p) for _ in range(c.max_follow_ups))
+
+    def _start_citizen(self, rec: CaseRecord) -> None:
+        plan = rec.citizen_plan
+        if plan is None:
+            plan = self._citizen_plan(self.case_rng(rec, "citizen"))
+        else:  # drawn ahead from the same stream: counted as drawn, as case_rng counts it
+            rec.citizen_plan = None
+            rec.draws["citizen"] = rec.draws.get("citizen", 0) + 1
         at = rec.opened_at or self.now()
-        for _ in range(c.max_follow_ups):
-            at = at + timedelta(c.follow_up_after_days.sample(rng))  # days: the first argument
-            if not rng.random() < c.follow_up_probability:
+        for days, again in plan:
+            at = at + timedelta(days)  # days: the first argument
+            if not again:
                 self._keep_alive(at)  # a citizen who will not post again: nothing to schedule
                 continue
 
