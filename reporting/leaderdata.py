@@ -180,8 +180,28 @@ def _dt(s: str) -> datetime | None:
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows as ``csv.DictReader`` gives them (blank lines skipped, None for the fields of a short row and
+    under the key None the rest of a long one), each made by one ``dict(zip(...))`` in C."""
     with path.open(newline="", encoding="utf-8") as f:
-        yield from csv.DictReader(f)
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return
+        width = len(header)
+        for row in reader:
+            if len(row) == width:
+                yield dict(zip(header, row, strict=True))
+            elif row:
+                yield _odd_row(header, row)  # type: ignore[misc]
+
+
+def _odd_row(header: list[str], row: list[str]) -> dict[str | None, Any]:
+    """``DictReader``'s dict of a row shorter or longer than the header (restval None, restkey None)."""
+    d: dict[str | None, Any] = dict(zip(header, row, strict=False))
+    d.update((k, None) for k in header[len(row):])
+    if len(row) > len(header):
+        d[None] = row[len(header):]
+    return d
 
 
 #: how much of events.csv ``_rows_where`` scans at a time
@@ -205,11 +225,7 @@ def _rows_where(path: Path, column: str, values: frozenset[str]) -> Iterator[dic
         i = header.index(column)
         for row in _records_with(f, values):
             if len(row) > i and row[i] in values:
-                d: dict[str, str | None] = dict(zip(header, row, strict=False))  # a short row: the rest below
-                d.update((k, None) for k in header[len(row):])  # DictReader's restval for a short row
-                if len(row) > len(header):
-                    d[None] = row[len(header):]  # type: ignore[index, assignment]  # and its restkey for a long one
-                yield d  # type: ignore[misc]
+                yield _odd_row(header, row)  # type: ignore[misc]  # any row: DictReader's dict
 
 
 def _records_with(f: Any, values: frozenset[str]) -> Iterator[list[str]]:

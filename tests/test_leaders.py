@@ -427,3 +427,18 @@ def test_rows_where_scanning_bytes_gives_the_rows_dictreader_gives(tmp_path_fact
     with path.open(encoding="utf-8", newline="") as f:
         expected = [r for r in csv.DictReader(f) if r["activity"] in ("扣分", "问责")]
     assert list(leaderdata._rows_where(path, "activity", frozenset(("扣分", "问责")))) == expected
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_FIELD, min_size=0, max_size=6), max_size=10), crlf=st.booleans())
+def test_rows_gives_the_rows_dictreader_gives(tmp_path_factory, rows, crlf):
+    """cases.csv read with ``csv.reader`` and ``dict(zip(...))``: ``DictReader``'s rows, blank, short and long
+    ones included."""
+    from reporting.leaderdata import _rows
+
+    path = tmp_path_factory.mktemp("rows") / "cases.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\r\n" if crlf else "\n").writerows([["case_id", "unit", "points"], *rows])
+    with path.open(encoding="utf-8", newline="") as f:
+        expected = list(csv.DictReader(f))
+    assert list(_rows(path)) == expected
