@@ -207,18 +207,21 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
     written = WrittenReport()
     with lang_scope(lang):
         lang = get_lang()
-        if lang == "zh" and cjk_font() is None:
-            written.warnings.append(t("page.no_font", fonts=", ".join(CJK_FONTS)))
         m = folder.metrics
         scenario = m.get("run", {}).get("scenario", "")
         if not folder.replicated:
             title = t("page.title_run", scenario=scenario, seed=m.get("run", {}).get("seed", ""))
-            # the plots drawn in a second process while this one builds the tables (``workers`` > 1), as below
-            plots, sections = both(functools.partial(draw_plots, [load_report_data(folder.root)]),
-                                   functools.partial(leader_sections, folder, lang), workers)
+            # the plots drawn in a second process while this one builds the tables (``workers`` > 1), as below;
+            # the font looked for there too (finding it imports matplotlib: this process then never does)
+            (plots, no_font), sections = both(functools.partial(_plots_and_font, load_report_data(folder.root), lang),
+                                              functools.partial(leader_sections, folder, lang), workers)
+            if no_font:
+                written.warnings.append(t("page.no_font", fonts=", ".join(CJK_FONTS)))
             page = render_page(title, m, plots, sections)
             written.pages.append(_write(folder.root, page))
             return written
+        if lang == "zh" and cjk_font() is None:
+            written.warnings.append(t("page.no_font", fonts=", ".join(CJK_FONTS)))
         links: list[tuple[str, str]] = []
         plot_data: list[ReportData] = []
         table_data: list[RunData] = []
@@ -244,6 +247,11 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
         page = render_page(title, m, plots, sections, note=note, links=links)
         written.pages.insert(0, _write(folder.root, page))
     return written
+
+
+def _plots_and_font(data: ReportData, lang: str) -> tuple[list[Plot], bool]:
+    """A single run's plots, and whether a Chinese page lacks its font (the page's warning)."""
+    return draw_plots([data]), lang == "zh" and cjk_font() is None
 
 
 def _replication_page(job: tuple[str, str, str]) -> DrawnPage:

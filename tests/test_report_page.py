@@ -526,3 +526,18 @@ def test_a_single_run_s_plots_drawn_beside_its_tables_are_the_serial_page(short_
     write_report(RunFolder.load(run), lang, workers=2)
     assert (run / "report.html").read_bytes() == serial
     assert int(record.read_text(encoding="utf-8")) != os.getpid(), "drawn in a second process"
+
+
+@pytest.mark.parametrize("workers, imported", [("2", False), ("1", True)])
+def test_a_single_run_s_process_leaves_matplotlib_to_its_plotting_process(tmp_path, workers, imported):
+    """With a second process the run's own never imports matplotlib (the plots and the font check are drawn
+    there): its report costs it only the tables."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom wenzheng.cli import main\n"
+            f"assert main(['run', {str(SHORT)!r}, '--out', {str(tmp_path / 'r')!r}, '--quiet', '--workers', {workers!r}]) == 0\n"
+            "print('matplotlib' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert proc.stdout.strip().splitlines()[-1] == str(imported)
+    assert (tmp_path / "r" / "report.html").is_file()
