@@ -23,7 +23,7 @@ __all__ = ["load_run_inputs", "run_scenario", "stream_scenario", "StreamedRun", 
 #: away wait on disk (``Simulation.park_beyond``, docs/performance.md "Memory"): about 5 KB a form, so some
 #: 200 MB of forms at most, whatever the length of the run.  A megacity day peaks at about 34,600 open forms
 #: (never parks); a week or a month holds several times that.  ``wenzheng run --resident-forms``.
-RESIDENT_FORMS = 40_000
+RESIDENT_FORMS = 36_000
 
 
 def load_run_inputs(scenario_path: str | Path, rules: str | Path | None = None,

@@ -260,7 +260,7 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
                    "run uses a second process, when a second CPU is there, to draw its traffic ahead and its report's "
                    "plots (the same results); --workers 1 keeps it to one process.")
 @click.option("--resident-forms", "resident", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Each run's memory budget, counted in open forms (default 40000, about 200 MB): beyond it "
+              help="Each run's memory budget, counted in open forms (default 36000, about 180 MB): beyond it "
                    "forms wait on disk, in an unnamed file in the staging folder of --out, until their next "
                    "timer; parked forms (about 1/14 of a form each) and event-log rows waiting to be written "
                    "(about 1/16 each) count against it. 0: all in memory. The results are the same.")
