@@ -1123,12 +1123,12 @@ class Simulation:
         # the platform: native payload (built for the payload sample), corruption, redelivery
         p = self.sc.platforms
         rng = self.rng_platform
-        full = self._full_path(n)
-        status_id = _status_id(channel, n)
-        payload = self._payload(channel, status_id, posted, text, author, geo) if full else ""
+        payload = self._payload(channel, _status_id(channel, n), posted, text, author, geo) \
+            if self._full_path(n) else ""
         bad = None
         if rng.random() < p.malformed:
-            bad = corrupt(channel, payload or self._payload(channel, status_id, posted, text, author, geo), rng)
+            bad = corrupt(channel, payload or self._payload(channel, _status_id(channel, n), posted, text, author, geo),
+                          rng)
         redelivered = rng.random() < p.duplicate_delivery
         return channel, place, category, actionable, text, author, times, geo, payload, bad, redelivered
 
@@ -1147,7 +1147,8 @@ class Simulation:
             rec.repost_times = times
         rec.author = author
         rec.citizen_plan = plan
-        raw = self._deliver(n, channel, posted, rec, payload, redelivered, *intake)
+        reason, post = intake
+        raw = self._deliver(n, channel, posted, rec, payload, redelivered, reason, post)
         if raw is None:  # cannot happen for intact payloads; counted by the adapter
             return
         self._emit(LogRow(case_id, COLLECT, posted, "desk", "", ""))  # not yet classified
@@ -1703,8 +1704,11 @@ class Simulation:
         """The citizen's follow-ups: for each, the days after the last (or the form's opening) and whether
         they post then; the draws in that order."""
         c = self.sc.citizens
-        days, p = c.follow_up_after_days.sample, c.follow_up_probability
-        return tuple((days(rng), rng.random() < p) for _ in range(c.max_follow_ups))
+        days, p, rnd = c.follow_up_after_days.sample, c.follow_up_probability, rng.random
+        plan = []
+        for _ in range(c.max_follow_ups):  # a loop, not a generator: the draws in the same order, faster
+            plan.append((days(rng), rnd() < p))
+        return tuple(plan)
 
     def _start_citizen(self, rec: CaseRecord) -> None:
         plan = rec.citizen_plan
