@@ -1,7 +1,9 @@
 """An iterator computed ahead, in a second process, while this one consumes it.
 
 A run's traffic (arrival times, what each post says, its repost cascade, what the platform does to its
-payload) does not depend on the policy: ``Simulation.traffic`` draws it from streams nothing else reads.
+payload, what the intake adapter makes of it, the citizen's follow-up plan) does not depend on the policy:
+``Simulation.traffic`` draws it from streams nothing else reads (docs/performance.md, "A second core for a
+single run").
 On a machine with a second core it is drawn in a forked child, which sends it over a pipe in batches while
 the run goes on, instead of in the run between its events.  The child is a copy of the run at the moment
 of the fork (same streams, same state), so the items are the ones the run would have drawn itself: a test
