@@ -363,6 +363,42 @@ def test_text_features_equal_condition_holds(text_policy, data):
     assert _TextFeatures(feats).values(fact) == expected
 
 
+_SHARED_FEATURES: dict[int, Any] = {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_remembered_text_features_equal_condition_holds(text_policy, data):
+    """One ``_TextFeatures`` across every example, with a memo of 7: texts come back (remembered), new ones
+    push the memo over its size (emptied); every answer is ``Condition.holds``'s, a copy the caller may keep.
+    Values that are not strings (1, True, 1.0 are equal keys) are never remembered."""
+    feats = _features(text_policy)
+    tf = _SHARED_FEATURES.setdefault(id(text_policy), _TextFeatures(feats))
+    tf.MEMO_SIZE = 7  # this instance's
+    words = vocabulary(text_policy)[:6] + ["臭", "x"]
+    for _ in range(5):
+        fact = {"text": "".join(data.draw(st.lists(st.sampled_from(words), max_size=3)))}
+        got = tf.values(fact)
+        assert got == [c.holds(fact) for _, c in feats]
+        got.append("changed by the caller")
+        assert tf.values(fact) == [c.holds(fact) for _, c in feats]
+        assert len(tf._memo) <= 7
+
+
+def test_text_features_of_values_that_are_not_strings_are_not_remembered() -> None:
+    tf = _TextFeatures([("t0", Condition(field="n", op="matches", value="1")),
+                        ("t1", Condition(field="n", op="contains_any", value=("1",)))])
+    assert tf._fields == ("n",)
+    assert tf.values({"n": "1"}) == [True, True]
+    for odd in (1, True, 1.0, None):
+        with pytest.raises(TypeError):  # Condition.holds on a number: the same error every time, no memo hit
+            tf.values({"n": odd})
+    listed = _TextFeatures([("t0", Condition(field="n", op="contains_any", value=("1",)))])
+    for _ in range(2):  # a list (a fact not built by the engine): answered, not remembered (not hashable)
+        assert listed.values({"n": ["1"]}) == [True] and listed.values({"n": ("2",)}) == [False]
+    assert list(tf._memo) == ["1"] and listed._memo == {}
+
+
 def test_text_features_past_the_set_bound_and_on_text_re2_cannot_take(text_policy, monkeypatch):
     feats = _features(text_policy)
     big = _TextFeatures(feats)
