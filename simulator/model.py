@@ -1755,12 +1755,14 @@ class Simulation:
         self.env.process(self._daily())
         # The run allocates millions of short-lived objects and keeps few cycles: collect the young
         # generation rarely and leave what exists before the run (policy, engine, imports) out of the scans.
-        if self.draw_ahead and not self.sc.arrivals.scripted and second_core():
-            self._ahead = Ahead(self.traffic)  # forked now: before the run moves any traffic stream
         thresholds = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(200_000, 20, 1_000)
         try:
+            if self.draw_ahead and not self.sc.arrivals.scripted and second_core():
+                # forked now: before the run moves any traffic stream, and after the freeze, so that the child's
+                # collections leave the run's objects (and their pages, shared until written) alone
+                self._ahead = Ahead(self.traffic)
             self._run_until_done()
         finally:
             gc.set_threshold(*thresholds)

@@ -184,3 +184,23 @@ def test_a_run_stopped_midway_leaves_no_child(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         stream_scenario(sc, policy, rules_dir, seed=1, out_dir=tmp_path, report=False, ahead=True, progress=progress)
     assert multiprocessing.active_children() == []
+
+
+def test_the_traffic_process_is_forked_with_the_run_s_objects_frozen(tmp_path: Path) -> None:
+    import gc
+
+    sc, policy, rules_dir = _inputs("silent-bureau")
+    seen = tmp_path / "freeze"
+
+    class Recorded(Simulation):
+        def traffic(self) -> Any:  # runs in the child
+            seen.write_text(str(gc.get_freeze_count()), encoding="utf-8")
+            yield from super().traffic()
+
+        def run(self) -> Any:
+            self.draw_ahead = True
+            return super().run()
+
+    before = gc.get_freeze_count()
+    streamed_run(Recorded, sc, policy, rules_dir, 3, tmp_path / "r")
+    assert int(seen.read_text(encoding="utf-8")) > 1000 and gc.get_freeze_count() == before

@@ -63,3 +63,15 @@ def test_both_runs_the_first_in_another_process_with_workers_and_here_without() 
 def test_both_raises_the_other_processes_error_here() -> None:
     with pytest.raises(ValueError, match="drawing failed"):
         both(_fails, lambda: "tables", 2)
+
+
+def test_both_forks_its_worker_with_the_parent_s_objects_frozen():
+    """The worker is forked inside ``gc.freeze()`` (its collections leave the parent's objects, and their shared
+    pages, alone), and this process gets its objects back after the fork."""
+    import gc
+
+    from simulator.pool import both
+
+    before = gc.get_freeze_count()
+    in_child, here = both(gc.get_freeze_count, gc.get_freeze_count, 2)
+    assert in_child > 1000 and here == before == gc.get_freeze_count()
