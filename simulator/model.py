@@ -387,6 +387,30 @@ def day_factor(arrivals: ArrivalSpec, info: DayInfo) -> float:
     return arrivals.holiday_factor
 
 
+_RAW_FIELDS = tuple(RawPost.model_fields)
+_RAW_ALL = frozenset(_RAW_FIELDS)
+_raw_post_of = positional(RawPost, *_RAW_FIELDS)  # every field given: the adapter's posts (all but odd ones)
+
+
+def _post_state(post: RawPost | None) -> tuple[tuple[Any, ...], frozenset[str] | None] | None:
+    """What the traffic process sends of the adapter's post: its values in field order, and its fields-set
+    where it is not every field (pickling the model itself cost the run ~6 µs a post to load, this ~1)."""
+    if post is None:
+        return None
+    given = post.model_fields_set
+    return tuple(post.__dict__.values()), None if given == _RAW_ALL else frozenset(given)
+
+
+def _post_from_state(state: tuple[tuple[Any, ...], frozenset[str] | None] | None) -> RawPost | None:
+    """The post ``_post_state`` describes: equal to it, fields-set included."""
+    if state is None:
+        return None
+    values, given = state
+    if given is None:
+        return _raw_post_of(*values)  # type: ignore[no-any-return]
+    return RawPost.model_construct(_fields_set=set(given), **dict(zip(_RAW_FIELDS, values, strict=True)))
+
+
 def _status_id(channel: str, n: int) -> int:
     """Post ``n``'s id on its platform (Weibo's 16-digit status ids, WeChat's 19-digit MsgIds)."""
     return 3_700_000_000_000_000 + n if channel == "weibo" else 6_000_000_000_000_000_000 + n
@@ -1054,7 +1078,7 @@ class Simulation:
                     break
                 yield self.env.timeout(t - self.env._now)
                 self.posts += 1
-                self._take_post(self.posts, drawn, intake, plan)
+                self._take_post(self.posts, drawn, (intake[0], _post_from_state(intake[1])), plan)
         else:
             for t in arrival_minutes(self.rng_arrivals, rates):
                 yield self.env.timeout(t - self.env._now)
@@ -1080,8 +1104,9 @@ class Simulation:
             n += 1
             posted = t0 + timedelta(0, 0, 0, 0, now)
             drawn = self._draw_post(n, posted)
+            reason, post = self._intake(n, drawn, posted)
             # the citizen's stream is the case's own first "citizen" stream (case_rng), keyed by the post number
-            yield now, drawn, self._intake(n, drawn, posted), self._citizen_plan(case_stream(self.seed, n, "citizen", 0))
+            yield now, drawn, (reason, _post_state(post)), self._citizen_plan(case_stream(self.seed, n, "citizen", 0))
         yield -1.0, None, dict(self.adapter.counts), None
 
     def _new_post(self, scripted: Any = None) -> None:

@@ -204,3 +204,33 @@ def test_the_traffic_process_is_forked_with_the_run_s_objects_frozen(tmp_path: P
     before = gc.get_freeze_count()
     streamed_run(Recorded, sc, policy, rules_dir, 3, tmp_path / "r")
     assert int(seen.read_text(encoding="utf-8")) > 1000 and gc.get_freeze_count() == before
+
+
+def test_the_adapter_s_post_crosses_to_the_run_as_it_was() -> None:
+    """The traffic process sends a post's values (and its fields-set where it is not every field); the run
+    rebuilds it: the same model in every way pydantic shows, for posts built directly, parsed from a Weibo
+    status and a WeChat message, and made with fields left to their defaults."""
+    from datetime import datetime, timedelta, timezone
+
+    from engine.adapters import PostAdapter, RawPost
+    from simulator.content import Author
+    from simulator.model import _post_from_state, _post_state
+    from simulator.platforms import delivered_post, wechat_message, weibo_status
+    from tests.peers import assert_same_model
+
+    at = datetime(2014, 5, 14, 8, 30, 15, 250_000, tzinfo=timezone(timedelta(hours=8)))
+    who = Author("王伟", "13800000000", "回龙观老王", "oABCDEFGHIJKLMNOPQRSTUVW", 1_234_567_890, 42)
+    adapter = PostAdapter()
+    posts = [
+        delivered_post("weibo", 3_700_000_000_000_001, at, "小区垃圾没人清运", who, (40.07, 116.31)),
+        delivered_post("wechat", 6_000_000_000_000_000_002, at, "路灯坏了", who),
+        adapter.weibo(weibo_status(3_700_000_000_000_003, at, "暖气不热", who.handle, who.uid, geo=(40.1, 116.2),
+                                   followers=who.followers)).post,
+        adapter.wechat(wechat_message(6_000_000_000_000_000_004, at, "噪音扰民", who.openid)).post,
+        RawPost(post_id="weibo-5", channel="weibo", author="a", author_id="1", text="t", posted_at=at),
+    ]
+    assert posts[-1].model_fields_set != set(RawPost.model_fields)  # one with defaults left unset
+    for post in posts:
+        assert post is not None
+        assert_same_model(_post_from_state(_post_state(post)), post, "text")
+    assert _post_from_state(_post_state(None)) is None
