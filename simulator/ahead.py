@@ -115,7 +115,7 @@ class Ahead:
         while True:
             try:
                 items = pickle.load(reader)  # a new unpickler each time, like the pickler (see _child)
-            except EOFError:
+            except (EOFError, pickle.UnpicklingError):  # nothing more, or a batch cut off: the child died writing it
                 raise AheadFailed(f"the traffic process ended early (exit code {self._wait()})") from None
             if items is None:
                 return

@@ -162,6 +162,26 @@ def test_a_child_that_vanishes_is_an_error_not_a_short_run() -> None:
     feed.close()
 
 
+def test_a_child_that_dies_in_the_middle_of_a_batch_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (CI): killed while writing, the child left part of a pickle in the pipe, and the run raised
+    pickle's "pickle data was truncated" instead of saying the traffic process had ended.  Here the child
+    (forked after the patch) writes half of its first batch and dies."""
+    import pickle
+
+    whole = pickle.dumps
+
+    def half(obj: Any, file: Any, protocol: Any = None) -> None:
+        data = whole(obj, protocol)
+        file.write(data[: len(data) // 2])
+        file.flush()
+        os._exit(9)
+
+    monkeypatch.setattr(pickle, "dump", half)
+    with Ahead(lambda: _numbers(1_000), batch=500) as feed, \
+            pytest.raises(AheadFailed, match=r"ended early \(exit code 9\)"):
+        list(feed)
+
+
 def test_closing_early_stops_a_child_that_waits_on_a_full_pipe() -> None:
     feed = Ahead(_forever, batch=1)
     next(iter(feed))
