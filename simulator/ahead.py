@@ -23,6 +23,8 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .pool import frozen_for_fork, usable_cpus
+
 __all__ = ["Ahead", "AheadFailed", "second_core"]
 
 #: items per message: large enough that pickling and the pipe cost little per item, small enough that
@@ -36,12 +38,7 @@ class AheadFailed(RuntimeError):
 
 def second_core() -> bool:
     """Whether this process may use a second core (its CPU affinity allows two), and can fork."""
-    if not hasattr(os, "fork"):
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) >= 2
-    except AttributeError:  # not Linux
-        return (os.cpu_count() or 1) >= 2
+    return hasattr(os, "fork") and usable_cpus() >= 2
 
 
 def _child(produce: Callable[[], Iterable[Any]], read_fd: int, write_fd: int, batch: int) -> None:
@@ -104,7 +101,8 @@ class Ahead:
         try:
             self._proc = ctx.Process(target=_child, args=(produce, read_fd, write_fd, batch),
                                      name="wenzheng-traffic", daemon=True)
-            self._proc.start()
+            with frozen_for_fork():  # the child's collections leave this process's objects (and shared pages) alone
+                self._proc.start()
         finally:
             os.close(write_fd)  # the child's copy is the only writer: its exit ends the pipe
         # each batch is one pickle, read by the C unpickler straight from the buffered pipe

@@ -1785,8 +1785,7 @@ class Simulation:
         gc.set_threshold(200_000, 20, 1_000)
         try:
             if self.draw_ahead and not self.sc.arrivals.scripted and second_core():
-                # forked now: before the run moves any traffic stream, and after the freeze, so that the child's
-                # collections leave the run's objects (and their pages, shared until written) alone
+                # forked now: before the run moves any traffic stream (Ahead forks with the objects frozen)
                 self._ahead = Ahead(self.traffic)
             self._run_until_done()
         finally:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
-__all__ = ["map_in_order", "both"]
+__all__ = ["map_in_order", "both", "frozen_for_fork", "usable_cpus"]
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -46,7 +47,8 @@ def map_in_order(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
     try:
         # map() submits every job at once, and a fork-based pool forks all its workers at the first
         # submission: after this line no process is forked, so a thread is safe
-        ordered = pool.map(fn, jobs)
+        with frozen_for_fork():
+            ordered = pool.map(fn, jobs)
         if meanwhile is not None:
             helper = threading.Thread(target=_quietly, args=(meanwhile,), name="wenzheng-meanwhile", daemon=True)
             helper.start()
@@ -65,17 +67,29 @@ def map_in_order(fn: Callable[[J], R], jobs: Sequence[J], workers: int,
     return results
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system says, else the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def frozen_for_fork() -> Iterator[None]:
     """Fork inside: what exists is moved out of the collector's reach first (``gc.freeze``, as the ``gc``
     documentation advises before a fork), so that a collection in the child does not write into every object's
     header and copy the parent's whole heap page by page (a run's report worker, forked from a megacity day,
-    made 124 MB of the parent's pages its own that way); this process takes them back after the fork."""
+    made 124 MB of the parent's pages its own that way); this process takes them back after the fork, unless
+    a caller had frozen them already (``gc.unfreeze`` is not nested: it would thaw the caller's objects too;
+    they are thawed with the caller's)."""
+    was_frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not was_frozen:
+            gc.unfreeze()
 
 
 def _quietly(work: Callable[[], object]) -> None:

@@ -9,13 +9,12 @@ same numbers as a serial run.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .params import overrides_record, with_overrides
-from .pool import map_in_order
+from .pool import map_in_order, usable_cpus
 from .runner import RESIDENT_FORMS, load_run_inputs, stream_scenario
 from .stats import mean_ci
 
@@ -40,11 +39,7 @@ _LOADED: dict[tuple[str, str | None, bool], Any] = {}
 
 def default_workers(replications: int) -> int:
     """``--workers`` when not given: the CPUs this process may run on, at most one per replication."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, replications))
+    return max(1, min(usable_cpus(), replications))
 
 
 _Job = tuple[str, str | None, int, str | None, bool, tuple[tuple[str, Any], ...], Callable[[Path], Any] | None,

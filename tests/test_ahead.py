@@ -254,3 +254,18 @@ def test_the_adapter_s_post_crosses_to_the_run_as_it_was() -> None:
         assert post is not None
         assert_same_model(_post_from_state(_post_state(post)), post, "text")
     assert _post_from_state(_post_state(None)) is None
+
+
+def _freeze_count_once() -> Iterator[int]:
+    import gc
+
+    yield gc.get_freeze_count()
+
+
+def test_ahead_forks_its_child_with_this_process_s_objects_frozen() -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with Ahead(_freeze_count_once) as feed:
+        (count,) = list(feed)
+    assert count > 1000 and gc.get_freeze_count() == 0

@@ -75,3 +75,37 @@ def test_both_forks_its_worker_with_the_parent_s_objects_frozen():
     before = gc.get_freeze_count()
     in_child, here = both(gc.get_freeze_count, gc.get_freeze_count, 2)
     assert in_child > 1000 and here == before == gc.get_freeze_count()
+
+
+def _freeze_count(_job: int) -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_map_in_order_forks_its_workers_with_the_parent_s_objects_frozen():
+    import gc
+
+    before = gc.get_freeze_count()
+    assert all(n > 1000 for n in map_in_order(_freeze_count, [1, 2, 3], 2))
+    assert gc.get_freeze_count() == before
+
+
+def test_frozen_for_fork_inside_a_freeze_leaves_the_caller_s_freeze_alone():
+    """``gc.unfreeze`` is not nested: inside the run's own freeze, leaving the block must not thaw the run."""
+    import gc
+
+    from simulator.pool import frozen_for_fork
+
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with frozen_for_fork():
+            pass
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+    with frozen_for_fork():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
