@@ -216,12 +216,12 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
             (plots, no_font), sections = both(functools.partial(_plots_and_font, load_report_data(folder.root), lang),
                                               functools.partial(leader_sections, folder, lang), workers)
             if no_font:
-                written.warnings.append(t("page.no_font", fonts=", ".join(CJK_FONTS)))
+                written.warnings.append(_no_font())
             page = render_page(title, m, plots, sections)
             written.pages.append(_write(folder.root, page))
             return written
         if lang == "zh" and cjk_font() is None:
-            written.warnings.append(t("page.no_font", fonts=", ".join(CJK_FONTS)))
+            written.warnings.append(_no_font())
         links: list[tuple[str, str]] = []
         plot_data: list[ReportData] = []
         table_data: list[RunData] = []
@@ -247,6 +247,10 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
         page = render_page(title, m, plots, sections, note=note, links=links)
         written.pages.insert(0, _write(folder.root, page))
     return written
+
+
+def _no_font() -> str:
+    return t("page.no_font", fonts=", ".join(CJK_FONTS))
 
 
 def _plots_and_font(data: ReportData, lang: str) -> tuple[list[Plot], bool]:

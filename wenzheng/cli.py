@@ -1469,17 +1469,14 @@ def _run_app(argv: list[str] | None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort as exc:
-        terminated = isinstance(exc.__cause__, Terminated)
-        err.print(t("cli.terminated" if terminated else "cli.interrupted"))
-        return EXIT_TERMINATED if terminated else EXIT_INTERRUPT
+        return _stopped(exc.__cause__)
     except click.ClickException as exc:
         from .clickmsg import show_usage_error
 
         show_usage_error(exc)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        err.print(t("cli.terminated" if isinstance(exc, Terminated) else "cli.interrupted"))
-        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPT
+        return _stopped(exc)
     except WenzhengError as exc:
         print(t("cli.error", message=exc), file=sys.stderr)
         return EXIT_USAGE
@@ -1492,11 +1489,17 @@ def _run_app(argv: list[str] | None) -> int:
     except Exception as exc:
         stop = _interrupt_behind(exc)
         if stop is not None:  # Ctrl-C inside a C extension's import surfaces as "ImportError: initialization failed"
-            err.print(t("cli.terminated" if isinstance(stop, Terminated) else "cli.interrupted"))
-            return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPT
+            return _stopped(stop)
         traceback.print_exc()
         print(t("cli.internal_error"), file=sys.stderr)
         return EXIT_BUG
+
+
+def _stopped(cause: BaseException | None) -> int:
+    """Say how the run was stopped and give its exit code: SIGTERM (``Terminated``) 143, Ctrl-C 130."""
+    terminated = isinstance(cause, Terminated)
+    err.print(t("cli.terminated" if terminated else "cli.interrupted"))
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPT
 
 
 def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
