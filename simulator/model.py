@@ -64,7 +64,7 @@ from engine.compiler import TableKey
 from engine.engine import CaseState, _new_set_deadline, _new_trace, positional
 from engine.models import Decision, Trace
 
-from .ahead import Ahead, second_core
+from .ahead import Ahead, AheadFailed, second_core
 from .cascade import hawkes_cascade
 from .content import Author, ContentGenerator, Gazetteer
 from .parking import ParkingLot, release_free_memory
@@ -119,6 +119,10 @@ DEADLINE_SET = "设定时限"  # the policy set a deadline (due and reminder tim
 ACCOUNTABILITY = "问责"  # the policy flagged the case for accountability
 PAYLOAD_REJECTED = "载荷拒收"  # a corrupted delivery rejected by the adapter (resource: the reason)
 PAYLOAD_DUPLICATE = "重复投递"  # a redelivery dropped by the adapter
+#: the rows the platform and the desk log before a post is read as actionable (``Simulation.desk_traffic``)
+_DESK_ACTIVITIES = frozenset({COLLECT, PAYLOAD_REJECTED, PAYLOAD_DUPLICATE, TAKE, DESK_ANSWER})
+#: the kinds of ``Simulation.desk_traffic``'s entries
+DESK_ROW, DESK_TRIAGED, DESK_IDLE = 0, 1, 2
 
 
 @dataclass(slots=True)  # not frozen: 5x cheaper to make (hundreds of thousands a run); never changed after logging
@@ -568,6 +572,10 @@ class Simulation:
         #: for a single run; replications already use every core); never with scripted posts
         self.draw_ahead = False
         self._ahead: Ahead | None = None
+        self._observed = tap is not None or on_event is not None  # payloads and events seen as they are sent
+        self._feed: Iterator[tuple[Any, ...]] = iter(())  # the desk's entries (desk_traffic), drawn ahead
+        self._fed: tuple[Any, ...] | None = None  # the next post the desk reads, scheduled at its moment
+        self._desk_minutes, self._desk_time = 0.0, self.t0  # _desk_at's last answer
         self.cases: dict[str, CaseRecord] = {}
         #: a streaming run's bound on the open forms held in memory (``park_beyond``); None: no bound
         self._resident: int | None = None
@@ -663,6 +671,12 @@ class Simulation:
         env = self.env
         queue: list[Any] = env._queue
         heappush(queue, (env._now + delay, _NORMAL, next(env._eid), _Call(fn)))
+
+    def _call_at(self, at: float, fn: Callable[[Any], None]) -> None:
+        """``fn`` at ``at`` minutes exactly (a moment the desk's process computed), keyed as ``_call_in``'s."""
+        env = self.env
+        queue: list[Any] = env._queue
+        heappush(queue, (at, _NORMAL, next(env._eid), _Call(fn)))
 
     def _timer_fired(self, timer: _Timer) -> None:
         rec, action = timer.rec, timer.action
@@ -1108,6 +1122,135 @@ class Simulation:
             # the citizen's stream is the case's own first "citizen" stream (case_rng), keyed by the post number
             yield now, drawn, (reason, _post_state(post)), self._citizen_plan(case_stream(self.seed, n, "citizen", 0))
         yield -1.0, None, dict(self.adapter.counts), None
+
+    def desk_traffic(self) -> Iterator[tuple[Any, ...]]:
+        """The arrivals and the duty desk on their own, as entries for the run, in the order of their times:
+
+        - ``(DESK_ROW, minutes, case id, activity, resource)``: a row the platform or the desk logs then
+          (收集, 接收, 直接答复, a rejected or redelivered payload: no unit, category or rule);
+        - ``(DESK_TRIAGED, minutes, n, channel, place, true category, minutes posted, repost times, author,
+          full path, redelivered, post id, author id, staff, the adapter's post, citizen plan)``: the desk has
+          read post ``n``, an actionable one: the run merges it or issues a form then (``_triaged``);
+        - last, ``(DESK_IDLE, minutes, posts, the intake adapter's counts, the desk's statistics)``: from then
+          on no post can come and the desk has nothing left to do (``_maybe_done``'s part of the desk).
+
+        What a second process computes ahead of the run (``simulator.ahead``) when nothing observes the
+        payloads as they are sent (a tap, ``on_event``) and there are no scripted posts: then the desk's work
+        depends on nothing the policy decides.  Posts reach it from the traffic streams alone, its triage
+        times come from its own stream, and the rota only stops once no post can come (a shift that would
+        begin after that adds no staffed minute: the horizon is a whole number of hours, see
+        ``_desk_ahead``).  This is the run's own code (``_arrivals``, ``_take_post``, ``_start_desk`` ...) on a
+        fresh clock: the same events in the same order as in the run, where they never share a moment with
+        the policy's (triage ends at continuous times), so the run gets the same rows at the same times,
+        and the same forms at the same moments (tested byte for byte).
+        """
+        env = self.env = simpy.Environment()
+        self.done = env.event()  # never triggered here: the run decides when it ends
+        self.desk = DeskStats()
+        self._waiting, self._idle, self._shift_ends = deque(), deque(), set()
+        self._busy_staff = self.posts = 0
+        self._ahead = None
+        out: list[tuple[Any, ...]] = []
+        arrived: dict[str, float] = {}
+        idle: list[float] = []
+
+        def row(r: LogRow) -> None:
+            if r.at is not self._now or r.activity not in _DESK_ACTIVITIES or r.unit or r.category \
+                    or r.rule or r.deadline or r.merged_post or r.due or r.remind_at or r.points or r.reposts:
+                raise AssertionError(f"not a desk row of this moment: {r}")
+            if r.activity == COLLECT:
+                arrived[r.case_id] = env._now
+            elif r.activity == DESK_ANSWER:  # a consultation answered at the desk: never triaged
+                del arrived[r.case_id]
+            out.append((DESK_ROW, env._now, r.case_id, r.activity, r.resource))
+
+        def triaged(rec: CaseRecord, raw: RawPost) -> None:
+            n = int(rec.case_id[1:])
+            out.append((DESK_TRIAGED, env._now, n, rec.channel, rec.place, rec.true_category,
+                        arrived.pop(rec.case_id), rec.repost_times, rec.author, rec.full_path,
+                        rec.redelivered, rec.post_id, rec.author_id, rec.triaged_by, _post_state(raw),
+                        self._citizen_plan(case_stream(self.seed, n, "citizen", 0))))
+
+        def maybe_done() -> None:
+            if self._arrivals_done and not self._waiting and self._busy_staff == 0 and not idle:
+                idle.append(env._now)
+
+        self._emit, self._triaged, self._maybe_done = row, triaged, maybe_done  # type: ignore[method-assign]
+        env.process(self._arrivals())
+        self._start_desk()
+        step = env.step
+        while not idle:
+            step()
+            if out:
+                yield from out
+                out.clear()
+        d = self.desk
+        yield (DESK_IDLE, idle[0], self.posts, dict(self.adapter.counts),
+               (d.waits_minutes, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line,
+                d.staffed_by_line))
+
+    def _desk_fed(self, _event: Any = None) -> None:
+        """The run's side of ``desk_traffic``: the post the desk has just read (if this is its moment) merged
+        or issued as a form, then the desk's rows up to the next post it reads, which is scheduled at its
+        moment (with the key a ``Timeout`` would get).  Rows come before their time, as a unit's 调查办理 does:
+        the event log holds them until the clock has passed them."""
+        item = self._fed
+        if item is not None:
+            self._fed = None
+            self._take_triaged(item)
+        emit, at = self._emit, self._desk_at
+        for entry in self._feed:
+            kind = entry[0]
+            if kind == DESK_ROW:
+                emit(LogRow(entry[2], entry[3], at(entry[1]), entry[4], "", ""))
+            elif kind == DESK_TRIAGED:
+                self._fed = entry
+                self._call_at(entry[1], self._desk_fed)
+                return
+            else:
+                self._desk_idle(entry)
+                return
+        raise AheadFailed("the traffic process ended without its last entry")
+
+    def _desk_at(self, minutes: float) -> datetime:
+        """``now()`` at ``minutes``: the same datetime the desk's process made for it."""
+        if minutes != self._desk_minutes:
+            self._desk_minutes = minutes
+            self._desk_time = self.t0 + timedelta(0, 0, 0, 0, minutes)
+        return self._desk_time
+
+    def _take_triaged(self, item: tuple[Any, ...]) -> None:
+        """A ``DESK_TRIAGED`` entry: the record the desk's process made, rebuilt, goes on as ``_triage_done``
+        would take it on (``_triaged``)."""
+        (_, _, n, channel, place, category, arrived, times, author, full, redelivered, post_id, author_id, staff,
+         state, plan) = item
+        rec = CaseRecord(f"C{n:07d}", channel, place, category, self._desk_at(arrived))
+        rec.repost_times = times
+        rec.author = author
+        rec.citizen_plan = plan
+        rec.full_path = full
+        rec.status_id = _status_id(channel, n)
+        rec.redelivered = redelivered
+        rec.post_id, rec.author_id = post_id, author_id
+        rec.triaged_by = staff
+        self._triaged(rec, _post_from_state(state))  # type: ignore[arg-type]
+
+    def _desk_idle(self, entry: tuple[Any, ...]) -> None:
+        """The ``DESK_IDLE`` entry: what the run reports of the posts and the desk; at its moment the run may
+        end (``_arrivals_done``: the desk's part of ``_maybe_done``)."""
+        _, idle_at, self.posts, counts, stats = entry
+        self.adapter.counts.update(counts)
+        d = self.desk
+        (d.waits_minutes, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line,
+         d.staffed_by_line) = stats
+        if idle_at > self.env._now:
+            self._call_at(idle_at, self._arrivals_end)
+        else:
+            self._arrivals_end(None)
+
+    def _arrivals_end(self, _event: Any) -> None:
+        self._arrivals_done = True
+        self._maybe_done()
 
     def _new_post(self, scripted: Any = None) -> None:
         self.posts += 1
@@ -1770,13 +1913,23 @@ class Simulation:
         self._new_post(item)
         self._maybe_done()
 
+    def _desk_ahead(self) -> bool:
+        """Whether the arrivals and the desk can be simulated in a second process (``desk_traffic``): drawing
+        ahead is asked for, nothing observes payloads or events as they are sent, and the arrivals stop at a
+        whole hour that is the horizon (so no shift that begins once no post can come has staffed minutes)."""
+        return (self.draw_ahead and not self.sc.arrivals.scripted and not self._observed
+                and self._horizon == len(self.hourly_rates()) * 60 and second_core())
+
     def run(self) -> RunResult:
-        self.env.process(self._arrivals())
+        desk_ahead = self._desk_ahead()
+        if not desk_ahead:
+            self.env.process(self._arrivals())
         self._scripted_left = len(self.sc.arrivals.scripted)
         for item in self.sc.arrivals.scripted:
             self._pending += 1
             self.env.process(self._scripted(item))
-        self._start_desk()
+        if not desk_ahead:
+            self._start_desk()
         self.env.process(self._daily())
         # The run allocates millions of short-lived objects and keeps few cycles: collect the young
         # generation rarely and leave what exists before the run (policy, engine, imports) out of the scans.
@@ -1784,7 +1937,11 @@ class Simulation:
         gc.freeze()
         gc.set_threshold(200_000, 20, 1_000)
         try:
-            if self.draw_ahead and not self.sc.arrivals.scripted and second_core():
+            if desk_ahead:  # forked now: the child starts the arrivals and the desk on a clock of its own
+                self._ahead = Ahead(self.desk_traffic)
+                self._feed = iter(self._ahead)
+                self._desk_fed()
+            elif self.draw_ahead and not self.sc.arrivals.scripted and second_core():
                 # forked now: before the run moves any traffic stream (Ahead forks with the objects frozen)
                 self._ahead = Ahead(self.traffic)
             self._run_until_done()

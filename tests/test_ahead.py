@@ -28,6 +28,8 @@ from .conftest import ROOT
 pytestmark = pytest.mark.skipif(not second_core(), reason="needs a second core and fork")
 
 STREAMS = ("arrivals", "content", "reposts", "platform")
+#: in a run that simulates its desk in the child too (nothing observes the payloads as they are sent)
+DESK_STREAMS = (*STREAMS, "desk")
 
 
 def _inputs(name: str) -> tuple[Any, Any, Path]:
@@ -67,13 +69,73 @@ def test_the_child_draws_and_the_run_does_not(tmp_path: Path) -> None:
             self.draw_ahead = True
             result = super().run()
             assert self._ahead is not None
-            for purpose in STREAMS:  # untouched: still the state they were seeded with
+            for purpose in DESK_STREAMS:  # untouched: still the state they were seeded with
                 assert getattr(self, f"rng_{purpose}").getstate() == random.Random(f"{self.seed}/{purpose}").getstate()
             return result
 
     result, _ = streamed_run(Watched, sc, policy, rules_dir, 11, tmp_path)
     assert result.posts > 100
     assert multiprocessing.active_children() == []  # reaped
+
+
+_TAKEN: list[str] = []  # posts the desk took in this process
+
+
+def _desk(ahead: bool) -> type[Simulation]:
+    class Desk(Simulation):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.draw_ahead = ahead
+
+        def _take(self, s: Any, item: tuple[Any, ...]) -> None:
+            _TAKEN.append(item[0].case_id)
+            super()._take(s, item)
+
+    return Desk
+
+
+def _staffed(by_line: dict[str, float]) -> dict[str, float]:
+    """The lines with staffed minutes (a shift that begins once nothing can reach the desk adds a line with
+    none, and only while the run goes on: metrics.json leaves such lines out)."""
+    return {k: v for k, v in by_line.items() if v}
+
+
+@pytest.mark.parametrize("name, seed, overrides", [
+    ("changping-2014", 2014, []),
+    ("understaffed-desk", 5, []),  # posts queue at the desk
+    ("silent-bureau", 7, [("units.default.capacity", 1)]),  # units' slots: SimPy's own events between the desk's
+    ("golden-week-2014", 3, [("desk.handover_minutes", 0), ("platforms.payload_sample", 1.0)]),
+    # no form: the run ends when the desk has answered the last post, after the arrivals have stopped
+    ("understaffed-desk", 2, [("arrivals.actionable_share", 0.0), ("desk.triage_minutes.median", 600),
+                              ("desk.triage_minutes.p90", 900)]),
+])
+def test_the_desk_simulated_ahead_is_the_desk_of_the_run(name: str, seed: int, overrides: list[tuple[str, Any]],
+                                                        tmp_path: Path) -> None:
+    """Without a tap the child simulates the arrivals and the duty desk too (``Simulation.desk_traffic``): the
+    run takes each post from it at the moment the desk has read it.  Every file, the desk's statistics, the
+    posts and the adapters' counts are those of the run that simulates its desk itself, and the desk did not
+    run in the run's process."""
+    from simulator.params import with_overrides
+
+    sc, policy, rules_dir = _inputs(name)
+    sc = with_overrides(sc, overrides)
+    _TAKEN.clear()
+    here, _ = streamed_run(_desk(False), sc, policy, rules_dir, seed, tmp_path / "here")
+    assert len(_TAKEN) == here.posts - here.intake.get("bad_json", 0) - here.intake.get("bad_xml", 0) > 100
+    _TAKEN.clear()
+    ahead, _ = streamed_run(_desk(True), sc, policy, rules_dir, seed, tmp_path / "ahead")
+    assert _TAKEN == []  # the desk ran in the child
+    assert_same_files(tmp_path / "here", tmp_path / "ahead")
+    assert (ahead.posts, ahead.drained_at, ahead.intake, ahead.updates_intake) == \
+        (here.posts, here.drained_at, here.intake, here.updates_intake)
+    a, h = ahead.desk, here.desk
+    assert (list(a.waits_minutes), a.busy_minutes, a.staffed_minutes, a.answered_directly, a.merged,
+            a.busy_by_line, _staffed(a.staffed_by_line)) == \
+        (list(h.waits_minutes), h.busy_minutes, h.staffed_minutes, h.answered_directly, h.merged,
+         h.busy_by_line, _staffed(h.staffed_by_line))
+    assert h.answered_directly > 0 and h.staffed_minutes > 0
+    if not sc.arrivals.actionable_share:
+        assert here.drained_at > here.end
 
 
 def test_a_scenario_with_scripted_posts_draws_in_the_run(tmp_path: Path) -> None:
@@ -213,9 +275,13 @@ def test_the_traffic_process_is_forked_with_the_run_s_objects_frozen(tmp_path: P
     seen = tmp_path / "freeze"
 
     class Recorded(Simulation):
-        def traffic(self) -> Any:  # runs in the child
+        def traffic(self) -> Any:  # runs in the child (a run with a tap)
             seen.write_text(str(gc.get_freeze_count()), encoding="utf-8")
             yield from super().traffic()
+
+        def desk_traffic(self) -> Any:  # runs in the child (this run)
+            seen.write_text(str(gc.get_freeze_count()), encoding="utf-8")
+            yield from super().desk_traffic()
 
         def run(self) -> Any:
             self.draw_ahead = True
