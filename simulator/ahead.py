@@ -5,7 +5,9 @@ payload, what the intake adapter makes of it, the citizen's follow-up plan) does
 ``Simulation.traffic`` draws it from streams nothing else reads (docs/performance.md, "A second core for a
 single run").
 On a machine with a second core it is drawn in a forked child, which sends it over a pipe in batches while
-the run goes on, instead of in the run between its events.  The child is a copy of the run at the moment
+the run goes on, instead of in the run between its events.  Where nothing observes the payloads as they are
+sent, the child simulates the duty desk too (``Simulation.desk_traffic``): the run then gets each actionable
+post at the moment the desk has read it.  The child is a copy of the run at the moment
 of the fork (same streams, same state), so the items are the ones the run would have drawn itself: a test
 holds the files of both ways byte for byte.
 

@@ -257,8 +257,8 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
               help="Independent replications (seeds seed, seed+1, ...).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Processes for replications (default: the CPUs available, at most one per replication). A single "
-                   "run uses a second process, when a second CPU is there, to draw its traffic ahead and its report's "
-                   "plots (the same results); --workers 1 keeps it to one process.")
+                   "run uses a second process, when a second CPU is there, to simulate its traffic and duty desk ahead and "
+                   "to draw its report's plots (the same results); --workers 1 keeps it to one process.")
 @click.option("--resident-forms", "resident", type=click.IntRange(min=0), default=None, metavar="N",
               help="Each run's memory budget, counted in open forms (default 36000, about 180 MB): beyond it "
                    "forms wait on disk, in an unnamed file in the staging folder of --out, until their next "
