@@ -31,7 +31,7 @@ from typing import Any
 from engine.errors import Problem, SourceError
 from engine.i18n import get_lang, lang_scope
 from simulator.labels import metric_label
-from simulator.pool import both, map_in_order
+from simulator.pool import Warm, both, map_in_order
 from simulator.stream import REPORT_DATA, ReportData
 
 from .folder import RunFolder, Section
@@ -196,14 +196,15 @@ DrawnPage = tuple[str, Any, ReportData, RunData]
 
 
 def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
-                 drawn: Sequence[DrawnPage] | None = None) -> WrittenReport:
+                 drawn: Sequence[DrawnPage] | None = None, warm: Warm | None = None) -> WrittenReport:
     """Write ``report.html`` into the run folder (and into each replication's folder) in ``lang``
     (default: the current language); the replications' pages are drawn on ``workers`` processes (a single
     run's plots, with more than one worker, in a second process while this one builds its tables).
 
     ``drawn``: the replications' pages already written by ``replication_page`` (``wenzheng run`` draws each
     in the worker that ran the replication, right after it), one per replication folder in order: only the
-    summary page is drawn, from what they read."""
+    summary page is drawn, from what they read.  ``warm``: a single run's plots are drawn by that process, made
+    ready (matplotlib imported, the font found) while the run simulated (``plotter``)."""
     written = WrittenReport()
     with lang_scope(lang):
         lang = get_lang()
@@ -214,7 +215,7 @@ def write_report(folder: RunFolder, lang: str | None = None, workers: int = 1,
             # the plots drawn in a second process while this one builds the tables (``workers`` > 1), as below;
             # the font looked for there too (finding it imports matplotlib: this process then never does)
             (plots, no_font), sections = both(functools.partial(_plots_and_font, load_report_data(folder.root), lang),
-                                              functools.partial(leader_sections, folder, lang), workers)
+                                              functools.partial(leader_sections, folder, lang), workers, warm)
             if no_font:
                 written.warnings.append(_no_font())
             page = render_page(title, m, plots, sections)
@@ -253,9 +254,17 @@ def _no_font() -> str:
     return t("page.no_font", fonts=", ".join(CJK_FONTS))
 
 
+def plotter() -> Warm:
+    """A process that imports matplotlib and finds the font now, then draws a single run's plots for
+    ``write_report`` (start it before the run: the work is done beside the simulation)."""
+    return Warm(prepare)
+
+
 def _plots_and_font(data: ReportData, lang: str) -> tuple[list[Plot], bool]:
-    """A single run's plots, and whether a Chinese page lacks its font (the page's warning)."""
-    return draw_plots([data]), lang == "zh" and cjk_font() is None
+    """A single run's plots, and whether a Chinese page lacks its font (the page's warning), in ``lang``: the
+    process that draws them may have been made ready before the page's language was chosen (``plotter``)."""
+    with lang_scope(lang):
+        return draw_plots([data]), lang == "zh" and cjk_font() is None
 
 
 def _replication_page(job: tuple[str, str, str]) -> DrawnPage:

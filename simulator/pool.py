@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import multiprocessing
 import os
+import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["map_in_order", "both", "frozen_for_fork", "usable_cpus"]
+__all__ = ["map_in_order", "both", "frozen_for_fork", "usable_cpus", "Warm"]
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -99,12 +102,15 @@ def _quietly(work: Callable[[], object]) -> None:
         pass
 
 
-def both(elsewhere: Callable[[], A], here: Callable[[], R], workers: int) -> tuple[A, R]:
+def both(elsewhere: Callable[[], A], here: Callable[[], R], workers: int, warm: Warm | None = None) -> tuple[A, R]:
     """``(elsewhere(), here())``: with more than one worker, ``elsewhere`` runs in a forked process while
     ``here`` runs in this one (both on the machine's cores); serially otherwise.  ``elsewhere`` and what it
-    returns must be picklable; an error in either is raised here, the other finished or cancelled first."""
+    returns must be picklable; an error in either is raised here, the other finished or cancelled first.
+    ``warm``: a process made ready ahead runs ``elsewhere`` (instead of one forked now)."""
     if workers <= 1:
         return elsewhere(), here()
+    if warm is not None:
+        return warm.both(elsewhere, here)
     pool = ProcessPoolExecutor(max_workers=1)
     try:
         with frozen_for_fork():
@@ -116,3 +122,69 @@ def both(elsewhere: Callable[[], A], here: Callable[[], R], workers: int) -> tup
         raise
     finally:
         pool.shutdown()
+
+
+class WarmFailed(RuntimeError):
+    """The job failed in the process made ready ahead (its traceback in the message), or the process is gone."""
+
+
+def _serve(prepare: Callable[[], object], conn: Any, theirs: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C and stops this process
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the caller's handler (it cleans up the caller's files)
+    theirs.close()
+    with contextlib.suppress(OSError):  # only the time the caller's processes leave: it must not slow them
+        os.nice(19)
+    try:
+        prepare()
+        job = conn.recv()
+    except EOFError:  # closed without a job
+        return
+    try:
+        conn.send((True, job()))
+    except BaseException:  # noqa: BLE001 - sent to the caller, which raises it
+        conn.send((False, traceback.format_exc()))
+
+
+class Warm:
+    """A process forked now that runs ``prepare()`` at once (matplotlib's import and its font: about half a
+    second), then waits for one job of ``both``: that work is done on the second core while this process is
+    busy with something else (a single run's simulation), instead of after it.  Closed (``close``, or leaving
+    a ``with``) it is stopped whether or not it served."""
+
+    def __init__(self, prepare: Callable[[], object]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._conn, theirs = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(prepare, theirs, self._conn), name="wenzheng-warm",
+                                 daemon=True)
+        with frozen_for_fork():
+            self._proc.start()
+        theirs.close()
+        self._used = False
+
+    def both(self, elsewhere: Callable[[], A], here: Callable[[], R]) -> tuple[A, R]:
+        """``(elsewhere(), here())``, ``elsewhere`` in the ready process (once)."""
+        if self._used:
+            raise RuntimeError("a Warm process serves one job")
+        self._used = True
+        self._conn.send(elsewhere)
+        mine = here()
+        try:
+            ok, result = self._conn.recv()
+        except EOFError:
+            self._proc.join(5.0)
+            raise WarmFailed(f"the helper process ended early (exit code {self._proc.exitcode})") from None
+        if not ok:
+            raise WarmFailed(f"the helper process failed:\n{result}")
+        return result, mine
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join()
+
+    def __enter__(self) -> Warm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

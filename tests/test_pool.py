@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from simulator.pool import both, map_in_order
+from simulator.pool import Warm, WarmFailed, both, map_in_order
 
 
 def _square_slowly(x: int) -> tuple[int, int]:
@@ -109,3 +109,48 @@ def test_frozen_for_fork_inside_a_freeze_leaves_the_caller_s_freeze_alone():
     with frozen_for_fork():
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+_READY: list[int] = []  # set by _get_ready in the process that runs it
+
+
+def _get_ready() -> None:
+    _READY.append(os.getpid())
+
+
+def _ready_pid_and_niceness() -> tuple[list[int], int]:
+    return list(_READY), os.nice(0)
+
+
+def test_a_warm_process_is_prepared_before_its_job_and_runs_it_for_both() -> None:
+    """``Warm(prepare)`` runs ``prepare`` in its own process at once (at the lowest priority: it takes only time
+    the caller's processes leave), then ``both``'s first job there: the same answer as ``both`` without it."""
+    with Warm(_get_ready) as warm:
+        (ready, niceness), mine = both(_ready_pid_and_niceness, lambda: "tables", 2, warm)
+        assert ready == [warm._proc.pid] != [os.getpid()] and mine == "tables"
+        assert niceness == 19 or os.nice(0) == 19
+        with pytest.raises(RuntimeError, match="one job"):
+            warm.both(_ready_pid_and_niceness, lambda: "tables")
+    assert _READY == [] and not warm._proc.is_alive()
+    # one worker: serial, the warm process left alone
+    with Warm(_get_ready) as warm:
+        assert both(_ready_pid_and_niceness, lambda: "tables", 1, warm) == (([], os.nice(0)), "tables")
+        assert not warm._used
+
+
+def test_a_warm_process_s_error_is_raised_here_with_its_traceback() -> None:
+    with Warm(_get_ready) as warm, pytest.raises(WarmFailed, match="(?s)drawing failed.*ValueError"):
+        warm.both(_fails, lambda: "tables")
+
+
+def test_a_warm_process_that_vanishes_is_an_error_and_one_never_used_is_stopped() -> None:
+    import signal
+
+    with Warm(_get_ready) as warm:
+        os.kill(warm._proc.pid, signal.SIGKILL)
+        warm._proc.join()
+        with pytest.raises((WarmFailed, OSError)):
+            warm.both(_ready_pid_and_niceness, lambda: "tables")
+    with Warm(lambda: time.sleep(60)) as warm:  # still preparing when closed
+        pass
+    assert not warm._proc.is_alive()

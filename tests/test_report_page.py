@@ -526,6 +526,14 @@ def test_a_single_run_s_plots_drawn_beside_its_tables_are_the_serial_page(short_
     write_report(RunFolder.load(run), lang, workers=2)
     assert (run / "report.html").read_bytes() == serial
     assert int(record.read_text(encoding="utf-8")) != os.getpid(), "drawn in a second process"
+    # drawn by the process made ready ahead (wenzheng run starts it before simulating)
+    (run / "report.html").unlink()
+    record.unlink()
+    with page.plotter() as warm:
+        write_report(RunFolder.load(run), lang, workers=2, warm=warm)
+        drawn_by = int(record.read_text(encoding="utf-8"))
+        assert drawn_by == warm._proc.pid != os.getpid()
+    assert (run / "report.html").read_bytes() == serial
 
 
 @pytest.mark.parametrize("workers, imported", [("2", False), ("1", True)])
@@ -541,3 +549,34 @@ def test_a_single_run_s_process_leaves_matplotlib_to_its_plotting_process(tmp_pa
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert proc.stdout.strip().splitlines()[-1] == str(imported)
     assert (tmp_path / "r" / "report.html").is_file()
+
+
+def test_a_single_run_draws_its_plots_in_the_process_made_ready_while_it_simulated(tmp_path, monkeypatch):
+    """``wenzheng run`` (one run, a second CPU) starts the plotting process before simulating and the report
+    uses it; with --workers 1 or replications it does not."""
+    import reporting.page as page
+    from simulator.ahead import second_core
+    from wenzheng.cli import main
+
+    if not second_core():
+        pytest.skip("needs a second core and fork")
+    made: list[object] = []
+    used: list[object] = []
+    real_plotter, real_write = page.plotter, page.write_report
+
+    def plotter():
+        made.append(real_plotter())
+        return made[-1]
+
+    def write_report(*args, **kwargs):
+        used.append(kwargs.get("warm"))
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(page, "plotter", plotter)
+    monkeypatch.setattr(page, "write_report", write_report)
+    assert main(["run", str(SHORT), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert len(made) == 1 and used == made
+    assert not made[0]._proc.is_alive()  # stopped with the run
+    assert main(["run", str(SHORT), "--out", str(tmp_path / "b"), "--quiet", "--workers", "1"]) == 0
+    assert main(["run", str(SHORT), "--out", str(tmp_path / "c"), "--quiet", "--replications", "2"]) == 0
+    assert len(made) == 1 and used[1:] == [None, None]

@@ -8,6 +8,7 @@ key, no traceback), 3 an internal error (a bug: traceback shown), 130 Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -290,7 +291,10 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
     check_output_dir(target)  # before the work: refuse a folder we must not or cannot replace
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                         TimeElapsedColumn(), console=err.console, disable=quiet, transient=False)
-    with staged_dir(target, kind="run" if replications == 1 else "replications") as staging, progress:
+    helpers = contextlib.ExitStack()
+    # a single run's plots: drawn by a process that imports matplotlib and finds the font while the run simulates
+    warm = helpers.enter_context(_plotter()) if replications == 1 and (workers is None or workers > 1) else None
+    with helpers, staged_dir(target, kind="run" if replications == 1 else "replications") as staging, progress:
         if replications == 1:
             task = progress.add_task(t("run.progress_one", name=sc.name, seed=base_seed), total=1.0)
             metrics = stream_scenario(sc, policy, rules_dir, seed=base_seed, out_dir=staging,
@@ -315,7 +319,7 @@ def run(scenario: Path, rules: Path | None, seed: int | None, out_dir: Path | No
                 json.dumps(reps, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         # a single run's report: its plots and its tables side by side (two jobs)
         _write_run_report(staging, default_workers(max(2, replications)) if workers is None else workers,
-                          pages if replications > 1 else None)
+                          pages if replications > 1 else None, warm)
     title = t("run.title_one", name=sc.name, seed=base_seed) if replications == 1 else \
         t("run.title_many", name=sc.name, n=replications, first=base_seed, last=base_seed + replications - 1)
     if overrides:
@@ -338,13 +342,26 @@ def _replication_report() -> Any:
     return functools.partial(replication_page, lang=get_lang())
 
 
-def _write_run_report(run_dir: Path, workers: int, pages: Any = None) -> None:
+def _plotter() -> Any:
+    """The process that draws a single run's plots, made ready while the run simulates (``reporting.page.plotter``),
+    where a second CPU is there; else nothing (the report draws them as before)."""
+    from simulator.ahead import second_core
+
+    if not second_core():
+        return contextlib.nullcontext()
+    from reporting.page import plotter
+
+    return plotter()
+
+
+def _write_run_report(run_dir: Path, workers: int, pages: Any = None, warm: Any = None) -> None:
     """report.html (and each replication's) from the run folder's files: the same pages a later rebuild gives.
-    ``pages``: the replications' pages their workers drew already (``_replication_report``)."""
+    ``pages``: the replications' pages their workers drew already (``_replication_report``); ``warm``: the process
+    made ready for a single run's plots (``_plotter``)."""
     from reporting.folder import RunFolder
     from reporting.page import write_report
 
-    for warning in write_report(RunFolder.load(run_dir), workers=workers, drawn=pages).warnings:
+    for warning in write_report(RunFolder.load(run_dir), workers=workers, drawn=pages, warm=warm).warnings:
         err.print(f"[yellow]{t('run.warning')}[/yellow]{warning}", highlight=False)
 
 
