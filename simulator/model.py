@@ -27,7 +27,7 @@ import pickle
 import random
 import sys
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
@@ -77,7 +77,7 @@ from .platforms import (
     weibo_status,
 )
 from .scenario import ArrivalSpec, Scenario, UnitBehaviour
-from .stream import RunSink
+from .stream import RunSink, count_post, event_fields
 from .streams import case_stream
 from .worktime import advance_working, next_working_moment
 
@@ -576,6 +576,8 @@ class Simulation:
         self._feed: Iterator[tuple[Any, ...]] = iter(())  # the desk's entries (desk_traffic), drawn ahead
         self._fed: tuple[Any, ...] | None = None  # the next post the desk reads, scheduled at its moment
         self._desk_minutes, self._desk_time = 0.0, self.t0  # _desk_at's last answer
+        self._desk_rows: Callable[[datetime, str, tuple[str, ...]], None] | None = None  # _desk_row_targets
+        self._desk_posts: Callable[[Any, Any], None] | None = None
         self.cases: dict[str, CaseRecord] = {}
         #: a streaming run's bound on the open forms held in memory (``park_beyond``); None: no bound
         self._resident: int | None = None
@@ -1153,16 +1155,23 @@ class Simulation:
         out: list[tuple[Any, ...]] = []
         arrived: dict[str, float] = {}
         idle: list[float] = []
+        per_day: Counter[Any] = Counter()
+        per_hour: Counter[Any] = Counter()
+        stamp: list[Any] = [None, ""]  # the last moment formatted, and its text
 
         def row(r: LogRow) -> None:
-            if r.at is not self._now or r.activity not in _DESK_ACTIVITIES or r.unit or r.category \
+            at = r.at
+            if at is not self._now or r.activity not in _DESK_ACTIVITIES or r.unit or r.category \
                     or r.rule or r.deadline or r.merged_post or r.due or r.remind_at or r.points or r.reposts:
                 raise AssertionError(f"not a desk row of this moment: {r}")
             if r.activity == COLLECT:
                 arrived[r.case_id] = env._now
+                count_post(per_day, per_hour, at)
             elif r.activity == DESK_ANSWER:  # a consultation answered at the desk: never triaged
                 del arrived[r.case_id]
-            out.append((DESK_ROW, env._now, r.case_id, r.activity, r.resource))
+            if at is not stamp[0]:
+                stamp[0], stamp[1] = at, at.isoformat()
+            out.append((DESK_ROW, env._now, event_fields(r, stamp[1])))
 
         def triaged(rec: CaseRecord, raw: RawPost) -> None:
             n = int(rec.case_id[1:])
@@ -1187,7 +1196,7 @@ class Simulation:
         d = self.desk
         yield (DESK_IDLE, idle[0], self.posts, dict(self.adapter.counts),
                (d.waits_minutes, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line,
-                d.staffed_by_line))
+                d.staffed_by_line), (per_day, per_hour))
 
     def _desk_fed(self, _event: Any = None) -> None:
         """The run's side of ``desk_traffic``: the post the desk has just read (if this is its moment) merged
@@ -1198,11 +1207,13 @@ class Simulation:
         if item is not None:
             self._fed = None
             self._take_triaged(item)
-        emit, at = self._emit, self._desk_at
+        rows, at = self._desk_rows, self._desk_at
         for entry in self._feed:
             kind = entry[0]
             if kind == DESK_ROW:
-                emit(LogRow(entry[2], entry[3], at(entry[1]), entry[4], "", ""))
+                if rows is not None:
+                    fields = entry[2]
+                    rows(at(entry[1]), fields[0], fields)
             elif kind == DESK_TRIAGED:
                 self._fed = entry
                 self._call_at(entry[1], self._desk_fed)
@@ -1211,6 +1222,20 @@ class Simulation:
                 self._desk_idle(entry)
                 return
         raise AheadFailed("the traffic process ended without its last entry")
+
+    def _desk_row_targets(self) -> tuple[Callable[[datetime, str, tuple[str, ...]], None] | None,
+                                         Callable[[Any, Any], None] | None]:
+        """Where the rows of ``desk_traffic`` go, formatted as events.csv holds them, and where the posts it
+        counted by day and hour go: a streaming run's event log and accumulator, the way its ``log`` would
+        put them (no event log: only the counts); else each row to ``_emit`` as a ``LogRow``."""
+        sink = self.sink
+        if sink is not None and type(sink).log is RunSink.log:  # its log, not a subclass's (see stream_to)
+            return (sink.events.add_formatted if sink.events is not None else None), sink.acc.add_posts
+
+        def emit(at: datetime, case_id: str, fields: tuple[str, ...]) -> None:
+            self._emit(LogRow(case_id, fields[1], at, fields[3], "", ""))
+
+        return emit, None
 
     def _desk_at(self, minutes: float) -> datetime:
         """``now()`` at ``minutes``: the same datetime the desk's process made for it."""
@@ -1238,8 +1263,10 @@ class Simulation:
     def _desk_idle(self, entry: tuple[Any, ...]) -> None:
         """The ``DESK_IDLE`` entry: what the run reports of the posts and the desk; at its moment the run may
         end (``_arrivals_done``: the desk's part of ``_maybe_done``)."""
-        _, idle_at, self.posts, counts, stats = entry
+        _, idle_at, self.posts, counts, stats, (per_day, per_hour) = entry
         self.adapter.counts.update(counts)
+        if self._desk_posts is not None:
+            self._desk_posts(per_day, per_hour)
         d = self.desk
         (d.waits_minutes, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line,
          d.staffed_by_line) = stats
@@ -1944,6 +1971,7 @@ class Simulation:
             gc.disable()
         try:
             if desk_ahead:  # forked now: the child starts the arrivals and the desk on a clock of its own
+                self._desk_rows, self._desk_posts = self._desk_row_targets()
                 self._ahead = Ahead(self.desk_traffic)
                 self._feed = iter(self._ahead)
                 self._desk_fed()

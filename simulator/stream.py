@@ -237,6 +237,17 @@ class EventLogWriter(_Writer):
             self._out = []
             self._write(out)
 
+    def add_formatted(self, at: datetime, case_id: str, fields: tuple[str, ...]) -> None:
+        """A row already formatted as the file holds it (``_write``'s fields), at ``at`` for ``case_id``: in its
+        place among the others, as ``add`` puts a row (``Simulation.desk_traffic``'s rows)."""
+        floor = self._floor
+        if floor is not None and at < floor:
+            raise ValueError(f"event-log row at {at.isoformat()} ({case_id} {fields[1]}) added after "
+                             f"advance({floor.isoformat()}): rows must not be added for the past")
+        seq = self._seq
+        self._new.append((at, case_id, seq, fields))  # type: ignore[arg-type]
+        self._seq = seq + 1
+
     def pending(self) -> int:
         """Rows waiting for the clock."""
         return len(self._new) + len(self._later)
@@ -250,6 +261,9 @@ class EventLogWriter(_Writer):
         out: list[tuple[Any, ...]] = []
         append = out.append
         for r in rows:  # event_fields(r, text, iso), inline (a call fewer a row)
+            if r.__class__ is tuple:  # formatted already (add_formatted)
+                append(r)  # type: ignore[arg-type]
+                continue
             at = r.at
             if not (at == last and at.tzinfo is last.tzinfo and at.fold == last.fold):
                 last, text = at, at.isoformat()
@@ -570,6 +584,12 @@ class _Counts:
     deadline_days: _ExactSum = field(default_factory=_ExactSum)
 
 
+def count_post(per_day: Counter[date], per_hour: Counter[Hour], at: datetime) -> None:
+    """A post collected at ``at``, counted by day and by hour (``RunAccumulator.add_log``)."""
+    per_day[at.date()] += 1
+    per_hour[(at.date(), at.hour)] += 1
+
+
 class RunAccumulator:
     """Every metric of a run, counted one form, deduction and log row at a time.
 
@@ -648,9 +668,12 @@ class RunAccumulator:
 
     def add_log(self, row: LogRow) -> None:
         if row.activity == self._collect:
-            at = row.at
-            self.posts_per_day[at.date()] += 1
-            self.posts_per_hour[(at.date(), at.hour)] += 1
+            count_post(self.posts_per_day, self.posts_per_hour, row.at)
+
+    def add_posts(self, per_day: Mapping[date, int], per_hour: Mapping[Hour, int]) -> None:
+        """Posts counted elsewhere (``count_post``) from the 收集整理 rows of a log this accumulator did not see."""
+        self.posts_per_day.update(per_day)
+        self.posts_per_hour.update(per_hour)
 
     # -- results ----------------------------------------------------------------------------------------------
 

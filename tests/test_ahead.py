@@ -138,6 +138,33 @@ def test_the_desk_simulated_ahead_is_the_desk_of_the_run(name: str, seed: int, o
         assert here.drained_at > here.end
 
 
+def test_the_desk_simulated_ahead_feeds_runs_in_memory_and_without_files(tmp_path: Path) -> None:
+    """The desk's rows reach a run without a streaming event log as ``LogRow``s (kept in memory), and a
+    streaming run without files gets only the posts counted by day and hour: the same files from the
+    in-memory run, the same metrics (posts per day and hour included) from the one without files."""
+    from simulator.metrics import compute_metrics, write_run
+
+    sc, policy, rules_dir = _inputs("understaffed-desk")
+    results = []
+    for ahead in (False, True):
+        _TAKEN.clear()
+        sim = _desk(ahead)(sc, policy, seed=4)
+        try:
+            result = sim.run()
+        finally:
+            sim.engine.close()
+        assert (_TAKEN == []) is ahead
+        write_run(result, compute_metrics(result), tmp_path / str(ahead), report=True)
+        results.append(result)
+    assert_same_files(tmp_path / "False", tmp_path / "True")
+    assert sorted(results[0].log, key=lambda r: (r.at, r.case_id)) == \
+        sorted(results[1].log, key=lambda r: (r.at, r.case_id))
+    streamed = [stream_scenario(sc, policy, rules_dir, seed=4, ahead=ahead).sink for ahead in (False, True)]
+    assert streamed[0].acc.posts_per_hour == streamed[1].acc.posts_per_hour and \
+        sum(streamed[1].acc.posts_per_day.values()) > 300
+    assert streamed[0].metrics == streamed[1].metrics
+
+
 def test_a_scenario_with_scripted_posts_draws_in_the_run(tmp_path: Path) -> None:
     """Scripted posts draw from the same streams at their own moments: such a run never forks (and is the same)."""
     sc, policy, rules_dir = _inputs("hot-event-surge")
