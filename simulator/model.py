@@ -1128,13 +1128,16 @@ class Simulation:
     def desk_traffic(self) -> Iterator[tuple[Any, ...]]:
         """The arrivals and the duty desk on their own, as entries for the run, in the order of their times:
 
-        - ``(DESK_ROW, minutes, case id, activity, resource)``: a row the platform or the desk logs then
-          (收集, 接收, 直接答复, a rejected or redelivered payload: no unit, category or rule);
+        - ``(DESK_ROW, minutes, fields)``: a row the platform or the desk logs then (收集整理, 开始研判, 直接答复,
+          a rejected or redelivered payload: no unit, category or rule), formatted as events.csv holds it
+          (``stream.event_fields``: the run puts it in its place without making a ``LogRow``);
         - ``(DESK_TRIAGED, minutes, n, channel, place, true category, minutes posted, repost times, author,
           full path, redelivered, post id, author id, staff, the adapter's post, citizen plan)``: the desk has
           read post ``n``, an actionable one: the run merges it or issues a form then (``_triaged``);
-        - last, ``(DESK_IDLE, minutes, posts, the intake adapter's counts, the desk's statistics)``: from then
-          on no post can come and the desk has nothing left to do (``_maybe_done``'s part of the desk).
+        - last, ``(DESK_IDLE, minutes, posts, the intake adapter's counts, the desk's statistics, (posts per
+          day, posts per hour))``: from then on no post can come and the desk has nothing left to do
+          (``_maybe_done``'s part of the desk); the posts counted from the 收集整理 rows as the run's
+          accumulator counts them (``stream.count_post``).
 
         What a second process computes ahead of the run (``simulator.ahead``) when nothing observes the
         payloads as they are sent (a tap, ``on_event``) and there are no scripted posts: then the desk's work

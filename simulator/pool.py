@@ -134,15 +134,24 @@ def _serve(prepare: Callable[[], object], conn: Any, theirs: Any) -> None:
     theirs.close()
     with contextlib.suppress(OSError):  # only the time the caller's processes leave: it must not slow them
         os.nice(19)
+    failed = None
     try:
         prepare()
+    except BaseException:  # noqa: BLE001 - the caller meets it with its job, as it would without this process
+        failed = traceback.format_exc()
+    try:
         job = conn.recv()
     except EOFError:  # closed without a job
         return
-    try:
-        conn.send((True, job()))
-    except BaseException:  # noqa: BLE001 - sent to the caller, which raises it
-        conn.send((False, traceback.format_exc()))
+    if failed is None:
+        try:
+            answer = (True, job())
+        except BaseException:  # noqa: BLE001 - sent to the caller, which raises it
+            answer = (False, traceback.format_exc())
+    else:
+        answer = (False, failed)
+    with contextlib.suppress(OSError):  # the caller is gone: nobody to tell
+        conn.send(answer)
 
 
 class Warm:

@@ -154,3 +154,14 @@ def test_a_warm_process_that_vanishes_is_an_error_and_one_never_used_is_stopped(
     with Warm(lambda: time.sleep(60)) as warm:  # still preparing when closed
         pass
     assert not warm._proc.is_alive()
+
+
+def _prepare_fails() -> None:
+    raise ImportError("no plotting library here")
+
+
+def test_a_warm_process_that_failed_to_get_ready_raises_that_with_its_job() -> None:
+    """A failure while getting ready (matplotlib missing) reaches the caller with the job, with its traceback,
+    as doing the job there would have raised it, not as a vanished process."""
+    with Warm(_prepare_fails) as warm, pytest.raises(WarmFailed, match="(?s)ImportError: no plotting library"):
+        warm.both(_ready_pid_and_niceness, lambda: "tables")
