@@ -122,7 +122,7 @@ PAYLOAD_DUPLICATE = "重复投递"  # a redelivery dropped by the adapter
 #: the rows the platform and the desk log before a post is read as actionable (``Simulation.desk_traffic``)
 _DESK_ACTIVITIES = frozenset({COLLECT, PAYLOAD_REJECTED, PAYLOAD_DUPLICATE, TAKE, DESK_ANSWER})
 #: the kinds of ``Simulation.desk_traffic``'s entries
-DESK_ROW, DESK_TRIAGED, DESK_IDLE = 0, 1, 2
+DESK_ROW, DESK_TRIAGED, DESK_IDLE, DESK_WAITS = 0, 1, 2, 3
 
 
 @dataclass(slots=True)  # not frozen: 5x cheaper to make (hundreds of thousands a run); never changed after logging
@@ -1134,6 +1134,8 @@ class Simulation:
         - ``(DESK_TRIAGED, minutes, n, channel, place, true category, minutes posted, repost times, author,
           full path, redelivered, post id, author id, staff, the adapter's post, citizen plan)``: the desk has
           read post ``n``, an actionable one: the run merges it or issues a form then (``_triaged``);
+        - ``(DESK_WAITS, waits)``: the desk's waiting times so far (minutes, an ``array``), every
+          ``WAITS_CHUNK`` of them, so that neither process holds them twice;
         - last, ``(DESK_IDLE, minutes, posts, the intake adapter's counts, the desk's statistics, (posts per
           day, posts per hour))``: from then on no post can come and the desk has nothing left to do
           (``_maybe_done``'s part of the desk); the posts counted from the 收集整理 rows as the run's
@@ -1191,11 +1193,15 @@ class Simulation:
         env.process(self._arrivals())
         self._start_desk()
         step = env.step
+        chunk = self.WAITS_CHUNK
         while not idle:
             step()
             if out:
                 yield from out
                 out.clear()
+                if len(self.desk.waits_minutes) >= chunk:  # a year: 170 MB of them, sent as they come
+                    yield (DESK_WAITS, self.desk.waits_minutes)
+                    self.desk.waits_minutes = array("d")
         d = self.desk
         yield (DESK_IDLE, idle[0], self.posts, dict(self.adapter.counts),
                (d.waits_minutes, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line,
@@ -1221,6 +1227,8 @@ class Simulation:
                 self._fed = entry
                 self._call_at(entry[1], self._desk_fed)
                 return
+            elif kind == DESK_WAITS:
+                self.desk.waits_minutes.extend(entry[1])  # type: ignore[attr-defined]
             else:
                 self._desk_idle(entry)
                 return
@@ -1271,8 +1279,8 @@ class Simulation:
         if self._desk_posts is not None:
             self._desk_posts(per_day, per_hour)
         d = self.desk
-        (d.waits_minutes, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line,
-         d.staffed_by_line) = stats
+        waits, d.busy_minutes, d.staffed_minutes, d.answered_directly, d.busy_by_line, d.staffed_by_line = stats
+        d.waits_minutes.extend(waits)  # type: ignore[attr-defined]
         if idle_at > self.env._now:
             self._call_at(idle_at, self._arrivals_end)
         else:
@@ -1942,6 +1950,9 @@ class Simulation:
         self._scripted_left -= 1
         self._new_post(item)
         self._maybe_done()
+
+    #: the desk's waiting times the traffic process sends at a time (``desk_traffic``)
+    WAITS_CHUNK = 1 << 16
 
     def _desk_ahead(self) -> bool:
         """Whether the arrivals and the desk can be simulated in a second process (``desk_traffic``): drawing

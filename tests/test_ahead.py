@@ -83,6 +83,8 @@ _TAKEN: list[str] = []  # posts the desk took in this process
 
 def _desk(ahead: bool) -> type[Simulation]:
     class Desk(Simulation):
+        WAITS_CHUNK = 97  # the desk's waiting times sent in many pieces
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.draw_ahead = ahead
