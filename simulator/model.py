@@ -817,6 +817,7 @@ class Simulation:
         self._tick_due = False
         if self.sink is not None and not self.done.triggered:
             self.sink.advance(self.now())
+            self._report_progress()
 
     def _keep_alive(self, at: datetime) -> None:
         """A moment the run lasts until although nothing happens then (a timer not scheduled because it
@@ -1938,11 +1939,15 @@ class Simulation:
 
     # -- bookkeeping ----------------------------------------------------------------
     def _daily(self):  # type: ignore[no-untyped-def]
-        span = max(1.0, (self.t_end - self.t0).total_seconds() / 60.0)
         while not self.done.triggered:
             yield self.env.timeout(1440 - self.env._now % 1440)
             self.backlog.append((self.now().date().isoformat(), self._open_forms))
-            self.progress(min(1.0, self.env._now / span))
+            self._report_progress()
+
+    def _report_progress(self) -> None:
+        """``progress`` told the share of the period simulated (each midnight, and each hour the event log is
+        told the time: a one-day run's bar moves too)."""
+        self.progress(min(1.0, self.env._now / max(1.0, self._horizon)))
 
     def _scripted(self, item: Any):  # type: ignore[no-untyped-def]
         yield self.env.timeout(self._delay_until(item.at))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # matplotlib are imported inside the commands that use them, so that `wenzheng --help` starts fast (docs/benchmarks.md)
 from engine.errors import CalendarError, DurationError, WenzhengError
 
+from .helpformat import HelpContext
 from .messages import t
 from .outputs import (
     MANIFEST,
@@ -63,7 +64,10 @@ def _lang_option(expose: bool = False) -> click.Option:
 
 class _LocalHelp(click.Command):
     """Help in the language of ``--lang`` (written before or after ``--help``), else WENZHENG_LANG, else Chinese:
-    the texts are those of wenzheng/helptext.py, picked when the help is rendered."""
+    the texts are those of wenzheng/helptext.py, picked when the help is rendered, wrapped by terminal columns
+    with Chinese line breaks (``helptext.HelpFormatter``)."""
+
+    context_class = HelpContext
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         from engine.i18n import reset_lang, set_lang
@@ -258,8 +262,8 @@ def _apply_sets(sc: Any, policy: Any, sets: tuple[str, ...]) -> tuple[Any, list[
               help="Independent replications (seeds seed, seed+1, ...).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Processes for replications (default: the CPUs available, at most one per replication). A single "
-                   "run uses a second process, when a second CPU is there, to simulate its traffic and duty desk ahead and "
-                   "to draw its report's plots (the same results); --workers 1 keeps it to one process.")
+                   "run, when a second CPU is there, uses two helper processes: one simulates its traffic and duty desk "
+                   "ahead, one draws its report's plots (the same results); --workers 1 keeps it to one process.")
 @click.option("--resident-forms", "resident", type=click.IntRange(min=0), default=None, metavar="N",
               help="Each run's memory budget, counted in open forms (default 36000, about 180 MB): beyond it "
                    "forms wait on disk, in an unnamed file in the staging folder of --out, until their next "

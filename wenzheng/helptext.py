@@ -66,8 +66,8 @@ HELP: dict[str, tuple[str, str | None]] = {
     "run.--seed": ("种子（默认：情景文件中的）。", None),
     "run.--out": ("结果文件夹（默认 runs/<情景名>）：新的、空的，或 wenzheng 以前写的结果。", None),
     "run.--replications": ("独立重复次数（种子依次为 seed、seed+1、……）。", None),
-    "run.--workers": ("运行各次重复的进程数（默认：可用的 CPU 数，每次重复至多一个）。单次运行在有第二个 CPU 时用一个"
-                      "辅助进程预先模拟帖子流量和值班台并绘制报告图表，结果完全相同；--workers 1 只用一个进程。", None),
+    "run.--workers": ("运行各次重复的进程数（默认：可用的 CPU 数，每次重复至多一个）。单次运行在有第二个 CPU 时用两个"
+                      "辅助进程：一个预先模拟帖子流量和值班台，一个绘制报告图表，结果完全相同；--workers 1 只用一个进程。", None),
     "run.--resident-forms": ("每次运行的内存预算，以未办结工单计（默认 36000，约 180 MB）：超出时工单暂存到磁盘上"
                              "（--out 的暂存文件夹中一个没有名字的文件），到下一个计时器之前再读回；暂存的工单"
                              "（每件约 1/14 件）和等待写入的事件日志行（每行约 1/16 件）也计入预算。"
@@ -441,3 +441,4 @@ def requested_lang(cmd: click.Command, ctx: click.Context, args: list[str]) -> s
         return None
     value = values.get("lang")
     return value if value in ("zh", "en") else None
+
