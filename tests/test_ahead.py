@@ -140,6 +140,15 @@ def test_the_desk_simulated_ahead_is_the_desk_of_the_run(name: str, seed: int, o
         assert here.drained_at > here.end
 
 
+def _record(rec: Any) -> dict[str, Any]:
+    from dataclasses import fields
+
+    out = {f.name: getattr(rec, f.name) for f in fields(rec)}
+    out["author"] = rec.author.__reduce__() if rec.author is not None else None
+    out["cancellable"] = [(t.at, t.tag) for t in rec.cancellable or ()]
+    return out
+
+
 def test_the_desk_simulated_ahead_feeds_runs_in_memory_and_without_files(tmp_path: Path) -> None:
     """The desk's rows reach a run without a streaming event log as ``LogRow``s (kept in memory), and a
     streaming run without files gets only the posts counted by day and hour: the same files from the
@@ -159,12 +168,56 @@ def test_the_desk_simulated_ahead_feeds_runs_in_memory_and_without_files(tmp_pat
         write_run(result, compute_metrics(result), tmp_path / str(ahead), report=True)
         results.append(result)
     assert_same_files(tmp_path / "False", tmp_path / "True")
+    # every field of every record, as the run's own desk left it (authors and timers compared by what they hold)
+    assert [_record(c) for c in results[0].cases] == [_record(c) for c in results[1].cases]
     assert sorted(results[0].log, key=lambda r: (r.at, r.case_id)) == \
         sorted(results[1].log, key=lambda r: (r.at, r.case_id))
     streamed = [stream_scenario(sc, policy, rules_dir, seed=4, ahead=ahead).sink for ahead in (False, True)]
     assert streamed[0].acc.posts_per_hour == streamed[1].acc.posts_per_hour and \
         sum(streamed[1].acc.posts_per_day.values()) > 300
     assert streamed[0].metrics == streamed[1].metrics
+
+
+def test_the_desk_is_simulated_ahead_only_where_nothing_can_tell() -> None:
+    """Not with a tap or ``on_event`` (they would see payloads and events in another order), not when the
+    arrivals stop at a moment that is not the horizon (a half-hour clock change), not unless asked."""
+    sc, policy, _ = _inputs("changping-2014")
+
+    def desk_ahead(**kwargs: Any) -> bool:
+        sim = Simulation(sc, policy, seed=1, **kwargs)
+        sim.draw_ahead = True
+        try:
+            return sim._desk_ahead()
+        finally:
+            sim.engine.close()
+
+    assert desk_ahead()
+    assert not desk_ahead(tap=lambda *t: None)
+    assert not desk_ahead(on_event=lambda e, d: None)
+    sim = Simulation(sc, policy, seed=1)
+    try:
+        assert not sim._desk_ahead()  # not asked
+        sim.draw_ahead = True
+        sim._horizon += 30.0
+        assert not sim._desk_ahead()
+    finally:
+        sim.engine.close()
+
+
+def test_a_row_the_desk_does_not_write_is_refused_in_the_child(tmp_path: Path) -> None:
+    """The child sends only the platform's and the desk's rows (no unit, category or rule), at their moment: a
+    row it should not have written is an error in the run, not a row in the wrong place."""
+    from simulator.model import LogRow
+
+    sc, policy, rules_dir = _inputs("silent-bureau")
+
+    class Wrong(_desk(True)):  # type: ignore[misc, valid-type]
+        def _take(self, s: Any, item: tuple[Any, ...]) -> None:
+            self._emit(LogRow(item[0].case_id, "开始研判", self.now(), s.name, "城北街道", ""))
+            super()._take(s, item)
+
+    with pytest.raises(AheadFailed, match="not a desk row"):
+        streamed_run(Wrong, sc, policy, rules_dir, 3, tmp_path)
 
 
 def test_a_scenario_with_scripted_posts_draws_in_the_run(tmp_path: Path) -> None:

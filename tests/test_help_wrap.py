@@ -49,3 +49,21 @@ def test_the_chinese_help_of_run_fits_80_columns() -> None:
     assert "值班台" in out and len(lines) > 20
     assert max(display_width(line) for line in lines) <= 80, max(lines, key=display_width)
     assert not [line for line in lines if line.strip() in {"CPU", "MB）：", "件）"}]
+
+
+def test_no_help_text_asks_for_click_s_unwrapped_paragraphs() -> None:
+    """The wrapper rewraps every paragraph: it leaves out click's ``\\b`` marker, which no help text uses."""
+    import click
+
+    from wenzheng.helptext import HELP, iter_help_keys
+
+    texts = [s for entry in HELP.values() for s in entry if isinstance(s, str)]
+    for _key, cmd, param in iter_help_keys(app):
+        texts.append((param.help if isinstance(param, click.Option) else None) or (cmd.help or ""))
+    assert len(texts) > 100 and not [s for s in texts if "\b" in s]
+
+
+def test_paragraphs_are_wrapped_apart() -> None:
+    from wenzheng.helpformat import wrap_help
+
+    assert wrap_help("第一段很长的文字。\n\n第二段。", 12, "  ", "  ") == "  第一段很长\n  的文字。\n\n  第二段。"

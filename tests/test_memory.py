@@ -171,3 +171,15 @@ def test_a_run_makes_no_reference_cycle_a_post(overrides: list[tuple[str, Any]])
     assert gc.isenabled()
     assert posts_big - posts_small > 10_000
     assert big - small < 0.01 * (posts_big - posts_small), (small, big)
+
+
+def test_a_run_that_calls_other_code_keeps_the_collector() -> None:
+    """A tap (or ``on_event``) calls code the model does not know: such a run keeps the cyclic collector."""
+    sc, policy, _ = load_run_inputs("scenarios/changping-2014.yaml")
+    seen: list[bool] = []
+    sim = Simulation(sc, policy, seed=3, tap=lambda *_: seen.append(gc.isenabled()))
+    try:
+        sim.run()
+    finally:
+        sim.engine.close()
+    assert len(seen) > 100 and all(seen) and gc.isenabled()

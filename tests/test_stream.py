@@ -74,7 +74,10 @@ def test_event_log_streamed_equals_sorted(tmp_path_factory, ops):
         if op == "add":
             # times on a coarse grid, so that ties on (at, case_id) are common
             row = LogRow(case, f"a{i}", clock + timedelta(minutes=minutes // 3 * 3), "desk", "", "")
-            w.add(row)
+            if i % 3 == 1:  # formatted already (the desk's rows of a single run), in its place among the others
+                w.add_formatted(row.at, row.case_id, event_fields(row))
+            else:
+                w.add(row)
             added.append(row)
         else:
             clock += timedelta(minutes=minutes)
@@ -95,6 +98,9 @@ def test_event_log_refuses_a_row_for_the_past(tmp_path):
     w.add(LogRow("C2", COLLECT, T0 + timedelta(minutes=30), "desk", "", ""))  # at the clock: allowed
     with pytest.raises(ValueError, match="added after advance"):
         w.add(LogRow("C3", COLLECT, T0 + timedelta(minutes=29), "desk", "", ""))
+    late = LogRow("C4", COLLECT, T0 + timedelta(minutes=29), "desk", "", "")
+    with pytest.raises(ValueError, match="added after advance"):
+        w.add_formatted(late.at, late.case_id, event_fields(late))
     w.close()
     assert [r[0] for r in _read(tmp_path / "events.csv")[1:]] == ["C2", "C1"]
 

@@ -63,15 +63,10 @@ def wrap_cjk(text: str, width: int, initial_indent: str = "", subsequent_indent:
 
 def wrap_help(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> str:
     """``click.formatting.wrap_text(..., preserve_paragraphs=True)`` counting columns: paragraphs (blank lines
-    between) wrapped apart, a paragraph marked ``\\b`` kept as written."""
-    out: list[str] = []
-    for i, para in enumerate(re.split(r"\n\s*\n", text.strip("\n"))):
-        indent = initial_indent if i == 0 else subsequent_indent
-        if para.lstrip().startswith("\b"):
-            out.append("\n".join(subsequent_indent + line for line in para.lstrip()[1:].strip("\n").splitlines()))
-        else:
-            out.append("\n".join(wrap_cjk(para, width, indent, subsequent_indent)))
-    return "\n\n".join(out)
+    between) wrapped apart.  (No help text of wenzheng uses click's ``\\b`` marker for unwrapped paragraphs.)"""
+    return "\n\n".join("\n".join(wrap_cjk(para, width, initial_indent if i == 0 else subsequent_indent,
+                                             subsequent_indent))
+                       for i, para in enumerate(re.split(r"\n\s*\n", text.strip("\n"))))
 
 
 class HelpFormatter(click.HelpFormatter):
