@@ -13,6 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .lazy import lazy_names
+from .native import install as _install_native
+
+# the compiled builds of the hot modules, where they match their source (engine/native.py)
+_install_native()
 
 if TYPE_CHECKING:
     from .calendar import WorkCalendar

@@ -26,7 +26,8 @@ from .conftest import DATA, ROOT, RULES, SCENARIOS
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 TOP = {"wenzheng_version": str, "python_version": str, "repeat": int, "decisions_timed": int,
-       "startup_seconds": float, "routing": list, "scenarios": list}
+       "startup_seconds": float, "routing": list, "scenarios": list, "native_modules": int,
+       "native_modules_of": int, "native_not_used": list}
 ROUTING = {"table": str, "rules": int, "engine_us_per_decision": float, "c_layer_us_per_decision": float,
            "reference_us_per_decision": float}
 SCENARIO = {"scenario": str, "seed": int, "runs": int, "posts": int, "forms": int, "posts_per_second": float,
@@ -90,6 +91,15 @@ def test_json_keys_are_snake_case_present_and_numeric(quick):
         check_shape(row, ROUTING, f"routing {row.get('table')}")
     for row in quick["scenarios"]:
         check_shape(row, SCENARIO, f"scenario {row.get('scenario')}")
+
+
+def test_native_modules_counted_with_the_reasons_of_the_rest(quick):
+    from engine.native import NATIVE_MODULES
+
+    assert quick["native_modules_of"] == len(NATIVE_MODULES)
+    assert {row["module"] for row in quick["native_not_used"]} <= set(NATIVE_MODULES)
+    assert all(row["reason"] != "native" for row in quick["native_not_used"])
+    assert quick["native_modules"] + len(quick["native_not_used"]) == len(NATIVE_MODULES)
 
 
 def test_quick_is_changping_once_with_its_own_seed(quick):

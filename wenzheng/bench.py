@@ -275,6 +275,12 @@ def run_bench(rules: Path, scenarios: Sequence[Path], events: int, repeat: int,
     results = [scenario_bench(p, repeat, progress) for p in paths]
     if progress:
         progress(t("bench.startup_progress"))
+    from engine.native import status
+
+    compiled = status()  # the measuring processes load the same files from the same environment
     return {"wenzheng_version": __version__, "python_version": platform.python_version(),
+            "native_modules": sum(how == "native" for how in compiled.values()),
+            "native_modules_of": len(compiled),
+            "native_not_used": [{"module": m, "reason": how} for m, how in compiled.items() if how != "native"],
             "repeat": repeat, "decisions_timed": events, "startup_seconds": startup_seconds(repeat),
             "routing": routing, "scenarios": results}

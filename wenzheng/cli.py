@@ -912,6 +912,8 @@ def _print_bench(r: dict[str, Any]) -> None:
                   f"{sc['import_seconds']:.2f}")
     out.print(s)
     out.print(t("bench.startup", seconds=f"{r['startup_seconds']:.3f}"))
+    rest = "".join(f"\n  {row['module']}: {row['reason']}" for row in r["native_not_used"])
+    out.print(t("bench.native", n=r["native_modules"], of=r["native_modules_of"], rest=rest), markup=False)
 
 
 @app.command()

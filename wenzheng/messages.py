@@ -203,6 +203,7 @@ t = Catalogue("wenzheng", {
     "bench.col_wall": ("用时 秒\n(wall s)", "wall s"),
     "bench.col_rss": ("峰值内存 MB\n(peak RSS MB)", "peak RSS MB"),
     "bench.col_imports": ("导入 秒\n(imports s)", "imports s"),
+    "bench.native": ("编译模块 (compiled hot modules): {n}/{of}{rest}", "compiled hot modules: {n}/{of}{rest}"),
     "bench.startup": ("命令行启动 秒 (CLI start-up s, wenzheng --help): {seconds}", "CLI start-up s (wenzheng --help): {seconds}"),
 
 
