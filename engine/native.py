@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["NATIVE_MODULES", "NativeFinder", "decide", "install", "stamp_path", "status"]
+__all__ = ["NATIVE_MODULES", "REASONS", "NativeFinder", "decide", "install", "stamp_path", "status"]
 
 #: the modules compiled at install: the simulation's loop and the engine's per-decision path.  Modules that
 #: define pydantic models stay plain (pydantic reads class bodies in ways a compiled class does not keep).
@@ -55,6 +55,15 @@ ENV = "WENZHENG_NATIVE"
 
 #: the stamp's suffix, after the module's own name: ``model.native-sha256`` beside ``model.py``
 STAMP_SUFFIX = ".native-sha256"
+
+#: why a module runs from its source (``status``, ``wenzheng bench``'s ``native_not_used``): stable codes
+OFF = f"{ENV}=0"
+NOT_BUILT = "not built"
+NO_STAMP = "built without a stamp"
+NO_SOURCE = "no source beside the build"
+CHANGED = "source changed since the build"
+EARLY = "loaded before the finder"
+REASONS = (OFF, NOT_BUILT, NO_STAMP, NO_SOURCE, CHANGED, EARLY)
 
 #: a stamp is 64 hexadecimal digits and a newline; no more is read
 _STAMP_BYTES = 80
@@ -87,21 +96,21 @@ def decide(module: str, directory: Path) -> tuple[Path | None, str]:
     stem = module.rpartition(".")[2]
     source = directory / (stem + ".py")
     if os.environ.get(ENV, "").strip() == "0":
-        return None, f"{ENV}=0"
+        return None, OFF
     compiled = _extension(directory, stem)
     if compiled is None:
-        return None, "not built"
+        return None, NOT_BUILT
     try:
         with open(stamp_path(directory, module), "rb") as f:
             stamp = f.read(_STAMP_BYTES).decode("ascii").strip()  # the build's own file: 64 hex digits
     except (OSError, UnicodeDecodeError):
-        return None, "built without a stamp"
+        return None, NO_STAMP
     try:
         digest = source_digest(source)
     except OSError:
-        return None, "no source beside the build"
+        return None, NO_SOURCE
     if stamp != digest:
-        return None, "source changed since the build"
+        return None, CHANGED
     return compiled, "native"
 
 
@@ -137,8 +146,8 @@ def install() -> None:
 def status() -> dict[str, str]:
     """Each compiled-capable module and how this process loaded it (``"native"`` or the reason it runs
     from source); modules not imported yet are imported here, so the answer is complete."""
-    import importlib
-
     for name in NATIVE_MODULES:
         importlib.import_module(name)
-    return {name: _DECIDED.get(name, "loaded before the finder") for name in NATIVE_MODULES}
+    # a module its package imported before putting the finder in place would be missing from _DECIDED
+    # (tests/test_native.py checks that none is)
+    return {name: _DECIDED.get(name, EARLY) for name in NATIVE_MODULES}

@@ -158,6 +158,25 @@ def test_text_output_has_chinese_labels_first(zh, capsys):  # the default langua
                   "峰值内存 MB", "(peak RSS MB)", "命令行启动 秒 (CLI start-up s"):
         assert label in text, label
     assert "short-test" in text
+    assert "编译模块 (compiled hot modules): " in text
+
+
+@pytest.mark.parametrize("lang,says", [
+    ("zh", ["源码在编译后改过：运行源码（pip install -e . 重新编译）", "未编译（安装时没有 C 编译器"]),
+    ("en", ["source changed since the build: runs the source", "not built (no C compiler at install"])])
+def test_modules_not_compiled_are_named_with_the_reason_in_the_language(lang, says, capsys):
+    from engine import native
+    from engine.i18n import lang_scope
+    from wenzheng.cli import _print_bench
+
+    doc = {"repeat": 1, "decisions_timed": 1, "routing": [], "scenarios": [], "startup_seconds": 0.1,
+           "native_modules": 15, "native_modules_of": 17,
+           "native_not_used": [{"module": "simulator.model", "reason": native.CHANGED},
+                               {"module": "engine.engine", "reason": native.NOT_BUILT}]}
+    with lang_scope(lang):
+        _print_bench(doc)
+    text = capsys.readouterr().out
+    assert "15/17" in text and "simulator.model: " + says[0] in text and "engine.engine: " + says[1] in text
 
 
 # -- start-up: the heavy libraries are imported by the commands that use them, not by every command --------

@@ -912,7 +912,13 @@ def _print_bench(r: dict[str, Any]) -> None:
                   f"{sc['import_seconds']:.2f}")
     out.print(s)
     out.print(t("bench.startup", seconds=f"{r['startup_seconds']:.3f}"))
-    rest = "".join(f"\n  {row['module']}: {row['reason']}" for row in r["native_not_used"])
+    from engine import native
+
+    why = dict(zip(native.REASONS, ("bench.native_off", "bench.native_not_built", "bench.native_no_stamp",
+                                    "bench.native_no_source", "bench.native_changed", "bench.native_early"),
+                   strict=True))
+    rest = "".join(f"\n  {row['module']}: {t(why[row['reason']]) if row['reason'] in why else row['reason']}"
+                   for row in r["native_not_used"])
     out.print(t("bench.native", n=r["native_modules"], of=r["native_modules_of"], rest=rest), markup=False)
 
 
