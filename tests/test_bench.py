@@ -102,6 +102,17 @@ def test_native_modules_counted_with_the_reasons_of_the_rest(quick):
     assert quick["native_modules"] + len(quick["native_not_used"]) == len(NATIVE_MODULES)
 
 
+def test_native_summary_counts_the_compiled_and_names_the_rest():
+    from engine import native
+    from wenzheng.bench import native_summary
+
+    got = native_summary({"a.x": "native", "a.y": native.CHANGED, "b.z": "native", "b.w": native.OFF})
+    assert got == {"native_modules": 2, "native_modules_of": 4,
+                   "native_not_used": [{"module": "a.y", "reason": native.CHANGED},
+                                       {"module": "b.w", "reason": native.OFF}]}
+    assert native_summary({})["native_modules_of"] == 0
+
+
 def test_quick_is_changping_once_with_its_own_seed(quick):
     (sc,) = quick["scenarios"]
     assert DEFAULT_SCENARIOS[0].name == "changping-2014.yaml"

@@ -258,6 +258,14 @@ def startup_seconds(repeat: int) -> float:
     return statistics.median(times)
 
 
+def native_summary(compiled: dict[str, str]) -> dict[str, Any]:
+    """The bench's keys for how the hot modules ran (``engine.native.status()``: module → ``"native"`` or
+    the reason it ran from source)."""
+    return {"native_modules": sum(how == "native" for how in compiled.values()),
+            "native_modules_of": len(compiled),
+            "native_not_used": [{"module": m, "reason": how} for m, how in compiled.items() if how != "native"]}
+
+
 def run_bench(rules: Path, scenarios: Sequence[Path], events: int, repeat: int,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Every measurement; the inputs are all checked (exit 2 on a bad one) before the first is taken."""
@@ -277,10 +285,7 @@ def run_bench(rules: Path, scenarios: Sequence[Path], events: int, repeat: int,
         progress(t("bench.startup_progress"))
     from engine.native import status
 
-    compiled = status()  # the measuring processes load the same files from the same environment
+    # the measuring processes load the same files from the same environment
     return {"wenzheng_version": __version__, "python_version": platform.python_version(),
-            "native_modules": sum(how == "native" for how in compiled.values()),
-            "native_modules_of": len(compiled),
-            "native_not_used": [{"module": m, "reason": how} for m, how in compiled.items() if how != "native"],
-            "repeat": repeat, "decisions_timed": events, "startup_seconds": startup_seconds(repeat),
+            **native_summary(status()), "repeat": repeat, "decisions_timed": events, "startup_seconds": startup_seconds(repeat),
             "routing": routing, "scenarios": results}
