@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
+import os
 import pickle
 import random
 import sys
@@ -34,7 +35,7 @@ from datetime import datetime, time, timedelta
 from heapq import heapify, heappop, heappush
 from itertools import accumulate
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
@@ -80,6 +81,9 @@ from .scenario import ArrivalSpec, Scenario, UnitBehaviour
 from .stream import RunSink, count_post, event_fields
 from .streams import case_stream
 from .worktime import advance_working, next_working_moment
+
+if TYPE_CHECKING:
+    from .split import DrainPeer
 
 _setattr = object.__setattr__
 
@@ -218,6 +222,21 @@ class _Timer:
 
 
 _NO_CALLBACKS: tuple[Callable[[Any], None], ...] = ()
+
+
+@dataclass
+class _OtherSide:
+    """What ``Simulation._partition`` takes out of the run for the child of a split drain."""
+
+    cases: dict[str, CaseRecord]
+    states: dict[str, Any]
+    queue: list[Any]
+    pending: int
+    open_forms: int
+
+
+def _no_progress(_share: float) -> None:
+    pass
 
 
 def _nothing_pending() -> int:
@@ -572,6 +591,15 @@ class Simulation:
         #: for a single run; replications already use every core); never with scripted posts
         self.draw_ahead = False
         self._ahead: Ahead | None = None
+        #: split the drain between two processes when enough forms are open once the desk is idle
+        #: (``_split_drain``; the files are the same either way); set by ``draw_ahead``'s callers too
+        self.split_drain = True  # and WENZHENG_SPLIT=0 in the environment keeps every drain in one process
+        #: after a split: the forms this process kept and the forms the child took (None: not split)
+        self.split_forms: tuple[int, int] | None = None
+        self._peer: DrainPeer | None = None  # the drain's second process (the run's side)
+        self._daily_proc: Any = None  # the midnight snapshots' process (shared by both sides of a split)
+        self._split_backlog_at = 0  # how many midnight snapshots were taken before the split
+        self._other_side: Any = None  # what a split gave the child, held here until it ends (``_partition``)
         self._observed = tap is not None or on_event is not None  # payloads and events seen as they are sent
         self._feed: Iterator[tuple[Any, ...]] = iter(())  # the desk's entries (desk_traffic), drawn ahead
         self._fed: tuple[Any, ...] | None = None  # the next post the desk reads, scheduled at its moment
@@ -1286,6 +1314,199 @@ class Simulation:
             self._call_at(idle_at, self._arrivals_end)
         else:
             self._arrivals_end(None)
+        if self._may_split():
+            self._split_drain()
+
+    # -- the drain in two processes (simulator/split.py) ---------------------------------------------------------
+    #: the fewest forms held once the desk is idle for the drain to be split (a fork and its messages cost a few
+    #: tens of milliseconds; a small run drains faster alone)
+    SPLIT_MIN_FORMS = 5_000
+    #: the share of the drain's forms (weighted by their timers) the second process takes: the run also writes
+    #: the second process's rows (0.58: the two end together on megacity-day, measured)
+    SPLIT_SHARE = 0.58
+
+    def _may_split(self) -> bool:
+        """Whether the drain can go on in two processes with the same results: a streaming run writing files
+        through a plain ``RunSink``, nothing observing it, no form parked, nothing but forms' timers and the
+        run's own bookkeeping in the queue, and every pending count accounted for by the forms held."""
+        sink = self.sink
+        if not (self.split_drain and os.environ.get("WENZHENG_SPLIT") != "0" and sink is not None and type(sink) is RunSink and sink.events is not None
+                and sink.cases is not None and sink.peer is None and not self._observed
+                and len(self.cases) >= self.SPLIT_MIN_FORMS and not self._waiting and self._busy_staff == 0
+                and (self._lot is None or self._lot.count == 0) and second_core()):
+            return False
+        shared = (self._advance, self._arrivals_end)
+        daily = self._daily_proc
+        for entry in self.env._queue:
+            ev = entry[3]
+            cls = ev.__class__
+            if cls is _Timer:
+                continue
+            if cls is _Call:
+                if ev.callbacks[0] in shared:
+                    continue
+                return False
+            if daily is None or not ev.callbacks or any(getattr(cb, "__self__", None) is not daily
+                                                       for cb in ev.callbacks):
+                return False
+        return self._pending == sum(rec.timers for rec in self.cases.values())
+
+    def _split_drain(self) -> None:
+        """Fork: the child drains the forms of some units (``_drain_part``), this process the others; their
+        rows, forms and counts come back through ``DrainPeer`` (simulator/split.py)."""
+        import multiprocessing
+
+        from .pool import frozen_for_fork
+        from .split import DrainPeer, _widen, share_units
+
+        load: Counter[str] = Counter()
+        for rec in self.cases.values():
+            load[rec.unit] += 1 + rec.timers
+        theirs = share_units(load, self.SPLIT_SHARE)
+        if not theirs or len(theirs) == len(load):
+            return
+        assert self.sink is not None and self.sink.events is not None and self.sink.cases is not None
+        held = len(self.cases)
+        side = self._partition(theirs)
+        read_fd, write_fd = os.pipe()
+        _widen(write_fd)
+        ctx = multiprocessing.get_context("fork")
+        try:
+            proc = ctx.Process(target=self._drain_part, args=(side, read_fd, write_fd), name="wenzheng-drain",
+                               daemon=True)
+            with frozen_for_fork():
+                proc.start()
+        finally:
+            os.close(write_fd)
+        self._peer = DrainPeer(proc, read_fd, self.now(), self.sink.events.add_formatted, self.sink.cases.add_fields)
+        self.sink.peer = self._peer
+        self._split_backlog_at = len(self.backlog)
+        self.split_forms = (len(self.cases), held - len(self.cases))
+
+    def _partition(self, theirs: frozenset[str]) -> _OtherSide:
+        """Before the fork: take the forms of the units ``theirs`` (their engine state, their timers, their
+        pending and open counts) out of this process's run, into what the child will drain.
+
+        Done before the fork, and neither process touches the other's part after it: the two share their
+        memory until one writes to it, and reading an object writes its reference count (each page touched
+        is then copied: measured, 0.1 s of a megacity drain when each side sorted the forms after the fork)."""
+        mine: dict[str, CaseRecord] = {}
+        other: dict[str, CaseRecord] = {}
+        pending = open_forms = 0
+        for case_id, rec in self.cases.items():
+            if rec.unit in theirs:
+                other[case_id] = rec
+                pending += rec.timers
+                if rec.opened_at is not None and rec.replied_at is None:
+                    open_forms += 1
+            else:
+                mine[case_id] = rec
+        my_states: dict[str, Any] = {}
+        their_states: dict[str, Any] = {}
+        for case_id, state in self.engine.cases.items():
+            if case_id in other:
+                their_states[case_id] = state
+            else:
+                my_states[case_id] = state
+        queue: list[Any] = self.env._queue
+        my_queue: list[Any] = []
+        their_queue: list[Any] = []
+        for entry in queue:
+            ev = entry[3]
+            if ev.__class__ is _Timer:
+                owner = ev.rec
+                if owner is None:  # cancelled: does nothing when it comes (the run lasts as long all the same)
+                    my_queue.append(entry)
+                elif owner.unit in theirs:
+                    their_queue.append(entry)
+                else:
+                    my_queue.append(entry)
+            else:  # the run's own bookkeeping (checked by _may_split): on both sides
+                my_queue.append(entry)
+                their_queue.append(entry)
+        heapify(my_queue)
+        heapify(their_queue)
+        queue[:] = my_queue  # in place: the run loop holds this list
+        self.cases = mine
+        self.engine.cases = my_states
+        self._pending -= pending
+        self._open_forms -= open_forms
+        side = _OtherSide(other, their_states, their_queue, pending, open_forms)
+        self._other_side = side  # held until the child has ended (freeing it would touch shared pages)
+        return side
+
+    def _drain_part(self, side: _OtherSide, read_fd: int, write_fd: int) -> None:
+        """The child of ``_split_drain``: drain the forms of ``side``, send rows, forms and counts."""
+        from .split import PeerSink, run_child
+
+        os.close(read_fd)
+
+        def work() -> None:
+            # what the run owns or drains stays referenced here and is never touched, closed or flushed by this
+            # process: its forms and queue, its event log's buffer, its parked-forms file, the traffic process
+            self._other_side = (self.cases, self.engine.cases, self.env._queue, self.sink, self._lot, self._ahead,
+                                self._feed)
+            self.cases, self.engine.cases, self.env._queue = side.cases, side.states, side.queue
+            self._pending, self._open_forms = side.pending, side.open_forms
+            self._ahead, self._lot, self._feed = None, None, iter(())
+            self._wake_at = math.inf
+            self.progress = _no_progress
+            backlog_from = len(self.backlog)
+            updates0 = self.updates.counts + self.updates.count_updates
+            sink = PeerSink(write_fd, self.cal, self.t0, self.t_end)
+            self.stream_to(sink)  # type: ignore[arg-type]
+            self._run_until_done()
+            self._hand_over_open(clear=False)  # the process ends next: nothing to free
+            sink.end({"acc": sink.acc, "backlog": self.backlog[backlog_from:], "open": self._open_forms,
+                      "now": self.env._now, "updates": (self.updates.counts + self.updates.count_updates) - updates0})
+
+        run_child(write_fd, work)
+
+    def _hand_over_open(self, clear: bool = True) -> None:
+        """The run has drained: the polls never reported counted; in a streaming run, the forms still open go
+        to the sink by case id, each leaving memory as it goes (parked ones read back one at a time)."""
+        for rec in self.cases.values():
+            self._count_unreported_polls(rec)
+        if self.sink is None:
+            return
+        held = self.cases
+        parked = dict(self._parked_forms())
+        for case_id in sorted([*held, *parked]):
+            if case_id in parked:
+                assert self._lot is not None
+                rec = self._lot.take(parked[case_id])[0]
+                self._count_unreported_polls(rec)
+            else:
+                rec = held.pop(case_id)
+            self.sink.case(rec)
+        if clear:
+            self.engine.cases.clear()
+            self._open_by_problem.clear()
+        if self._lot is not None:
+            self._lot.close()
+
+    def _join_peer(self) -> None:
+        """The run's part has drained: wait for the child's, take in its counts.  The backlog's snapshots add
+        up day by day (a side that drained earlier counts its forms still open then)."""
+        peer, sink = self._peer, self.sink
+        assert peer is not None and sink is not None
+        result = peer.finish()
+        sink.peer = None
+        self._peer = None
+        self._other_side = None  # the child has ended: its part is this process's own memory again
+        sink.acc.merge(result["acc"])
+        self.updates.count_updates.update(result["updates"])
+        k = self._split_backlog_at
+        ours, theirs = self.backlog[k:], result["backlog"]
+        merged = []
+        for i in range(max(len(ours), len(theirs))):
+            day = ours[i][0] if i < len(ours) else theirs[i][0]
+            merged.append((day, (ours[i][1] if i < len(ours) else self._open_forms)
+                           + (theirs[i][1] if i < len(theirs) else result["open"])))
+        self.backlog[k:] = merged
+        self._open_forms += result["open"]
+        if result["now"] > self.env._now:
+            self.env._now = result["now"]  # the run ends when both parts have drained
 
     def _arrivals_end(self, _event: Any) -> None:
         self._arrivals_done = True
@@ -1976,7 +2197,7 @@ class Simulation:
             self.env.process(self._scripted(item))
         if not desk_ahead:
             self._start_desk()
-        self.env.process(self._daily())
+        self._daily_proc = self.env.process(self._daily())
         # The run allocates millions of short-lived objects and keeps few cycles: collect the young
         # generation rarely and leave what exists before the run (policy, engine, imports) out of the scans.
         # Where nothing but the model runs (no tap or on_event calling other code), no collection at all: the
@@ -1998,6 +2219,8 @@ class Simulation:
                 # forked now: before the run moves any traffic stream (Ahead forks with the objects frozen)
                 self._ahead = Ahead(self.traffic)
             self._run_until_done()
+            if self._peer is not None:
+                self._join_peer()
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
@@ -2005,23 +2228,10 @@ class Simulation:
                 gc.enable()
             if self._ahead is not None:
                 self._ahead.close()
-        for rec in self.cases.values():
-            self._count_unreported_polls(rec)
-        if self.sink is not None:  # the forms still open at the end: each leaves memory as it is handed over
-            held = self.cases
-            parked = dict(self._parked_forms())
-            for case_id in sorted([*held, *parked]):
-                if case_id in parked:  # read back one at a time
-                    assert self._lot is not None
-                    rec = self._lot.take(parked[case_id])[0]
-                    self._count_unreported_polls(rec)
-                else:
-                    rec = held.pop(case_id)
-                self.sink.case(rec)
-            self.engine.cases.clear()
-            self._open_by_problem.clear()
-            if self._lot is not None:
-                self._lot.close()
+            if self._peer is not None:  # failed or stopped before the other part was taken in
+                self._peer.close()
+                self._peer = None
+        self._hand_over_open()
         self.progress(1.0)
         return RunResult(
             scenario=self.sc, seed=self.seed, start=self.t0, end=self.t_end, drained_at=self.now(),

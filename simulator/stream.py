@@ -33,9 +33,9 @@ import tempfile
 from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from heapq import heappop, heappush
 from operator import itemgetter
@@ -343,6 +343,15 @@ class CasesWriter(_Writer):
         if len(self._buf) >= self.run_size:
             self._spill()
 
+    def add_fields(self, row: tuple[Any, ...]) -> None:
+        """A form's row already made by ``case_fields`` (in another process: ``simulator.split``)."""
+        if self._closed:
+            raise ValueError(f"{self.path}: the cases writer is closed")
+        self._buf.append(row)
+        self.rows += 1
+        if len(self._buf) >= self.run_size:
+            self._spill()
+
     def temp_files(self) -> list[Path]:
         return list(self._runs)
 
@@ -464,6 +473,13 @@ class _ExactSum:
     def value(self) -> float:
         return math.fsum(self.partials)
 
+    def merge(self, other: _ExactSum) -> None:
+        """Add everything ``other`` holds: its partials are exact, so the sum stays exact (and ``n`` adds up)."""
+        n = self.n
+        for x in other.partials:
+            self.add(x)
+        self.n = n + other.n
+
 
 class QuarterlyTable:
     """The statistics table per quarter and unit, as the district leadership receives it.
@@ -475,8 +491,14 @@ class QuarterlyTable:
     figures (reply rate by unit, the report's league table) are its quarters summed.
     """
 
+    #: the counted columns (``merge`` adds them up)
+    COUNTS = ("collected", "forwarded", "replied", "on_time", "overdue", "supervised")
+
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], dict[str, Any]] = {}
+        # deduction points per row, summed exactly: the same total in whatever order they are booked (a run whose
+        # drain is split between two processes books each unit's points in its own order)
+        self._points: dict[tuple[str, str], _ExactSum] = {}
 
     def _row(self, q: str, unit: str) -> dict[str, Any]:
         key = (q, unit)
@@ -502,15 +524,34 @@ class QuarterlyTable:
             r["supervised"] += 1
 
     def add_deduction(self, at: datetime, unit: str, points: float) -> None:
-        self._row(quarter_of(at), unit or UNROUTED)["deductions"] += points
+        key = (quarter_of(at), unit or UNROUTED)
+        r = self._row(*key)
+        total = self._points.get(key)
+        if total is None:
+            total = self._points[key] = _ExactSum()
+        total.add(points)
+        r["deductions"] = total.value()
+
+    def merge(self, other: QuarterlyTable) -> None:
+        """Add ``other``'s rows (forms and deductions counted elsewhere) to these."""
+        for key, o in other._rows.items():
+            r = self._row(*key)
+            for k in self.COUNTS:
+                r[k] += o[k]
+        for key, points in other._points.items():
+            total = self._points.get(key)
+            if total is None:
+                total = self._points[key] = _ExactSum()
+            total.merge(points)
+            self._rows[key]["deductions"] = total.value()
 
     def rows(self) -> list[dict[str, Any]]:
         return [dict(self._rows[k]) for k in sorted(self._rows)]
 
     def by_unit(self) -> dict[str, dict[str, int]]:
-        """Per unit with forms: forms, replied, on_time, supervised (its quarters summed)."""
+        """Per unit with forms: forms, replied, on_time, supervised (its quarters summed), by unit name."""
         out: dict[str, dict[str, int]] = {}
-        for (_, unit), r in self._rows.items():
+        for (_, unit), r in sorted(self._rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             if not r["collected"]:
                 continue
             u = out.setdefault(unit, {"forms": 0, "replied": 0, "on_time": 0, "supervised": 0})
@@ -614,7 +655,7 @@ class RunAccumulator:
         self.reply_wd: Counter[int] = Counter()
         self.statement_minutes = array("d")
         self.table = QuarterlyTable()
-        self.deductions_by_unit: dict[str, float] = defaultdict(float)
+        self._points_by_unit: dict[str, _ExactSum] = {}  # exact: the same totals in any order of booking
         self.posts_per_day: Counter[date] = Counter()
         self.posts_per_hour: Counter[Hour] = Counter()
         self.opened_per_hour: Counter[Hour] = Counter()  # forms issued in each hour
@@ -663,8 +704,48 @@ class RunAccumulator:
             n.deadline_days.add((c.reply_due - opened).total_seconds() / 86400)
 
     def add_deduction(self, at: datetime, unit: str, points: float, reason: str = "") -> None:
-        self.deductions_by_unit[unit or UNROUTED] += points
+        key = unit or UNROUTED
+        total = self._points_by_unit.get(key)
+        if total is None:
+            total = self._points_by_unit[key] = _ExactSum()
+        total.add(points)
         self.table.add_deduction(at, unit, points)
+
+    @property
+    def deductions_by_unit(self) -> dict[str, float]:
+        """Deduction points booked per unit (exact sums), by unit name."""
+        return {u: s.value() for u, s in sorted(self._points_by_unit.items())}
+
+    def merge(self, other: RunAccumulator) -> None:
+        """Add what ``other`` counted (forms, deductions and rows of the same run counted in another process: a
+        drain split between two, ``simulator.split``) to this accumulator: the metrics are then those of one
+        accumulator that had seen everything, in any order (counts, histograms and exact sums add up; the
+        statement minutes are sorted where they are used)."""
+        n, o = self.c, other.c
+        for f in fields(_Counts):
+            if f.name != "deadline_days":
+                setattr(n, f.name, getattr(n, f.name) + getattr(o, f.name))
+        n.deadline_days.merge(o.deadline_days)
+        self.reply_wd.update(other.reply_wd)
+        self.statement_minutes.extend(other.statement_minutes)
+        self.table.merge(other.table)
+        for u, points in other._points_by_unit.items():
+            total = self._points_by_unit.get(u)
+            if total is None:
+                total = self._points_by_unit[u] = _ExactSum()
+            total.merge(points)
+        self.posts_per_day.update(other.posts_per_day)
+        self.posts_per_hour.update(other.posts_per_hour)
+        self.opened_per_hour.update(other.opened_per_hour)
+        self.replied_per_hour.update(other.replied_per_hour)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # sent between processes without the calendar (the receiver has its own; ``merge`` does not use it)
+        return {k: v for k, v in self.__dict__.items() if k != "calendar"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.calendar = None
 
     def add_log(self, row: LogRow) -> None:
         if row.activity == self._collect:
@@ -706,8 +787,8 @@ class RunAccumulator:
             "reminders": n.reminders,
             "escalations": n.escalations,
             "follow_ups": n.follow_ups,
-            "deductions_total": float(sum(self.deductions_by_unit.values())),
-            "deductions_by_unit": dict(sorted(self.deductions_by_unit.items())),
+            "deductions_total": math.fsum(p for s in self._points_by_unit.values() for p in s.partials),
+            "deductions_by_unit": self.deductions_by_unit,
             "reply_rate_by_unit": {u: units[u]["replied"] / units[u]["forms"] for u in sorted(units)},
             "accountability_flags": n.accountability,
             "misrouting_rate": _rate(n.misrouted, n.forms),
@@ -816,6 +897,9 @@ class RunSink:
             self.events = EventLogWriter(self.out / "events.csv")
             self.cases = CasesWriter(self.out / "cases.csv", cases_run_size)
         self.metrics: dict[str, Any] | None = None
+        #: a second process draining part of the run (``simulator.split.DrainPeer``): its rows and forms come in
+        #: through ``advance``, and the event log never passes the moment that process has reached
+        self.peer: Any = None
 
     def log(self, row: LogRow) -> None:
         self.acc.add_log(row)
@@ -835,6 +919,8 @@ class RunSink:
             self.cases.add(rec)
 
     def advance(self, now: datetime) -> None:
+        if self.peer is not None:
+            now = self.peer.sync(now)
         if self.events is not None:
             self.events.advance(now)
 
