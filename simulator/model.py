@@ -1356,8 +1356,9 @@ class Simulation:
         rows, forms and counts come back through ``DrainPeer`` (simulator/split.py)."""
         import multiprocessing
 
+        from .ahead import _widen
         from .pool import frozen_for_fork
-        from .split import DrainPeer, _widen, share_units
+        from .split import DrainPeer, share_units
 
         load: Counter[str] = Counter()
         for rec in self.cases.values():

@@ -31,14 +31,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from .ahead import AheadFailed
+from .ahead import PIPE_BYTES, AheadFailed
 from .stream import IsoMemo, RunAccumulator, case_fields, event_fields
 
 __all__ = ["DrainPeer", "PeerSink", "share_units"]
 
 _HEADER = struct.Struct("<Q")  # each message: its length, then one pickle
-#: the pipe's buffer: how far the child's rows may wait for the run to read them (1 MiB: about 8,000 rows)
-PIPE_BYTES = 1 << 20
 
 
 def share_units(load: Mapping[str, int], share: float) -> frozenset[str]:
@@ -55,15 +53,6 @@ def share_units(load: Mapping[str, int], share: float) -> frozenset[str]:
         else:
             mine_load += n
     return frozenset(theirs)
-
-
-def _widen(fd: int) -> None:
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (ImportError, OSError):  # not Linux, or a lower limit: the default buffer works, a little slower
-        pass
 
 
 def _send(fd: int, message: Any) -> None:

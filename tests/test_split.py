@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from simulator.ahead import AheadFailed, second_core
+from simulator.metrics import _round
 from simulator.model import Simulation
 from simulator.runner import load_run_inputs, run_scenario
 from simulator.split import PeerSink, share_units
@@ -84,6 +85,29 @@ def test_an_exact_sum_merged_is_the_exact_sum_of_everything() -> None:
     a.merge(b)
     assert a.value() == math.fsum(values) and a.n == len(values)
     assert sum(values) != math.fsum(values)  # the case where the order of plain sums would show
+
+
+def test_deduction_points_are_summed_exactly_in_any_order_of_booking() -> None:
+    """Points a plain float sum would round differently by order: per unit, per quarter and in total the
+    accumulator gives ``math.fsum`` of them, also when two accumulators each booked a part."""
+    sc, policy, _ = _inputs("silent-bureau")
+    sim = Simulation(sc, policy, seed=1)
+    sim.engine.close()
+    points = [0.1] * 7 + [1e16, 0.3, -1e16, 0.7]
+    assert sum(points) != math.fsum(points)
+    rng = random.Random(3)
+    one = RunAccumulator(policy.calendar, sim.t0, sim.t_end)
+    a, b = RunAccumulator(policy.calendar, sim.t0, sim.t_end), RunAccumulator(policy.calendar, sim.t0, sim.t_end)
+    for x in points:
+        one.add_deduction(sim.t0, "某街道", x)
+    for x in rng.sample(points, len(points)):
+        (a if rng.random() < 0.5 else b).add_deduction(sim.t0, "某街道", x)
+    a.merge(b)
+    for acc in (one, a):
+        assert acc.deductions_by_unit == {"某街道": math.fsum(points)}
+        assert [r["deductions"] for r in acc.table.rows()] == [math.fsum(points)]
+        m = acc.finish(scenario_name="x", seed=1, drained_at=sim.t0, posts=0, desk=sim.desk, backlog=[], intake={})
+        assert m["deductions_total"] == _round(math.fsum(points))
 
 
 def _fed(sc: Any, policy: Any, result: Any, pick: Any) -> RunAccumulator:
